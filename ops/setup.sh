@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Sets up Lintas on a Debian 12 machine: installs the Debian packages that are
+# missing (apt-get, non-interactive), configures and builds. Idempotent: a
+# second run installs nothing and rebuilds only what changed.
+#
+#   ops/setup.sh            # preset "release" (RelWithDebInfo)
+#   LINTAS_PRESET=asan ops/setup.sh
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+preset=${LINTAS_PRESET:-release}
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libzmq3-dev cppzmq-dev
+  libflatbuffers-dev flatbuffers-compiler
+  librocksdb-dev
+  libspdlog-dev libfmt-dev
+  libgtest-dev
+  libsodium-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
+  libcpp-httplib-dev libssl-dev prometheus-cpp-dev libbenchmark-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -q
+  $sudo apt-get install -y -q "${missing[@]}"
+else
+  echo "setup: all Debian packages present"
+fi
+
+cd "$root"
+cmake --preset "$preset"
+cmake --build --preset "$preset" -j "$(nproc)"
+echo "setup: built preset '$preset' in build/$preset"

@@ -1,0 +1,226 @@
+// Golden test vectors (tests/vectors/): encoded events and frames with their
+// JSON, so that another implementation can prove interoperability. This test
+// checks that the codec still produces exactly these bytes, still accepts
+// them, and that their JSON still matches.
+//
+// Regenerate after a deliberate, compatible schema change with
+//   LINTAS_WRITE_VECTORS=1 build/release/schemas/wire_test --gtest_filter='Golden*'
+// and review the diff: a changed byte in an existing vector is a wire change.
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "lintas/wire/frame.h"
+#include "lintas/wire/json_codec.h"
+#include "lintas/wire/record.h"
+#include "lintas/wire/validate.h"
+#include "lintas/wire/verify.h"
+#include "testutil/sample_events.h"
+
+namespace lintas::wire {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int64_t kCreatedAt = 1793491200000000;  // 2026-11-01T00:00:00Z
+
+const fs::path kDir = fs::path(LINTAS_SOURCE_DIR) / "tests" / "vectors";
+
+bool Writing() { return std::getenv("LINTAS_WRITE_VECTORS") != nullptr; }
+
+// A fixed UUIDv7 for vector `n`.
+EventId FixedId(uint8_t n) {
+  return EventId({0x01, 0x9a, 0x3f, 0x2b, 0x48, 0x00, 0x70, n, 0x80, 0, 0, 0, 0, 0, 0x1d, n});
+}
+
+std::string ToHex(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 0xf]);
+  }
+  return out;
+}
+
+std::string FromHex(const std::string& hex) {
+  std::string out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  }
+  return out;
+}
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void WriteFile(const fs::path& path, const std::string& text) {
+  fs::create_directories(path.parent_path());
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+// One frame per line, hex.
+std::vector<std::string> ReadFrames(const fs::path& path) {
+  std::vector<std::string> frames;
+  std::istringstream in(ReadFile(path));
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) frames.push_back(FromHex(line));
+  }
+  return frames;
+}
+
+nlohmann::json ToJsonValue(JsonCodec& codec, std::string_view bytes) {
+  auto json = codec.ToJson(AsBytes(bytes));
+  EXPECT_TRUE(json.ok()) << json.error().message;
+  return json.ok() ? nlohmann::json::parse(*json) : nlohmann::json();
+}
+
+// Checks (or writes) one buffer's JSON file and that the JSON parses back to
+// a buffer with the same JSON.
+void CheckJson(JsonCodec& codec, std::string_view bytes, const fs::path& json_path) {
+  nlohmann::json value = ToJsonValue(codec, bytes);
+  if (Writing()) {
+    WriteFile(json_path, value.dump(2) + "\n");
+    return;
+  }
+  ASSERT_TRUE(fs::exists(json_path)) << json_path;
+  nlohmann::json golden = nlohmann::json::parse(ReadFile(json_path));
+  EXPECT_EQ(value, golden) << json_path;
+  auto rebuilt = codec.FromJson(golden.dump());
+  ASSERT_TRUE(rebuilt.ok()) << json_path << ": " << rebuilt.error().message;
+  EXPECT_EQ(ToJsonValue(codec, *rebuilt), golden) << json_path;
+}
+
+TEST(GoldenVectorsTest, EveryEventBodyType) {
+  JsonCodec codec;
+  uint8_t n = 0;
+  for (fb::Body type : testutil::AllBodyTypes()) {
+    std::string name = fb::EnumNameBody(type);
+    SCOPED_TRACE(name);
+    std::string produced =
+        testutil::PackEvent(testutil::SampleEvent(type, FixedId(++n), kCreatedAt));
+    fs::path hex_path = kDir / "events" / (name + ".hex");
+    if (Writing()) {
+      WriteFile(hex_path, ToHex(produced) + "\n");
+    } else {
+      ASSERT_TRUE(fs::exists(hex_path)) << hex_path;
+      std::string golden = FromHex(ReadFile(hex_path));
+      EXPECT_EQ(ToHex(produced), ToHex(golden)) << "the encoder no longer produces " << hex_path;
+      auto event = VerifyEvent(AsBytes(golden));
+      ASSERT_TRUE(event.ok()) << event.error().message;
+      EXPECT_TRUE(ValidateEvent(**event).ok());
+    }
+    CheckJson(codec, produced, kDir / "events" / (name + ".json"));
+  }
+}
+
+struct FrameVector {
+  std::string name;
+  std::vector<std::string> frames;
+};
+
+std::vector<FrameVector> FrameVectors() {
+  std::string event =
+      testutil::PackEvent(testutil::SampleEvent(fb::Body::ReferralCreated, FixedId(1), kCreatedAt));
+  std::string record = EncodeRecord(1041, kCreatedAt + 2500,
+                                    PublisherInfo{"th-node-1", "THA", ""}, AsBytes(event));
+  std::vector<proto::AckEntry> acks{{7, 1041, false}, {8, 998, true}};
+  std::vector<uint64_t> offsets{1041};
+
+  proto::ControlT ready;
+  proto::ReadyT r;
+  r.version = 1;
+  r.broker_id = "asean-broker-1";
+  r.heartbeat_ms = 1000;
+  r.max_message_bytes = 8 * 1024 * 1024;
+  r.max_batch = 256;
+  r.credit_window = 1024;
+  ready.command.Set(std::move(r));
+
+  proto::ControlT subscribe;
+  proto::SubscribeT s;
+  s.subscription = "alerts";
+  s.filter = std::make_unique<proto::FilterT>();
+  s.filter->origin_countries = {"IDN"};
+  s.filter->body_types = {static_cast<uint8_t>(fb::Body::AlertPublished),
+                          static_cast<uint8_t>(fb::Body::AlertCancelled)};
+  s.filter->alert_categories = {static_cast<uint8_t>(fb::AlertCategory::RecruitmentScam)};
+  s.credit = 1024;
+  subscribe.command.Set(std::move(s));
+
+  proto::ControlT replay;
+  proto::ReplayT rp;
+  rp.replay_id = 1;
+  rp.case_id = "TH-2026-0192";
+  rp.justification = "DPO request 2026-17";
+  rp.credit = 256;
+  replay.command.Set(std::move(rp));
+
+  proto::ControlT replay_end;
+  proto::ReplayEndT re;
+  re.replay_id = 1;
+  re.count = 12;
+  re.last_offset = 1041;
+  replay_end.command.Set(std::move(re));
+
+  return {
+      {"hello", {EncodeHello("th-node-1", "THA", "lintas-node/0.1.0")}},
+      {"ready", {EncodeControl(ready)}},
+      {"publish", {EncodePublish(7), event}},
+      {"ack", {EncodeAck(acks)}},
+      {"nack", {EncodeNack(9, Error{errc::origin_mismatch,
+                                    "origin.country: KHM is not the authenticated node's country",
+                                    "origin.country"})}},
+      {"subscribe", {EncodeControl(subscribe)}},
+      {"deliver", {EncodeDeliver("inbox", 0, offsets), record}},
+      {"delivery_ack", {EncodeDeliveryAck("inbox", 1041)}},
+      {"credit", {EncodeCredit("inbox", 0, 256)}},
+      {"replay", {EncodeControl(replay)}},
+      {"replay_end", {EncodeControl(replay_end)}},
+      {"heartbeat", {EncodeHeartbeat(kCreatedAt)}},
+      {"error", {EncodeError(errc::not_ready, "send Hello before any other command")}},
+  };
+}
+
+TEST(GoldenVectorsTest, EveryFrameKind) {
+  JsonCodec control_codec(SchemaKind::kControl);
+  JsonCodec record_codec(SchemaKind::kRecord);
+  for (const FrameVector& v : FrameVectors()) {
+    SCOPED_TRACE(v.name);
+    fs::path hex_path = kDir / "frames" / (v.name + ".hex");
+    if (Writing()) {
+      std::string text;
+      for (const auto& f : v.frames) text += ToHex(f) + "\n";
+      WriteFile(hex_path, text);
+    } else {
+      ASSERT_TRUE(fs::exists(hex_path)) << hex_path;
+      std::vector<std::string> golden = ReadFrames(hex_path);
+      ASSERT_EQ(golden.size(), v.frames.size());
+      for (size_t i = 0; i < golden.size(); ++i) {
+        EXPECT_EQ(ToHex(v.frames[i]), ToHex(golden[i])) << "frame " << i;
+      }
+      std::vector<std::span<const uint8_t>> views;
+      for (const auto& f : golden) views.push_back(AsBytes(f));
+      auto decoded = DecodeMessage(views);
+      ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+      EXPECT_EQ(CommandName(decoded->command),
+                nlohmann::json::parse(ReadFile(kDir / "frames" / (v.name + ".json")))["command_type"]
+                    .get<std::string>());
+    }
+    CheckJson(control_codec, v.frames[0], kDir / "frames" / (v.name + ".json"));
+    if (v.name == "deliver") {
+      CheckJson(record_codec, v.frames[1], kDir / "frames" / "deliver.record.json");
+    }
+  }
+}
+
+}  // namespace
+}  // namespace lintas::wire
