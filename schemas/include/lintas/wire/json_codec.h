@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "lintas/common/result.h"
+#include "lintas/wire/bytes.h"
 
 namespace flatbuffers {
 class Parser;
@@ -43,10 +44,5 @@ class JsonCodec {
   SchemaKind kind_;
   std::unique_ptr<flatbuffers::Parser> parser_;
 };
-
-// Convenience views of a std::string buffer.
-inline std::span<const uint8_t> AsBytes(std::string_view s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
 
 }  // namespace lintas::wire

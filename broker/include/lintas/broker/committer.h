@@ -1,0 +1,83 @@
+// The commit thread: takes batches prepared by the broker loop, writes every
+// batch queued at that moment in one synced store append (group commit), and
+// hands them back with their status. The loop keeps receiving and verifying
+// while a sync is in progress.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "lintas/broker/probe.h"
+#include "lintas/common/result.h"
+#include "lintas/store/store.h"
+
+namespace lintas::broker {
+
+// An answer owed to a publisher once its batch is durable.
+struct PendingAck {
+  std::string peer;  // ROUTER routing id
+  uint64_t seq = 0;
+  uint64_t offset = 0;
+  bool duplicate = false;
+  wire::EventId event_id;  // for the loop's in-flight dedup map
+};
+
+// One loop iteration's worth of appends and the acks that wait for them.
+struct CommitBatch {
+  std::vector<store::AppendEntry> entries;
+  std::vector<PendingAck> acks;
+  uint64_t bytes = 0;
+  std::set<std::string> inbox_nodes;  // whose inbox subscriptions to wake
+  bool distributed = false;           // whether to wake named subscriptions
+  Status status;                      // set by the committer
+};
+
+// Operation: Submit() queues (loop thread); the committer thread appends all
+// queued batches in one Store::Append, then queues them as done and sends one
+// byte on an inproc PAIR socket whose other end, `notify_endpoint`, the loop
+// polls. After a failed append every batch is failed until Reset(), so that
+// no later batch is acknowledged on top of a hole.
+//
+// Ownership: borrows the store and probe (must outlive it); owns its thread
+// and its PAIR socket (used by its thread only).
+// Thread safety: Submit, TakeDone, Reset and Stop are called by the loop.
+class Committer {
+ public:
+  Committer(store::Store* store, BrokerProbe* probe, zmq::context_t& ctx,
+            const std::string& notify_endpoint);
+  ~Committer();
+  Committer(const Committer&) = delete;
+  Committer& operator=(const Committer&) = delete;
+
+  void Submit(std::unique_ptr<CommitBatch> batch);
+  std::vector<std::unique_ptr<CommitBatch>> TakeDone();
+  // Clears the failed state after the loop has taken every failed batch.
+  void Reset();
+  // Commits what is queued, then ends the thread.
+  void Stop();
+
+ private:
+  void Run(zmq::context_t* ctx, std::string endpoint);
+
+  store::Store* store_;
+  BrokerProbe* probe_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::unique_ptr<CommitBatch>> queue_;  // Guarded by mu_.
+  std::vector<std::unique_ptr<CommitBatch>> done_;  // Guarded by mu_.
+  bool stopping_ = false;                           // Guarded by mu_.
+  bool failed_ = false;                             // Guarded by mu_.
+  Error failure_;                                   // Guarded by mu_.
+  std::thread thread_;
+};
+
+}  // namespace lintas::broker

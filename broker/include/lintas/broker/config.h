@@ -1,0 +1,94 @@
+// lintas-broker configuration (TOML). Every field carries its default; the
+// annotated example is ops/broker.example.toml.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace lintas::broker {
+
+// Thrown by LoadConfig / ParseConfig: a start-up failure, with a message that
+// names the field.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct AgencyConfig {
+  std::string id;                  // "kh-mosvy"
+  std::string country;             // "KHM"
+  std::vector<std::string> roles;  // "social_welfare", ...
+};
+
+struct NodeConfig {
+  std::string id;       // "kh-node"
+  std::string country;  // ISO 3166-1 alpha-3
+  // Agencies this node serves. Default: every agency of its country.
+  std::vector<std::string> agencies;
+  // Default: publish, subscribe
+  bool can_publish = true;
+  bool can_subscribe = true;
+  // Default: false. Replay of the log for auditors.
+  bool can_audit = false;
+};
+
+enum class SecurityMode { kCurve, kPlaintext };
+
+struct BrokerConfig {
+  // Default: "lintas-broker"
+  std::string id = "lintas-broker";
+  // ZeroMQ endpoint the ROUTER binds. "tcp://127.0.0.1:*" picks a free port.
+  // Default: "tcp://127.0.0.1:7400"
+  std::string endpoint = "tcp://127.0.0.1:7400";
+  // Required. The RocksDB directory.
+  std::string data_dir;
+  // If set, the bound endpoint is written there once the broker listens.
+  // Default: "" (none)
+  std::string endpoint_file;
+  // host:port of the Prometheus text endpoint (/metrics).
+  // Default: "" (off)
+  std::string metrics_endpoint;
+  // Default: 1000
+  uint32_t heartbeat_ms = 1000;
+  // Events per Publish and records per Deliver (at most 256).
+  // Default: 256
+  uint32_t max_batch = 256;
+  // Credit a subscription gets when it asks for none.
+  // Default: 1024
+  uint32_t credit_window = 1024;
+  // Group commit: at most this many events, or bytes, in one synced write.
+  // Default: 4096 events, 8 MiB
+  uint32_t commit_max_events = 4096;
+  uint32_t commit_max_bytes = 8u << 20;
+  // Events accepted from one connection and not yet committed; beyond, the
+  // broker nacks with `overloaded`.
+  // Default: 16384
+  uint32_t max_inflight_per_peer = 16384;
+  // Default: "info"
+  std::string log_level = "info";
+  // Default: false
+  bool log_json = false;
+  // "curve" (production; arrives with the security work) or "plaintext"
+  // (tests and demo only, loopback only, loudly logged).
+  // Default: "curve"
+  SecurityMode security = SecurityMode::kCurve;
+
+  std::vector<AgencyConfig> agencies;
+  std::vector<NodeConfig> nodes;
+};
+
+// Reads and validates a TOML file. Relative paths in it (data_dir,
+// directory.agencies_csv) are taken relative to the file's folder.
+// Throws ConfigError.
+BrokerConfig LoadConfig(const std::string& path);
+
+// Same, from text; `base_dir` resolves relative paths. Throws ConfigError.
+BrokerConfig ParseConfig(const std::string& text, const std::string& base_dir);
+
+// Parses an agencies CSV (ops/directory/agencies.csv format:
+// country_iso3,country,agency_id,agency,roles,languages). Throws ConfigError.
+std::vector<AgencyConfig> LoadAgenciesCsv(const std::string& path);
+
+}  // namespace lintas::broker

@@ -1,0 +1,309 @@
+// The broker loop: sockets, sessions, dispatch, heartbeats, shutdown.
+#include "broker_loop.h"
+
+#include <chrono>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "lintas/broker/logger.h"
+#include "lintas/common/clock.h"
+#include "lintas/wire/limits.h"
+
+namespace lintas::broker {
+namespace {
+
+constexpr int kPollMs = 20;                  // how soon Stop() is noticed
+constexpr size_t kMaxMessagesPerRead = 4096;  // fairness between reading and answering
+constexpr size_t kMaxInflightBatches = 4;     // bounds uncommitted memory
+constexpr int kHwm = 100000;
+constexpr int kShutdownLingerMs = 2000;
+
+}  // namespace
+
+int64_t SteadyMillis() {
+  using std::chrono::duration_cast;
+  using std::chrono::milliseconds;
+  return duration_cast<milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+BrokerLoop::BrokerLoop(BrokerConfig config, std::unique_ptr<store::Store> store)
+    : config_(std::move(config)),
+      directory_(config_),
+      store_(std::move(store)),
+      ctx_(1),
+      router_(ctx_, zmq::socket_type::router),
+      notify_(ctx_, zmq::socket_type::pair) {
+  next_offset_ = store_->next_offset();
+  last_received_us_ = store_->last_received_at_us();
+  probe_.LogSize(store_->size());
+  router_.set(zmq::sockopt::router_mandatory, 1);
+  router_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(wire::kMaxFrameBytes));
+  router_.set(zmq::sockopt::sndhwm, kHwm);
+  router_.set(zmq::sockopt::rcvhwm, kHwm);
+  router_.set(zmq::sockopt::linger, kShutdownLingerMs);
+  std::string notify_endpoint = fmt::format("inproc://lintas-committer-{}",
+                                            static_cast<const void*>(this));
+  notify_.bind(notify_endpoint);
+  committer_ = std::make_unique<Committer>(store_.get(), &probe_, ctx_, notify_endpoint);
+  current_ = std::make_unique<CommitBatch>();
+}
+
+BrokerLoop::~BrokerLoop() {
+  committer_.reset();
+  router_.close();
+  notify_.close();
+}
+
+std::string BrokerLoop::Bind() {
+  router_.bind(config_.endpoint);
+  std::string endpoint = router_.get(zmq::sockopt::last_endpoint);
+  if (!config_.metrics_endpoint.empty()) probe_.Expose(config_.metrics_endpoint);
+  if (config_.security == SecurityMode::kPlaintext) {
+    SecurityLog()->warn(
+        "PLAINTEXT MODE: no encryption, no authentication; node identities are taken from "
+        "Hello on trust. For tests and demos on loopback only. endpoint={}",
+        endpoint);
+  }
+  Log()->info("listening endpoint={} broker_id={} log_size={} next_offset={}", endpoint,
+              config_.id, store_->size(), next_offset_);
+  return endpoint;
+}
+
+void BrokerLoop::Run() {
+  while (!stop_.load(std::memory_order_acquire)) {
+    bool can_read = inflight_batches_ < kMaxInflightBatches && !storage_failed_;
+    zmq::pollitem_t items[] = {
+        {notify_.handle(), 0, ZMQ_POLLIN, 0},
+        {router_.handle(), 0, static_cast<short>(can_read ? ZMQ_POLLIN : 0), 0},
+    };
+    zmq::poll(items, 2, std::chrono::milliseconds(deliveries_pending_ ? 0 : kPollMs));
+    if (items[0].revents & ZMQ_POLLIN) CompleteCommits();
+    if (items[1].revents & ZMQ_POLLIN) ReadMessages();
+    PumpDeliveries();
+    Tick();
+  }
+  // Drain: finish and acknowledge what is in flight, then say goodbye.
+  Log()->info("stopping: draining {} batches in flight", inflight_batches_ + (current_->acks.empty() ? 0 : 1));
+  SubmitCurrent();
+  while (inflight_batches_ > 0) {
+    zmq::pollitem_t item{notify_.handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, std::chrono::milliseconds(kPollMs));
+    CompleteCommits();
+  }
+  std::vector<std::string> peers;
+  for (const auto& [peer, session] : sessions_) peers.push_back(peer);
+  flatbuffers::FlatBufferBuilder fbb;
+  proto::ControlT goodbye;
+  proto::GoodbyeT g;
+  g.reason = "broker shutting down";
+  goodbye.command.Set(std::move(g));
+  std::string bye = wire::EncodeControl(goodbye);
+  for (const auto& peer : peers) (void)Send(peer, bye);
+  committer_->Stop();
+  Log()->info("stopped: log_size={}", store_->size());
+}
+
+void BrokerLoop::ReadMessages() {
+  std::vector<zmq::message_t> frames;
+  for (size_t n = 0; n < kMaxMessagesPerRead; ++n) {
+    zmq::message_t id;
+    if (!router_.recv(id, zmq::recv_flags::dontwait)) break;  // would block: nothing left
+    frames.clear();
+    size_t total_frames = 0;
+    for (bool more = id.more(); more;) {
+      zmq::message_t part;
+      (void)router_.recv(part, zmq::recv_flags::none);  // the rest of a message is already here
+      ++total_frames;
+      more = part.more();
+      // Keep at most what a valid message can hold; count, and drop, the rest.
+      if (frames.size() < wire::kMaxBatch + 2) frames.push_back(std::move(part));
+    }
+    std::string peer = id.to_string();
+    if (total_frames > frames.size()) {
+      probe_.MalformedFrame();
+      probe_.Refused(wire::errc::batch_too_large);
+      SendError(peer, wire::errc::batch_too_large,
+                fmt::format("message of {} frames exceeds the limit of {}", total_frames,
+                            wire::kMaxBatch + 1));
+      continue;
+    }
+    Dispatch(peer, frames);
+    if (current_->entries.size() >= config_.commit_max_events ||
+        current_->bytes >= config_.commit_max_bytes) {
+      break;
+    }
+  }
+  SubmitCurrent();
+}
+
+void BrokerLoop::Dispatch(const std::string& peer, const std::vector<zmq::message_t>& frames) {
+  std::vector<std::span<const uint8_t>> views;
+  views.reserve(frames.size());
+  for (const auto& f : frames) views.emplace_back(f.data<uint8_t>(), f.size());
+  auto decoded = wire::DecodeMessage(views);
+  if (!decoded.ok()) {
+    probe_.MalformedFrame();
+    probe_.Refused(static_cast<wire::errc>(decoded.error().code.value()));
+    LogRefusal(peer, decoded.error());
+    SendError(peer, static_cast<wire::errc>(decoded.error().code.value()),
+              decoded.error().message);
+    return;
+  }
+  const wire::MessageView& m = *decoded;
+  if (m.command == proto::Command::Hello) {
+    HandleHello(peer, *m.control->command_as_Hello());
+    return;
+  }
+  auto it = sessions_.find(peer);
+  if (it == sessions_.end()) {
+    probe_.Refused(wire::errc::not_ready);
+    SendError(peer, wire::errc::not_ready,
+              fmt::format("{} before Hello: say Hello first", wire::CommandName(m.command)));
+    return;
+  }
+  Session& session = it->second;
+  session.last_recv_ms = SteadyMillis();
+  switch (m.command) {
+    case proto::Command::Publish: HandlePublish(session, m); break;
+    case proto::Command::Subscribe: HandleSubscribe(session, *m.control->command_as_Subscribe()); break;
+    case proto::Command::Unsubscribe:
+      HandleUnsubscribe(session, *m.control->command_as_Unsubscribe());
+      break;
+    case proto::Command::DeliveryAck:
+      HandleDeliveryAck(session, *m.control->command_as_DeliveryAck());
+      break;
+    case proto::Command::Credit: HandleCredit(session, *m.control->command_as_Credit()); break;
+    case proto::Command::Replay: HandleReplay(session, *m.control->command_as_Replay()); break;
+    case proto::Command::Heartbeat: break;  // last_recv_ms is all it is for
+    case proto::Command::Goodbye: EndSession(peer, "goodbye"); break;
+    case proto::Command::Error:
+      Log()->warn("peer reported an error node={} code={} message={}", session.node->id,
+                  m.control->command_as_Error()->code(),
+                  m.control->command_as_Error()->message() ? m.control->command_as_Error()->message()->str() : "");
+      break;
+    default:
+      probe_.Refused(wire::errc::malformed_message);
+      SendError(peer, wire::errc::malformed_message,
+                fmt::format("{} is not a command a node sends", wire::CommandName(m.command)));
+      break;
+  }
+}
+
+void BrokerLoop::HandleHello(const std::string& peer, const proto::Hello& hello) {
+  auto version = wire::NegotiateVersion(*hello.versions());
+  if (!version.ok()) {
+    probe_.Refused(wire::errc::unsupported_version);
+    SendError(peer, wire::errc::unsupported_version, version.error().message);
+    return;
+  }
+  const NodeConfig* node = directory_.FindNode(hello.node_id()->string_view());
+  if (node == nullptr || node->country != hello.country()->string_view()) {
+    probe_.Refused(wire::errc::permission_denied);
+    SecurityLog()->warn("hello refused: unknown node or wrong country node={} country={}",
+                        hello.node_id()->size() <= 64 ? hello.node_id()->str() : "(long)",
+                        hello.country()->size() <= 8 ? hello.country()->str() : "(long)");
+    SendError(peer, wire::errc::permission_denied,
+              "this node id and country are not in the broker's configuration");
+    return;
+  }
+  if (sessions_.count(peer)) EndSession(peer, "hello again");
+  if (auto old = node_sessions_.find(node->id); old != node_sessions_.end()) {
+    EndSession(old->second, "replaced by a new connection");
+  }
+  Session& session = sessions_[peer];
+  session.peer = peer;
+  session.node = node;
+  session.last_recv_ms = SteadyMillis();
+  node_sessions_[node->id] = peer;
+  probe_.ConnectedNodes(sessions_.size());
+
+  proto::ControlT control;
+  proto::ReadyT ready;
+  ready.version = *version;
+  ready.broker_id = config_.id;
+  ready.heartbeat_ms = config_.heartbeat_ms;
+  ready.max_message_bytes = static_cast<uint32_t>(wire::kMaxMessageBytes);
+  ready.max_batch = config_.max_batch;
+  ready.credit_window = config_.credit_window;
+  control.command.Set(std::move(ready));
+  (void)Send(peer, wire::EncodeControl(control));
+  Log()->info("node connected node={} country={} software={}", node->id, node->country,
+              hello.software() && hello.software()->size() <= 64 ? hello.software()->str() : "");
+}
+
+void BrokerLoop::Tick() {
+  int64_t now = SteadyMillis();
+  int64_t hb = config_.heartbeat_ms;
+  std::vector<std::string> dead;
+  for (auto& [peer, session] : sessions_) {
+    if (now - session.last_recv_ms > hb * wire::kHeartbeatLiveness) {
+      dead.push_back(peer);
+    } else if (now - session.last_send_ms >= hb) {
+      (void)Send(peer, wire::EncodeHeartbeat(NowMicros()));
+    }
+  }
+  for (const auto& peer : dead) EndSession(peer, "heartbeat timeout");
+  for (const auto& peer : std::exchange(gone_peers_, {})) EndSession(peer, "peer gone");
+}
+
+void BrokerLoop::EndSession(const std::string& peer, const char* reason) {
+  auto it = sessions_.find(peer);
+  if (it == sessions_.end()) return;
+  Session& session = it->second;
+  Log()->info("node disconnected node={} reason={}", session.node->id, reason);
+  std::set<std::string> keys = session.subscriptions;
+  for (const auto& key : keys) Detach(key);
+  if (auto ns = node_sessions_.find(session.node->id);
+      ns != node_sessions_.end() && ns->second == peer) {
+    node_sessions_.erase(ns);
+  }
+  sessions_.erase(it);
+  probe_.ConnectedNodes(sessions_.size());
+}
+
+BrokerLoop::SendResult BrokerLoop::Send(const std::string& peer, const std::string& control,
+                                        const std::vector<std::string>* payloads) {
+  bool has_payloads = payloads != nullptr && !payloads->empty();
+  try {
+    auto more = zmq::send_flags::sndmore | zmq::send_flags::dontwait;
+    if (!router_.send(zmq::buffer(peer), more)) return SendResult::kWouldBlock;
+    // Once the first frame is accepted ZeroMQ takes the whole message.
+    (void)router_.send(zmq::buffer(control), has_payloads ? more : zmq::send_flags::dontwait);
+    if (has_payloads) {
+      for (size_t i = 0; i < payloads->size(); ++i) {
+        bool last = i + 1 == payloads->size();
+        (void)router_.send(zmq::buffer((*payloads)[i]), last ? zmq::send_flags::dontwait : more);
+      }
+    }
+  } catch (const zmq::error_t& e) {
+    if (e.num() == EHOSTUNREACH) {
+      gone_peers_.insert(peer);  // ended by Tick, not under a caller's iteration
+      return SendResult::kGone;
+    }
+    Log()->warn("send failed peer_session={} error={}", sessions_.count(peer) > 0, e.what());
+    return SendResult::kGone;
+  }
+  if (auto it = sessions_.find(peer); it != sessions_.end()) it->second.last_send_ms = SteadyMillis();
+  return SendResult::kSent;
+}
+
+void BrokerLoop::SendError(const std::string& peer, wire::errc code, const std::string& message) {
+  (void)Send(peer, wire::EncodeError(code, message));
+}
+
+void BrokerLoop::LogRefusal(const std::string& peer, const Error& error) {
+  int64_t now_s = SteadyMillis() / 1000;
+  if (now_s != log_window_s_) {
+    if (log_count_ > 20) Log()->warn("{} more refusals in the last second", log_count_ - 20);
+    log_window_s_ = now_s;
+    log_count_ = 0;
+  }
+  if (log_count_++ >= 20) return;
+  auto it = sessions_.find(peer);
+  Log()->warn("refused node={} code={} reason={}",
+              it != sessions_.end() ? it->second.node->id : std::string("(no session)"),
+              error.code.message(), error.message);
+}
+
+}  // namespace lintas::broker

@@ -1,0 +1,148 @@
+// The broker's event loop: the thread that owns the ROUTER socket, every
+// session, subscription and replay. Internal to lintas::broker.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "lintas/broker/committer.h"
+#include "lintas/broker/config.h"
+#include "lintas/broker/directory.h"
+#include "lintas/broker/filter.h"
+#include "lintas/broker/probe.h"
+#include "lintas/store/store.h"
+#include "lintas/wire/frame.h"
+
+namespace lintas::broker {
+
+// A durable subscription attached to a session.
+struct Subscription {
+  std::string key;   // "<node id>/<name>", the cursor's name
+  std::string name;  // "inbox" or the node's name for it
+  bool inbox = false;
+  SubscriptionFilter filter;
+  std::string peer;          // routing id of the attached session
+  std::string node_id;
+  std::string node_country;
+  uint64_t acked = 0;     // durable cursor
+  uint64_t position = 0;  // last offset sent or skipped
+  uint64_t credit = 0;
+  bool idle = false;  // caught up with the log; woken by a commit that may concern it
+};
+
+// An auditor's replay in progress.
+struct ReplayState {
+  uint64_t id = 0;
+  uint64_t from_offset = 0;
+  uint64_t to_offset = UINT64_MAX;
+  int64_t from_time_us = 0;
+  int64_t to_time_us = INT64_MAX;
+  std::string origin_country;
+  std::string case_id;
+  uint64_t position = 0;  // last offset considered
+  uint64_t credit = 0;
+  uint64_t count = 0;
+  uint64_t end = 0;  // the log's end when the replay started: it stops there
+};
+
+struct Session {
+  std::string peer;
+  const NodeConfig* node = nullptr;
+  int64_t last_recv_ms = 0;
+  int64_t last_send_ms = 0;
+  uint64_t inflight = 0;  // events accepted, not yet committed
+  std::set<std::string> subscriptions;  // keys
+  std::map<uint64_t, ReplayState> replays;
+};
+
+struct EventIdHash {
+  size_t operator()(const wire::EventId& id) const noexcept {
+    uint64_t h = 0;
+    for (int i = 8; i < 16; ++i) h = (h << 8) | id.bytes()[i];
+    return static_cast<size_t>(h);
+  }
+};
+
+// See Broker. Everything here runs on the loop thread, except Stop().
+class BrokerLoop {
+ public:
+  BrokerLoop(BrokerConfig config, std::unique_ptr<store::Store> store);
+  ~BrokerLoop();
+
+  std::string Bind();
+  void Run();
+  void Stop() { stop_.store(true, std::memory_order_release); }
+  BrokerProbe& probe() { return probe_; }
+  store::Store& store() { return *store_; }
+
+ private:
+  enum class SendResult { kSent, kWouldBlock, kGone };
+
+  // Receiving and dispatch (broker_loop.cc).
+  void ReadMessages();
+  void Dispatch(const std::string& peer, const std::vector<zmq::message_t>& frames);
+  void HandleHello(const std::string& peer, const proto::Hello& hello);
+  void Tick();
+  void EndSession(const std::string& peer, const char* reason);
+  SendResult Send(const std::string& peer, const std::string& control,
+                  const std::vector<std::string>* payloads = nullptr);
+  void SendError(const std::string& peer, wire::errc code, const std::string& message);
+  void LogRefusal(const std::string& peer, const Error& error);
+
+  // Publish path (publish.cc).
+  void HandlePublish(Session& session, const wire::MessageView& message);
+  void Nack(Session& session, uint64_t seq, const Error& error);
+  void SubmitCurrent();
+  void CompleteCommits();
+  uint8_t CancelledAlertCategory(const fb::Event& event);
+
+  // Delivery and replay (delivery.cc).
+  void HandleSubscribe(Session& session, const proto::Subscribe& subscribe);
+  void HandleUnsubscribe(Session& session, const proto::Unsubscribe& unsubscribe);
+  void HandleDeliveryAck(Session& session, const proto::DeliveryAck& ack);
+  void HandleCredit(Session& session, const proto::Credit& credit);
+  void HandleReplay(Session& session, const proto::Replay& replay);
+  void Detach(const std::string& key);
+  void PumpDeliveries();
+  void PumpSubscription(Subscription& sub, uint64_t watermark);
+  void PumpReplay(Session& session, ReplayState& replay, uint64_t watermark);
+  void ReportBacklog(const Subscription& sub);
+
+  BrokerConfig config_;
+  Directory directory_;
+  std::unique_ptr<store::Store> store_;
+  BrokerProbe probe_;
+  zmq::context_t ctx_;
+  zmq::socket_t router_;
+  zmq::socket_t notify_;
+  std::unique_ptr<Committer> committer_;
+  std::atomic<bool> stop_{false};
+
+  std::map<std::string, Session> sessions_;           // by routing id
+  std::map<std::string, std::string> node_sessions_;  // node id -> routing id
+  std::map<std::string, Subscription> subscriptions_; // attached, by key
+  std::set<std::string> gone_peers_;                  // unreachable, to end in Tick
+
+  uint64_t next_offset_ = 1;       // the next offset to assign
+  int64_t last_received_us_ = 0;   // received_at never decreases along the log
+  std::unordered_map<wire::EventId, uint64_t, EventIdHash> inflight_ids_;
+  std::unique_ptr<CommitBatch> current_;
+  size_t inflight_batches_ = 0;
+  bool storage_failed_ = false;
+  bool deliveries_pending_ = false;
+
+  int64_t log_window_s_ = 0;  // refusal log rate limit
+  int log_count_ = 0;
+};
+
+int64_t SteadyMillis();
+
+}  // namespace lintas::broker

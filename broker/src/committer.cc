@@ -1,0 +1,104 @@
+// Group commit thread.
+#include "lintas/broker/committer.h"
+
+#include <chrono>
+
+#include "lintas/broker/logger.h"
+
+namespace lintas::broker {
+
+Committer::Committer(store::Store* store, BrokerProbe* probe, zmq::context_t& ctx,
+                     const std::string& notify_endpoint)
+    : store_(store), probe_(probe) {
+  // The PAIR socket is created inside the thread that uses it; the loop binds
+  // the other end before constructing the committer.
+  thread_ = std::thread(&Committer::Run, this, &ctx, notify_endpoint);
+}
+
+Committer::~Committer() { Stop(); }
+
+void Committer::Submit(std::unique_ptr<CommitBatch> batch) {
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(std::move(batch));
+  }
+  cv_.notify_one();
+}
+
+std::vector<std::unique_ptr<CommitBatch>> Committer::TakeDone() {
+  std::lock_guard lock(mu_);
+  return std::exchange(done_, {});
+}
+
+void Committer::Reset() {
+  std::lock_guard lock(mu_);
+  failed_ = false;
+}
+
+void Committer::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Committer::Run(zmq::context_t* ctx, std::string endpoint) {
+  zmq::socket_t notify(*ctx, zmq::socket_type::pair);
+  notify.set(zmq::sockopt::linger, 0);
+  notify.connect(endpoint);
+  std::vector<std::unique_ptr<CommitBatch>> work;
+  std::vector<store::AppendEntry> entries;
+  for (;;) {
+    bool failed = false;
+    Error failure;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) break;  // stopping, nothing left
+      while (!queue_.empty()) {
+        work.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      failed = failed_;
+      failure = failure_;
+    }
+    Status status;
+    if (failed) {
+      status = failure;
+    } else {
+      entries.clear();
+      uint64_t bytes = 0;
+      for (auto& b : work) {
+        for (auto& e : b->entries) entries.push_back(std::move(e));
+        bytes += b->bytes;
+      }
+      auto start = std::chrono::steady_clock::now();
+      status = store_->Append(entries);
+      double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (status.ok()) {
+        if (!entries.empty()) probe_->Committed(entries.size(), bytes, seconds);
+      } else {
+        Log()->error("commit failed, refusing publishes until it succeeds: {}",
+                     status.error().message);
+      }
+    }
+    {
+      std::lock_guard lock(mu_);
+      if (!status.ok()) {
+        failed_ = true;
+        failure_ = status.error();
+      }
+      for (auto& b : work) {
+        b->status = status;
+        done_.push_back(std::move(b));
+      }
+    }
+    work.clear();
+    notify.send(zmq::const_buffer("", 0), zmq::send_flags::dontwait);
+  }
+}
+
+}  // namespace lintas::broker

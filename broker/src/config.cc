@@ -1,0 +1,255 @@
+// Broker configuration loading and validation.
+#include "lintas/broker/config.h"
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include "lintas/wire/country.h"
+#include "lintas/wire/validate.h"
+
+namespace lintas::broker {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::set<std::string> kKnownRoles = {"police",     "prosecutor",  "social_welfare", "labour",
+                                           "ngo",        "focal_point", "auditor"};
+
+[[noreturn]] void Fail(const std::string& message) { throw ConfigError(message); }
+
+// Refuses keys the broker does not know: a typo must not silently become a default.
+void CheckKeys(const toml::table& table, const std::string& where,
+               const std::set<std::string>& known) {
+  for (const auto& [key, value] : table) {
+    if (!known.count(std::string(key.str()))) {
+      Fail(fmt::format("{}: unknown key '{}'", where, key.str()));
+    }
+  }
+}
+
+template <typename T>
+T Get(const toml::table& table, const std::string& where, const char* key, T fallback) {
+  const toml::node* node = table.get(key);
+  if (node == nullptr) return fallback;
+  std::optional<T> value = node->value<T>();
+  if (!value) Fail(fmt::format("{}.{}: wrong type", where, key));
+  return *value;
+}
+
+uint32_t GetU32(const toml::table& table, const std::string& where, const char* key,
+                uint32_t fallback, uint32_t min, uint32_t max) {
+  int64_t v = Get<int64_t>(table, where, key, fallback);
+  if (v < min || v > max) Fail(fmt::format("{}.{}: {} is outside {}..{}", where, key, v, min, max));
+  return static_cast<uint32_t>(v);
+}
+
+std::vector<std::string> GetStrings(const toml::table& table, const std::string& where,
+                                    const char* key) {
+  std::vector<std::string> out;
+  const toml::node* node = table.get(key);
+  if (node == nullptr) return out;
+  const toml::array* array = node->as_array();
+  if (array == nullptr) Fail(fmt::format("{}.{}: must be an array of strings", where, key));
+  for (const auto& item : *array) {
+    auto s = item.value<std::string>();
+    if (!s) Fail(fmt::format("{}.{}: must be an array of strings", where, key));
+    out.push_back(*s);
+  }
+  return out;
+}
+
+std::string Resolve(const std::string& base_dir, const std::string& path) {
+  if (path.empty() || fs::path(path).is_absolute()) return path;
+  return (fs::path(base_dir) / path).lexically_normal().string();
+}
+
+bool IsLoopback(const std::string& endpoint) {
+  return endpoint.rfind("ipc://", 0) == 0 || endpoint.rfind("inproc://", 0) == 0 ||
+         endpoint.rfind("tcp://127.", 0) == 0 || endpoint.rfind("tcp://localhost:", 0) == 0 ||
+         endpoint.rfind("tcp://[::1]:", 0) == 0;
+}
+
+void CheckAgency(const AgencyConfig& a, const std::string& where) {
+  if (!wire::IsAgencyId(a.id)) Fail(fmt::format("{}: '{}' is not an agency id", where, a.id));
+  if (!wire::IsPartyCode(a.country)) {
+    Fail(fmt::format("{}: '{}' is not an ISO 3166-1 alpha-3 code", where, a.country));
+  }
+  for (const auto& role : a.roles) {
+    if (!kKnownRoles.count(role)) Fail(fmt::format("{}: unknown role '{}'", where, role));
+  }
+}
+
+void Validate(BrokerConfig& c) {
+  if (c.data_dir.empty()) Fail("broker.data_dir: is required");
+  if (c.security == SecurityMode::kCurve) {
+    Fail("security.mode: \"curve\" is not available in this build yet; set security.mode = "
+         "\"plaintext\" for tests and demos on loopback only");
+  }
+  if (c.security == SecurityMode::kPlaintext && !IsLoopback(c.endpoint)) {
+    Fail(fmt::format("broker.endpoint: plaintext mode refuses the non-loopback endpoint '{}'",
+                     c.endpoint));
+  }
+  std::set<std::string> agency_ids;
+  for (size_t i = 0; i < c.agencies.size(); ++i) {
+    CheckAgency(c.agencies[i], fmt::format("directory.agencies[{}]", i));
+    if (!agency_ids.insert(c.agencies[i].id).second) {
+      Fail(fmt::format("directory: agency '{}' is listed twice", c.agencies[i].id));
+    }
+  }
+  std::set<std::string> node_ids;
+  std::map<std::string, std::string> served_by;
+  for (size_t i = 0; i < c.nodes.size(); ++i) {
+    NodeConfig& n = c.nodes[i];
+    std::string where = fmt::format("nodes[{}]", i);
+    if (!wire::IsAgencyId(n.id)) Fail(fmt::format("{}.id: '{}' is not a valid node id", where, n.id));
+    if (!node_ids.insert(n.id).second) Fail(fmt::format("{}.id: '{}' is listed twice", where, n.id));
+    if (!wire::IsPartyCode(n.country)) {
+      Fail(fmt::format("{}.country: '{}' is not an ISO 3166-1 alpha-3 code", where, n.country));
+    }
+    if (n.agencies.empty()) {
+      for (const auto& a : c.agencies) {
+        if (a.country == n.country) n.agencies.push_back(a.id);
+      }
+    }
+    for (const auto& id : n.agencies) {
+      auto it = std::find_if(c.agencies.begin(), c.agencies.end(),
+                             [&](const AgencyConfig& a) { return a.id == id; });
+      if (it == c.agencies.end()) {
+        Fail(fmt::format("{}.agencies: '{}' is not in the directory", where, id));
+      }
+      if (it->country != n.country) {
+        Fail(fmt::format("{}.agencies: '{}' belongs to {}, not {}", where, id, it->country,
+                         n.country));
+      }
+      auto [pos, fresh] = served_by.emplace(id, n.id);
+      if (!fresh) {
+        Fail(fmt::format("{}.agencies: '{}' is already served by node '{}'", where, id,
+                         pos->second));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<AgencyConfig> LoadAgenciesCsv(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) Fail(fmt::format("directory.agencies_csv: cannot read '{}'", path));
+  std::vector<AgencyConfig> out;
+  std::string line;
+  size_t line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line_no == 1 || line.empty()) continue;  // header
+    std::vector<std::string> cols;
+    std::stringstream ss(line);
+    for (std::string col; std::getline(ss, col, ',');) cols.push_back(col);
+    if (cols.size() < 5) Fail(fmt::format("{}:{}: expected at least 5 columns", path, line_no));
+    AgencyConfig a;
+    a.country = cols[0];
+    a.id = cols[2];
+    std::stringstream roles(cols[4]);
+    for (std::string role; std::getline(roles, role, ';');) a.roles.push_back(role);
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+BrokerConfig ParseConfig(const std::string& text, const std::string& base_dir) {
+  toml::table root;
+  try {
+    root = toml::parse(text);
+  } catch (const toml::parse_error& e) {
+    Fail(fmt::format("TOML error at line {}, column {}: {}", e.source().begin.line,
+                     e.source().begin.column, e.description()));
+  }
+  CheckKeys(root, "config", {"broker", "security", "directory", "nodes"});
+  BrokerConfig c;
+  if (const toml::table* b = root["broker"].as_table()) {
+    CheckKeys(*b, "broker",
+              {"id", "endpoint", "data_dir", "endpoint_file", "metrics_endpoint", "heartbeat_ms",
+               "max_batch", "credit_window", "commit_max_events", "commit_max_bytes",
+               "max_inflight_per_peer", "log_level", "log_json"});
+    c.id = Get<std::string>(*b, "broker", "id", c.id);
+    c.endpoint = Get<std::string>(*b, "broker", "endpoint", c.endpoint);
+    c.data_dir = Resolve(base_dir, Get<std::string>(*b, "broker", "data_dir", ""));
+    c.endpoint_file = Resolve(base_dir, Get<std::string>(*b, "broker", "endpoint_file", ""));
+    c.metrics_endpoint = Get<std::string>(*b, "broker", "metrics_endpoint", "");
+    c.heartbeat_ms = GetU32(*b, "broker", "heartbeat_ms", c.heartbeat_ms, 50, 60000);
+    c.max_batch = GetU32(*b, "broker", "max_batch", c.max_batch, 1, 256);
+    c.credit_window = GetU32(*b, "broker", "credit_window", c.credit_window, 1, 1u << 20);
+    c.commit_max_events =
+        GetU32(*b, "broker", "commit_max_events", c.commit_max_events, 1, 1u << 20);
+    c.commit_max_bytes =
+        GetU32(*b, "broker", "commit_max_bytes", c.commit_max_bytes, 4096, 1u << 30);
+    c.max_inflight_per_peer =
+        GetU32(*b, "broker", "max_inflight_per_peer", c.max_inflight_per_peer, 1, 1u << 24);
+    c.log_level = Get<std::string>(*b, "broker", "log_level", c.log_level);
+    c.log_json = Get<bool>(*b, "broker", "log_json", c.log_json);
+  }
+  if (const toml::table* s = root["security"].as_table()) {
+    CheckKeys(*s, "security", {"mode"});
+    std::string mode = Get<std::string>(*s, "security", "mode", "curve");
+    if (mode == "plaintext") {
+      c.security = SecurityMode::kPlaintext;
+    } else if (mode != "curve") {
+      Fail(fmt::format("security.mode: '{}' is neither \"curve\" nor \"plaintext\"", mode));
+    }
+  }
+  if (const toml::table* d = root["directory"].as_table()) {
+    CheckKeys(*d, "directory", {"agencies_csv", "agencies"});
+    std::string csv = Get<std::string>(*d, "directory", "agencies_csv", "");
+    if (!csv.empty()) c.agencies = LoadAgenciesCsv(Resolve(base_dir, csv));
+    if (const toml::array* list = (*d)["agencies"].as_array()) {
+      for (size_t i = 0; i < list->size(); ++i) {
+        const toml::table* t = (*list)[i].as_table();
+        std::string where = fmt::format("directory.agencies[{}]", i);
+        if (t == nullptr) Fail(where + ": must be a table");
+        CheckKeys(*t, where, {"id", "country", "roles"});
+        c.agencies.push_back({Get<std::string>(*t, where, "id", ""),
+                              Get<std::string>(*t, where, "country", ""),
+                              GetStrings(*t, where, "roles")});
+      }
+    }
+  }
+  if (const toml::array* nodes = root["nodes"].as_array()) {
+    for (size_t i = 0; i < nodes->size(); ++i) {
+      const toml::table* t = (*nodes)[i].as_table();
+      std::string where = fmt::format("nodes[{}]", i);
+      if (t == nullptr) Fail(where + ": must be a table");
+      CheckKeys(*t, where, {"id", "country", "agencies", "permissions"});
+      NodeConfig n;
+      n.id = Get<std::string>(*t, where, "id", "");
+      n.country = Get<std::string>(*t, where, "country", "");
+      n.agencies = GetStrings(*t, where, "agencies");
+      if (t->contains("permissions")) {
+        n.can_publish = n.can_subscribe = n.can_audit = false;
+        for (const auto& p : GetStrings(*t, where, "permissions")) {
+          if (p == "publish") n.can_publish = true;
+          else if (p == "subscribe") n.can_subscribe = true;
+          else if (p == "audit") n.can_audit = true;
+          else Fail(fmt::format("{}.permissions: unknown permission '{}'", where, p));
+        }
+      }
+      c.nodes.push_back(std::move(n));
+    }
+  }
+  Validate(c);
+  return c;
+}
+
+BrokerConfig LoadConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) Fail(fmt::format("cannot read config file '{}'", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string base = fs::absolute(path).parent_path().string();
+  return ParseConfig(ss.str(), base);
+}
+
+}  // namespace lintas::broker

@@ -1,0 +1,355 @@
+// Durable subscriptions (node inboxes and named subscriptions) and replay:
+// credit-based delivery from the log, cumulative acknowledgements, cursors.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "broker_loop.h"
+#include "lintas/broker/logger.h"
+#include "lintas/wire/bytes.h"
+#include "lintas/wire/verify.h"
+
+namespace lintas::broker {
+namespace {
+
+constexpr uint64_t kMaxCredit = 1u << 20;
+// Index entries one pump may look at per subscription, so that a filtered
+// subscription scanning a long backlog does not starve the others.
+constexpr size_t kScanBudget = 4096;
+constexpr size_t kMaxNameBytes = 64;
+
+bool IsSubscriptionName(std::string_view name) {
+  if (name.empty() || name.size() > kMaxNameBytes) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+  });
+}
+
+}  // namespace
+
+void BrokerLoop::HandleSubscribe(Session& session, const proto::Subscribe& subscribe) {
+  const NodeConfig& node = *session.node;
+  std::string_view name = subscribe.subscription()->string_view();
+  if (!node.can_subscribe) {
+    probe_.Refused(wire::errc::permission_denied);
+    SendError(session.peer, wire::errc::permission_denied, "this node may not subscribe");
+    return;
+  }
+  if (!IsSubscriptionName(name)) {
+    probe_.Refused(wire::errc::malformed_message);
+    SendError(session.peer, wire::errc::malformed_message,
+              "subscription: 1-64 of a-z, 0-9, '-', '_', '.'");
+    return;
+  }
+  std::string key = node.id + "/" + std::string(name);
+  if (subscriptions_.count(key)) Detach(key);  // a reconnect takes the subscription over
+
+  SubscriptionFilter filter = SubscriptionFilter::FromProto(subscribe.filter());
+  auto cursor = store_->GetCursor(key);
+  if (!cursor.ok()) {
+    Log()->error("cursor read failed key={} error={}", key, cursor.error().message);
+    SendError(session.peer, wire::errc::storage_error, "cursor could not be read; retry");
+    return;
+  }
+  uint64_t acked = 0;
+  uint64_t end = store_->next_offset() - 1;
+  if (cursor->has_value()) {
+    acked = (*cursor)->acked_offset;
+  } else {
+    switch (subscribe.start()) {
+      case proto::StartPosition::Latest: acked = end; break;
+      case proto::StartPosition::AtOffset:
+        acked = std::min(subscribe.start_offset() > 0 ? subscribe.start_offset() - 1 : 0, end);
+        break;
+      default: acked = 0; break;
+    }
+  }
+  if (auto s = store_->PutCursor(key, {acked, filter.Encode()}); !s.ok()) {
+    Log()->error("cursor write failed key={} error={}", key, s.error().message);
+    SendError(session.peer, wire::errc::storage_error, "cursor could not be written; retry");
+    return;
+  }
+  Subscription& sub = subscriptions_[key];
+  sub.key = key;
+  sub.name = std::string(name);
+  sub.inbox = name == "inbox";
+  sub.filter = std::move(filter);
+  sub.peer = session.peer;
+  sub.node_id = node.id;
+  sub.node_country = node.country;
+  sub.acked = acked;
+  sub.position = acked;  // everything after the cursor is (re)delivered
+  sub.credit = subscribe.credit() > 0 ? subscribe.credit() : config_.credit_window;
+  sub.idle = false;
+  session.subscriptions.insert(key);
+
+  flatbuffers::FlatBufferBuilder fbb;
+  auto sub_name = fbb.CreateString(name);
+  auto reply = proto::CreateSubscribed(fbb, sub_name, acked, acked > 0);
+  fbb.Finish(proto::CreateControl(fbb, proto::Command::Subscribed, reply.Union()),
+             proto::ControlIdentifier());
+  (void)Send(session.peer, std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()),
+                                       fbb.GetSize()));
+  Log()->info("subscribed node={} subscription={} acked={}", node.id, name, acked);
+  ReportBacklog(sub);
+}
+
+void BrokerLoop::Detach(const std::string& key) {
+  auto it = subscriptions_.find(key);
+  if (it == subscriptions_.end()) return;
+  if (auto s = sessions_.find(it->second.peer); s != sessions_.end()) {
+    s->second.subscriptions.erase(key);
+  }
+  subscriptions_.erase(it);
+}
+
+void BrokerLoop::HandleUnsubscribe(Session& session, const proto::Unsubscribe& unsubscribe) {
+  std::string key = session.node->id + "/" + unsubscribe.subscription()->str();
+  Detach(key);
+  if (unsubscribe.remove()) {
+    if (auto s = store_->DeleteCursor(key); !s.ok()) {
+      Log()->error("cursor delete failed key={} error={}", key, s.error().message);
+    }
+  }
+}
+
+void BrokerLoop::HandleDeliveryAck(Session& session, const proto::DeliveryAck& ack) {
+  std::string key = session.node->id + "/" + ack.subscription()->str();
+  auto it = subscriptions_.find(key);
+  if (it == subscriptions_.end() || it->second.peer != session.peer) {
+    probe_.Refused(wire::errc::unknown_subscription);
+    SendError(session.peer, wire::errc::unknown_subscription,
+              fmt::format("DeliveryAck for a subscription this connection has not attached"));
+    return;
+  }
+  Subscription& sub = it->second;
+  // Nothing beyond what was delivered can be acknowledged.
+  uint64_t offset = std::min(ack.offset(), sub.position);
+  if (offset <= sub.acked) return;
+  sub.acked = offset;
+  if (auto s = store_->PutCursor(key, {offset, sub.filter.Encode()}); !s.ok()) {
+    Log()->error("cursor write failed key={} error={}", key, s.error().message);
+  }
+  ReportBacklog(sub);
+}
+
+void BrokerLoop::HandleCredit(Session& session, const proto::Credit& credit) {
+  if (credit.replay_id() != 0) {
+    auto r = session.replays.find(credit.replay_id());
+    if (r != session.replays.end()) r->second.credit = std::min(r->second.credit + credit.credit(), kMaxCredit);
+    return;
+  }
+  std::string key = session.node->id + "/" + (credit.subscription() ? credit.subscription()->str() : "");
+  auto it = subscriptions_.find(key);
+  if (it == subscriptions_.end() || it->second.peer != session.peer) {
+    probe_.Refused(wire::errc::unknown_subscription);
+    SendError(session.peer, wire::errc::unknown_subscription,
+              "Credit for a subscription this connection has not attached");
+    return;
+  }
+  it->second.credit = std::min(it->second.credit + credit.credit(), kMaxCredit);
+  it->second.idle = false;
+}
+
+void BrokerLoop::HandleReplay(Session& session, const proto::Replay& replay) {
+  if (!session.node->can_audit) {
+    probe_.Refused(wire::errc::permission_denied);
+    SecurityLog()->warn("replay refused: no audit permission node={}", session.node->id);
+    SendError(session.peer, wire::errc::permission_denied, "replay requires the audit permission");
+    return;
+  }
+  if (replay.justification() == nullptr || replay.justification()->size() == 0) {
+    probe_.Refused(wire::errc::justification_required);
+    SendError(session.peer, wire::errc::justification_required,
+              "replay requires a justification");
+    return;
+  }
+  if (replay.replay_id() == 0 || session.replays.count(replay.replay_id())) {
+    SendError(session.peer, wire::errc::malformed_message,
+              "replay_id must be non-zero and not in use on this connection");
+    return;
+  }
+  ReplayState r;
+  r.id = replay.replay_id();
+  r.from_offset = replay.from_offset();
+  r.to_offset = replay.to_offset();
+  r.from_time_us = replay.from_time_us();
+  r.to_time_us = replay.to_time_us();
+  if (replay.origin_country()) r.origin_country = replay.origin_country()->str();
+  if (replay.case_id()) r.case_id = replay.case_id()->str();
+  r.position = r.from_offset > 0 ? r.from_offset - 1 : 0;
+  r.credit = replay.credit() > 0 ? replay.credit() : config_.credit_window;
+  r.end = store_->next_offset() - 1;
+  Log()->info("replay started node={} replay_id={} justification_bytes={}", session.node->id,
+              r.id, replay.justification()->size());
+  session.replays.emplace(r.id, std::move(r));
+  deliveries_pending_ = true;
+}
+
+void BrokerLoop::PumpDeliveries() {
+  deliveries_pending_ = false;
+  uint64_t watermark = store_->next_offset();  // offsets below are durable
+  for (auto& [key, sub] : subscriptions_) {
+    if (!sub.idle && sub.credit > 0) PumpSubscription(sub, watermark);
+  }
+  for (auto& [peer, session] : sessions_) {
+    std::vector<uint64_t> ids;
+    for (const auto& [id, replay] : session.replays) ids.push_back(id);
+    for (uint64_t id : ids) {
+      auto it = session.replays.find(id);
+      if (it != session.replays.end() && it->second.credit > 0) {
+        PumpReplay(session, it->second, watermark);
+      }
+    }
+  }
+}
+
+void BrokerLoop::PumpSubscription(Subscription& sub, uint64_t watermark) {
+  size_t budget = kScanBudget;
+  std::vector<store::ScanHit> hits;
+  std::vector<uint64_t> offsets;
+  std::vector<std::string> records;
+  while (sub.credit > 0 && budget > 0) {
+    if (sub.position + 1 >= watermark) {
+      sub.idle = true;
+      break;
+    }
+    hits.clear();
+    size_t limit = sub.inbox ? std::min<uint64_t>(sub.credit, config_.max_batch) : std::min<size_t>(budget, 1024);
+    auto s = store_->Scan(sub.inbox ? store::Index::kInbox : store::Index::kDistributed,
+                          sub.inbox ? sub.node_id : std::string(), sub.position, limit, &hits);
+    if (!s.ok()) {
+      Log()->error("delivery scan failed subscription={} error={}", sub.key, s.error().message);
+      return;
+    }
+    if (hits.empty()) {
+      sub.position = watermark - 1;
+      sub.idle = true;
+      break;
+    }
+    offsets.clear();
+    records.clear();
+    uint64_t position = sub.position;
+    for (const auto& hit : hits) {
+      if (hit.offset >= watermark) break;
+      if (offsets.size() >= sub.credit || offsets.size() >= config_.max_batch) break;
+      position = hit.offset;
+      --budget;
+      if (!sub.inbox) {
+        auto summary = DistributionSummary::Decode(hit.value);
+        if (!summary || !sub.filter.Matches(*summary, sub.node_country)) continue;
+      }
+      auto record = store_->ReadRecord(hit.offset);
+      if (!record.ok() || !record->has_value()) {
+        Log()->error("record missing offset={} subscription={}", hit.offset, sub.key);
+        return;
+      }
+      offsets.push_back(hit.offset);
+      records.push_back(std::move(**record));
+    }
+    if (position == sub.position) {  // the next hit is not durable yet
+      sub.idle = true;
+      break;
+    }
+    if (!offsets.empty()) {
+      SendResult sent = Send(sub.peer, wire::EncodeDeliver(sub.name, 0, offsets), &records);
+      if (sent == SendResult::kGone) return;  // the session (and sub) may be gone
+      if (sent == SendResult::kWouldBlock) {
+        deliveries_pending_ = false;
+        return;  // position unchanged: retried on the next pump
+      }
+      sub.credit -= offsets.size();
+      probe_.Delivered(offsets.size());
+    }
+    sub.position = position;
+  }
+  if (!sub.idle) deliveries_pending_ = true;  // budget or batch cut it short: continue soon
+}
+
+void BrokerLoop::PumpReplay(Session& session, ReplayState& r, uint64_t watermark) {
+  uint64_t end = std::min(r.end, watermark - 1);
+  end = std::min(end, r.to_offset);
+  size_t budget = kScanBudget;
+  std::vector<store::ScanHit> hits;
+  std::vector<uint64_t> candidates;
+  std::vector<uint64_t> offsets;
+  std::vector<std::string> records;
+  bool done = false;
+  while (r.credit > 0 && budget > 0 && !done) {
+    candidates.clear();
+    hits.clear();
+    size_t limit = std::min<size_t>(budget, 1024);
+    Status s;
+    if (!r.case_id.empty()) {
+      s = store_->Scan(store::Index::kCase, r.case_id, r.position, limit, &hits);
+    } else if (!r.origin_country.empty()) {
+      s = store_->Scan(store::Index::kOrigin, r.origin_country, r.position, limit, &hits);
+    } else if (r.from_time_us > 0 || r.to_time_us < INT64_MAX) {
+      s = store_->ScanTime(r.from_time_us, r.to_time_us, r.position, limit, &candidates);
+    } else {
+      s = store_->Scan(store::Index::kLog, "", r.position, limit, &hits);
+    }
+    if (!s.ok()) {
+      Log()->error("replay scan failed replay_id={} error={}", r.id, s.error().message);
+      return;
+    }
+    for (const auto& h : hits) candidates.push_back(h.offset);
+    if (candidates.empty()) done = true;
+    offsets.clear();
+    records.clear();
+    for (uint64_t offset : candidates) {
+      if (offset > end) {
+        done = true;
+        break;
+      }
+      if (offsets.size() >= r.credit || offsets.size() >= config_.max_batch) break;
+      r.position = offset;
+      --budget;
+      auto record = store_->ReadRecord(offset);
+      if (!record.ok() || !record->has_value()) continue;
+      auto verified = wire::VerifyRecord(wire::AsBytes(**record));
+      if (!verified.ok()) {
+        Log()->error("stored record fails verification offset={}: {}", offset,
+                     verified.error().message);
+        continue;
+      }
+      const fb::StoredRecord& rec = **verified;
+      const fb::Event* event = fb::GetEvent(wire::RecordEventBytes(rec).data());
+      if (rec.received_at_us() < r.from_time_us || rec.received_at_us() > r.to_time_us) continue;
+      if (!r.origin_country.empty() && event->origin()->country()->string_view() != r.origin_country) continue;
+      if (!r.case_id.empty() && (!event->case_id() || event->case_id()->string_view() != r.case_id)) continue;
+      offsets.push_back(offset);
+      records.push_back(std::move(**record));
+    }
+    if (r.position >= end) done = true;
+    if (!offsets.empty()) {
+      if (Send(session.peer, wire::EncodeDeliver("", r.id, offsets), &records) != SendResult::kSent) {
+        return;
+      }
+      r.credit -= offsets.size();
+      r.count += offsets.size();
+      probe_.Delivered(offsets.size());
+    }
+  }
+  if (done) {
+    proto::ControlT control;
+    proto::ReplayEndT end_msg;
+    end_msg.replay_id = r.id;
+    end_msg.count = r.count;
+    end_msg.last_offset = r.position;
+    control.command.Set(std::move(end_msg));
+    uint64_t id = r.id;
+    (void)Send(session.peer, wire::EncodeControl(control));
+    Log()->info("replay finished node={} replay_id={} count={}", session.node->id, id, r.count);
+    session.replays.erase(id);  // invalidates r
+    return;
+  }
+  deliveries_pending_ = true;
+}
+
+void BrokerLoop::ReportBacklog(const Subscription& sub) {
+  uint64_t end = store_->next_offset() - 1;
+  probe_.Backlog(sub.key, end > sub.acked ? end - sub.acked : 0);
+}
+
+}  // namespace lintas::broker

@@ -1,0 +1,90 @@
+// Directory lookups and role resolution.
+#include "lintas/broker/directory.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "lintas/wire/errc.h"
+
+namespace lintas::broker {
+
+Directory::Directory(const BrokerConfig& config) : nodes_(config.nodes) {
+  for (const auto& a : config.agencies) agencies_[a.id] = Agency{a.country, a.roles, ""};
+  for (const auto& n : nodes_) {
+    for (const auto& id : n.agencies) {
+      auto it = agencies_.find(id);
+      if (it != agencies_.end()) it->second.node = n.id;
+    }
+  }
+}
+
+const NodeConfig* Directory::FindNode(std::string_view node_id) const {
+  for (const auto& n : nodes_) {
+    if (n.id == node_id) return &n;
+  }
+  return nullptr;
+}
+
+bool Directory::Serves(const NodeConfig& node, std::string_view agency) const {
+  auto it = agencies_.find(agency);
+  return it != agencies_.end() && it->second.node == node.id;
+}
+
+std::string_view Directory::RoleName(fb::Role role) {
+  switch (role) {
+    case fb::Role::Police: return "police";
+    case fb::Role::Prosecutor: return "prosecutor";
+    case fb::Role::SocialWelfare: return "social_welfare";
+    case fb::Role::Labour: return "labour";
+    case fb::Role::Ngo: return "ngo";
+    case fb::Role::FocalPoint: return "focal_point";
+    case fb::Role::Auditor: return "auditor";
+    default: return "";
+  }
+}
+
+Status Directory::ResolveInbox(
+    const flatbuffers::Vector<flatbuffers::Offset<fb::Destination>>& destinations,
+    std::vector<std::string>* nodes) const {
+  for (size_t i = 0; i < destinations.size(); ++i) {
+    const fb::Destination& d = *destinations.Get(i);
+    std::string field = fmt::format("destinations[{}]", i);
+    std::string_view country = d.country()->string_view();
+    size_t before = nodes->size();
+    bool any_agency = false;
+    if (d.agency() != nullptr && d.agency()->size() > 0) {
+      auto it = agencies_.find(d.agency()->string_view());
+      if (it == agencies_.end() || it->second.country != country) {
+        return Error{wire::errc::unknown_destination,
+                     fmt::format("{}: no agency '{}' in {} in the directory", field,
+                                 d.agency()->string_view(), country),
+                     field + ".agency"};
+      }
+      any_agency = true;
+      if (!it->second.node.empty()) nodes->push_back(it->second.node);
+    } else {
+      std::string_view role = RoleName(d.role());
+      for (const auto& [id, a] : agencies_) {
+        if (a.country != country) continue;
+        if (std::find(a.roles.begin(), a.roles.end(), role) == a.roles.end()) continue;
+        any_agency = true;
+        if (!a.node.empty()) nodes->push_back(a.node);
+      }
+      if (!any_agency) {
+        return Error{wire::errc::unknown_destination,
+                     fmt::format("{}: no agency with role '{}' in {}", field, role, country),
+                     field + ".role"};
+      }
+    }
+    if (nodes->size() == before) {
+      return Error{wire::errc::unknown_destination,
+                   fmt::format("{}: no node serves the agency it resolves to", field), field};
+    }
+  }
+  std::sort(nodes->begin(), nodes->end());
+  nodes->erase(std::unique(nodes->begin(), nodes->end()), nodes->end());
+  return OkStatus();
+}
+
+}  // namespace lintas::broker

@@ -1,0 +1,67 @@
+// lintas-broker: the regional broker process.
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+
+#include "lintas/broker/broker.h"
+#include "lintas/broker/logger.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"lintas-broker: the Lintas regional broker"};
+  std::string config_path;
+  bool check_only = false;
+  std::string endpoint_file;
+  app.add_option("-c,--config", config_path, "TOML configuration file")->required();
+  app.add_flag("--check-config", check_only, "Validate the configuration and exit");
+  app.add_option("--endpoint-file", endpoint_file,
+                 "Write the bound endpoint to this file once listening");
+  CLI11_PARSE(app, argc, argv);
+
+  lintas::broker::BrokerConfig config;
+  try {
+    config = lintas::broker::LoadConfig(config_path);
+  } catch (const lintas::broker::ConfigError& e) {
+    std::cerr << "lintas-broker: configuration error: " << e.what() << "\n";
+    return 2;
+  }
+  if (check_only) {
+    std::cout << "configuration OK: " << config.nodes.size() << " nodes, " << config.agencies.size()
+              << " agencies, endpoint " << config.endpoint << "\n";
+    return 0;
+  }
+  if (!endpoint_file.empty()) config.endpoint_file = endpoint_file;
+  lintas::ConfigureLogging(config.log_level, config.log_json);
+
+  // Signals go to one waiting thread, never to the loop.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  try {
+    lintas::broker::Broker broker(config);
+    std::string endpoint = broker.Bind();
+    if (!config.endpoint_file.empty()) {
+      std::string tmp = config.endpoint_file + ".tmp";
+      std::ofstream(tmp) << endpoint << "\n";
+      std::rename(tmp.c_str(), config.endpoint_file.c_str());
+    }
+    std::thread waiter([&] {
+      int sig = 0;
+      sigwait(&signals, &sig);
+      lintas::broker::Log()->info("signal {} received: shutting down", sig);
+      broker.Stop();
+    });
+    broker.Run();
+    // Run() returns only after Stop(), which only the waiter calls.
+    waiter.join();
+  } catch (const std::exception& e) {
+    lintas::broker::Log()->critical("cannot start: {}", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,199 @@
+// The publish path: verify, validate, check origin, dedup, route, append,
+// and acknowledge once the group commit holding the event is synced.
+#include <fmt/format.h>
+
+#include "broker_loop.h"
+#include "lintas/broker/logger.h"
+#include "lintas/common/clock.h"
+#include "lintas/wire/bytes.h"
+#include "lintas/wire/record.h"
+#include "lintas/wire/validate.h"
+#include "lintas/wire/verify.h"
+
+namespace lintas::broker {
+
+void BrokerLoop::Nack(Session& session, uint64_t seq, const Error& error) {
+  auto code = error.code.category() == wire::WireCategory()
+                  ? static_cast<wire::errc>(error.code.value())
+                  : wire::errc::internal;
+  probe_.Refused(code);
+  LogRefusal(session.peer, error);
+  (void)Send(session.peer, wire::EncodeNack(seq, error));
+}
+
+void BrokerLoop::HandlePublish(Session& session, const wire::MessageView& message) {
+  const NodeConfig& node = *session.node;
+  uint64_t first_seq = message.control->command_as_Publish()->first_seq();
+  if (message.payloads.size() > config_.max_batch) {
+    for (size_t i = 0; i < message.payloads.size(); ++i) {
+      Nack(session, first_seq + i,
+           Error{wire::errc::batch_too_large,
+                 fmt::format("Publish carries {} events; this broker takes {}",
+                             message.payloads.size(), config_.max_batch)});
+    }
+    return;
+  }
+  for (size_t i = 0; i < message.payloads.size(); ++i) {
+    uint64_t seq = first_seq + i;
+    std::span<const uint8_t> bytes = message.payloads[i];
+    if (!node.can_publish) {
+      Nack(session, seq, Error{wire::errc::permission_denied, "this node may not publish"});
+      continue;
+    }
+    if (stop_.load(std::memory_order_relaxed)) {
+      Nack(session, seq, Error{wire::errc::shutting_down, "the broker is stopping; resend later"});
+      continue;
+    }
+    if (storage_failed_) {
+      Nack(session, seq, Error{wire::errc::storage_error, "the log cannot be written; resend later"});
+      continue;
+    }
+    if (session.inflight >= config_.max_inflight_per_peer) {
+      Nack(session, seq,
+           Error{wire::errc::overloaded,
+                 fmt::format("more than {} events in flight; wait for acks",
+                             config_.max_inflight_per_peer)});
+      continue;
+    }
+    auto verified = wire::VerifyEvent(bytes);
+    if (!verified.ok()) {
+      Nack(session, seq, verified.error());
+      continue;
+    }
+    const fb::Event& event = **verified;
+    if (auto s = wire::ValidateEvent(event); !s.ok()) {
+      Nack(session, seq, s.error());
+      continue;
+    }
+    std::string_view origin_country = event.origin()->country()->string_view();
+    std::string_view origin_agency = event.origin()->agency()->string_view();
+    if (origin_country != node.country || !directory_.Serves(node, origin_agency)) {
+      SecurityLog()->warn("origin mismatch node={} node_country={} claimed_country={} "
+                          "claimed_agency={}",
+                          node.id, node.country, origin_country, origin_agency);
+      Nack(session, seq,
+           Error{wire::errc::origin_mismatch,
+                 fmt::format("origin {}/{} is not served by the authenticated node {}",
+                             origin_country, origin_agency, node.id),
+                 "origin"});
+      continue;
+    }
+    wire::EventId id = wire::EventId::FromFb(*event.id());
+    // Dedup: first the events not yet committed, then the persistent index.
+    std::optional<uint64_t> original;
+    if (auto it = inflight_ids_.find(id); it != inflight_ids_.end()) {
+      original = it->second;
+    } else {
+      auto found = store_->FindEvent(id);
+      if (!found.ok()) {
+        Log()->error("dedup lookup failed: {}", found.error().message);
+        Nack(session, seq, Error{wire::errc::storage_error, "dedup lookup failed; resend later"});
+        continue;
+      }
+      original = *found;
+    }
+    if (original) {
+      probe_.Duplicate();
+      current_->acks.push_back({session.peer, seq, *original, true, id});
+      continue;
+    }
+    store::AppendEntry entry;
+    if (event.destinations() != nullptr && event.destinations()->size() > 0) {
+      if (auto s = directory_.ResolveInbox(*event.destinations(), &entry.index.inbox_nodes);
+          !s.ok()) {
+        Nack(session, seq, s.error());
+        continue;
+      }
+    }
+    uint8_t category = 0;
+    if (event.body_type() == fb::Body::AlertPublished) {
+      category = static_cast<uint8_t>(event.body_as_AlertPublished()->category());
+    } else if (event.body_type() == fb::Body::AlertCancelled) {
+      category = CancelledAlertCategory(event);
+    }
+    if (auto summary = Summarize(event, category)) entry.index.distribution = summary->Encode();
+
+    last_received_us_ = std::max(last_received_us_, NowMicros());
+    entry.offset = next_offset_++;
+    entry.event_id = id;
+    entry.index.received_at_us = last_received_us_;
+    entry.index.origin_country = std::string(origin_country);
+    if (event.case_id()) entry.index.case_id = event.case_id()->str();
+    entry.record = wire::EncodeRecord(entry.offset, last_received_us_,
+                                      wire::PublisherInfo{node.id, node.country, ""}, bytes);
+    current_->bytes += entry.record.size();
+    for (const auto& n : entry.index.inbox_nodes) current_->inbox_nodes.insert(n);
+    current_->distributed |= entry.index.distribution.has_value();
+    inflight_ids_[id] = entry.offset;
+    current_->acks.push_back({session.peer, seq, entry.offset, false, id});
+    current_->entries.push_back(std::move(entry));
+    ++session.inflight;
+  }
+}
+
+uint8_t BrokerLoop::CancelledAlertCategory(const fb::Event& event) {
+  // The cancellation carries no category: use the cancelled alert's, so that
+  // a category filter lets both through.
+  if (event.parent_id() == nullptr) return 0;
+  auto offset = store_->FindEvent(wire::EventId::FromFb(*event.parent_id()));
+  if (!offset.ok() || !offset->has_value()) return 0;
+  auto record = store_->ReadRecord(**offset);
+  if (!record.ok() || !record->has_value()) return 0;
+  auto verified = wire::VerifyRecord(wire::AsBytes(**record));
+  if (!verified.ok()) return 0;
+  const fb::Event* parent = fb::GetEvent(wire::RecordEventBytes(**verified).data());
+  if (parent->body_type() != fb::Body::AlertPublished) return 0;
+  return static_cast<uint8_t>(parent->body_as_AlertPublished()->category());
+}
+
+void BrokerLoop::SubmitCurrent() {
+  if (current_->entries.empty() && current_->acks.empty()) return;
+  committer_->Submit(std::move(current_));
+  current_ = std::make_unique<CommitBatch>();
+  ++inflight_batches_;
+}
+
+void BrokerLoop::CompleteCommits() {
+  // Drain the wake-up bytes; the batches themselves come from TakeDone.
+  zmq::message_t byte;
+  while (notify_.recv(byte, zmq::recv_flags::dontwait)) {
+  }
+  std::map<std::string, std::vector<proto::AckEntry>> acks;
+  for (auto& batch : committer_->TakeDone()) {
+    --inflight_batches_;
+    bool ok = batch->status.ok();
+    for (const PendingAck& a : batch->acks) {
+      if (!a.duplicate) inflight_ids_.erase(a.event_id);
+      auto s = sessions_.find(a.peer);
+      if (s == sessions_.end()) continue;  // gone: it will resend and get a duplicate ack
+      if (!a.duplicate && s->second.inflight > 0) --s->second.inflight;
+      if (ok) {
+        acks[a.peer].emplace_back(a.seq, a.offset, a.duplicate);
+      } else {
+        Nack(s->second, a.seq,
+             Error{wire::errc::storage_error, "the log could not be synced; resend later"});
+      }
+    }
+    if (ok) {
+      if (!batch->entries.empty()) probe_.Published(batch->entries.size());
+      for (auto& [key, sub] : subscriptions_) {
+        if (sub.inbox ? batch->inbox_nodes.count(sub.node_id) > 0 : batch->distributed) {
+          sub.idle = false;
+        }
+      }
+    } else {
+      storage_failed_ = true;
+    }
+  }
+  for (auto& [peer, entries] : acks) (void)Send(peer, wire::EncodeAck(entries));
+  probe_.LogSize(store_->size());
+  if (storage_failed_ && inflight_batches_ == 0) {
+    // Every batch after the failure was failed too: start again from what
+    // the store holds, and let the publishers resend.
+    committer_->Reset();
+    next_offset_ = store_->next_offset();
+    storage_failed_ = false;
+  }
+}
+
+}  // namespace lintas::broker

@@ -1,0 +1,37 @@
+// An in-memory Store for unit tests: same contract, no durability.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "lintas/store/store.h"
+
+namespace lintas::store {
+
+// Thread safety: every method takes mu_.
+class MemoryStore final : public Store {
+ public:
+  uint64_t next_offset() const override;
+  int64_t last_received_at_us() const override;
+  Status Append(std::span<const AppendEntry> entries) override;
+  Result<std::optional<uint64_t>> FindEvent(const wire::EventId& id) override;
+  Result<std::optional<std::string>> ReadRecord(uint64_t offset) override;
+  Status Scan(Index index, std::string_view key, uint64_t after, size_t limit,
+              std::vector<ScanHit>* out) override;
+  Status ScanTime(int64_t from_us, int64_t to_us, uint64_t after, size_t limit,
+                  std::vector<uint64_t>* out) override;
+  Status PutCursor(std::string_view name, const CursorState& state) override;
+  Status DeleteCursor(std::string_view name) override;
+  Result<std::optional<CursorState>> GetCursor(std::string_view name) override;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<uint64_t, std::string> log_;                     // Guarded by mu_.
+  std::map<uint64_t, IndexKeys> index_;                     // Guarded by mu_.
+  std::map<wire::EventId, uint64_t> dedup_;                 // Guarded by mu_.
+  std::map<std::string, CursorState, std::less<>> cursors_;  // Guarded by mu_.
+};
+
+}  // namespace lintas::store

@@ -1,0 +1,102 @@
+// The broker's storage interface: an append-only log of stored records with
+// a persistent dedup index, secondary indexes and subscriber cursors. Two
+// implementations: RocksDbStore (the default, durable) and MemoryStore (unit
+// tests only).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "lintas/common/result.h"
+#include "lintas/store/errc.h"
+#include "lintas/wire/event_id.h"
+
+namespace lintas::store {
+
+// What an appended record is indexed by.
+struct IndexKeys {
+  std::string case_id;                   // empty: not in the case index
+  std::string origin_country;            // the origin index
+  int64_t received_at_us = 0;            // the time index (non-decreasing with offsets)
+  std::vector<std::string> inbox_nodes;  // node ids whose inbox holds this record
+  // Set for events distributed to subscriptions (regional, selected countries):
+  // a compact summary the broker filters on without reading the record.
+  std::optional<std::string> distribution;
+};
+
+struct AppendEntry {
+  uint64_t offset = 0;
+  wire::EventId event_id;
+  std::string record;  // a StoredRecord buffer
+  IndexKeys index;
+};
+
+// A durable subscription's cursor.
+struct CursorState {
+  uint64_t acked_offset = 0;  // every record up to here is acknowledged; 0: none
+  std::string filter;         // the subscription's filter, as the node sent it
+};
+
+enum class Index {
+  kLog,          // every offset (key ignored)
+  kInbox,        // key: node id
+  kDistributed,  // key ignored; value: the distribution summary
+  kCase,         // key: case id
+  kOrigin,       // key: country
+};
+
+struct ScanHit {
+  uint64_t offset = 0;
+  std::string value;  // the distribution summary for kDistributed, else empty
+};
+
+// Thread safety: implementations are safe for concurrent use from several
+// threads (the broker appends from its commit thread and reads from its loop
+// thread) except that Append calls must not overlap each other.
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // The offset the next Append must start at: 1 for an empty log, else the
+  // last stored offset + 1. Offsets are never reused once acknowledged.
+  virtual uint64_t next_offset() const = 0;
+  // received_at_us of the last record (0 for an empty log).
+  virtual int64_t last_received_at_us() const = 0;
+
+  // Appends `entries` (offsets next_offset(), next_offset()+1, ...) with their
+  // dedup and index entries in one atomic write, synced to disk before it
+  // returns. On error nothing of it is visible and next_offset() is unchanged.
+  [[nodiscard]] virtual Status Append(std::span<const AppendEntry> entries) = 0;
+
+  // The offset an event id was stored at, if it was.
+  [[nodiscard]] virtual Result<std::optional<uint64_t>> FindEvent(const wire::EventId& id) = 0;
+
+  // The stored record at `offset`, if any.
+  [[nodiscard]] virtual Result<std::optional<std::string>> ReadRecord(uint64_t offset) = 0;
+
+  // Up to `limit` hits of `index` (for `key`) with offsets > `after`, in
+  // offset order.
+  [[nodiscard]] virtual Status Scan(Index index, std::string_view key, uint64_t after,
+                                    size_t limit, std::vector<ScanHit>* out) = 0;
+
+  // Up to `limit` offsets > `after` whose received_at_us is in [from, to], in
+  // offset order (received_at_us never decreases along the log).
+  [[nodiscard]] virtual Status ScanTime(int64_t from_us, int64_t to_us, uint64_t after,
+                                        size_t limit, std::vector<uint64_t>* out) = 0;
+
+  // Cursors. Writes are not synced by themselves (a lost cursor update only
+  // causes a redelivery); the next Append syncs them with it.
+  [[nodiscard]] virtual Status PutCursor(std::string_view name, const CursorState& state) = 0;
+  [[nodiscard]] virtual Status DeleteCursor(std::string_view name) = 0;
+  [[nodiscard]] virtual Result<std::optional<CursorState>> GetCursor(std::string_view name) = 0;
+
+  // Number of records in the log.
+  uint64_t size() const { return next_offset() - 1; }
+};
+
+}  // namespace lintas::store

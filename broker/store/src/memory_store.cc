@@ -1,0 +1,115 @@
+// In-memory store for unit tests.
+#include "lintas/store/memory_store.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace lintas::store {
+
+uint64_t MemoryStore::next_offset() const {
+  std::lock_guard lock(mu_);
+  return log_.empty() ? 1 : log_.rbegin()->first + 1;
+}
+
+int64_t MemoryStore::last_received_at_us() const {
+  std::lock_guard lock(mu_);
+  return index_.empty() ? 0 : index_.rbegin()->second.received_at_us;
+}
+
+Status MemoryStore::Append(std::span<const AppendEntry> entries) {
+  std::lock_guard lock(mu_);
+  uint64_t expected = log_.empty() ? 1 : log_.rbegin()->first + 1;
+  for (const auto& e : entries) {
+    if (e.offset != expected++) {
+      return Error{errc::invalid_append,
+                   fmt::format("append at offset {} does not continue the log", e.offset)};
+    }
+  }
+  for (const auto& e : entries) {
+    log_[e.offset] = e.record;
+    index_[e.offset] = e.index;
+    dedup_[e.event_id] = e.offset;
+  }
+  return OkStatus();
+}
+
+Result<std::optional<uint64_t>> MemoryStore::FindEvent(const wire::EventId& id) {
+  std::lock_guard lock(mu_);
+  auto it = dedup_.find(id);
+  if (it == dedup_.end()) return std::optional<uint64_t>();
+  return std::optional<uint64_t>(it->second);
+}
+
+Result<std::optional<std::string>> MemoryStore::ReadRecord(uint64_t offset) {
+  std::lock_guard lock(mu_);
+  auto it = log_.find(offset);
+  if (it == log_.end()) return std::optional<std::string>();
+  return std::optional<std::string>(it->second);
+}
+
+Status MemoryStore::Scan(Index index, std::string_view key, uint64_t after, size_t limit,
+                         std::vector<ScanHit>* out) {
+  std::lock_guard lock(mu_);
+  if (after == UINT64_MAX) return OkStatus();
+  size_t n = 0;
+  for (auto it = index_.upper_bound(after); it != index_.end() && n < limit; ++it) {
+    const IndexKeys& k = it->second;
+    bool match = false;
+    ScanHit hit{it->first, {}};
+    switch (index) {
+      case Index::kLog: match = true; break;
+      case Index::kInbox:
+        match = std::find(k.inbox_nodes.begin(), k.inbox_nodes.end(), key) != k.inbox_nodes.end();
+        break;
+      case Index::kDistributed:
+        match = k.distribution.has_value();
+        if (match) hit.value = *k.distribution;
+        break;
+      case Index::kCase: match = k.case_id == key; break;
+      case Index::kOrigin: match = k.origin_country == key; break;
+    }
+    if (match) {
+      out->push_back(std::move(hit));
+      ++n;
+    }
+  }
+  return OkStatus();
+}
+
+Status MemoryStore::ScanTime(int64_t from_us, int64_t to_us, uint64_t after, size_t limit,
+                             std::vector<uint64_t>* out) {
+  std::lock_guard lock(mu_);
+  size_t n = 0;
+  for (auto it = index_.upper_bound(after); it != index_.end() && n < limit; ++it) {
+    int64_t t = it->second.received_at_us;
+    if (t > to_us) break;
+    if (t >= from_us) {
+      out->push_back(it->first);
+      ++n;
+    }
+  }
+  return OkStatus();
+}
+
+Status MemoryStore::PutCursor(std::string_view name, const CursorState& state) {
+  std::lock_guard lock(mu_);
+  cursors_[std::string(name)] = state;
+  return OkStatus();
+}
+
+Status MemoryStore::DeleteCursor(std::string_view name) {
+  std::lock_guard lock(mu_);
+  auto it = cursors_.find(name);
+  if (it != cursors_.end()) cursors_.erase(it);
+  return OkStatus();
+}
+
+Result<std::optional<CursorState>> MemoryStore::GetCursor(std::string_view name) {
+  std::lock_guard lock(mu_);
+  auto it = cursors_.find(name);
+  if (it == cursors_.end()) return std::optional<CursorState>();
+  return std::optional<CursorState>(it->second);
+}
+
+}  // namespace lintas::store

@@ -1,0 +1,216 @@
+// RocksDB implementation of the broker store.
+#include "lintas/store/rocksdb_store.h"
+
+#include <fmt/format.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include "keys.h"
+
+namespace lintas::store {
+namespace {
+
+const char* const kFamilyNames[] = {"default",
+                                        "log", "dedup", "cursors", "by_case", "by_origin",
+                                        "inbox", "by_time", "distributed", "meta"};
+
+Error Translate(const rocksdb::Status& s, std::string_view what) {
+  errc code = errc::other;
+  if (s.IsIOError()) code = errc::io_error;
+  if (s.IsCorruption()) code = errc::corruption;
+  if (s.IsBusy() || s.IsTryAgain()) code = errc::busy;
+  return Error{code, fmt::format("{}: {}", what, s.ToString())};
+}
+
+rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
+std::string_view ToStringView(const rocksdb::Slice& s) { return s.ToStringView(); }
+
+std::string EncodeCursor(const CursorState& state) {
+  std::string out = keys::Be64(state.acked_offset);
+  out.append(state.filter);
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const RocksDbOptions& options) {
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.paranoid_checks = true;
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  db_options.max_background_jobs = 2;
+  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  db_options.keep_log_file_num = 4;
+
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.write_buffer_size = options.write_buffer_bytes;
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const char* name : kFamilyNames) families.emplace_back(name, cf_options);
+
+  auto store = std::unique_ptr<RocksDbStore>(new RocksDbStore());
+  store->sync_ = options.sync;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s =
+      rocksdb::DB::Open(db_options, options.path, families, &store->handles_, &raw);
+  if (!s.ok()) return Translate(s, "open " + options.path);
+  store->db_.reset(raw);
+  if (auto r = store->Recover(); !r.ok()) return std::move(r).error();
+  return store;
+}
+
+RocksDbStore::~RocksDbStore() {
+  if (!db_) return;
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  handles_.clear();
+  db_->Close();
+}
+
+Status RocksDbStore::Recover() {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kLogCf]));
+  it->SeekToLast();
+  if (!it->status().ok()) return Translate(it->status(), "recover log");
+  next_offset_ = it->Valid() ? keys::DecodeBe64(ToStringView(it->key())) + 1 : 1;
+  std::unique_ptr<rocksdb::Iterator> t(db_->NewIterator(rocksdb::ReadOptions(), handles_[kTimeCf]));
+  t->SeekToLast();
+  if (!t->status().ok()) return Translate(t->status(), "recover time index");
+  last_received_at_us_ = t->Valid() ? keys::TimeFromOrder(keys::DecodeBe64(ToStringView(t->key())))
+                                    : 0;
+  return OkStatus();
+}
+
+Status RocksDbStore::Append(std::span<const AppendEntry> entries) {
+  if (entries.empty()) return OkStatus();
+  uint64_t expected = next_offset();
+  rocksdb::WriteBatch batch;
+  for (const AppendEntry& e : entries) {
+    if (e.offset != expected++) {
+      return Error{errc::invalid_append,
+                   fmt::format("append at offset {} does not continue the log", e.offset)};
+    }
+    std::string off = keys::Be64(e.offset);
+    const auto& id = e.event_id.bytes();
+    batch.Put(handles_[kLogCf], off, e.record);
+    batch.Put(handles_[kDedupCf],
+              rocksdb::Slice(reinterpret_cast<const char*>(id.data()), id.size()), off);
+    std::string time_key = keys::Be64(keys::TimeOrder(e.index.received_at_us)) + off;
+    batch.Put(handles_[kTimeCf], time_key, rocksdb::Slice());
+    if (!e.index.case_id.empty()) {
+      batch.Put(handles_[kCaseCf], keys::Prefix(e.index.case_id) + off, rocksdb::Slice());
+    }
+    if (!e.index.origin_country.empty()) {
+      batch.Put(handles_[kOriginCf], keys::Prefix(e.index.origin_country) + off,
+                rocksdb::Slice());
+    }
+    for (const auto& node : e.index.inbox_nodes) {
+      batch.Put(handles_[kInboxCf], keys::Prefix(node) + off, rocksdb::Slice());
+    }
+    if (e.index.distribution) {
+      batch.Put(handles_[kDistributedCf], off, *e.index.distribution);
+    }
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = sync_;
+  rocksdb::Status s = db_->Write(wo, &batch);
+  if (!s.ok()) return Translate(s, "append");
+  last_received_at_us_.store(entries.back().index.received_at_us, std::memory_order_release);
+  next_offset_.store(expected, std::memory_order_release);
+  return OkStatus();
+}
+
+Result<std::optional<uint64_t>> RocksDbStore::FindEvent(const wire::EventId& id) {
+  rocksdb::PinnableSlice value;
+  const auto& b = id.bytes();
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), handles_[kDedupCf],
+               rocksdb::Slice(reinterpret_cast<const char*>(b.data()), b.size()), &value);
+  if (s.IsNotFound()) return std::optional<uint64_t>();
+  if (!s.ok()) return Translate(s, "dedup lookup");
+  return std::optional<uint64_t>(keys::DecodeBe64(ToStringView(value)));
+}
+
+Result<std::optional<std::string>> RocksDbStore::ReadRecord(uint64_t offset) {
+  std::string value;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), handles_[kLogCf], keys::Be64(offset), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return Translate(s, fmt::format("read offset {}", offset));
+  return std::optional<std::string>(std::move(value));
+}
+
+Status RocksDbStore::Scan(Index index, std::string_view key, uint64_t after, size_t limit,
+                          std::vector<ScanHit>* out) {
+  Family family = kLogCf;
+  std::string prefix;
+  switch (index) {
+    case Index::kLog: family = kLogCf; break;
+    case Index::kDistributed: family = kDistributedCf; break;
+    case Index::kInbox: family = kInboxCf; prefix = keys::Prefix(key); break;
+    case Index::kCase: family = kCaseCf; prefix = keys::Prefix(key); break;
+    case Index::kOrigin: family = kOriginCf; prefix = keys::Prefix(key); break;
+  }
+  if (after == UINT64_MAX) return OkStatus();
+  std::string start = prefix + keys::Be64(after + 1);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[family]));
+  size_t n = 0;
+  for (it->Seek(start); it->Valid() && n < limit; it->Next(), ++n) {
+    std::string_view k = ToStringView(it->key());
+    if (k.size() != prefix.size() + 8 || k.substr(0, prefix.size()) != prefix) break;
+    ScanHit hit;
+    hit.offset = keys::DecodeBe64(k.substr(prefix.size()));
+    if (index == Index::kDistributed) hit.value.assign(it->value().data(), it->value().size());
+    out->push_back(std::move(hit));
+  }
+  if (!it->status().ok()) return Translate(it->status(), "scan");
+  return OkStatus();
+}
+
+Status RocksDbStore::ScanTime(int64_t from_us, int64_t to_us, uint64_t after, size_t limit,
+                              std::vector<uint64_t>* out) {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kTimeCf]));
+  size_t n = 0;
+  for (it->Seek(keys::Be64(keys::TimeOrder(from_us))); it->Valid() && n < limit; it->Next()) {
+    std::string_view k = ToStringView(it->key());
+    if (keys::TimeFromOrder(keys::DecodeBe64(k)) > to_us) break;
+    uint64_t offset = keys::DecodeBe64(k.substr(8));
+    if (offset <= after) continue;
+    out->push_back(offset);
+    ++n;
+  }
+  if (!it->status().ok()) return Translate(it->status(), "scan time");
+  return OkStatus();
+}
+
+Status RocksDbStore::PutCursor(std::string_view name, const CursorState& state) {
+  rocksdb::Status s = db_->Put(rocksdb::WriteOptions(), handles_[kCursorsCf], ToSlice(name),
+                               EncodeCursor(state));
+  if (!s.ok()) return Translate(s, "put cursor");
+  return OkStatus();
+}
+
+Status RocksDbStore::DeleteCursor(std::string_view name) {
+  rocksdb::Status s = db_->Delete(rocksdb::WriteOptions(), handles_[kCursorsCf], ToSlice(name));
+  if (!s.ok()) return Translate(s, "delete cursor");
+  return OkStatus();
+}
+
+Result<std::optional<CursorState>> RocksDbStore::GetCursor(std::string_view name) {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[kCursorsCf], ToSlice(name), &value);
+  if (s.IsNotFound()) return std::optional<CursorState>();
+  if (!s.ok()) return Translate(s, "get cursor");
+  if (value.size() < 8) return Error{errc::corruption, "cursor record shorter than 8 bytes"};
+  CursorState state;
+  state.acked_offset = keys::DecodeBe64(value);
+  state.filter = value.substr(8);
+  return std::optional<CursorState>(std::move(state));
+}
+
+}  // namespace lintas::store

@@ -1,0 +1,175 @@
+// The Store contract, checked against both implementations; recovery and
+// durability checks against RocksDB only.
+#include <memory>
+
+#include <gtest/gtest.h>
+
+#include "lintas/store/memory_store.h"
+#include "lintas/store/rocksdb_store.h"
+#include "testutil/temp_dir.h"
+
+namespace lintas::store {
+namespace {
+
+AppendEntry Entry(uint64_t offset, wire::EventIdGenerator& ids, std::string case_id = "",
+                  std::string origin = "THA", std::vector<std::string> inbox = {},
+                  std::optional<std::string> distribution = std::nullopt) {
+  AppendEntry e;
+  e.offset = offset;
+  e.event_id = ids.Next();
+  e.record = "record-" + std::to_string(offset);
+  e.index.case_id = std::move(case_id);
+  e.index.origin_country = std::move(origin);
+  e.index.received_at_us = 1793491200000000 + static_cast<int64_t>(offset) * 1000;
+  e.index.inbox_nodes = std::move(inbox);
+  e.index.distribution = std::move(distribution);
+  return e;
+}
+
+std::vector<uint64_t> Offsets(const std::vector<ScanHit>& hits) {
+  std::vector<uint64_t> out;
+  for (const auto& h : hits) out.push_back(h.offset);
+  return out;
+}
+
+template <typename T>
+class StoreContractTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if constexpr (std::is_same_v<T, RocksDbStore>) {
+      auto opened = RocksDbStore::Open({dir_.Sub("db")});
+      ASSERT_TRUE(opened.ok()) << opened.error().message;
+      store_ = std::move(opened).value();
+    } else {
+      store_ = std::make_unique<MemoryStore>();
+    }
+  }
+  testutil::TempDir dir_;
+  std::unique_ptr<Store> store_;
+  wire::EventIdGenerator ids_;
+};
+
+using Implementations = ::testing::Types<RocksDbStore, MemoryStore>;
+TYPED_TEST_SUITE(StoreContractTest, Implementations);
+
+TYPED_TEST(StoreContractTest, EmptyLogStartsAtOffsetOne) {
+  EXPECT_EQ(this->store_->next_offset(), 1u);
+  EXPECT_EQ(this->store_->size(), 0u);
+  auto r = this->store_->ReadRecord(1);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->has_value());
+}
+
+TYPED_TEST(StoreContractTest, AppendThenReadAndFind) {
+  std::vector<AppendEntry> batch{Entry(1, this->ids_), Entry(2, this->ids_)};
+  ASSERT_TRUE(this->store_->Append(batch).ok());
+  EXPECT_EQ(this->store_->next_offset(), 3u);
+  auto rec = this->store_->ReadRecord(2);
+  ASSERT_TRUE(rec.ok());
+  ASSERT_TRUE(rec->has_value());
+  EXPECT_EQ(**rec, "record-2");
+  auto found = this->store_->FindEvent(batch[1].event_id);
+  ASSERT_TRUE(found.ok());
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ(**found, 2u);
+  auto missing = this->store_->FindEvent(this->ids_.Next());
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->has_value());
+}
+
+TYPED_TEST(StoreContractTest, RefusesAGapOrARewrite) {
+  std::vector<AppendEntry> first{Entry(1, this->ids_)};
+  ASSERT_TRUE(this->store_->Append(first).ok());
+  std::vector<AppendEntry> gap{Entry(3, this->ids_)};
+  auto s = this->store_->Append(gap);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, errc::invalid_append);
+  std::vector<AppendEntry> rewrite{Entry(1, this->ids_)};
+  EXPECT_FALSE(this->store_->Append(rewrite).ok());
+  EXPECT_EQ(this->store_->next_offset(), 2u);
+}
+
+TYPED_TEST(StoreContractTest, IndexesScanInOffsetOrder) {
+  std::vector<AppendEntry> batch{
+      Entry(1, this->ids_, "TH-1", "THA", {"kh-node"}),
+      Entry(2, this->ids_, "TH-2", "VNM", {"la-node"}, std::string("summary-2")),
+      Entry(3, this->ids_, "TH-1", "THA", {"kh-node", "la-node"}),
+      Entry(4, this->ids_, "TH-10", "THA", {}, std::string("summary-4")),
+  };
+  ASSERT_TRUE(this->store_->Append(batch).ok());
+  std::vector<ScanHit> hits;
+  ASSERT_TRUE(this->store_->Scan(Index::kCase, "TH-1", 0, 100, &hits).ok());
+  EXPECT_EQ(Offsets(hits), (std::vector<uint64_t>{1, 3}));
+  hits.clear();
+  ASSERT_TRUE(this->store_->Scan(Index::kInbox, "la-node", 0, 100, &hits).ok());
+  EXPECT_EQ(Offsets(hits), (std::vector<uint64_t>{2, 3}));
+  hits.clear();
+  ASSERT_TRUE(this->store_->Scan(Index::kInbox, "kh-node", 1, 100, &hits).ok());
+  EXPECT_EQ(Offsets(hits), (std::vector<uint64_t>{3}));
+  hits.clear();
+  ASSERT_TRUE(this->store_->Scan(Index::kOrigin, "THA", 0, 2, &hits).ok());
+  EXPECT_EQ(Offsets(hits), (std::vector<uint64_t>{1, 3}));
+  hits.clear();
+  ASSERT_TRUE(this->store_->Scan(Index::kDistributed, "", 0, 100, &hits).ok());
+  ASSERT_EQ(Offsets(hits), (std::vector<uint64_t>{2, 4}));
+  EXPECT_EQ(hits[1].value, "summary-4");
+  hits.clear();
+  ASSERT_TRUE(this->store_->Scan(Index::kLog, "", 2, 100, &hits).ok());
+  EXPECT_EQ(Offsets(hits), (std::vector<uint64_t>{3, 4}));
+  std::vector<uint64_t> times;
+  int64_t base = 1793491200000000;
+  ASSERT_TRUE(this->store_->ScanTime(base + 2000, base + 3000, 0, 100, &times).ok());
+  EXPECT_EQ(times, (std::vector<uint64_t>{2, 3}));
+}
+
+TYPED_TEST(StoreContractTest, CursorsRoundTripAndDelete) {
+  ASSERT_TRUE(this->store_->PutCursor("kh-node/inbox", {41, "filter-bytes"}).ok());
+  auto c = this->store_->GetCursor("kh-node/inbox");
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(c->has_value());
+  EXPECT_EQ((*c)->acked_offset, 41u);
+  EXPECT_EQ((*c)->filter, "filter-bytes");
+  ASSERT_TRUE(this->store_->DeleteCursor("kh-node/inbox").ok());
+  auto gone = this->store_->GetCursor("kh-node/inbox");
+  ASSERT_TRUE(gone.ok());
+  EXPECT_FALSE(gone->has_value());
+}
+
+TEST(RocksDbStoreTest, ReopenRecoversOffsetsDedupIndexesAndCursors) {
+  testutil::TempDir dir;
+  wire::EventIdGenerator ids;
+  std::vector<AppendEntry> batch{Entry(1, ids, "TH-1"), Entry(2, ids, "TH-1"), Entry(3, ids)};
+  {
+    auto store = RocksDbStore::Open({dir.Sub("db")});
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->Append(batch).ok());
+    ASSERT_TRUE((*store)->PutCursor("kh-node/inbox", {2, ""}).ok());
+  }
+  auto store = RocksDbStore::Open({dir.Sub("db")});
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  EXPECT_EQ((*store)->next_offset(), 4u);
+  EXPECT_EQ((*store)->last_received_at_us(), batch[2].index.received_at_us);
+  auto found = (*store)->FindEvent(batch[0].event_id);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ(**found, 1u);
+  std::vector<ScanHit> hits;
+  ASSERT_TRUE((*store)->Scan(Index::kCase, "TH-1", 0, 10, &hits).ok());
+  EXPECT_EQ(Offsets(hits), (std::vector<uint64_t>{1, 2}));
+  auto cursor = (*store)->GetCursor("kh-node/inbox");
+  ASSERT_TRUE(cursor.ok() && cursor->has_value());
+  EXPECT_EQ((*cursor)->acked_offset, 2u);
+  std::vector<AppendEntry> next{Entry(4, ids)};
+  EXPECT_TRUE((*store)->Append(next).ok());
+}
+
+TEST(RocksDbStoreTest, OpenFailsClearlyOnAnUnusablePath) {
+  testutil::TempDir dir;
+  std::string file = dir.Sub("not-a-dir");
+  { std::FILE* f = std::fopen(file.c_str(), "w"); std::fclose(f); }
+  auto store = RocksDbStore::Open({file + "/db"});
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.error().message.find("open"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace lintas::store

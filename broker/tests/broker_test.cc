@@ -1,0 +1,408 @@
+// The broker's guarantees, each against a real broker (its loop on a thread)
+// over real ZeroMQ sockets on 127.0.0.1, with a real RocksDB in a temporary
+// directory.
+#include <functional>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "lintas/broker/broker.h"
+#include "lintas/common/clock.h"
+#include "lintas/store/store.h"
+#include "lintas/wire/bytes.h"
+#include "lintas/wire/frame.h"
+#include "lintas/wire/verify.h"
+#include "testutil/broker_harness.h"
+#include "testutil/sample_events.h"
+#include "testutil/temp_dir.h"
+
+namespace lintas::broker {
+namespace {
+
+using namespace std::chrono_literals;
+using testutil::PublishAndWait;
+using testutil::ReceiveDeliveries;
+
+class BrokerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Start(); }
+
+  void Start() {
+    broker_ = std::make_unique<testutil::InProcessBroker>(testutil::TestConfig(dir_.Sub("data")));
+  }
+  void Restart() {
+    broker_.reset();
+    Start();
+  }
+
+  std::unique_ptr<node::BrokerClient> Connect(const std::string& node_id) {
+    auto client = std::make_unique<node::BrokerClient>(
+        ctx_, testutil::NodeOptions(broker_->endpoint(), node_id));
+    auto s = client->Connect();
+    EXPECT_TRUE(s.ok()) << s.error().message;
+    return client;
+  }
+
+  // A valid event from THA (th-rtp-atpd), changed by `mutate`.
+  std::string Event(const std::function<void(fb::EventT&)>& mutate = {}) {
+    wire::EventId id = ids_.Next();
+    fb::EventT e = testutil::SampleEvent(fb::Body::ReferralCreated, id, NowMicros());
+    e.destinations.clear();
+    auto d = std::make_unique<fb::DestinationT>();
+    d->country = "KHM";
+    d->agency = "kh-mosvy";
+    e.destinations.push_back(std::move(d));
+    if (mutate) mutate(e);
+    return testutil::PackEvent(e);
+  }
+
+  std::string AddressedTo(const std::string& country, const std::string& agency) {
+    return Event([&](fb::EventT& e) {
+      e.destinations[0]->country = country;
+      e.destinations[0]->agency = agency;
+    });
+  }
+
+  std::string Alert(fb::DistributionKind kind, std::vector<std::string> countries,
+                    fb::AlertCategory category, fb::Priority priority) {
+    wire::EventId id = ids_.Next();
+    fb::EventT e = testutil::SampleEvent(fb::Body::AlertPublished, id, NowMicros());
+    e.distribution->kind = kind;
+    e.distribution->countries = std::move(countries);
+    e.body.AsAlertPublished()->category = category;
+    e.priority = priority;
+    return testutil::PackEvent(e);
+  }
+
+  testutil::TempDir dir_;
+  zmq::context_t ctx_;
+  wire::EventIdGenerator ids_;
+  std::unique_ptr<testutil::InProcessBroker> broker_;
+};
+
+std::set<uint64_t> OffsetsOf(const std::vector<testutil::Delivered>& d) {
+  std::set<uint64_t> out;
+  for (const auto& x : d) out.insert(x.offset);
+  return out;
+}
+
+TEST_F(BrokerTest, PublishIsAcknowledgedWithTheOffsetOfASyncedRecord) {
+  auto th = Connect("th-node");
+  std::string event = Event();
+  auto out = PublishAndWait(*th, {event});
+  ASSERT_TRUE(out[0].acked) << out[0].message;
+  EXPECT_FALSE(out[0].duplicate);
+  EXPECT_EQ(out[0].offset, 1u);
+  auto record = broker_->broker().store().ReadRecord(out[0].offset);
+  ASSERT_TRUE(record.ok() && record->has_value());
+  const fb::Event* stored = testutil::RecordEvent(**record);
+  ASSERT_NE(stored, nullptr);
+  // The bytes are stored exactly as received, with the authenticated publisher.
+  auto verified = wire::VerifyRecord(wire::AsBytes(**record));
+  ASSERT_TRUE(verified.ok());
+  auto bytes = wire::RecordEventBytes(**verified);
+  EXPECT_EQ(std::string(bytes.begin(), bytes.end()), event);
+  EXPECT_EQ((*verified)->publisher()->node_id()->str(), "th-node");
+}
+
+TEST_F(BrokerTest, ResendAfterADroppedAckGetsTheOriginalOffset) {
+  std::string event = Event();
+  uint64_t offset = 0;
+  {
+    auto th = Connect("th-node");
+    auto first = PublishAndWait(*th, {Event(), event});
+    ASSERT_TRUE(first[1].acked);
+    offset = first[1].offset;
+  }
+  // The node never saw that ack (a new connection, as after a crash): it resends.
+  auto th = Connect("th-node");
+  auto again = PublishAndWait(*th, {event, event});
+  ASSERT_TRUE(again[0].acked && again[1].acked);
+  EXPECT_TRUE(again[0].duplicate);
+  EXPECT_EQ(again[0].offset, offset);
+  EXPECT_EQ(again[1].offset, offset);
+  EXPECT_EQ(broker_->broker().store().size(), 2u);
+}
+
+TEST_F(BrokerTest, DuplicateInsideOneBatchIsStoredOnce) {
+  auto th = Connect("th-node");
+  std::string event = Event();
+  auto out = PublishAndWait(*th, {event, event, event});
+  ASSERT_TRUE(out[0].acked && out[1].acked && out[2].acked);
+  EXPECT_EQ(out[0].offset, out[1].offset);
+  EXPECT_EQ(out[0].offset, out[2].offset);
+  EXPECT_FALSE(out[0].duplicate);
+  EXPECT_TRUE(out[1].duplicate && out[2].duplicate);
+  EXPECT_EQ(broker_->broker().store().size(), 1u);
+}
+
+TEST_F(BrokerTest, EventsFromOneNodeKeepTheirPublishOrder) {
+  auto th = Connect("th-node");
+  auto vn = Connect("vn-node");
+  std::vector<std::string> th_events;
+  std::vector<std::string> vn_events;
+  for (int i = 0; i < 600; ++i) th_events.push_back(Event());
+  for (int i = 0; i < 300; ++i) {
+    vn_events.push_back(Event([](fb::EventT& e) {
+      e.origin->country = "VNM";
+      e.origin->agency = "vn-mps-cpd";
+    }));
+  }
+  // Interleave two publishers; each one's offsets must follow its own order.
+  ASSERT_TRUE(th->Publish(std::span(th_events).subspan(0, 256)).ok());
+  auto vn_out = PublishAndWait(*vn, vn_events);
+  auto th_rest = std::vector<std::string>(th_events.begin() + 256, th_events.end());
+  auto th_out = PublishAndWait(*th, th_rest);
+  for (size_t i = 1; i < vn_out.size(); ++i) {
+    ASSERT_TRUE(vn_out[i].acked);
+    EXPECT_LT(vn_out[i - 1].offset, vn_out[i].offset);
+  }
+  for (size_t i = 1; i < th_out.size(); ++i) {
+    ASSERT_TRUE(th_out[i].acked);
+    EXPECT_LT(th_out[i - 1].offset, th_out[i].offset);
+  }
+  EXPECT_EQ(broker_->broker().store().size(), 900u);
+}
+
+TEST_F(BrokerTest, AddressedEventReachesKhmAndNotVnm) {
+  auto kh = Connect("kh-node");
+  auto vn = Connect("vn-node");
+  ASSERT_TRUE(testutil::Subscribe(*kh, "inbox"));
+  ASSERT_TRUE(testutil::Subscribe(*vn, "inbox"));
+  auto th = Connect("th-node");
+  auto to_kh = PublishAndWait(*th, {AddressedTo("KHM", "kh-mosvy")});
+  auto to_vn = PublishAndWait(*th, {AddressedTo("VNM", "vn-molisa")});
+  ASSERT_TRUE(to_kh[0].acked && to_vn[0].acked);
+
+  auto kh_got = ReceiveDeliveries(*kh, "inbox", 1, 5s);
+  ASSERT_EQ(kh_got.size(), 1u);
+  EXPECT_EQ(kh_got[0].offset, to_kh[0].offset);
+  // VNM's inbox is delivered in log order: had the KHM referral reached it, it
+  // would come before VNM's own.
+  auto vn_got = ReceiveDeliveries(*vn, "inbox", 1, 5s);
+  ASSERT_EQ(vn_got.size(), 1u);
+  EXPECT_EQ(vn_got[0].offset, to_vn[0].offset);
+}
+
+TEST_F(BrokerTest, RoleIsResolvedThroughTheDirectory) {
+  auto kh = Connect("kh-node");
+  ASSERT_TRUE(testutil::Subscribe(*kh, "inbox"));
+  auto th = Connect("th-node");
+  std::string by_role = Event([](fb::EventT& e) {
+    e.destinations[0]->agency.clear();
+    e.destinations[0]->role = fb::Role::SocialWelfare;  // kh-mosvy, served by kh-node
+  });
+  auto out = PublishAndWait(*th, {by_role});
+  ASSERT_TRUE(out[0].acked) << out[0].message;
+  auto got = ReceiveDeliveries(*kh, "inbox", 1, 5s);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].offset, out[0].offset);
+
+  std::string no_such_role = Event([](fb::EventT& e) {
+    e.destinations[0]->agency.clear();
+    e.destinations[0]->role = fb::Role::Labour;  // no labour agency in KHM
+  });
+  auto refused = PublishAndWait(*th, {no_such_role});
+  ASSERT_TRUE(refused[0].answered);
+  EXPECT_FALSE(refused[0].acked);
+  EXPECT_EQ(refused[0].code, static_cast<uint16_t>(wire::errc::unknown_destination));
+  EXPECT_EQ(refused[0].field, "destinations[0].role");
+}
+
+TEST_F(BrokerTest, SubscriptionFiltersSelectDistributedEvents) {
+  auto vn = Connect("vn-node");
+  auto ph = Connect("ph-node");
+  proto::FilterT filter;
+  filter.alert_categories = {static_cast<uint8_t>(fb::AlertCategory::ForcedCriminality)};
+  filter.min_priority = static_cast<int8_t>(fb::Priority::Urgent);
+  ASSERT_TRUE(testutil::Subscribe(*vn, "alerts", &filter));
+  ASSERT_TRUE(testutil::Subscribe(*ph, "alerts", &filter));
+  auto th = Connect("th-node");
+  using K = fb::DistributionKind;
+  using C = fb::AlertCategory;
+  using P = fb::Priority;
+  auto out = PublishAndWait(*th, {
+      Alert(K::Regional, {}, C::ForcedCriminality, P::LifeThreatening),     // both
+      Alert(K::Regional, {}, C::RecruitmentScam, P::LifeThreatening),       // neither: category
+      Alert(K::SelectedCountries, {"PHL"}, C::ForcedCriminality, P::Urgent),  // PHL only
+      Alert(K::Regional, {}, C::ForcedCriminality, P::Routine),             // neither: priority
+      AddressedTo("VNM", "vn-molisa"),                                      // inbox only
+      Alert(K::SelectedCountries, {"VNM", "PHL"}, C::ForcedCriminality, P::Urgent),  // both
+  });
+  for (const auto& o : out) ASSERT_TRUE(o.acked) << o.message;
+  auto vn_got = ReceiveDeliveries(*vn, "alerts", 2, 5s);
+  EXPECT_EQ(OffsetsOf(vn_got), (std::set<uint64_t>{out[0].offset, out[5].offset}));
+  auto ph_got = ReceiveDeliveries(*ph, "alerts", 3, 5s);
+  EXPECT_EQ(OffsetsOf(ph_got), (std::set<uint64_t>{out[0].offset, out[2].offset, out[5].offset}));
+}
+
+TEST_F(BrokerTest, OfflineSubscriberCatchesUpExactlyAndUnackedIsRedelivered) {
+  auto th = Connect("th-node");
+  std::vector<std::string> first;
+  for (int i = 0; i < 5; ++i) first.push_back(AddressedTo("KHM", "kh-mosvy"));
+  auto first_out = PublishAndWait(*th, first);
+  {
+    auto kh = Connect("kh-node");
+    ASSERT_TRUE(testutil::Subscribe(*kh, "inbox"));
+    auto got = ReceiveDeliveries(*kh, "inbox", 5, 5s);
+    ASSERT_EQ(got.size(), 5u);
+    // Acknowledge only the first three, then go offline.
+    ASSERT_TRUE(kh->SendControl(wire::EncodeDeliveryAck("inbox", got[2].offset)).ok());
+    ASSERT_TRUE(testutil::RoundTrip(*kh));  // the ack is processed before we leave
+  }
+  std::vector<std::string> while_offline;
+  for (int i = 0; i < 20; ++i) while_offline.push_back(AddressedTo("KHM", "kh-mosvy"));
+  auto offline_out = PublishAndWait(*th, while_offline);
+
+  auto kh = Connect("kh-node");
+  ASSERT_TRUE(testutil::Subscribe(*kh, "inbox"));
+  auto got = ReceiveDeliveries(*kh, "inbox", 22, 10s);
+  std::vector<uint64_t> expected{first_out[3].offset, first_out[4].offset};
+  for (const auto& o : offline_out) expected.push_back(o.offset);
+  std::vector<uint64_t> offsets;
+  for (const auto& d : got) offsets.push_back(d.offset);
+  EXPECT_EQ(offsets, expected);  // in order, no gap, nothing acknowledged twice
+}
+
+TEST_F(BrokerTest, SubscriberThatNeverAcknowledgesDoesNotBlockPublishersOrOthers) {
+  auto kh = Connect("kh-node");
+  ASSERT_TRUE(testutil::Subscribe(*kh, "inbox", nullptr, proto::StartPosition::Resume, 10));
+  auto la = Connect("la-node");
+  ASSERT_TRUE(testutil::Subscribe(*la, "inbox"));
+  auto th = Connect("th-node");
+  std::vector<std::string> events;
+  for (int i = 0; i < 3000; ++i) events.push_back(AddressedTo("KHM", "kh-mosvy"));
+  events.push_back(AddressedTo("LAO", "la-molsw"));
+  auto out = PublishAndWait(*th, events, 60s);
+  for (const auto& o : out) ASSERT_TRUE(o.acked) << o.message;
+  auto la_got = ReceiveDeliveries(*la, "inbox", 1, 5s);
+  ASSERT_EQ(la_got.size(), 1u);
+  EXPECT_EQ(la_got[0].offset, out.back().offset);
+  // The silent subscriber got no more than its credit.
+  auto kh_got = ReceiveDeliveries(*kh, "inbox", 11, 300ms);
+  EXPECT_EQ(kh_got.size(), 10u);
+}
+
+TEST_F(BrokerTest, RestartKeepsLogCursorsAndDedup) {
+  std::string event = AddressedTo("KHM", "kh-mosvy");
+  uint64_t offset = 0;
+  {
+    auto th = Connect("th-node");
+    auto out = PublishAndWait(*th, {AddressedTo("KHM", "kh-mosvy"), event,
+                                    AddressedTo("KHM", "kh-mosvy")});
+    offset = out[1].offset;
+    auto kh = Connect("kh-node");
+    ASSERT_TRUE(testutil::Subscribe(*kh, "inbox"));
+    auto got = ReceiveDeliveries(*kh, "inbox", 3, 5s);
+    ASSERT_EQ(got.size(), 3u);
+    ASSERT_TRUE(kh->SendControl(wire::EncodeDeliveryAck("inbox", got[1].offset)).ok());
+    ASSERT_TRUE(testutil::RoundTrip(*kh));
+  }
+  Restart();
+  auto th = Connect("th-node");
+  auto again = PublishAndWait(*th, {event, AddressedTo("KHM", "kh-mosvy")});
+  ASSERT_TRUE(again[0].acked && again[1].acked);
+  EXPECT_TRUE(again[0].duplicate);
+  EXPECT_EQ(again[0].offset, offset);
+  EXPECT_EQ(again[1].offset, 4u);  // continues the log, never reuses an offset
+  auto kh = Connect("kh-node");
+  ASSERT_TRUE(testutil::Subscribe(*kh, "inbox"));
+  auto got = ReceiveDeliveries(*kh, "inbox", 2, 5s);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].offset, 3u);  // the one not acknowledged before the restart
+  EXPECT_EQ(got[1].offset, 4u);
+}
+
+TEST_F(BrokerTest, OriginMustBeTheNodesOwn) {
+  auto th = Connect("th-node");
+  auto out = PublishAndWait(*th, {Event([](fb::EventT& e) {
+                                    e.origin->country = "KHM";
+                                    e.origin->agency = "kh-mosvy";
+                                  }),
+                                  Event([](fb::EventT& e) { e.origin->agency = "vn-molisa"; })});
+  for (const auto& o : out) {
+    ASSERT_TRUE(o.answered);
+    EXPECT_FALSE(o.acked);
+    EXPECT_EQ(o.code, static_cast<uint16_t>(wire::errc::origin_mismatch));
+  }
+  EXPECT_EQ(broker_->broker().store().size(), 0u);
+}
+
+TEST_F(BrokerTest, InvalidEventIsNackedNamingTheFieldWhileTheRestOfTheBatchIsStored) {
+  auto th = Connect("th-node");
+  auto out = PublishAndWait(*th, {Event(), Event([](fb::EventT& e) { e.case_id.clear(); }),
+                                  Event()});
+  EXPECT_TRUE(out[0].acked);
+  ASSERT_TRUE(out[1].answered);
+  EXPECT_FALSE(out[1].acked);
+  EXPECT_EQ(out[1].code, static_cast<uint16_t>(wire::errc::event_invalid));
+  EXPECT_EQ(out[1].field, "case_id");
+  EXPECT_TRUE(out[2].acked);
+  EXPECT_EQ(out[2].offset, out[0].offset + 1);
+}
+
+TEST_F(BrokerTest, ReplayByCaseForAnAuditorWithJustification) {
+  auto th = Connect("th-node");
+  auto out = PublishAndWait(*th, {
+      Event([](fb::EventT& e) { e.case_id = "TH-2026-0192"; }),
+      Event([](fb::EventT& e) { e.case_id = "TH-2026-0007"; }),
+      Event([](fb::EventT& e) { e.case_id = "TH-2026-0192"; }),
+  });
+  auto audit = Connect("audit-node");
+  proto::ControlT control;
+  proto::ReplayT replay;
+  replay.replay_id = 7;
+  replay.case_id = "TH-2026-0192";
+  replay.justification = "DPO request 2026-17";
+  control.command.Set(std::move(replay));
+  ASSERT_TRUE(audit->SendControl(wire::EncodeControl(control)).ok());
+  auto got = ReceiveDeliveries(*audit, "", 100, 5s, 7);
+  EXPECT_EQ(OffsetsOf(got), (std::set<uint64_t>{out[0].offset, out[2].offset}));
+}
+
+TEST_F(BrokerTest, ReplayIsRefusedWithoutAuditPermissionOrJustification) {
+  auto expect_error = [&](node::BrokerClient& c, const std::string& justification,
+                          wire::errc code) {
+    proto::ControlT control;
+    proto::ReplayT replay;
+    replay.replay_id = 1;
+    replay.justification = justification;
+    control.command.Set(std::move(replay));
+    ASSERT_TRUE(c.SendControl(wire::EncodeControl(control)).ok());
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto in = c.Receive(100ms);
+      if (!in.ok() || !in->has_value() || (*in)->command != proto::Command::Error) continue;
+      EXPECT_EQ((*in)->control()->command_as_Error()->code(), static_cast<uint16_t>(code));
+      return;
+    }
+    ADD_FAILURE() << "no Error within 5 s";
+  };
+  auto th = Connect("th-node");
+  expect_error(*th, "curious", wire::errc::permission_denied);
+  auto audit = Connect("audit-node");
+  expect_error(*audit, "", wire::errc::justification_required);
+}
+
+TEST_F(BrokerTest, UnknownNodeIsRefusedAtHello) {
+  node::ClientOptions options = testutil::NodeOptions(broker_->endpoint(), "th-node");
+  options.node_id = "xx-node";
+  node::BrokerClient stranger(ctx_, options);
+  auto s = stranger.Connect();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, wire::errc::permission_denied);
+}
+
+TEST_F(BrokerTest, MetricsAreExposedInPrometheusText) {
+  auto th = Connect("th-node");
+  auto out = PublishAndWait(*th, {Event(), Event([](fb::EventT& e) { e.origin->country = "XYZ"; })});
+  ASSERT_TRUE(out[0].acked);
+  std::string text = broker_->broker().probe().Scrape();
+  EXPECT_NE(text.find("lintas_broker_events_published_total 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("lintas_broker_refusals_total{code=\"event_invalid\"} 1"), std::string::npos);
+  EXPECT_NE(text.find("lintas_broker_commit_latency_seconds_count"), std::string::npos);
+  EXPECT_NE(text.find("lintas_broker_connected_nodes 1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace lintas::broker

@@ -1,0 +1,114 @@
+// Running a real broker for tests: in-process (its loop on a thread) or as a
+// child process (for kill -9), with a plaintext loopback configuration over
+// the agencies of ops/directory/agencies.csv, and a RocksDB in a temporary
+// directory. Plus helpers that publish and wait, and receive deliveries.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <sys/types.h>
+
+#include "lintas/broker/broker.h"
+#include "lintas/broker/config.h"
+#include "lintas/node/broker_client.h"
+
+namespace lintas::testutil {
+
+using namespace std::chrono_literals;
+
+// The broker configuration the tests use: plaintext on loopback, nodes
+// th-node (THA), kh-node (KHM), vn-node (VNM), la-node (LAO), id-node (IDN),
+// ph-node (PHL), my-node (MYS), and audit-node (ASE, audit permission).
+// `endpoint` defaults to an ephemeral TCP port.
+std::string TestConfigToml(const std::string& data_dir,
+                           const std::string& endpoint = "tcp://127.0.0.1:*",
+                           uint32_t heartbeat_ms = 500);
+broker::BrokerConfig TestConfig(const std::string& data_dir,
+                                const std::string& endpoint = "tcp://127.0.0.1:*",
+                                uint32_t heartbeat_ms = 500);
+
+// The node options for one of the test nodes ("kh-node" -> KHM).
+node::ClientOptions NodeOptions(const std::string& endpoint, const std::string& node_id);
+
+// A broker whose loop runs on its own thread. Stops and joins on destruction.
+class InProcessBroker {
+ public:
+  explicit InProcessBroker(broker::BrokerConfig config);
+  ~InProcessBroker();
+  const std::string& endpoint() const { return endpoint_; }
+  broker::Broker& broker() { return *broker_; }
+
+ private:
+  std::unique_ptr<broker::Broker> broker_;
+  std::string endpoint_;
+  std::thread thread_;
+};
+
+// lintas-broker as a child process.
+class BrokerProcess {
+ public:
+  // Writes the config into `dir` and starts the binary; waits (polling with
+  // a deadline) until it has written its endpoint file.
+  BrokerProcess(const std::string& dir, const std::string& endpoint);
+  ~BrokerProcess();  // SIGKILL if still running
+  void Kill();                 // SIGKILL, and reap
+  int Terminate();             // SIGTERM, wait; returns the exit status
+  const std::string& endpoint() const { return endpoint_; }
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+  std::string endpoint_;
+};
+
+struct PublishOutcome {
+  bool answered = false;
+  bool acked = false;
+  uint64_t offset = 0;
+  bool duplicate = false;
+  uint16_t code = 0;  // Nack code
+  std::string field;
+  std::string message;
+};
+
+// Publishes `events` (in batches of at most 256) and waits until every one is
+// acked or nacked, or `timeout` passes (unanswered ones stay answered=false).
+// Deliveries and other messages that arrive meanwhile are dropped.
+std::vector<PublishOutcome> PublishAndWait(node::BrokerClient& client,
+                                           const std::vector<std::string>& events,
+                                           std::chrono::milliseconds timeout = 10s);
+
+struct Delivered {
+  uint64_t offset = 0;
+  std::string record;  // StoredRecord bytes
+};
+
+// Receives Deliver messages for `subscription` (or for replay `replay_id`)
+// until `count` records arrived or `timeout` passed. Other messages are
+// dropped, except that a ReplayEnd for replay_id ends the wait.
+std::vector<Delivered> ReceiveDeliveries(node::BrokerClient& client,
+                                         const std::string& subscription, size_t count,
+                                         std::chrono::milliseconds timeout,
+                                         uint64_t replay_id = 0);
+
+// Sends Subscribe and waits for Subscribed; false on timeout or Error.
+bool Subscribe(node::BrokerClient& client, const std::string& name,
+               const proto::FilterT* filter = nullptr,
+               proto::StartPosition start = proto::StartPosition::Resume, uint32_t credit = 0);
+
+// Waits until the broker has processed everything this client sent before:
+// subscribes to a scratch subscription and waits for Subscribed.
+bool RoundTrip(node::BrokerClient& client);
+
+// The event inside a stored record.
+const fb::Event* RecordEvent(const std::string& record);
+
+// The time left until `deadline`, at least 0.
+std::chrono::milliseconds Remaining(std::chrono::steady_clock::time_point deadline);
+
+}  // namespace lintas::testutil
