@@ -1,0 +1,94 @@
+// Configuration: the example parses, and every mistake is refused with a
+// message that names the field.
+#include "lintas/broker/config.h"
+
+#include <gtest/gtest.h>
+
+#include "lintas/broker/directory.h"
+
+namespace lintas::broker {
+namespace {
+
+const std::string kCsv = std::string(LINTAS_SOURCE_DIR) + "/ops/directory/agencies.csv";
+
+std::string Base(const std::string& extra, const std::string& endpoint = "tcp://127.0.0.1:7400") {
+  return "[broker]\ndata_dir = \"/tmp/x\"\nendpoint = \"" + endpoint +
+         "\"\n[security]\nmode = \"plaintext\"\n[directory]\nagencies_csv = \"" + kCsv + "\"\n" +
+         extra;
+}
+
+std::string ErrorOf(const std::string& text) {
+  try {
+    ParseConfig(text, "/");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ConfigTest, ExampleConfigParses) {
+  BrokerConfig c = LoadConfig(std::string(LINTAS_SOURCE_DIR) + "/ops/broker.example.toml");
+  EXPECT_EQ(c.endpoint, "tcp://127.0.0.1:7400");
+  EXPECT_EQ(c.heartbeat_ms, 1000u);
+  EXPECT_EQ(c.security, SecurityMode::kPlaintext);
+  ASSERT_EQ(c.nodes.size(), 4u);
+  EXPECT_EQ(c.nodes[1].id, "kh-node");
+  // Default: every agency of the node's country.
+  EXPECT_EQ(c.nodes[1].agencies,
+            (std::vector<std::string>{"kh-ahtjp", "kh-mosvy", "kh-ncct", "kh-lscw"}));
+  EXPECT_TRUE(c.nodes[3].can_audit);
+  EXPECT_FALSE(c.nodes[3].can_publish);
+  EXPECT_EQ(c.agencies.size(), 32u);
+}
+
+TEST(ConfigTest, UnknownKeyIsRefusedByName) {
+  EXPECT_NE(ErrorOf(Base("") + "[broker2]\n").find("unknown key 'broker2'"), std::string::npos);
+  EXPECT_NE(ErrorOf("[broker]\ndata_dir=\"/x\"\nheartbeat = 5\n").find("heartbeat"),
+            std::string::npos);
+}
+
+TEST(ConfigTest, DataDirIsRequired) {
+  EXPECT_NE(ErrorOf("[security]\nmode = \"plaintext\"\n").find("broker.data_dir"),
+            std::string::npos);
+}
+
+TEST(ConfigTest, CurveIsTheDefaultAndNotYetAvailable) {
+  std::string e = ErrorOf("[broker]\ndata_dir = \"/x\"\n");
+  EXPECT_NE(e.find("security.mode"), std::string::npos) << e;
+}
+
+TEST(ConfigTest, PlaintextIsRefusedOnANonLoopbackEndpoint) {
+  std::string e = ErrorOf(Base("", "tcp://0.0.0.0:7400"));
+  EXPECT_NE(e.find("non-loopback"), std::string::npos) << e;
+  EXPECT_EQ(ErrorOf(Base("", "ipc:///tmp/lintas.sock")), "");
+}
+
+TEST(ConfigTest, NodeAgencyMustBeInItsCountry) {
+  std::string e = ErrorOf(Base("[[nodes]]\nid = \"th-node\"\ncountry = \"THA\"\n"
+                               "agencies = [\"kh-mosvy\"]\n"));
+  EXPECT_NE(e.find("belongs to KHM"), std::string::npos) << e;
+}
+
+TEST(ConfigTest, AnAgencyIsServedByOneNode) {
+  std::string e = ErrorOf(Base("[[nodes]]\nid = \"a-node\"\ncountry = \"THA\"\n"
+                               "[[nodes]]\nid = \"b-node\"\ncountry = \"THA\"\n"));
+  EXPECT_NE(e.find("already served"), std::string::npos) << e;
+}
+
+TEST(ConfigTest, OutOfRangeValueIsRefused) {
+  std::string e = ErrorOf("[broker]\ndata_dir = \"/x\"\nmax_batch = 1000\n");
+  EXPECT_NE(e.find("broker.max_batch"), std::string::npos) << e;
+}
+
+TEST(ConfigTest, TomlSyntaxErrorSaysWhere) {
+  std::string e = ErrorOf("[broker\n");
+  EXPECT_NE(e.find("line 1"), std::string::npos) << e;
+}
+
+TEST(DirectoryTest, RoleName) {
+  EXPECT_EQ(Directory::RoleName(fb::Role::SocialWelfare), "social_welfare");
+  EXPECT_EQ(Directory::RoleName(fb::Role::FocalPoint), "focal_point");
+}
+
+}  // namespace
+}  // namespace lintas::broker
