@@ -1,11 +1,14 @@
 // The publish path: verify, validate, check origin, dedup, route, append,
 // and acknowledge once the group commit holding the event is synced.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "broker_loop.h"
 #include "lintas/broker/logger.h"
 #include "lintas/common/clock.h"
 #include "lintas/wire/bytes.h"
+#include "lintas/wire/limits.h"
 #include "lintas/wire/record.h"
 #include "lintas/wire/validate.h"
 #include "lintas/wire/verify.h"
@@ -185,7 +188,13 @@ void BrokerLoop::CompleteCommits() {
       storage_failed_ = true;
     }
   }
-  for (auto& [peer, entries] : acks) (void)Send(peer, wire::EncodeAck(entries));
+  // One Ack per max_batch entries keeps each control frame far under its cap.
+  for (auto& [peer, entries] : acks) {
+    for (size_t i = 0; i < entries.size(); i += wire::kMaxBatch) {
+      size_t n = std::min(wire::kMaxBatch, entries.size() - i);
+      (void)Send(peer, wire::EncodeAck(std::span(entries).subspan(i, n)));
+    }
+  }
   probe_.LogSize(store_->size());
   if (storage_failed_ && inflight_batches_ == 0) {
     // Every batch after the failure was failed too: start again from what

@@ -136,6 +136,29 @@ TEST_F(BrokerTest, DuplicateInsideOneBatchIsStoredOnce) {
   EXPECT_EQ(broker_->broker().store().size(), 1u);
 }
 
+// Regression: a group commit holding thousands of one node's events must not
+// produce an Ack control frame over its size cap (the node would drop it).
+TEST_F(BrokerTest, ManyEventsInOneGroupCommitAreAllAcknowledged) {
+  auto th = Connect("th-node");
+  std::vector<std::string> events;
+  for (int i = 0; i < 4096; ++i) events.push_back(Event());
+  std::map<uint64_t, bool> pending;
+  for (size_t i = 0; i < events.size(); i += 256) {
+    auto first = th->Publish(std::span(events).subspan(i, 256));
+    ASSERT_TRUE(first.ok());
+    for (uint64_t s = *first; s < *first + 256; ++s) pending[s] = true;
+  }
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (!pending.empty() && std::chrono::steady_clock::now() < deadline) {
+    auto in = th->Receive(100ms);
+    ASSERT_TRUE(in.ok()) << in.error().message;
+    if (!in->has_value() || (*in)->command != proto::Command::Ack) continue;
+    for (const auto* e : *(*in)->control()->command_as_Ack()->entries()) pending.erase(e->seq());
+  }
+  EXPECT_TRUE(pending.empty()) << pending.size() << " events never acknowledged";
+  EXPECT_EQ(broker_->broker().store().size(), 4096u);
+}
+
 TEST_F(BrokerTest, EventsFromOneNodeKeepTheirPublishOrder) {
   auto th = Connect("th-node");
   auto vn = Connect("vn-node");
