@@ -45,6 +45,7 @@ void Committer::Stop() {
 }
 
 void Committer::Run(zmq::context_t* ctx, std::string endpoint) {
+  pthread_setname_np(pthread_self(), "lintas-commit");
   zmq::socket_t notify(*ctx, zmq::socket_type::pair);
   notify.set(zmq::sockopt::linger, 0);
   notify.connect(endpoint);

@@ -94,6 +94,7 @@ void BrokerProbe::Committed(uint64_t events, uint64_t bytes, double seconds) {
   committed_bytes_->Increment(static_cast<double>(bytes));
   ++commits_total_;
   committed_events_total_ += events;
+  commit_nanos_total_ += static_cast<uint64_t>(seconds * 1e9);
 }
 
 void BrokerProbe::Backlog(const std::string& subscription, uint64_t events) {

@@ -80,7 +80,10 @@ node::ClientOptions NodeOptions(const std::string& endpoint, const std::string& 
 InProcessBroker::InProcessBroker(broker::BrokerConfig config)
     : broker_(std::make_unique<broker::Broker>(std::move(config))) {
   endpoint_ = broker_->Bind();
-  thread_ = std::thread([this] { broker_->Run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "lintas-loop");
+    broker_->Run();
+  });
 }
 
 InProcessBroker::~InProcessBroker() {

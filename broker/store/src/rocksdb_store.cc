@@ -1,9 +1,13 @@
 // RocksDB implementation of the broker store.
 #include "lintas/store/rocksdb_store.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/memtablerep.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
@@ -15,6 +19,17 @@ namespace {
 const char* const kFamilyNames[] = {"default",
                                         "log", "dedup", "cursors", "by_case", "by_origin",
                                         "inbox", "by_time", "distributed", "meta"};
+
+// Prefix of the length-prefixed index keys (keys::Prefix): the length byte and
+// the key, so that memtable insert hints work per node, case or country.
+class LengthPrefixTransform final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "lintas.LengthPrefix"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return {key.data(), std::min<size_t>(key.size(), 1 + static_cast<uint8_t>(key[0]))};
+  }
+  bool InDomain(const rocksdb::Slice& key) const override { return !key.empty(); }
+};
 
 Error Translate(const rocksdb::Status& s, std::string_view what) {
   errc code = errc::other;
@@ -48,12 +63,43 @@ Result<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const RocksDbOptions& o
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  // One writer appends (the commit thread): concurrent memtable writes buy
+  // nothing, and turning them off enables insert hints.
+  db_options.allow_concurrent_memtable_write = false;
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.write_buffer_size = options.write_buffer_bytes;
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // Keys arrive in order (offsets, times) or in order within a prefix (index
+  // keys): a memtable insert starts from the last position of its prefix.
+  std::shared_ptr<const rocksdb::SliceTransform> sequential(rocksdb::NewFixedPrefixTransform(1));
+  std::shared_ptr<const rocksdb::SliceTransform> by_key = std::make_shared<LengthPrefixTransform>();
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  for (const char* name : kFamilyNames) families.emplace_back(name, cf_options);
+  for (int f = 0; f < kFamilyCount; ++f) {
+    rocksdb::ColumnFamilyOptions o = cf_options;
+    switch (f) {
+      case kLogCf: case kDistributedCf:
+        o.memtable_insert_with_hint_prefix_extractor = sequential;
+        break;
+      case kInboxCf:
+        o.memtable_insert_with_hint_prefix_extractor = by_key;
+        break;
+      case kCaseCf: case kOriginCf: case kTimeCf:
+        // Audit indexes: written with every event, read only by replay. A
+        // vector memtable makes the write an append; a replay iterator sorts a
+        // copy, which an occasional audit can afford.
+        o.memtable_factory = std::make_shared<rocksdb::VectorRepFactory>();
+        break;
+      case kDedupCf:
+        // Almost every lookup misses: a memtable bloom filter answers those.
+        o.memtable_prefix_bloom_size_ratio = 0.05;
+        o.memtable_whole_key_filtering = true;
+        break;
+      default:
+        break;
+    }
+    families.emplace_back(kFamilyNames[f], o);
+  }
 
   auto store = std::unique_ptr<RocksDbStore>(new RocksDbStore());
   store->sync_ = options.sync;

@@ -51,6 +51,7 @@ class BrokerProbe {
   // Plain counters.
   uint64_t commits() const { return commits_total_.load(); }
   uint64_t committed_events() const { return committed_events_total_.load(); }
+  double commit_seconds() const { return static_cast<double>(commit_nanos_total_.load()) / 1e9; }
   uint64_t published() const { return published_total_.load(); }
   uint64_t refused() const { return refused_total_.load(); }
 
@@ -72,6 +73,7 @@ class BrokerProbe {
 
   std::atomic<uint64_t> commits_total_{0};
   std::atomic<uint64_t> committed_events_total_{0};
+  std::atomic<uint64_t> commit_nanos_total_{0};
   std::atomic<uint64_t> published_total_{0};
   std::atomic<uint64_t> refused_total_{0};
 };
