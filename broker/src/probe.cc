@@ -77,6 +77,12 @@ void BrokerProbe::Expose(const std::string& host_port) {
   exposer_->RegisterCollectable(registry_);
 }
 
+int BrokerProbe::metrics_port() const {
+  if (!exposer_) return 0;
+  auto ports = exposer_->GetListeningPorts();
+  return ports.empty() ? 0 : ports.front();
+}
+
 std::string BrokerProbe::Scrape() const {
   prometheus::TextSerializer text;
   const prometheus::Serializer& serializer = text;

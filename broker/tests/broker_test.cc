@@ -2,9 +2,12 @@
 // over real ZeroMQ sockets on 127.0.0.1, with a real RocksDB in a temporary
 // directory.
 #include <functional>
+#include <map>
+#include <thread>
 #include <set>
 
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include "lintas/broker/broker.h"
 #include "lintas/common/clock.h"
@@ -381,6 +384,98 @@ TEST_F(BrokerTest, ReplayByCaseForAnAuditorWithJustification) {
   ASSERT_TRUE(audit->SendControl(wire::EncodeControl(control)).ok());
   auto got = ReceiveDeliveries(*audit, "", 100, 5s, 7);
   EXPECT_EQ(OffsetsOf(got), (std::set<uint64_t>{out[0].offset, out[2].offset}));
+}
+
+TEST_F(BrokerTest, ReplayByOriginOffsetRangeAndTimeRange) {
+  auto th = Connect("th-node");
+  auto vn = Connect("vn-node");
+  auto vn_event = [&] {
+    return Event([](fb::EventT& e) {
+      e.origin->country = "VNM";
+      e.origin->agency = "vn-mps-cpd";
+    });
+  };
+  std::vector<uint64_t> vn_offsets;
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_TRUE(PublishAndWait(*th, {Event(), Event()})[1].acked);
+    auto out = PublishAndWait(*vn, {vn_event()});
+    ASSERT_TRUE(out[0].acked);
+    vn_offsets.push_back(out[0].offset);
+  }
+  auto audit = Connect("audit-node");
+  auto replay = [&](uint64_t id, const std::function<void(proto::ReplayT&)>& set) {
+    proto::ControlT control;
+    proto::ReplayT r;
+    r.replay_id = id;
+    r.justification = "steering committee review 2026-Q4";
+    set(r);
+    control.command.Set(std::move(r));
+    EXPECT_TRUE(audit->SendControl(wire::EncodeControl(control)).ok());
+    return OffsetsOf(ReceiveDeliveries(*audit, "", 1000, 5s, id));
+  };
+  EXPECT_EQ(replay(1, [](proto::ReplayT& r) { r.origin_country = "VNM"; }),
+            std::set<uint64_t>(vn_offsets.begin(), vn_offsets.end()));
+  EXPECT_EQ(replay(2, [](proto::ReplayT& r) {
+              r.from_offset = 2;
+              r.to_offset = 4;
+            }),
+            (std::set<uint64_t>{2, 3, 4}));
+  // A time range: the expected set is computed from the records' own times.
+  auto time_of = [&](uint64_t offset) {
+    auto rec = broker_->broker().store().ReadRecord(offset);
+    return wire::VerifyRecord(wire::AsBytes(**rec)).value()->received_at_us();
+  };
+  int64_t from = time_of(3);
+  int64_t to = time_of(6);
+  std::set<uint64_t> expected;
+  for (uint64_t o = 1; o <= broker_->broker().store().size(); ++o) {
+    if (time_of(o) >= from && time_of(o) <= to) expected.insert(o);
+  }
+  EXPECT_EQ(replay(3, [&](proto::ReplayT& r) {
+              r.from_time_us = from;
+              r.to_time_us = to;
+            }),
+            expected);
+  EXPECT_TRUE(expected.count(3) && expected.count(6));
+}
+
+TEST_F(BrokerTest, DeadPeerIsDetectedAndItsUnackedDeliveriesComeBack) {
+  broker_.reset();
+  broker_ = std::make_unique<testutil::InProcessBroker>(
+      testutil::TestConfig(dir_.Sub("data"), "tcp://127.0.0.1:*", /*heartbeat_ms=*/100));
+  {
+    auto th = Connect("th-node");
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(PublishAndWait(*th, {AddressedTo("KHM", "kh-mosvy")})[0].acked);
+  }
+  auto kh = Connect("kh-node");
+  ASSERT_TRUE(testutil::Subscribe(*kh, "inbox"));
+  ASSERT_EQ(ReceiveDeliveries(*kh, "inbox", 3, 5s).size(), 3u);
+  // kh-node now goes silent: no heartbeat, no ack. Within 3 intervals the
+  // broker must end its session (and th-node's, silent too).
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  bool ended = false;
+  while (!ended && std::chrono::steady_clock::now() < deadline) {
+    ended = broker_->broker().probe().Scrape().find("lintas_broker_connected_nodes 0") !=
+            std::string::npos;
+    if (!ended) std::this_thread::sleep_for(20ms);  // polling a metric with a deadline
+  }
+  ASSERT_TRUE(ended) << "the silent peers were never declared dead";
+  auto again = Connect("kh-node");
+  ASSERT_TRUE(testutil::Subscribe(*again, "inbox"));
+  EXPECT_EQ(ReceiveDeliveries(*again, "inbox", 3, 5s).size(), 3u);
+}
+
+TEST_F(BrokerTest, MetricsAreServedOverHttp) {
+  auto config = testutil::TestConfig(dir_.Sub("metrics-data"));
+  config.metrics_endpoint = "127.0.0.1:0";
+  testutil::InProcessBroker with_metrics(config);
+  int port = with_metrics.broker().probe().metrics_port();
+  ASSERT_GT(port, 0);
+  httplib::Client http("127.0.0.1", port);
+  auto response = http.Get("/metrics");
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_NE(response->body.find("lintas_broker_log_size_events 0"), std::string::npos);
 }
 
 TEST_F(BrokerTest, ReplayIsRefusedWithoutAuditPermissionOrJustification) {

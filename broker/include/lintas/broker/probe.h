@@ -32,6 +32,8 @@ class BrokerProbe {
 
   // Serves /metrics on `host_port`; throws on bind failure (start-up).
   void Expose(const std::string& host_port);
+  // The port /metrics listens on (0 when not exposed); "127.0.0.1:0" picks one.
+  int metrics_port() const;
   // The text exposition, as /metrics would serve it.
   std::string Scrape() const;
 
