@@ -1,10 +1,10 @@
-// Sample events: scenario 1 (THA -> KHM return and reintegration), with
-// pseudonyms only.
-#include "testutil/sample_events.h"
+// Example events of every body type: scenario 1 (THA -> KHM return and
+// reintegration), with pseudonyms only.
+#include "lintas/wire/examples.h"
 
 #include <memory>
 
-namespace lintas::testutil {
+namespace lintas::wire {
 namespace {
 
 constexpr int64_t kHourUs = 3600LL * 1000000;
@@ -207,7 +207,7 @@ std::vector<fb::Body> AllBodyTypes() {
   return out;
 }
 
-fb::EventT SampleEvent(fb::Body type, const wire::EventId& id, int64_t created_at_us) {
+fb::EventT ExampleEvent(fb::Body type, const EventId& id, int64_t created_at_us) {
   fb::EventT e;
   e.id = std::make_unique<fb::Uuid>(id.ToFb());
   e.schema_version = 1;
@@ -239,7 +239,7 @@ fb::EventT SampleEvent(fb::Body type, const wire::EventId& id, int64_t created_a
       type != fb::Body::CasesLinked) {
     auto parent = id.bytes();
     parent[15] ^= 0x5a;  // a different, still valid, v7 id
-    e.parent_id = std::make_unique<fb::Uuid>(wire::EventId(parent).ToFb());
+    e.parent_id = std::make_unique<fb::Uuid>(EventId(parent).ToFb());
   }
   e.language = "en";
   auto att = std::make_unique<fb::AttachmentT>();
@@ -258,7 +258,7 @@ std::string PackEvent(const fb::EventT& event) {
   return {reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize()};
 }
 
-std::string MinimalReferral(const wire::EventId& id, const std::string& origin_country,
+std::string MinimalReferral(const EventId& id, const std::string& origin_country,
                             const std::string& origin_agency, const std::string& dest_country,
                             const std::string& dest_agency, size_t padding) {
   fb::EventT e;
@@ -278,4 +278,4 @@ std::string MinimalReferral(const wire::EventId& id, const std::string& origin_c
   return PackEvent(e);
 }
 
-}  // namespace lintas::testutil
+}  // namespace lintas::wire

@@ -1,0 +1,72 @@
+// BrokerLink: the node's thread that owns its connection to the broker. It
+// sends the outbox in order and resends what is unacknowledged after every
+// reconnect (with backoff), settles each event's status from Ack / Nack, and
+// stores deliveries in the inbox (synced) before acknowledging them.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "lintas/node/broker_client.h"
+#include "lintas/node/config.h"
+#include "lintas/wire/event_id.h"
+
+namespace lintas::node {
+
+class Node;
+
+// Ownership: borrows the node (must outlive it); owns its thread, its ZeroMQ
+// context and the BrokerClient (used by that thread only).
+// Thread safety: Wake, ResubscribeSoon, Stop and connected() from any thread.
+class BrokerLink {
+ public:
+  explicit BrokerLink(Node* node);
+  ~BrokerLink();
+
+  void Start();
+  void Stop();
+  // New events are in the outbox.
+  void Wake() { outbox_dirty_.store(true, std::memory_order_release); }
+  // The subscription list changed.
+  void ResubscribeSoon() { resubscribe_.store(true, std::memory_order_release); }
+  // Detach a subscription now (its broker-side cursor is kept).
+  void UnsubscribeSoon(const std::string& name);
+  bool connected() const { return connected_.load(std::memory_order_acquire); }
+
+ private:
+  void Run();
+  bool ConnectAndAttach();
+  void SendOutbox();
+  void Handle(const Incoming& message);
+  void HandleDeliver(const Incoming& message);
+  void Disconnect(const char* reason);
+  void WaitBackoff();
+
+  Node* node_;
+  const NodeConfig& config_;
+  zmq::context_t ctx_;
+  std::unique_ptr<BrokerClient> client_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> outbox_dirty_{true};
+  std::atomic<bool> resubscribe_{false};
+  std::atomic<bool> connected_{false};
+  std::mutex mu_;               // guards unsubscribes_; the backoff wait
+  std::vector<std::string> unsubscribes_;
+  std::condition_variable cv_;  // wakes the backoff wait on Stop
+
+  // Loop thread only.
+  std::map<uint64_t, std::pair<wire::EventId, uint64_t>> in_flight_;  // wire seq -> (id, local seq)
+  uint64_t last_loaded_seq_ = 0;  // outbox events up to here were sent on this connection
+  uint32_t backoff_ms_ = 0;
+  std::chrono::steady_clock::time_point last_heard_;
+};
+
+}  // namespace lintas::node

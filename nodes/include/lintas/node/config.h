@@ -1,0 +1,70 @@
+// lintas-node configuration (TOML); ops/node-*.example.toml show every field.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace lintas::node {
+
+class NodeConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A named subscription to distributed events (alerts, regional broadcasts).
+struct SubscriptionConfig {
+  std::string name;
+  std::vector<std::string> origin_countries;  // Default: all
+  std::vector<std::string> alert_categories;  // AlertCategory names; Default: all
+  std::vector<std::string> body_types;        // Body names; Default: all
+  std::string min_priority = "Routine";       // Default: "Routine"
+};
+
+struct NodeConfig {
+  // Required: the node id the broker knows ("th-node") and its country.
+  std::string id;
+  std::string country;
+  // The agency used as origin when a submitted event names none.
+  // Default: "" (events must name their origin agency)
+  std::string default_agency;
+  // Required. The node's RocksDB directory (outbox, inbox, referrals).
+  std::string data_dir;
+  // Local HTTP API. Never expose it beyond the host without a proxy that
+  // authenticates officers.
+  // Default: "127.0.0.1", 7480 (0 picks a free port)
+  std::string api_address = "127.0.0.1";
+  uint16_t api_port = 7480;
+  // Written with the bound API port once listening. Default: "" (none)
+  std::string api_port_file;
+  // The broker.
+  // Default: "tcp://127.0.0.1:7400"
+  std::string broker_endpoint = "tcp://127.0.0.1:7400";
+  // Reconnect backoff: doubles from the initial delay up to the maximum.
+  // Default: 100 ms, 5000 ms
+  uint32_t retry_initial_ms = 100;
+  uint32_t retry_max_ms = 5000;
+  // Events in flight to the broker (sent, not yet acknowledged).
+  // Default: 1024
+  uint32_t max_in_flight = 1024;
+  // Credit granted to the broker per subscription.
+  // Default: 256
+  uint32_t credit = 256;
+  // Send a DeliveryReceipt automatically when a referral reaches the inbox.
+  // Default: true
+  bool auto_delivery_receipt = true;
+  // Default: "info", false
+  std::string log_level = "info";
+  bool log_json = false;
+  // "plaintext" only until CURVE arrives (issue 5): loopback, loudly logged.
+  // Default: "plaintext"
+  std::string security = "plaintext";
+  std::vector<SubscriptionConfig> subscriptions;
+};
+
+// Throws NodeConfigError naming the field.
+NodeConfig LoadNodeConfig(const std::string& path);
+NodeConfig ParseNodeConfig(const std::string& text, const std::string& base_dir);
+
+}  // namespace lintas::node

@@ -1,0 +1,76 @@
+// lintas::node::Node: a country's gateway to the regional broker. Accepts
+// events from local users (HTTP API, CLI), makes them durable in its outbox
+// before confirming them as queued, sends and resends them until the broker
+// acknowledges; stores what the broker delivers in its inbox before
+// acknowledging it; tracks referral threads.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "lintas/common/result.h"
+#include "lintas/node/config.h"
+#include "lintas/node/node_store.h"
+#include "lintas/node/referrals.h"
+#include "lintas/wire/event_id.h"
+
+namespace lintas::node {
+
+class BrokerLink;
+class HttpApi;
+
+struct Submitted {
+  wire::EventId id;
+  OutboxStatus status;
+  bool existed = false;  // the same event id was submitted before
+};
+
+// Operation: construct (opens the store; throws on failure), Start() (the
+// broker link thread and the HTTP server), Stop() (or destruction).
+// Thread safety: Submit, Respond and the accessors are safe from any thread.
+class Node {
+ public:
+  explicit Node(NodeConfig config);
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Starts the link and the API; returns the API port. Throws on bind failure.
+  uint16_t Start();
+  void Stop();
+
+  // Verifies, validates, checks that the origin is this node's country, and
+  // queues durably (synced). Errors name the field; nothing is queued then.
+  [[nodiscard]] Result<Submitted> Submit(std::string event);
+
+  // Builds and submits an answer to event `to` (in the inbox or the outbox):
+  // ReferralAcknowledged (person = officer), DeliveryReceipt, ReadReceipt
+  // (person = reader). Addressed to the original's origin agency, same case.
+  [[nodiscard]] Result<Submitted> Respond(const wire::EventId& to, fb::Body type,
+                                          const std::string& person, const std::string& note);
+
+  // The event bytes for an id, from the inbox or the outbox.
+  [[nodiscard]] Result<std::optional<std::string>> FindEvent(const wire::EventId& id);
+
+  // Subscriptions are stored and (re)attached by the link.
+  [[nodiscard]] Status AddSubscription(const SubscriptionConfig& sub);
+  [[nodiscard]] Status RemoveSubscription(const std::string& name);
+  [[nodiscard]] Result<std::vector<SubscriptionConfig>> Subscriptions();
+
+  const NodeConfig& config() const { return config_; }
+  NodeStore& store() { return *store_; }
+  ReferralTracker& referrals() { return referrals_; }
+  wire::EventIdGenerator& ids() { return ids_; }
+  bool broker_connected() const;
+
+ private:
+  NodeConfig config_;
+  std::unique_ptr<NodeStore> store_;
+  ReferralTracker referrals_;
+  wire::EventIdGenerator ids_;
+  std::unique_ptr<BrokerLink> link_;
+  std::unique_ptr<HttpApi> api_;
+};
+
+}  // namespace lintas::node

@@ -1,0 +1,303 @@
+// The node's broker link thread.
+#include "lintas/node/broker_link.h"
+
+#include <fmt/format.h>
+
+#include "lintas/common/clock.h"
+#include "lintas/common/logging.h"
+#include "lintas/node/node.h"
+#include "lintas/wire/bytes.h"
+#include "lintas/wire/errc.h"
+#include "lintas/wire/frame.h"
+#include "lintas/wire/validate.h"
+#include "lintas/wire/verify.h"
+
+namespace lintas::node {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::shared_ptr<spdlog::logger> Log() { return GetLogger("node"); }
+
+uint8_t CategoryNumber(const std::string& name) {
+  for (auto c : fb::EnumValuesAlertCategory()) {
+    if (name == fb::EnumNameAlertCategory(c)) return static_cast<uint8_t>(c);
+  }
+  return 0;
+}
+
+uint8_t BodyNumber(const std::string& name) {
+  for (auto b : fb::EnumValuesBody()) {
+    if (name == fb::EnumNameBody(b)) return static_cast<uint8_t>(b);
+  }
+  return 0;
+}
+
+int8_t PriorityNumber(const std::string& name) {
+  for (auto p : fb::EnumValuesPriority()) {
+    if (name == fb::EnumNamePriority(p)) return static_cast<int8_t>(p);
+  }
+  return 0;
+}
+
+std::string SubscribeFrame(const std::string& name, const SubscriptionConfig* sub, uint32_t credit) {
+  proto::ControlT control;
+  proto::SubscribeT s;
+  s.subscription = name;
+  s.credit = credit;
+  if (sub != nullptr) {
+    s.filter = std::make_unique<proto::FilterT>();
+    s.filter->origin_countries = sub->origin_countries;
+    for (const auto& c : sub->alert_categories) s.filter->alert_categories.push_back(CategoryNumber(c));
+    for (const auto& b : sub->body_types) s.filter->body_types.push_back(BodyNumber(b));
+    s.filter->min_priority = PriorityNumber(sub->min_priority);
+  }
+  control.command.Set(std::move(s));
+  return wire::EncodeControl(control);
+}
+
+}  // namespace
+
+BrokerLink::BrokerLink(Node* node) : node_(node), config_(node->config()), ctx_(1) {}
+
+BrokerLink::~BrokerLink() { Stop(); }
+
+void BrokerLink::Start() {
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "lintas-link");
+    Run();
+  });
+}
+
+void BrokerLink::Stop() {
+  stop_.store(true);
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void BrokerLink::UnsubscribeSoon(const std::string& name) {
+  std::lock_guard lock(mu_);
+  unsubscribes_.push_back(name);
+}
+
+void BrokerLink::WaitBackoff() {
+  backoff_ms_ = backoff_ms_ == 0 ? config_.retry_initial_ms
+                                 : std::min(backoff_ms_ * 2, config_.retry_max_ms);
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, std::chrono::milliseconds(backoff_ms_), [&] { return stop_.load(); });
+}
+
+void BrokerLink::Disconnect(const char* reason) {
+  if (connected_.load()) Log()->warn("broker link down: {}", reason);
+  connected_ = false;
+  if (client_) client_->Close();
+  in_flight_.clear();
+  last_loaded_seq_ = 0;  // everything not settled is sent again
+}
+
+bool BrokerLink::ConnectAndAttach() {
+  ClientOptions options;
+  options.endpoint = config_.broker_endpoint;
+  options.node_id = config_.id;
+  options.country = config_.country;
+  options.connect_timeout = std::chrono::milliseconds(std::max<uint32_t>(config_.retry_max_ms, 1000));
+  client_ = std::make_unique<BrokerClient>(ctx_, options);
+  if (auto s = client_->Connect(); !s.ok()) {
+    Log()->debug("broker connect failed: {}", s.error().message);
+    return false;
+  }
+  // The inbox, then every named subscription; each resumes from its cursor.
+  if (!client_->SendControl(SubscribeFrame("inbox", nullptr, config_.credit)).ok()) return false;
+  auto subs = node_->Subscriptions();
+  if (subs.ok()) {
+    for (const auto& sub : *subs) (void)client_->SendControl(SubscribeFrame(sub.name, &sub, config_.credit));
+  }
+  connected_ = true;
+  backoff_ms_ = 0;
+  last_heard_ = std::chrono::steady_clock::now();
+  Log()->info("broker link up endpoint={} broker_id={}", config_.broker_endpoint,
+              client_->ready().broker_id);
+  return true;
+}
+
+void BrokerLink::Run() {
+  while (!stop_.load()) {
+    if (!connected_.load()) {
+      if (!ConnectAndAttach()) {
+        WaitBackoff();
+        continue;
+      }
+      outbox_dirty_ = true;
+    }
+    if (resubscribe_.exchange(false)) {
+      auto subs = node_->Subscriptions();
+      if (subs.ok()) {
+        for (const auto& sub : *subs) (void)client_->SendControl(SubscribeFrame(sub.name, &sub, config_.credit));
+      }
+    }
+    std::vector<std::string> unsubscribes;
+    {
+      std::lock_guard lock(mu_);
+      unsubscribes.swap(unsubscribes_);
+    }
+    for (const auto& name : unsubscribes) {
+      proto::ControlT control;
+      proto::UnsubscribeT u;
+      u.subscription = name;
+      control.command.Set(std::move(u));
+      (void)client_->SendControl(wire::EncodeControl(control));
+    }
+    SendOutbox();
+    auto in = client_->Receive(10ms);
+    if (!in.ok()) {
+      Log()->warn("bad message from broker: {}", in.error().message);
+      continue;
+    }
+    if (in->has_value()) {
+      last_heard_ = std::chrono::steady_clock::now();
+      Handle(**in);
+    } else if (std::chrono::steady_clock::now() - last_heard_ >
+               std::chrono::milliseconds(3 * std::max<uint32_t>(client_->ready().heartbeat_ms, 100))) {
+      Disconnect("broker silent for 3 heartbeat intervals");
+      WaitBackoff();
+    }
+  }
+  if (client_) client_->Close();
+}
+
+void BrokerLink::SendOutbox() {
+  if (!outbox_dirty_.load()) return;  // set by Wake, reconnects, and a full window
+  while (in_flight_.size() < config_.max_in_flight) {
+    size_t room = std::min<size_t>(config_.max_in_flight - in_flight_.size(),
+                                   client_->ready().max_batch ? client_->ready().max_batch : 256);
+    auto pending = node_->store().Pending(last_loaded_seq_, room);
+    if (!pending.ok()) {
+      Log()->error("outbox read failed: {}", pending.error().message);
+      return;
+    }
+    if (pending->empty()) {
+      outbox_dirty_ = false;
+      return;
+    }
+    std::vector<std::string> events;
+    std::vector<std::pair<wire::EventId, uint64_t>> which;
+    for (auto& [seq, bytes] : *pending) {
+      auto verified = wire::VerifyEvent(wire::AsBytes(bytes));
+      if (!verified.ok()) continue;  // cannot happen: verified before it was queued
+      which.emplace_back(wire::EventId::FromFb(*(*verified)->id()), seq);
+      events.push_back(std::move(bytes));
+    }
+    auto first = client_->Publish(events);
+    if (!first.ok()) return;  // would block: try again on the next turn
+    for (size_t i = 0; i < which.size(); ++i) in_flight_[*first + i] = which[i];
+    last_loaded_seq_ = pending->back().first;
+  }
+}
+
+void BrokerLink::Handle(const Incoming& m) {
+  switch (m.command) {
+    case proto::Command::Ack:
+      for (const auto* e : *m.control()->command_as_Ack()->entries()) {
+        auto it = in_flight_.find(e->seq());
+        if (it == in_flight_.end()) continue;
+        OutboxStatus status;
+        auto current = node_->store().GetStatus(it->second.first);
+        if (current.ok() && current->has_value()) status = **current;
+        status.state = OutboxState::kAcknowledged;
+        status.offset = e->offset();
+        status.duplicate = e->duplicate();
+        if (auto s = node_->store().Settle(it->second.first, status); !s.ok()) {
+          Log()->error("status write failed: {}", s.error().message);
+        }
+        in_flight_.erase(it);
+      }
+      break;
+    case proto::Command::Nack: {
+      const auto* n = m.control()->command_as_Nack();
+      auto it = in_flight_.find(n->seq());
+      if (it == in_flight_.end()) break;
+      auto code = static_cast<wire::errc>(n->code());
+      if (wire::IsRetryable(code)) {
+        Log()->warn("broker asks to retry later code={}", wire::ErrcName(code));
+        Disconnect("retryable refusal: resend after backoff");
+        WaitBackoff();
+        return;
+      }
+      OutboxStatus status;
+      auto current = node_->store().GetStatus(it->second.first);
+      if (current.ok() && current->has_value()) status = **current;
+      status.state = OutboxState::kRefused;
+      status.code = n->code();
+      status.message = n->message() ? n->message()->str() : "";
+      status.field = n->field() ? n->field()->str() : "";
+      Log()->warn("event refused id={} code={}", it->second.first.ToString(), wire::ErrcName(code));
+      (void)node_->store().Settle(it->second.first, status);
+      in_flight_.erase(it);
+      break;
+    }
+    case proto::Command::Deliver:
+      HandleDeliver(m);
+      break;
+    case proto::Command::Error: {
+      const auto* e = m.control()->command_as_Error();
+      Log()->warn("broker error code={} message={}", wire::ErrcName(static_cast<wire::errc>(e->code())),
+                  e->message() ? e->message()->str() : "");
+      if (e->code() == static_cast<uint16_t>(wire::errc::not_ready)) {
+        Disconnect("broker forgot the session");
+      }
+      break;
+    }
+    case proto::Command::Goodbye:
+      Disconnect("broker said goodbye");
+      WaitBackoff();
+      break;
+    default:
+      break;  // Ready, Subscribed, Heartbeat: nothing to do
+  }
+}
+
+void BrokerLink::HandleDeliver(const Incoming& m) {
+  const auto* d = m.control()->command_as_Deliver();
+  std::string subscription = d->subscription() ? d->subscription()->str() : "";
+  std::vector<InboxEntry> entries;
+  std::vector<wire::EventId> ids;
+  uint64_t last = 0;
+  for (size_t i = 0; i < m.payload_count(); ++i) {
+    uint64_t offset = d->offsets()->Get(i);
+    last = std::max(last, offset);
+    auto record = wire::VerifyRecord(m.payload(i));
+    if (!record.ok() || (*record)->offset() != offset) {
+      Log()->error("delivered record refused offset={}: {}", offset,
+                   record.ok() ? "offset mismatch" : record.error().message);
+      continue;
+    }
+    const fb::Event* event = fb::GetEvent(wire::RecordEventBytes(**record).data());
+    auto p = m.payload(i);
+    entries.push_back({offset, std::string(p.begin(), p.end())});
+    ids.push_back(wire::EventId::FromFb(*event->id()));
+  }
+  auto fresh = node_->store().PutInbox(std::move(entries), ids);
+  if (!fresh.ok()) {
+    // Not acknowledged: the broker delivers it again after the reconnect.
+    Log()->error("inbox write failed: {}", fresh.error().message);
+    Disconnect("inbox write failed");
+    return;
+  }
+  (void)client_->SendControl(wire::EncodeDeliveryAck(subscription, last));
+  (void)client_->SendControl(wire::EncodeCredit(subscription, 0, static_cast<uint32_t>(m.payload_count())));
+  for (const auto& entry : *fresh) {
+    auto record = wire::VerifyRecord(wire::AsBytes(entry.record));
+    const fb::Event* event = fb::GetEvent(wire::RecordEventBytes(**record).data());
+    (void)node_->referrals().Observe(*event, Direction::kIncoming, entry.offset);
+    Log()->info("received offset={} type={} from={}/{} subscription={}", entry.offset,
+                wire::BodyName(event->body_type()), event->origin()->country()->string_view(),
+                event->origin()->agency()->string_view(), subscription);
+    if (config_.auto_delivery_receipt && event->body_type() == fb::Body::ReferralCreated) {
+      auto receipt = node_->Respond(wire::EventId::FromFb(*event->id()), fb::Body::DeliveryReceipt,
+                                    "", "");
+      if (!receipt.ok()) Log()->warn("no delivery receipt: {}", receipt.error().message);
+    }
+  }
+}
+
+}  // namespace lintas::node

@@ -1,0 +1,135 @@
+// Node configuration loading and validation.
+#include "lintas/node/config.h"
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include "lintas/wire/country.h"
+#include "lintas/wire/validate.h"
+
+namespace lintas::node {
+namespace {
+
+namespace fs = std::filesystem;
+
+[[noreturn]] void Fail(const std::string& message) { throw NodeConfigError(message); }
+
+void CheckKeys(const toml::table& t, const std::string& where, const std::set<std::string>& known) {
+  for (const auto& [key, value] : t) {
+    if (!known.count(std::string(key.str()))) Fail(fmt::format("{}: unknown key '{}'", where, key.str()));
+  }
+}
+
+template <typename T>
+T Get(const toml::table& t, const std::string& where, const char* key, T fallback) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return fallback;
+  std::optional<T> v = n->value<T>();
+  if (!v) Fail(fmt::format("{}.{}: wrong type", where, key));
+  return *v;
+}
+
+std::vector<std::string> Strings(const toml::table& t, const std::string& where, const char* key) {
+  std::vector<std::string> out;
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return out;
+  const toml::array* a = n->as_array();
+  if (a == nullptr) Fail(fmt::format("{}.{}: must be an array of strings", where, key));
+  for (const auto& item : *a) {
+    auto s = item.value<std::string>();
+    if (!s) Fail(fmt::format("{}.{}: must be an array of strings", where, key));
+    out.push_back(*s);
+  }
+  return out;
+}
+
+std::string Resolve(const std::string& base, const std::string& path) {
+  if (path.empty() || fs::path(path).is_absolute()) return path;
+  return (fs::path(base) / path).lexically_normal().string();
+}
+
+}  // namespace
+
+NodeConfig ParseNodeConfig(const std::string& text, const std::string& base_dir) {
+  toml::table root;
+  try {
+    root = toml::parse(text);
+  } catch (const toml::parse_error& e) {
+    Fail(fmt::format("TOML error at line {}, column {}: {}", e.source().begin.line,
+                     e.source().begin.column, e.description()));
+  }
+  CheckKeys(root, "config", {"node", "broker", "security", "subscriptions"});
+  NodeConfig c;
+  const toml::table* n = root["node"].as_table();
+  if (n == nullptr) Fail("node: the [node] table is required");
+  CheckKeys(*n, "node", {"id", "country", "default_agency", "data_dir", "api_address", "api_port",
+                         "api_port_file", "max_in_flight", "credit", "auto_delivery_receipt",
+                         "log_level", "log_json"});
+  c.id = Get<std::string>(*n, "node", "id", "");
+  c.country = Get<std::string>(*n, "node", "country", "");
+  c.default_agency = Get<std::string>(*n, "node", "default_agency", "");
+  c.data_dir = Resolve(base_dir, Get<std::string>(*n, "node", "data_dir", ""));
+  c.api_address = Get<std::string>(*n, "node", "api_address", c.api_address);
+  int64_t port = Get<int64_t>(*n, "node", "api_port", c.api_port);
+  if (port < 0 || port > 65535) Fail("node.api_port: outside 0..65535");
+  c.api_port = static_cast<uint16_t>(port);
+  c.api_port_file = Resolve(base_dir, Get<std::string>(*n, "node", "api_port_file", ""));
+  c.max_in_flight = static_cast<uint32_t>(Get<int64_t>(*n, "node", "max_in_flight", c.max_in_flight));
+  c.credit = static_cast<uint32_t>(Get<int64_t>(*n, "node", "credit", c.credit));
+  c.auto_delivery_receipt = Get<bool>(*n, "node", "auto_delivery_receipt", c.auto_delivery_receipt);
+  c.log_level = Get<std::string>(*n, "node", "log_level", c.log_level);
+  c.log_json = Get<bool>(*n, "node", "log_json", c.log_json);
+  if (const toml::table* b = root["broker"].as_table()) {
+    CheckKeys(*b, "broker", {"endpoint", "retry_initial_ms", "retry_max_ms"});
+    c.broker_endpoint = Get<std::string>(*b, "broker", "endpoint", c.broker_endpoint);
+    c.retry_initial_ms = static_cast<uint32_t>(Get<int64_t>(*b, "broker", "retry_initial_ms", c.retry_initial_ms));
+    c.retry_max_ms = static_cast<uint32_t>(Get<int64_t>(*b, "broker", "retry_max_ms", c.retry_max_ms));
+  }
+  if (const toml::table* s = root["security"].as_table()) {
+    CheckKeys(*s, "security", {"mode"});
+    c.security = Get<std::string>(*s, "security", "mode", c.security);
+  }
+  if (const toml::array* subs = root["subscriptions"].as_array()) {
+    for (size_t i = 0; i < subs->size(); ++i) {
+      std::string where = fmt::format("subscriptions[{}]", i);
+      const toml::table* t = (*subs)[i].as_table();
+      if (t == nullptr) Fail(where + ": must be a table");
+      CheckKeys(*t, where, {"name", "origin_countries", "alert_categories", "body_types", "min_priority"});
+      SubscriptionConfig sc;
+      sc.name = Get<std::string>(*t, where, "name", "");
+      sc.origin_countries = Strings(*t, where, "origin_countries");
+      sc.alert_categories = Strings(*t, where, "alert_categories");
+      sc.body_types = Strings(*t, where, "body_types");
+      sc.min_priority = Get<std::string>(*t, where, "min_priority", sc.min_priority);
+      if (sc.name.empty() || sc.name == "inbox") Fail(where + ".name: required, and not \"inbox\"");
+      c.subscriptions.push_back(std::move(sc));
+    }
+  }
+  if (!wire::IsAgencyId(c.id)) Fail("node.id: required (1-64 of a-z, 0-9, '-')");
+  if (!wire::IsPartyCode(c.country)) Fail("node.country: required ISO 3166-1 alpha-3 code");
+  if (!c.default_agency.empty() && !wire::IsAgencyId(c.default_agency)) Fail("node.default_agency: not an agency id");
+  if (c.data_dir.empty()) Fail("node.data_dir: is required");
+  if (c.security != "plaintext") {
+    Fail("security.mode: only \"plaintext\" exists in this build (CURVE arrives with the security work)");
+  }
+  if (c.retry_initial_ms == 0 || c.retry_max_ms < c.retry_initial_ms) {
+    Fail("broker.retry_max_ms: must be >= retry_initial_ms > 0");
+  }
+  if (c.max_in_flight == 0 || c.credit == 0) Fail("node.max_in_flight and node.credit: must be > 0");
+  return c;
+}
+
+NodeConfig LoadNodeConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) Fail(fmt::format("cannot read config file '{}'", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ParseNodeConfig(ss.str(), fs::absolute(path).parent_path().string());
+}
+
+}  // namespace lintas::node

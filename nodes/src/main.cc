@@ -1,0 +1,56 @@
+// lintas-node: a country's gateway to the Lintas broker.
+#include <csignal>
+#include <fstream>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "lintas/common/logging.h"
+#include "lintas/node/node.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"lintas-node: a country's gateway to the Lintas regional broker"};
+  std::string config_path;
+  bool check_only = false;
+  app.add_option("-c,--config", config_path, "TOML configuration file")->required();
+  app.add_flag("--check-config", check_only, "Validate the configuration and exit");
+  CLI11_PARSE(app, argc, argv);
+
+  lintas::node::NodeConfig config;
+  try {
+    config = lintas::node::LoadNodeConfig(config_path);
+  } catch (const lintas::node::NodeConfigError& e) {
+    std::cerr << "lintas-node: configuration error: " << e.what() << "\n";
+    return 2;
+  }
+  if (check_only) {
+    std::cout << "configuration OK: node " << config.id << " (" << config.country << "), broker "
+              << config.broker_endpoint << "\n";
+    return 0;
+  }
+  lintas::ConfigureLogging(config.log_level, config.log_json);
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  try {
+    lintas::node::Node node(config);
+    uint16_t port = node.Start();
+    lintas::GetLogger("node")->info("API listening on http://{}:{} node={}", config.api_address,
+                                    port, config.id);
+    if (!config.api_port_file.empty()) {
+      std::string tmp = config.api_port_file + ".tmp";
+      std::ofstream(tmp) << port << "\n";
+      std::rename(tmp.c_str(), config.api_port_file.c_str());
+    }
+    int sig = 0;
+    sigwait(&signals, &sig);
+    lintas::GetLogger("node")->info("signal {} received: stopping", sig);
+    node.Stop();
+  } catch (const std::exception& e) {
+    lintas::GetLogger("node")->critical("cannot start: {}", e.what());
+    return 1;
+  }
+  return 0;
+}
