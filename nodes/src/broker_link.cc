@@ -97,7 +97,10 @@ void BrokerLink::Disconnect(const char* reason) {
 
 bool BrokerLink::ConnectAndAttach() {
   ClientOptions options;
-  options.endpoint = config_.broker_endpoint;
+  // Try the endpoint, then each fallback, one per attempt.
+  size_t n = 1 + config_.broker_fallbacks.size();
+  size_t i = endpoint_index_++ % n;
+  options.endpoint = i == 0 ? config_.broker_endpoint : config_.broker_fallbacks[i - 1];
   options.node_id = config_.id;
   options.country = config_.country;
   options.connect_timeout = std::chrono::milliseconds(std::max<uint32_t>(config_.retry_max_ms, 1000));
@@ -114,8 +117,9 @@ bool BrokerLink::ConnectAndAttach() {
   }
   connected_ = true;
   backoff_ms_ = 0;
+  endpoint_index_ = i;  // stay with the one that answered
   last_heard_ = std::chrono::steady_clock::now();
-  Log()->info("broker link up endpoint={} broker_id={}", config_.broker_endpoint,
+  Log()->info("broker link up endpoint={} broker_id={}", options.endpoint,
               client_->ready().broker_id);
   return true;
 }

@@ -1,6 +1,7 @@
 // Node configuration loading and validation.
 #include "lintas/node/config.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -67,12 +68,20 @@ NodeConfig ParseNodeConfig(const std::string& text, const std::string& base_dir)
   NodeConfig c;
   const toml::table* n = root["node"].as_table();
   if (n == nullptr) Fail("node: the [node] table is required");
-  CheckKeys(*n, "node", {"id", "country", "default_agency", "data_dir", "api_address", "api_port",
+  CheckKeys(*n, "node", {"id", "country", "agencies", "default_agency", "data_dir", "api_address", "api_port",
                          "api_port_file", "max_in_flight", "credit", "auto_delivery_receipt",
                          "log_level", "log_json"});
   c.id = Get<std::string>(*n, "node", "id", "");
   c.country = Get<std::string>(*n, "node", "country", "");
   c.default_agency = Get<std::string>(*n, "node", "default_agency", "");
+  c.agencies = Strings(*n, "node", "agencies");
+  for (const auto& a : c.agencies) {
+    if (!wire::IsAgencyId(a)) Fail("node.agencies: '" + a + "' is not an agency id");
+  }
+  if (!c.agencies.empty() && !c.default_agency.empty() &&
+      std::find(c.agencies.begin(), c.agencies.end(), c.default_agency) == c.agencies.end()) {
+    Fail("node.default_agency: must be one of node.agencies");
+  }
   c.data_dir = Resolve(base_dir, Get<std::string>(*n, "node", "data_dir", ""));
   c.api_address = Get<std::string>(*n, "node", "api_address", c.api_address);
   int64_t port = Get<int64_t>(*n, "node", "api_port", c.api_port);
@@ -85,8 +94,14 @@ NodeConfig ParseNodeConfig(const std::string& text, const std::string& base_dir)
   c.log_level = Get<std::string>(*n, "node", "log_level", c.log_level);
   c.log_json = Get<bool>(*n, "node", "log_json", c.log_json);
   if (const toml::table* b = root["broker"].as_table()) {
-    CheckKeys(*b, "broker", {"endpoint", "retry_initial_ms", "retry_max_ms"});
+    CheckKeys(*b, "broker", {"endpoint", "endpoints", "retry_initial_ms", "retry_max_ms"});
     c.broker_endpoint = Get<std::string>(*b, "broker", "endpoint", c.broker_endpoint);
+    auto endpoints = Strings(*b, "broker", "endpoints");
+    if (!endpoints.empty()) {
+      if (b->contains("endpoint")) Fail("broker: give endpoint or endpoints, not both");
+      c.broker_endpoint = endpoints[0];
+      c.broker_fallbacks.assign(endpoints.begin() + 1, endpoints.end());
+    }
     c.retry_initial_ms = static_cast<uint32_t>(Get<int64_t>(*b, "broker", "retry_initial_ms", c.retry_initial_ms));
     c.retry_max_ms = static_cast<uint32_t>(Get<int64_t>(*b, "broker", "retry_max_ms", c.retry_max_ms));
   }

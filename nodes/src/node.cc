@@ -1,6 +1,8 @@
 // The node facade: submission, answers, subscriptions.
 #include "lintas/node/node.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -69,6 +71,14 @@ Result<Submitted> Node::Submit(std::string event) {
     return Error{wire::errc::origin_mismatch,
                  fmt::format("origin.country: this node publishes for {} only", config_.country),
                  "origin.country"};
+  }
+  if (!config_.agencies.empty() &&
+      std::find(config_.agencies.begin(), config_.agencies.end(),
+                e.origin()->agency()->string_view()) == config_.agencies.end()) {
+    return Error{wire::errc::origin_mismatch,
+                 fmt::format("origin.agency: this node does not serve '{}'",
+                             e.origin()->agency()->string_view()),
+                 "origin.agency"};
   }
   wire::EventId id = wire::EventId::FromFb(*e.id());
   auto existing = store_->GetStatus(id);

@@ -38,6 +38,7 @@ node::NodeConfig NodeConfigFor(const std::string& id, const std::string& dir,
   c.id = id;
   c.country = kNodes.at(id).first;
   c.default_agency = kNodes.at(id).second;
+  c.agencies = {c.default_agency};
   c.data_dir = dir + "/" + id;
   c.api_port = 0;
   c.broker_endpoint = broker_endpoint;
@@ -318,9 +319,13 @@ TEST_F(NodeTest, CliMainCommandsWorkEndToEnd) {
            list["referrals"][0]["case_id"] == "TH-2026-0193";
   }));
 
-  // Exit codes: bad input, not found, unreachable.
+  // Exit codes: bad input (and nothing queued), not found, unreachable.
+  auto pending_before = Http(th_port).Get("/v1/referrals").second["referrals"].size();
   EXPECT_EQ(Cli(th_port, "send --to KH --case X --victim V").first, 2);
   EXPECT_EQ(Cli(th_port, "send --to KHM/kh-mosvy --case X --victim V --minor").first, 2);
+  EXPECT_EQ(Cli(th_port, "send --to KHM/kh-mosvy --case X --victim V --due soon").first, 2);
+  EXPECT_EQ(Cli(th_port, "send --to KHM/kh-mosvy --case X --victim V --agency kh-mosvy").first, 2);
+  EXPECT_EQ(Http(th_port).Get("/v1/referrals").second["referrals"].size(), pending_before);
   EXPECT_EQ(Cli(th_port, "thread NO-SUCH-CASE").first, 4);
   EXPECT_EQ(Cli(1, "inbox").first, 3);
   EXPECT_EQ(Cli(th_port, "--json referrals").first, 0);

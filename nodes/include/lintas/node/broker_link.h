@@ -66,6 +66,7 @@ class BrokerLink {
   std::map<uint64_t, std::pair<wire::EventId, uint64_t>> in_flight_;  // wire seq -> (id, local seq)
   uint64_t last_loaded_seq_ = 0;  // outbox events up to here were sent on this connection
   uint32_t backoff_ms_ = 0;
+  size_t endpoint_index_ = 0;  // into the endpoint and its fallbacks
   std::chrono::steady_clock::time_point last_heard_;
 };
 

@@ -26,6 +26,10 @@ struct NodeConfig {
   // Required: the node id the broker knows ("th-node") and its country.
   std::string id;
   std::string country;
+  // Agencies this node serves: a submitted event's origin agency must be one
+  // of them. The broker's directory has the last word.
+  // Default: [] (any agency id; the broker checks)
+  std::vector<std::string> agencies;
   // The agency used as origin when a submitted event names none.
   // Default: "" (events must name their origin agency)
   std::string default_agency;
@@ -38,9 +42,11 @@ struct NodeConfig {
   uint16_t api_port = 7480;
   // Written with the bound API port once listening. Default: "" (none)
   std::string api_port_file;
-  // The broker.
+  // The broker, and fallbacks tried in turn when a connection fails
+  // (broker.endpoints in the file; broker.endpoint for just one).
   // Default: "tcp://127.0.0.1:7400"
   std::string broker_endpoint = "tcp://127.0.0.1:7400";
+  std::vector<std::string> broker_fallbacks;
   // Reconnect backoff: doubles from the initial delay up to the maximum.
   // Default: 100 ms, 5000 ms
   uint32_t retry_initial_ms = 100;
