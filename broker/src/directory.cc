@@ -49,7 +49,8 @@ Status Directory::ResolveInbox(
     std::vector<std::string>* nodes) const {
   for (size_t i = 0; i < destinations.size(); ++i) {
     const fb::Destination& d = *destinations.Get(i);
-    std::string field = fmt::format("destinations[{}]", i);
+    // Built only on the error paths: this runs for every published event.
+    auto field = [i] { return fmt::format("destinations[{}]", i); };
     std::string_view country = d.country()->string_view();
     size_t before = nodes->size();
     bool any_agency = false;
@@ -57,9 +58,9 @@ Status Directory::ResolveInbox(
       auto it = agencies_.find(d.agency()->string_view());
       if (it == agencies_.end() || it->second.country != country) {
         return Error{wire::errc::unknown_destination,
-                     fmt::format("{}: no agency '{}' in {} in the directory", field,
+                     fmt::format("{}: no agency '{}' in {} in the directory", field(),
                                  d.agency()->string_view(), country),
-                     field + ".agency"};
+                     field() + ".agency"};
       }
       any_agency = true;
       if (!it->second.node.empty()) nodes->push_back(it->second.node);
@@ -73,13 +74,14 @@ Status Directory::ResolveInbox(
       }
       if (!any_agency) {
         return Error{wire::errc::unknown_destination,
-                     fmt::format("{}: no agency with role '{}' in {}", field, role, country),
-                     field + ".role"};
+                     fmt::format("{}: no agency with role '{}' in {}", field(), role, country),
+                     field() + ".role"};
       }
     }
     if (nodes->size() == before) {
       return Error{wire::errc::unknown_destination,
-                   fmt::format("{}: no node serves the agency it resolves to", field), field};
+                   fmt::format("{}: no node serves the agency it resolves to", field()),
+                   field()};
     }
   }
   std::sort(nodes->begin(), nodes->end());
