@@ -20,53 +20,12 @@ namespace fs = std::filesystem;
 const std::set<std::string> kKnownRoles = {"police",     "prosecutor",  "social_welfare", "labour",
                                            "ngo",        "focal_point", "auditor"};
 
-[[noreturn]] void Fail(const std::string& message) { throw ConfigError(message); }
-
-// Refuses keys the broker does not know: a typo must not silently become a default.
-void CheckKeys(const toml::table& table, const std::string& where,
-               const std::set<std::string>& known) {
-  for (const auto& [key, value] : table) {
-    if (!known.count(std::string(key.str()))) {
-      Fail(fmt::format("{}: unknown key '{}'", where, key.str()));
-    }
-  }
-}
-
-template <typename T>
-T Get(const toml::table& table, const std::string& where, const char* key, T fallback) {
-  const toml::node* node = table.get(key);
-  if (node == nullptr) return fallback;
-  std::optional<T> value = node->value<T>();
-  if (!value) Fail(fmt::format("{}.{}: wrong type", where, key));
-  return *value;
-}
-
-uint32_t GetU32(const toml::table& table, const std::string& where, const char* key,
-                uint32_t fallback, uint32_t min, uint32_t max) {
-  int64_t v = Get<int64_t>(table, where, key, fallback);
-  if (v < min || v > max) Fail(fmt::format("{}.{}: {} is outside {}..{}", where, key, v, min, max));
-  return static_cast<uint32_t>(v);
-}
-
-std::vector<std::string> GetStrings(const toml::table& table, const std::string& where,
-                                    const char* key) {
-  std::vector<std::string> out;
-  const toml::node* node = table.get(key);
-  if (node == nullptr) return out;
-  const toml::array* array = node->as_array();
-  if (array == nullptr) Fail(fmt::format("{}.{}: must be an array of strings", where, key));
-  for (const auto& item : *array) {
-    auto s = item.value<std::string>();
-    if (!s) Fail(fmt::format("{}.{}: must be an array of strings", where, key));
-    out.push_back(*s);
-  }
-  return out;
-}
-
-std::string Resolve(const std::string& base_dir, const std::string& path) {
-  if (path.empty() || fs::path(path).is_absolute()) return path;
-  return (fs::path(base_dir) / path).lexically_normal().string();
-}
+using config::CheckKeys;
+using config::Fail;
+using config::Get;
+using config::GetStrings;
+using config::GetU32;
+using config::ResolvePath;
 
 bool IsLoopback(const std::string& endpoint) {
   return endpoint.rfind("ipc://", 0) == 0 || endpoint.rfind("inproc://", 0) == 0 ||
@@ -161,13 +120,7 @@ std::vector<AgencyConfig> LoadAgenciesCsv(const std::string& path) {
 }
 
 BrokerConfig ParseConfig(const std::string& text, const std::string& base_dir) {
-  toml::table root;
-  try {
-    root = toml::parse(text);
-  } catch (const toml::parse_error& e) {
-    Fail(fmt::format("TOML error at line {}, column {}: {}", e.source().begin.line,
-                     e.source().begin.column, e.description()));
-  }
+  toml::table root = config::Parse(text);
   CheckKeys(root, "config", {"broker", "security", "directory", "nodes"});
   BrokerConfig c;
   if (const toml::table* b = root["broker"].as_table()) {
@@ -177,8 +130,8 @@ BrokerConfig ParseConfig(const std::string& text, const std::string& base_dir) {
                "max_inflight_per_peer", "log_level", "log_json"});
     c.id = Get<std::string>(*b, "broker", "id", c.id);
     c.endpoint = Get<std::string>(*b, "broker", "endpoint", c.endpoint);
-    c.data_dir = Resolve(base_dir, Get<std::string>(*b, "broker", "data_dir", ""));
-    c.endpoint_file = Resolve(base_dir, Get<std::string>(*b, "broker", "endpoint_file", ""));
+    c.data_dir = ResolvePath(base_dir, Get<std::string>(*b, "broker", "data_dir", ""));
+    c.endpoint_file = ResolvePath(base_dir, Get<std::string>(*b, "broker", "endpoint_file", ""));
     c.metrics_endpoint = Get<std::string>(*b, "broker", "metrics_endpoint", "");
     c.heartbeat_ms = GetU32(*b, "broker", "heartbeat_ms", c.heartbeat_ms, 50, 60000);
     c.max_batch = GetU32(*b, "broker", "max_batch", c.max_batch, 1, 256);
@@ -204,7 +157,7 @@ BrokerConfig ParseConfig(const std::string& text, const std::string& base_dir) {
   if (const toml::table* d = root["directory"].as_table()) {
     CheckKeys(*d, "directory", {"agencies_csv", "agencies"});
     std::string csv = Get<std::string>(*d, "directory", "agencies_csv", "");
-    if (!csv.empty()) c.agencies = LoadAgenciesCsv(Resolve(base_dir, csv));
+    if (!csv.empty()) c.agencies = LoadAgenciesCsv(ResolvePath(base_dir, csv));
     if (const toml::array* list = (*d)["agencies"].as_array()) {
       for (size_t i = 0; i < list->size(); ++i) {
         const toml::table* t = (*list)[i].as_table();
@@ -244,12 +197,7 @@ BrokerConfig ParseConfig(const std::string& text, const std::string& base_dir) {
 }
 
 BrokerConfig LoadConfig(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) Fail(fmt::format("cannot read config file '{}'", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string base = fs::absolute(path).parent_path().string();
-  return ParseConfig(ss.str(), base);
+  return ParseConfig(config::ReadFile(path), fs::absolute(path).parent_path().string());
 }
 
 }  // namespace lintas::broker

@@ -18,52 +18,16 @@ namespace {
 
 namespace fs = std::filesystem;
 
-[[noreturn]] void Fail(const std::string& message) { throw NodeConfigError(message); }
-
-void CheckKeys(const toml::table& t, const std::string& where, const std::set<std::string>& known) {
-  for (const auto& [key, value] : t) {
-    if (!known.count(std::string(key.str()))) Fail(fmt::format("{}: unknown key '{}'", where, key.str()));
-  }
-}
-
-template <typename T>
-T Get(const toml::table& t, const std::string& where, const char* key, T fallback) {
-  const toml::node* n = t.get(key);
-  if (n == nullptr) return fallback;
-  std::optional<T> v = n->value<T>();
-  if (!v) Fail(fmt::format("{}.{}: wrong type", where, key));
-  return *v;
-}
-
-std::vector<std::string> Strings(const toml::table& t, const std::string& where, const char* key) {
-  std::vector<std::string> out;
-  const toml::node* n = t.get(key);
-  if (n == nullptr) return out;
-  const toml::array* a = n->as_array();
-  if (a == nullptr) Fail(fmt::format("{}.{}: must be an array of strings", where, key));
-  for (const auto& item : *a) {
-    auto s = item.value<std::string>();
-    if (!s) Fail(fmt::format("{}.{}: must be an array of strings", where, key));
-    out.push_back(*s);
-  }
-  return out;
-}
-
-std::string Resolve(const std::string& base, const std::string& path) {
-  if (path.empty() || fs::path(path).is_absolute()) return path;
-  return (fs::path(base) / path).lexically_normal().string();
-}
+using config::CheckKeys;
+using config::Fail;
+using config::Get;
+using config::ResolvePath;
+const auto& Strings = config::GetStrings;
 
 }  // namespace
 
 NodeConfig ParseNodeConfig(const std::string& text, const std::string& base_dir) {
-  toml::table root;
-  try {
-    root = toml::parse(text);
-  } catch (const toml::parse_error& e) {
-    Fail(fmt::format("TOML error at line {}, column {}: {}", e.source().begin.line,
-                     e.source().begin.column, e.description()));
-  }
+  toml::table root = config::Parse(text);
   CheckKeys(root, "config", {"node", "broker", "security", "subscriptions"});
   NodeConfig c;
   const toml::table* n = root["node"].as_table();
@@ -82,12 +46,12 @@ NodeConfig ParseNodeConfig(const std::string& text, const std::string& base_dir)
       std::find(c.agencies.begin(), c.agencies.end(), c.default_agency) == c.agencies.end()) {
     Fail("node.default_agency: must be one of node.agencies");
   }
-  c.data_dir = Resolve(base_dir, Get<std::string>(*n, "node", "data_dir", ""));
+  c.data_dir = ResolvePath(base_dir, Get<std::string>(*n, "node", "data_dir", ""));
   c.api_address = Get<std::string>(*n, "node", "api_address", c.api_address);
   int64_t port = Get<int64_t>(*n, "node", "api_port", c.api_port);
   if (port < 0 || port > 65535) Fail("node.api_port: outside 0..65535");
   c.api_port = static_cast<uint16_t>(port);
-  c.api_port_file = Resolve(base_dir, Get<std::string>(*n, "node", "api_port_file", ""));
+  c.api_port_file = ResolvePath(base_dir, Get<std::string>(*n, "node", "api_port_file", ""));
   c.max_in_flight = static_cast<uint32_t>(Get<int64_t>(*n, "node", "max_in_flight", c.max_in_flight));
   c.credit = static_cast<uint32_t>(Get<int64_t>(*n, "node", "credit", c.credit));
   c.auto_delivery_receipt = Get<bool>(*n, "node", "auto_delivery_receipt", c.auto_delivery_receipt);
@@ -140,11 +104,7 @@ NodeConfig ParseNodeConfig(const std::string& text, const std::string& base_dir)
 }
 
 NodeConfig LoadNodeConfig(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) Fail(fmt::format("cannot read config file '{}'", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ParseNodeConfig(ss.str(), fs::absolute(path).parent_path().string());
+  return ParseNodeConfig(config::ReadFile(path), fs::absolute(path).parent_path().string());
 }
 
 }  // namespace lintas::node

@@ -7,14 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "lintas/common/toml_reader.h"
+
 namespace lintas::broker {
 
 // Thrown by LoadConfig / ParseConfig: a start-up failure, with a message that
 // names the field.
-class ConfigError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+using ConfigError = lintas::ConfigError;
 
 struct AgencyConfig {
   std::string id;                  // "kh-mosvy"

@@ -6,12 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "lintas/common/toml_reader.h"
+
 namespace lintas::node {
 
-class NodeConfigError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+using NodeConfigError = lintas::ConfigError;
 
 // A named subscription to distributed events (alerts, regional broadcasts).
 struct SubscriptionConfig {
