@@ -41,16 +41,28 @@ std::string_view SchemaText(SchemaKind kind) {
   return {};
 }
 
+// The FlatBuffers verifier accepts a union whose type is NONE or unknown
+// (forward compatibility); flatbuffers' JSON printer then reads the value with
+// no type to guide it and crashes (found by tests/fuzz/event_fuzz). So the
+// union type is checked before any printing.
 Status VerifyKind(SchemaKind kind, std::span<const uint8_t> buffer) {
   switch (kind) {
     case SchemaKind::kEvent: {
       auto r = VerifyEvent(buffer);
       if (!r.ok()) return std::move(r).error();
+      fb::Body type = (*r)->body_type();
+      if (type == fb::Body::NONE || type > fb::Body::MAX) {
+        return Error{errc::event_unverifiable, "body_type: missing or unknown", "body_type"};
+      }
       return OkStatus();
     }
     case SchemaKind::kControl: {
       auto r = VerifyControl(buffer);
       if (!r.ok()) return std::move(r).error();
+      proto::Command type = (*r)->command_type();
+      if (type == proto::Command::NONE || type > proto::Command::MAX) {
+        return Error{errc::malformed_message, "command_type: missing or unknown", "command_type"};
+      }
       return OkStatus();
     }
     case SchemaKind::kRecord: {

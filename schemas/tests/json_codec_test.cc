@@ -2,6 +2,9 @@
 // JSON gets an error that names the problem.
 #include "lintas/wire/json_codec.h"
 
+#include <fstream>
+#include <iterator>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -103,6 +106,20 @@ TEST(JsonCodecTest, ToJsonRefusesGarbage) {
   JsonCodec codec;
   std::string garbage = "LNTEgarbage-garbage-garbage";
   EXPECT_FALSE(codec.ToJson(AsBytes(garbage)).ok());
+}
+
+// Regression (tests/fuzz/event_fuzz): a verifiable event whose body has no
+// body_type crashed flatbuffers' JSON printer.
+TEST(JsonCodecTest, ToJsonRefusesABodyWithoutItsType) {
+  std::ifstream in(std::string(LINTAS_SOURCE_DIR) + "/tests/fuzz/regressions/event-body-without-type.bin",
+                   std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(bytes.empty());
+  ASSERT_TRUE(VerifyEvent(AsBytes(bytes)).ok());  // the verifier lets it through...
+  JsonCodec codec;
+  auto json = codec.ToJson(AsBytes(bytes));         // ...the printer must not see it
+  ASSERT_FALSE(json.ok());
+  EXPECT_EQ(json.error().field, "body_type");
 }
 
 TEST(JsonCodecTest, ParserIsReusableAfterAnError) {
