@@ -8,6 +8,12 @@
 #include <thread>
 
 #include <CLI/CLI.hpp>
+#include <fcntl.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include <cerrno>
+#include <cstring>
 #include <fmt/format.h>
 
 #include "client.h"
@@ -214,6 +220,44 @@ int Watch(NodeClient& node, const Global& g, const std::string& reader, int coun
     std::this_thread::sleep_for(std::chrono::milliseconds(200));  // polling the node, bounded
   }
   return count == 0 || seen >= count ? kExitOk : kExitRefused;
+}
+
+// Writes `text` to a new file with `mode`; refuses to replace an existing one.
+bool WriteNew(const std::string& path, const std::string& text, mode_t mode) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, mode);
+  if (fd < 0) {
+    std::cerr << "lintas: " << path << ": " << std::strerror(errno)
+              << (errno == EEXIST ? " (keys are never overwritten)" : "") << "\n";
+    return false;
+  }
+  bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ok = fsync(fd) == 0 && ok;
+  close(fd);
+  return ok;
+}
+
+int Keygen(const std::string& prefix, bool as_json) {
+  char public_key[41] = {};
+  char secret_key[41] = {};
+  if (zmq_curve_keypair(public_key, secret_key) != 0) {
+    std::cerr << "lintas: this libzmq has no CURVE support\n";
+    return kExitFailure;
+  }
+  std::string key = prefix + ".key";
+  std::string pub = prefix + ".pub";
+  if (access(key.c_str(), F_OK) == 0 || access(pub.c_str(), F_OK) == 0) {
+    std::cerr << "lintas: " << prefix << ".key or .pub exists; keys are never overwritten\n";
+    return kExitBadInput;
+  }
+  if (!WriteNew(key, std::string(secret_key) + "\n", 0600)) return kExitBadInput;
+  if (!WriteNew(pub, std::string(public_key) + "\n", 0644)) return kExitBadInput;
+  std::memset(secret_key, 0, sizeof(secret_key));
+  if (as_json) {
+    std::cout << json{{"public_key", public_key}, {"secret_key_file", key}, {"public_key_file", pub}}.dump() << "\n";
+  } else {
+    std::cout << "public key " << public_key << "\nsecret key written to " << key << " (mode 0600)\n";
+  }
+  return kExitOk;
 }
 
 }  // namespace
@@ -441,6 +485,11 @@ int main(int argc, char** argv) {
     NodeClient node(g.node);
     rc = Watch(node, g, watch_reader, count, timeout_s);
   });
+
+  std::string key_path;
+  auto* kg = app.add_subcommand("keygen", "Write a CURVE key pair: PATH.key (secret, mode 0600) and PATH.pub");
+  kg->add_option("path", key_path, "Path prefix of the two files (refuses to overwrite)")->required();
+  kg->callback([&] { rc = Keygen(key_path, g.json); });
 
   std::string type;
   auto* ex = app.add_subcommand("example", "Print an example event of a body type, as JSON");

@@ -331,5 +331,28 @@ TEST_F(NodeTest, CliMainCommandsWorkEndToEnd) {
   EXPECT_EQ(Cli(th_port, "--json referrals").first, 0);
 }
 
+TEST(KeygenTest, WritesAKeyPairWithAPrivateSecretAndNeverOverwrites) {
+  testutil::TempDir dir;
+  std::string prefix = dir.Sub("th-node");
+  auto [rc, out] = Cli(1, "--json keygen " + prefix);
+  ASSERT_EQ(rc, 0);
+  json j = json::parse(out);
+  std::string pub = j["public_key"];
+  EXPECT_EQ(pub.size(), 40u);  // Z85 of 32 bytes
+  namespace fs = std::filesystem;
+  auto perms = fs::status(prefix + ".key").permissions();
+  EXPECT_EQ(perms & (fs::perms::group_all | fs::perms::others_all), fs::perms::none);
+  std::ifstream in(prefix + ".pub");
+  std::string stored;
+  in >> stored;
+  EXPECT_EQ(stored, pub);
+  std::string secret_before;
+  std::ifstream(prefix + ".key") >> secret_before;
+  EXPECT_EQ(Cli(1, "keygen " + prefix).first, 2);
+  std::string secret_after;
+  std::ifstream(prefix + ".key") >> secret_after;
+  EXPECT_EQ(secret_after, secret_before);
+}
+
 }  // namespace
 }  // namespace lintas
