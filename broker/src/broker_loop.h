@@ -18,6 +18,7 @@
 #include "lintas/broker/directory.h"
 #include "lintas/broker/filter.h"
 #include "lintas/broker/probe.h"
+#include "lintas/broker/zap_handler.h"
 #include "lintas/store/store.h"
 #include "lintas/wire/frame.h"
 
@@ -88,8 +89,9 @@ class BrokerLoop {
 
   // Receiving and dispatch (broker_loop.cc).
   void ReadMessages();
-  void Dispatch(const std::string& peer, const std::vector<zmq::message_t>& frames);
-  void HandleHello(const std::string& peer, const proto::Hello& hello);
+  void Dispatch(const std::string& peer, const std::string& user_id,
+                const std::vector<zmq::message_t>& frames);
+  void HandleHello(const std::string& peer, const std::string& user_id, const proto::Hello& hello);
   void Tick();
   void EndSession(const std::string& peer, const char* reason);
   SendResult Send(const std::string& peer, const std::string& control,
@@ -121,6 +123,7 @@ class BrokerLoop {
   std::unique_ptr<store::Store> store_;
   BrokerProbe probe_;
   zmq::context_t ctx_;
+  std::unique_ptr<ZapHandler> zap_;  // curve mode; bound before router_
   zmq::socket_t router_;
   zmq::socket_t notify_;
   std::unique_ptr<Committer> committer_;

@@ -46,8 +46,16 @@ void CheckAgency(const AgencyConfig& a, const std::string& where) {
 void Validate(BrokerConfig& c) {
   if (c.data_dir.empty()) Fail("broker.data_dir: is required");
   if (c.security == SecurityMode::kCurve) {
-    Fail("security.mode: \"curve\" is not available in this build yet; set security.mode = "
-         "\"plaintext\" for tests and demos on loopback only");
+    if (c.secret_key_file.empty()) Fail("security.secret_key_file: required in curve mode");
+    std::set<std::string> keys;
+    for (size_t i = 0; i < c.nodes.size(); ++i) {
+      const std::string& key = c.nodes[i].public_key;
+      if (key.size() != 40) {
+        Fail(fmt::format("nodes[{}].public_key: a Z85 CURVE public key (40 characters) is required "
+                         "in curve mode", i));
+      }
+      if (!keys.insert(key).second) Fail(fmt::format("nodes[{}].public_key: used by another node", i));
+    }
   }
   if (c.security == SecurityMode::kPlaintext && !IsLoopback(c.endpoint)) {
     Fail(fmt::format("broker.endpoint: plaintext mode refuses the non-loopback endpoint '{}'",
@@ -146,7 +154,10 @@ BrokerConfig ParseConfig(const std::string& text, const std::string& base_dir) {
     c.log_json = Get<bool>(*b, "broker", "log_json", c.log_json);
   }
   if (const toml::table* s = root["security"].as_table()) {
-    CheckKeys(*s, "security", {"mode"});
+    CheckKeys(*s, "security", {"mode", "secret_key_file", "handshake_timeout_ms"});
+    c.secret_key_file = ResolvePath(base_dir, Get<std::string>(*s, "security", "secret_key_file", ""));
+    c.handshake_timeout_ms =
+        GetU32(*s, "security", "handshake_timeout_ms", c.handshake_timeout_ms, 100, 60000);
     std::string mode = Get<std::string>(*s, "security", "mode", "curve");
     if (mode == "plaintext") {
       c.security = SecurityMode::kPlaintext;
@@ -175,11 +186,12 @@ BrokerConfig ParseConfig(const std::string& text, const std::string& base_dir) {
       const toml::table* t = (*nodes)[i].as_table();
       std::string where = fmt::format("nodes[{}]", i);
       if (t == nullptr) Fail(where + ": must be a table");
-      CheckKeys(*t, where, {"id", "country", "agencies", "permissions"});
+      CheckKeys(*t, where, {"id", "country", "agencies", "permissions", "public_key"});
       NodeConfig n;
       n.id = Get<std::string>(*t, where, "id", "");
       n.country = Get<std::string>(*t, where, "country", "");
       n.agencies = GetStrings(*t, where, "agencies");
+      n.public_key = Get<std::string>(*t, where, "public_key", "");
       if (t->contains("permissions")) {
         n.can_publish = n.can_subscribe = n.can_audit = false;
         for (const auto& p : GetStrings(*t, where, "permissions")) {

@@ -32,6 +32,11 @@ Status BrokerClient::Connect() {
   socket_->set(zmq::sockopt::sndhwm, 100000);
   socket_->set(zmq::sockopt::rcvhwm, 100000);
   socket_->set(zmq::sockopt::reconnect_ivl, 50);
+  if (!options_.broker_public_key.empty()) {
+    socket_->set(zmq::sockopt::curve_serverkey, options_.broker_public_key);
+    socket_->set(zmq::sockopt::curve_publickey, options_.public_key);
+    socket_->set(zmq::sockopt::curve_secretkey, options_.secret_key);
+  }
   socket_->connect(options_.endpoint);
   auto deadline = std::chrono::steady_clock::now() + options_.connect_timeout;
   std::string hello = wire::EncodeHello(options_.node_id, options_.country, options_.software);

@@ -31,6 +31,9 @@ struct NodeConfig {
   bool can_subscribe = true;
   // Default: false. Replay of the log for auditors.
   bool can_audit = false;
+  // The node's CURVE public key (Z85, 40 characters); required in curve mode.
+  // The broker trusts no other identity for this node.
+  std::string public_key;
 };
 
 enum class SecurityMode { kCurve, kPlaintext };
@@ -69,10 +72,17 @@ struct BrokerConfig {
   std::string log_level = "info";
   // Default: false
   bool log_json = false;
-  // "curve" (production; arrives with the security work) or "plaintext"
-  // (tests and demo only, loopback only, loudly logged).
+  // "curve" (production: CurveZMQ, every node authenticated by its key
+  // through ZAP) or "plaintext" (tests and demo only, loopback only, loudly
+  // logged).
   // Default: "curve"
   SecurityMode security = SecurityMode::kCurve;
+  // curve: the broker's secret key file (Z85, as `lintas keygen` writes it).
+  // Default: "" (required in curve mode)
+  std::string secret_key_file;
+  // curve: how long a CURVE handshake may take before the peer is dropped.
+  // Default: 5000
+  uint32_t handshake_timeout_ms = 5000;
 
   std::vector<AgencyConfig> agencies;
   std::vector<NodeConfig> nodes;

@@ -24,6 +24,12 @@ struct ClientOptions {
   std::string country;
   // Default: "lintas-node/0.1.0"
   std::string software = "lintas-node/0.1.0";
+  // CURVE (all three, Z85): the broker's public key (pinned), this node's key
+  // pair. Empty: plaintext.
+  // Default: "" (plaintext)
+  std::string broker_public_key;
+  std::string public_key;
+  std::string secret_key;
   // How long Connect() waits for Ready.
   // Default: 5000 ms
   std::chrono::milliseconds connect_timeout{5000};
