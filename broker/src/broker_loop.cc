@@ -141,7 +141,8 @@ void BrokerLoop::ReadMessages() {
     }
     std::string peer = id.to_string();
     // The identity ZAP authenticated; empty in plaintext mode.
-    const char* user = frames.empty() ? nullptr : frames[0].gets("User-Id");
+    // (zmq_msg_gets, not cppzmq's gets: a missing property is not an error.)
+    const char* user = frames.empty() ? nullptr : zmq_msg_gets(frames[0].handle(), "User-Id");
     std::string user_id = user ? user : "";
     if (total_frames > frames.size()) {
       probe_.MalformedFrame();

@@ -27,12 +27,6 @@ using config::GetStrings;
 using config::GetU32;
 using config::ResolvePath;
 
-bool IsLoopback(const std::string& endpoint) {
-  return endpoint.rfind("ipc://", 0) == 0 || endpoint.rfind("inproc://", 0) == 0 ||
-         endpoint.rfind("tcp://127.", 0) == 0 || endpoint.rfind("tcp://localhost:", 0) == 0 ||
-         endpoint.rfind("tcp://[::1]:", 0) == 0;
-}
-
 void CheckAgency(const AgencyConfig& a, const std::string& where) {
   if (!wire::IsAgencyId(a.id)) Fail(fmt::format("{}: '{}' is not an agency id", where, a.id));
   if (!wire::IsPartyCode(a.country)) {
@@ -57,7 +51,7 @@ void Validate(BrokerConfig& c) {
       if (!keys.insert(key).second) Fail(fmt::format("nodes[{}].public_key: used by another node", i));
     }
   }
-  if (c.security == SecurityMode::kPlaintext && !IsLoopback(c.endpoint)) {
+  if (c.security == SecurityMode::kPlaintext && !config::IsLoopbackEndpoint(c.endpoint)) {
     Fail(fmt::format("broker.endpoint: plaintext mode refuses the non-loopback endpoint '{}'",
                      c.endpoint));
   }

@@ -52,9 +52,13 @@ TEST(ConfigTest, DataDirIsRequired) {
             std::string::npos);
 }
 
-TEST(ConfigTest, CurveIsTheDefaultAndNotYetAvailable) {
+TEST(ConfigTest, CurveIsTheDefaultAndNeedsKeys) {
   std::string e = ErrorOf("[broker]\ndata_dir = \"/x\"\n");
-  EXPECT_NE(e.find("security.mode"), std::string::npos) << e;
+  EXPECT_NE(e.find("security.secret_key_file"), std::string::npos) << e;
+  e = ErrorOf("[broker]\ndata_dir = \"/x\"\n[security]\nsecret_key_file = \"/k\"\n"
+              "[directory]\nagencies_csv = \"" + kCsv + "\"\n[[nodes]]\nid = \"th-node\"\n"
+              "country = \"THA\"\n");
+  EXPECT_NE(e.find("nodes[0].public_key"), std::string::npos) << e;
 }
 
 TEST(ConfigTest, PlaintextIsRefusedOnANonLoopbackEndpoint) {

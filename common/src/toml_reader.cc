@@ -55,6 +55,12 @@ std::vector<std::string> GetStrings(const toml::table& table, const std::string&
   return out;
 }
 
+bool IsLoopbackEndpoint(const std::string& endpoint) {
+  return endpoint.rfind("ipc://", 0) == 0 || endpoint.rfind("inproc://", 0) == 0 ||
+         endpoint.rfind("tcp://127.", 0) == 0 || endpoint.rfind("tcp://localhost:", 0) == 0 ||
+         endpoint.rfind("tcp://[::1]:", 0) == 0;
+}
+
 std::string ResolvePath(const std::string& base_dir, const std::string& path) {
   namespace fs = std::filesystem;
   if (path.empty() || fs::path(path).is_absolute()) return path;

@@ -1,6 +1,9 @@
 // The node's broker link thread.
 #include "lintas/node/broker_link.h"
 
+#include <fstream>
+#include <stdexcept>
+
 #include <fmt/format.h>
 
 #include "lintas/common/clock.h"
@@ -58,7 +61,19 @@ std::string SubscribeFrame(const std::string& name, const SubscriptionConfig* su
 
 }  // namespace
 
-BrokerLink::BrokerLink(Node* node) : node_(node), config_(node->config()), ctx_(1) {}
+BrokerLink::BrokerLink(Node* node) : node_(node), config_(node->config()), ctx_(1) {
+  if (config_.security == "curve") {
+    std::ifstream in(config_.secret_key_file);
+    if (!(in >> secret_key_) || secret_key_.size() != 40) {
+      throw std::runtime_error("security.secret_key_file: no Z85 secret key in " + config_.secret_key_file);
+    }
+    char pub[41] = {};
+    if (zmq_curve_public(pub, secret_key_.c_str()) != 0) {
+      throw std::runtime_error("security.secret_key_file: not a CURVE secret key");
+    }
+    public_key_ = pub;
+  }
+}
 
 BrokerLink::~BrokerLink() { Stop(); }
 
@@ -104,6 +119,11 @@ bool BrokerLink::ConnectAndAttach() {
   options.node_id = config_.id;
   options.country = config_.country;
   options.connect_timeout = std::chrono::milliseconds(std::max<uint32_t>(config_.retry_max_ms, 1000));
+  if (config_.security == "curve") {
+    options.broker_public_key = config_.broker_public_key;
+    options.public_key = public_key_;
+    options.secret_key = secret_key_;
+  }
   client_ = std::make_unique<BrokerClient>(ctx_, options);
   if (auto s = client_->Connect(); !s.ok()) {
     Log()->debug("broker connect failed: {}", s.error().message);

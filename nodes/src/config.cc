@@ -70,8 +70,10 @@ NodeConfig ParseNodeConfig(const std::string& text, const std::string& base_dir)
     c.retry_max_ms = static_cast<uint32_t>(Get<int64_t>(*b, "broker", "retry_max_ms", c.retry_max_ms));
   }
   if (const toml::table* s = root["security"].as_table()) {
-    CheckKeys(*s, "security", {"mode"});
+    CheckKeys(*s, "security", {"mode", "secret_key_file", "broker_public_key"});
     c.security = Get<std::string>(*s, "security", "mode", c.security);
+    c.secret_key_file = ResolvePath(base_dir, Get<std::string>(*s, "security", "secret_key_file", ""));
+    c.broker_public_key = Get<std::string>(*s, "security", "broker_public_key", "");
   }
   if (const toml::array* subs = root["subscriptions"].as_array()) {
     for (size_t i = 0; i < subs->size(); ++i) {
@@ -93,8 +95,20 @@ NodeConfig ParseNodeConfig(const std::string& text, const std::string& base_dir)
   if (!wire::IsPartyCode(c.country)) Fail("node.country: required ISO 3166-1 alpha-3 code");
   if (!c.default_agency.empty() && !wire::IsAgencyId(c.default_agency)) Fail("node.default_agency: not an agency id");
   if (c.data_dir.empty()) Fail("node.data_dir: is required");
-  if (c.security != "plaintext") {
-    Fail("security.mode: only \"plaintext\" exists in this build (CURVE arrives with the security work)");
+  if (c.security == "curve") {
+    if (c.secret_key_file.empty()) Fail("security.secret_key_file: required in curve mode");
+    if (c.broker_public_key.size() != 40) {
+      Fail("security.broker_public_key: the broker's Z85 public key (40 characters) is required in curve mode");
+    }
+  } else if (c.security != "plaintext") {
+    Fail("security.mode: must be \"curve\" or \"plaintext\"");
+  } else {
+    for (const auto& e : c.broker_fallbacks) {
+      if (!config::IsLoopbackEndpoint(e)) Fail("broker.endpoints: plaintext mode refuses the non-loopback '" + e + "'");
+    }
+    if (!config::IsLoopbackEndpoint(c.broker_endpoint)) {
+      Fail("broker.endpoint: plaintext mode refuses the non-loopback '" + c.broker_endpoint + "'");
+    }
   }
   if (c.retry_initial_ms == 0 || c.retry_max_ms < c.retry_initial_ms) {
     Fail("broker.retry_max_ms: must be >= retry_initial_ms > 0");

@@ -44,9 +44,11 @@ Node::Node(NodeConfig config)
 Node::~Node() { Stop(); }
 
 uint16_t Node::Start() {
-  GetLogger("security")->warn(
-      "PLAINTEXT MODE: the link to the broker is neither encrypted nor authenticated. For tests "
-      "and demos on loopback only. node={}", config_.id);
+  if (config_.security == "plaintext") {
+    GetLogger("security")->warn(
+        "PLAINTEXT MODE: the link to the broker is neither encrypted nor authenticated. For tests "
+        "and demos on loopback only. node={}", config_.id);
+  }
   link_ = std::make_unique<BrokerLink>(this);
   link_->Start();
   api_ = std::make_unique<HttpApi>(this);

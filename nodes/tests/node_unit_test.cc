@@ -31,13 +31,17 @@ TEST(NodeConfigTest, ExampleParses) {
 }
 
 TEST(NodeConfigTest, MistakesAreNamed) {
-  const std::string base = "[node]\nid = \"th-node\"\ncountry = \"THA\"\ndata_dir = \"/x\"\n";
+  const std::string base = "[security]\nmode = \"plaintext\"\n[node]\nid = \"th-node\"\ncountry = \"THA\"\ndata_dir = \"/x\"\n";
   EXPECT_EQ(ErrorOf(base), "");
   EXPECT_NE(ErrorOf("[node]\ncountry = \"THA\"\ndata_dir = \"/x\"\n").find("node.id"), std::string::npos);
+  // curve is the default and needs keys
+  EXPECT_NE(ErrorOf("[node]\nid = \"th-node\"\ncountry = \"THA\"\ndata_dir = \"/x\"\n").find("secret_key_file"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(base + "[broker]\nendpoint = \"tcp://10.1.2.3:7400\"\n").find("non-loopback"),
+            std::string::npos);
   EXPECT_NE(ErrorOf(base + "colour = 1\n").find("colour"), std::string::npos);
   EXPECT_NE(ErrorOf("[node]\nid = \"th-node\"\ncountry = \"XX\"\ndata_dir = \"/x\"\n").find("node.country"),
             std::string::npos);
-  EXPECT_NE(ErrorOf(base + "[security]\nmode = \"curve\"\n").find("security.mode"), std::string::npos);
   EXPECT_NE(ErrorOf(base + "agencies = [\"th-dsi\"]\ndefault_agency = \"th-msdhs\"\n").find("default_agency"),
             std::string::npos);
   EXPECT_NE(ErrorOf(base + "[broker]\nendpoint = \"tcp://a:1\"\nendpoints = [\"tcp://b:1\"]\n").find("not both"),
@@ -46,8 +50,8 @@ TEST(NodeConfigTest, MistakesAreNamed) {
 
 TEST(NodeConfigTest, EndpointsGiveFallbacks) {
   NodeConfig c = ParseNodeConfig(
-      "[node]\nid = \"th-node\"\ncountry = \"THA\"\ndata_dir = \"/x\"\n"
-      "[broker]\nendpoints = [\"tcp://127.0.0.1:1\", \"tcp://127.0.0.1:2\"]\n", "/");
+      "[security]\nmode = \"plaintext\"\n[node]\nid = \"th-node\"\ncountry = \"THA\"\n"
+      "data_dir = \"/x\"\n[broker]\nendpoints = [\"tcp://127.0.0.1:1\", \"tcp://127.0.0.1:2\"]\n", "/");
   EXPECT_EQ(c.broker_endpoint, "tcp://127.0.0.1:1");
   EXPECT_EQ(c.broker_fallbacks, std::vector<std::string>{"tcp://127.0.0.1:2"});
 }

@@ -45,6 +45,7 @@ node::NodeConfig NodeConfigFor(const std::string& id, const std::string& dir,
   c.retry_initial_ms = 20;
   c.retry_max_ms = 200;
   c.log_level = "warn";
+  c.security = "plaintext";
   return c;
 }
 
@@ -115,7 +116,8 @@ class NodeProcess {
                           << "\"\ndefault_agency = \"" << c.default_agency << "\"\ndata_dir = \""
                           << c.data_dir << "\"\napi_port = 0\napi_port_file = \"" << port_file
                           << "\"\nlog_level = \"warn\"\n[broker]\nendpoint = \"" << broker
-                          << "\"\nretry_initial_ms = 20\nretry_max_ms = 200\n";
+                          << "\"\nretry_initial_ms = 20\nretry_max_ms = 200\n"
+                          << "[security]\nmode = \"plaintext\"\n";
     std::string binary = std::string(LINTAS_BINARY_DIR) + "/nodes/lintas-node";
     pid_ = fork();
     if (pid_ == 0) {

@@ -49,6 +49,10 @@ uint32_t GetU32(const toml::table& table, const std::string& where, const char* 
 std::vector<std::string> GetStrings(const toml::table& table, const std::string& where,
                                     const char* key);
 
+// Whether a ZeroMQ endpoint stays on this host (ipc, inproc, 127.x, ::1,
+// localhost): the only place plaintext mode is allowed.
+bool IsLoopbackEndpoint(const std::string& endpoint);
+
 // `path` relative to `base_dir` (the config file's folder), unless absolute.
 std::string ResolvePath(const std::string& base_dir, const std::string& path);
 

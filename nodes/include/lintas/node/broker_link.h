@@ -53,6 +53,8 @@ class BrokerLink {
   const NodeConfig& config_;
   zmq::context_t ctx_;
   std::unique_ptr<BrokerClient> client_;
+  std::string public_key_;  // curve mode: derived from the secret key
+  std::string secret_key_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> outbox_dirty_{true};

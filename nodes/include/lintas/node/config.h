@@ -62,9 +62,15 @@ struct NodeConfig {
   // Default: "info", false
   std::string log_level = "info";
   bool log_json = false;
-  // "plaintext" only until CURVE arrives (issue 5): loopback, loudly logged.
-  // Default: "plaintext"
-  std::string security = "plaintext";
+  // "curve" (production: CurveZMQ, the broker's key pinned) or "plaintext"
+  // (tests and demos on loopback only, loudly logged).
+  // Default: "curve"
+  std::string security = "curve";
+  // curve: this node's secret key file (as `lintas keygen` writes it) and the
+  // broker's public key (Z85, 40 characters).
+  // Default: "" (both required in curve mode)
+  std::string secret_key_file;
+  std::string broker_public_key;
   std::vector<SubscriptionConfig> subscriptions;
 };
 
