@@ -25,24 +25,36 @@ wait_file() {  # wait_file PATH: until a process has written it (20 s at most)
   echo "demo: $1 never appeared; logs are in $work" >&2; exit 1
 }
 
+# CurveZMQ keys for the broker and each node, made for this run only.
+mkdir -p "$work/keys"
+pub() { "$bin/nodes/lintas" --json keygen "$work/keys/$1" | grep -o '"public_key":"[^"]*"' | cut -d'"' -f4; }
+broker_pub=$(pub broker)
+th_pub=$(pub th-node)
+kh_pub=$(pub kh-node)
+vn_pub=$(pub vn-node)
+
 cat > "$work/broker.toml" <<TOML
 [broker]
 endpoint = "ipc://$work/broker.sock"
 data_dir = "broker-data"
 log_level = "warn"
 [security]
-mode = "plaintext"
+mode = "curve"
+secret_key_file = "keys/broker.key"
 [directory]
 agencies_csv = "$root/ops/directory/agencies.csv"
 [[nodes]]
 id = "th-node"
 country = "THA"
+public_key = "$th_pub"
 [[nodes]]
 id = "kh-node"
 country = "KHM"
+public_key = "$kh_pub"
 [[nodes]]
 id = "vn-node"
 country = "VNM"
+public_key = "$vn_pub"
 TOML
 
 start_node() {  # start_node ID COUNTRY AGENCY
@@ -59,6 +71,10 @@ log_level = "warn"
 endpoint = "ipc://$work/broker.sock"
 retry_initial_ms = 50
 retry_max_ms = 500
+[security]
+mode = "curve"
+secret_key_file = "keys/$1.key"
+broker_public_key = "$broker_pub"
 TOML
   rm -f "$work/$1.port"
   "$bin/nodes/lintas-node" --config "$work/$1.toml" >> "$work/$1.log" 2>&1 &
@@ -66,7 +82,7 @@ TOML
   wait_file "$work/$1.port"
 }
 
-echo "Lintas demo (plaintext mode on this machine only: no encryption, for demonstration)."
+echo "Lintas demo: CurveZMQ on, with keys generated for this run (lintas keygen)."
 "$bin/broker/lintas-broker" --config "$work/broker.toml" --endpoint-file "$work/broker.endpoint" > "$work/broker.log" 2>&1 &
 pids+=($!)
 wait_file "$work/broker.endpoint"
