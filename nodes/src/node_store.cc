@@ -78,7 +78,6 @@ Result<std::unique_ptr<NodeStore>> NodeStore::Open(const std::string& path) {
   auto s = rocksdb::DB::Open(options, path, families, &store->handles_, &raw);
   if (!s.ok()) return Translate(s, "open " + path);
   store->db_.reset(raw);
-  store->enqueue_mu_ = new std::mutex();
   std::unique_ptr<rocksdb::Iterator> it(raw->NewIterator(rocksdb::ReadOptions(), store->handles_[kOutbox]));
   it->SeekToLast();
   store->next_seq_ = it->Valid() ? FromBe64(it->key().ToStringView()) + 1 : 1;
@@ -90,12 +89,11 @@ NodeStore::~NodeStore() {
     for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
     db_->Close();
   }
-  delete enqueue_mu_;
 }
 
 Result<OutboxStatus> NodeStore::Enqueue(const wire::EventId& id, std::string_view event,
                                         int64_t now_us) {
-  std::lock_guard lock(*enqueue_mu_);
+  std::lock_guard lock(enqueue_mu_);
   auto existing = GetStatus(id);
   if (!existing.ok()) return std::move(existing).error();
   if (existing->has_value()) return **existing;

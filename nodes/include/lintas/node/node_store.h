@@ -85,8 +85,8 @@ class NodeStore {
 
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
-  std::mutex* enqueue_mu_ = nullptr;  // owned; serialises local sequence assignment
-  uint64_t next_seq_ = 1;             // guarded by *enqueue_mu_
+  std::mutex enqueue_mu_;  // serialises local sequence assignment
+  uint64_t next_seq_ = 1;  // Guarded by enqueue_mu_.
 };
 
 }  // namespace lintas::node
