@@ -14,19 +14,19 @@ inline constexpr uint16_t kSchemaVersion = 1;
 
 // Hard cap on one event buffer. Attachments travel by reference, so an event
 // is text and codes: 256 KiB is generous.
-inline constexpr size_t kMaxEventBytes = 256 * 1024;
+inline constexpr size_t kMaxEventBytes = size_t{256} * 1024;
 // Hard cap on one stored record (an event plus broker metadata).
 inline constexpr size_t kMaxRecordBytes = kMaxEventBytes + 4096;
 // Hard cap on a control frame.
-inline constexpr size_t kMaxControlBytes = 16 * 1024;
+inline constexpr size_t kMaxControlBytes = size_t{16} * 1024;
 // Hard cap on any single frame (ZMQ_MAXMSGSIZE is set to this).
 inline constexpr size_t kMaxFrameBytes = kMaxRecordBytes;
 // Hard cap on the sum of a message's frames.
-inline constexpr size_t kMaxMessageBytes = 8 * 1024 * 1024;
+inline constexpr size_t kMaxMessageBytes = size_t{8} * 1024 * 1024;
 // Events in one Publish, records in one Deliver.
 inline constexpr size_t kMaxBatch = 256;
 // Hard cap on a JSON document accepted from a local user.
-inline constexpr size_t kMaxJsonBytes = 1024 * 1024;
+inline constexpr size_t kMaxJsonBytes = size_t{1024} * 1024;
 
 // FlatBuffers verifier limits. The deepest path the event schema allows is
 // Event > body > ReferralCreated > victim > guardian (and vectors count as a
