@@ -92,19 +92,25 @@ TEST_F(VerifyTest, RefusesRandomBuffersWithAndWithoutTheIdentifier) {
 TEST_F(VerifyTest, RandomCorruptionOfAValidEventIsRefusedOrStillSafeToRead) {
   std::string good = Sample();
   std::mt19937 rng(7);
+  JsonCodec codec;
+  int refused = 0;
+  int readable = 0;
   for (int i = 0; i < 5000; ++i) {
     std::string buf = good;
     buf[rng() % buf.size()] = static_cast<char>(rng());
     auto event = VerifyEvent(AsBytes(buf));
-    if (event.ok()) {
-      // A flipped byte inside a string or scalar is still a valid buffer; it
-      // must then be fully readable without leaving the buffer.
-      JsonCodec codec;
-      (void)codec.ToJson(AsBytes(buf));
-      (void)(*event)->origin()->country()->str();
+    if (!event.ok()) {
+      ++refused;
+      continue;
     }
+    // A changed byte inside a string or scalar still makes a valid buffer: it
+    // must then be readable end to end (under ASan: without leaving it).
+    (void)codec.ToJson(AsBytes(buf));
+    EXPECT_LE((*event)->origin()->country()->size(), buf.size());
+    ++readable;
   }
-  SUCCEED();
+  EXPECT_GT(refused, 0);   // offsets and lengths were hit and caught
+  EXPECT_GT(readable, 0);  // and payload bytes were hit and tolerated
 }
 
 TEST_F(VerifyTest, RefusesAControlFrameAsAnEvent) {
