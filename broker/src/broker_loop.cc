@@ -113,7 +113,6 @@ void BrokerLoop::Run() {
   }
   std::vector<std::string> peers;
   for (const auto& [peer, session] : sessions_) peers.push_back(peer);
-  flatbuffers::FlatBufferBuilder fbb;
   proto::ControlT goodbye;
   proto::GoodbyeT g;
   g.reason = "broker shutting down";

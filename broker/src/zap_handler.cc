@@ -36,7 +36,6 @@ void ZapHandler::Run() {
       request.push_back(std::move(part));
     }
     // version, request id, domain, address, identity, mechanism, credentials...
-    std::string version = request.size() > 0 ? request[0].to_string() : "";
     std::string request_id = request.size() > 1 ? request[1].to_string() : "";
     std::string address = request.size() > 3 ? request[3].to_string() : "";
     std::string mechanism = request.size() > 5 ? request[5].to_string() : "";
@@ -64,7 +63,6 @@ void ZapHandler::Run() {
     for (size_t i = 0; i < 6; ++i) {
       (void)socket_.send(zmq::buffer(reply[i]), i < 5 ? zmq::send_flags::sndmore : zmq::send_flags::none);
     }
-    (void)version;
   }
 }
 

@@ -120,11 +120,11 @@ void HttpApi::Routes() {
   httplib::Server& srv = *server_;
 
   srv.Get("/v1/health", [this](const httplib::Request&, httplib::Response& res) {
-    auto pending = node_->store().Pending(0, 100000);
+    auto pending = node_->store().PendingCount();
     Reply(res, 200, {{"status", "ok"}, {"node", node_->config().id},
                      {"country", node_->config().country},
                      {"broker_connected", node_->broker_connected()},
-                     {"outbox_pending", pending.ok() ? pending->size() : 0}});
+                     {"outbox_pending", pending.ok() ? *pending : 0}});
   });
 
   srv.Post("/v1/events", [this](const httplib::Request& req, httplib::Response& res) {

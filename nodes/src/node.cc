@@ -83,16 +83,15 @@ Result<Submitted> Node::Submit(std::string event) {
                  "origin.agency"};
   }
   wire::EventId id = wire::EventId::FromFb(*e.id());
-  auto existing = store_->GetStatus(id);
-  if (!existing.ok()) return std::move(existing).error();
-  auto status = store_->Enqueue(id, event, NowMicros());
-  if (!status.ok()) return std::move(status).error();
-  bool existed = existing->has_value();
-  if (!existed) {
+  // Whether it existed is decided under the store's enqueue lock, so two
+  // concurrent submissions of one id are recorded and tracked once.
+  auto queued = store_->Enqueue(id, event, NowMicros());
+  if (!queued.ok()) return std::move(queued).error();
+  if (!queued->existed) {
     (void)referrals_.Observe(e, Direction::kOutgoing, 0);
     if (link_) link_->Wake();
   }
-  return Submitted{id, *status, existed};
+  return Submitted{id, queued->status, queued->existed};
 }
 
 Result<std::optional<std::string>> Node::FindEvent(const wire::EventId& id) {

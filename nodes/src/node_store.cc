@@ -91,12 +91,12 @@ NodeStore::~NodeStore() {
   }
 }
 
-Result<OutboxStatus> NodeStore::Enqueue(const wire::EventId& id, std::string_view event,
-                                        int64_t now_us) {
+Result<NodeStore::Enqueued> NodeStore::Enqueue(const wire::EventId& id, std::string_view event,
+                                                int64_t now_us) {
   std::lock_guard lock(enqueue_mu_);
   auto existing = GetStatus(id);
   if (!existing.ok()) return std::move(existing).error();
-  if (existing->has_value()) return **existing;
+  if (existing->has_value()) return Enqueued{**existing, true};
   OutboxStatus status;
   status.local_seq = next_seq_;
   status.queued_at_us = now_us;
@@ -110,7 +110,15 @@ Result<OutboxStatus> NodeStore::Enqueue(const wire::EventId& id, std::string_vie
   auto s = db_->Write(wo, &batch);
   if (!s.ok()) return Translate(s, "enqueue");
   ++next_seq_;
-  return status;
+  return Enqueued{status, false};
+}
+
+Result<uint64_t> NodeStore::PendingCount() {
+  uint64_t n = 0;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kPending]));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+  if (!it->status().ok()) return Translate(it->status(), "count pending");
+  return n;
 }
 
 Result<std::vector<std::pair<uint64_t, std::string>>> NodeStore::Pending(uint64_t after,

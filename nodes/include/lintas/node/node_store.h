@@ -49,10 +49,16 @@ class NodeStore {
   [[nodiscard]] static Result<std::unique_ptr<NodeStore>> Open(const std::string& path);
   ~NodeStore();
 
+  struct Enqueued {
+    OutboxStatus status;
+    bool existed = false;  // the id was in the outbox already: not queued again
+  };
   // Appends to the outbox and marks it queued, synced to disk. An id already
   // in the outbox is not queued again: its current status is returned.
-  [[nodiscard]] Result<OutboxStatus> Enqueue(const wire::EventId& id, std::string_view event,
-                                             int64_t now_us);
+  [[nodiscard]] Result<Enqueued> Enqueue(const wire::EventId& id, std::string_view event,
+                                         int64_t now_us);
+  // Events queued and not yet settled (reads keys only).
+  [[nodiscard]] Result<uint64_t> PendingCount();
   // Queued events with a local sequence > `after`, in order: (seq, bytes).
   [[nodiscard]] Result<std::vector<std::pair<uint64_t, std::string>>> Pending(uint64_t after,
                                                                               size_t limit);
