@@ -19,6 +19,7 @@ constexpr size_t kMaxMessagesPerRead = 4096;  // fairness between reading and an
 constexpr size_t kMaxInflightBatches = 4;     // bounds uncommitted memory
 constexpr int kHwm = 100000;
 constexpr int kShutdownLingerMs = 2000;
+constexpr int64_t kRevocationCheckMs = 200;  // how soon a changed revocation file is read
 
 }  // namespace
 
@@ -40,13 +41,16 @@ int64_t SteadyMillis() {
 BrokerLoop::BrokerLoop(BrokerConfig config, std::unique_ptr<store::Store> store)
     : config_(std::move(config)),
       directory_(config_),
+      policy_(config_.policy),
+      revocations_(config_.security == SecurityMode::kCurve ? config_.revoked_keys_file : ""),
       store_(std::move(store)),
       ctx_(1),
       zap_(config_.security == SecurityMode::kCurve
-               ? std::make_unique<ZapHandler>(ctx_, config_, &probe_)
+               ? std::make_unique<ZapHandler>(ctx_, config_, &probe_, &revocations_)
                : nullptr),
       router_(ctx_, zmq::socket_type::router),
       notify_(ctx_, zmq::socket_type::pair) {
+  RefreshRevocations();
   next_offset_ = store_->next_offset();
   last_received_us_ = store_->last_received_at_us();
   probe_.LogSize(store_->size());
@@ -84,6 +88,11 @@ std::string BrokerLoop::Bind() {
         "PLAINTEXT MODE: no encryption, no authentication; node identities are taken from "
         "Hello on trust. For tests and demos on loopback only. endpoint={}",
         endpoint);
+  }
+  if (!policy_.enforced()) {
+    SecurityLog()->warn(
+        "NO ROUTING POLICY: every exchange the directory resolves is allowed; configure [policy] "
+        "rules for production");
   }
   Log()->info("listening endpoint={} broker_id={} log_size={} next_offset={}", endpoint,
               config_.id, store_->size(), next_offset_);
@@ -196,6 +205,13 @@ void BrokerLoop::Dispatch(const std::string& peer, const std::string& user_id,
     EndSession(peer, "identity mismatch");
     return;
   }
+  if (revoked_nodes_.count(session.node->id)) {
+    probe_.Refused(wire::errc::permission_denied);
+    SecurityLog()->warn("message refused: the key of node {} is revoked", session.node->id);
+    SendError(peer, wire::errc::permission_denied, "your key has been revoked");
+    EndSession(peer, "key revoked");
+    return;
+  }
   session.last_recv_ms = SteadyMillis();
   switch (m.command) {
     case proto::Command::Publish: HandlePublish(session, m); break;
@@ -240,6 +256,12 @@ void BrokerLoop::HandleHello(const std::string& peer, const std::string& user_id
               "the node id in Hello is not the one your key belongs to");
     return;
   }
+  if (node != nullptr && revoked_nodes_.count(node->id)) {
+    probe_.Refused(wire::errc::permission_denied);
+    SecurityLog()->warn("hello refused: the key of node {} is revoked", node->id);
+    SendError(peer, wire::errc::permission_denied, "your key has been revoked");
+    return;
+  }
   if (node == nullptr || node->country != hello.country()->string_view()) {
     probe_.Refused(wire::errc::permission_denied);
     SecurityLog()->warn("hello refused: unknown node or wrong country node={} country={}",
@@ -274,8 +296,32 @@ void BrokerLoop::HandleHello(const std::string& peer, const std::string& user_id
               hello.software() && hello.software()->size() <= 64 ? hello.software()->str() : "");
 }
 
+void BrokerLoop::RefreshRevocations() {
+  if (!revocations_.Refresh() && next_revocation_check_ms_ != 0) return;
+  revoked_nodes_.clear();
+  for (const auto& node : config_.nodes) {
+    if (!node.public_key.empty() && revocations_.IsRevoked(node.public_key)) {
+      revoked_nodes_.insert(node.id);
+    }
+  }
+  // Sessions of revoked nodes end now, not at their next heartbeat.
+  for (const auto& node_id : revoked_nodes_) {
+    auto it = node_sessions_.find(node_id);
+    if (it == node_sessions_.end()) continue;
+    std::string peer = it->second;
+    probe_.Refused(wire::errc::permission_denied);
+    SecurityLog()->warn("session ended: the key of node {} is revoked", node_id);
+    SendError(peer, wire::errc::permission_denied, "your key has been revoked");
+    EndSession(peer, "key revoked");
+  }
+}
+
 void BrokerLoop::Tick() {
   int64_t now = SteadyMillis();
+  if (now >= next_revocation_check_ms_) {
+    RefreshRevocations();
+    next_revocation_check_ms_ = now + kRevocationCheckMs;
+  }
   int64_t hb = config_.heartbeat_ms;
   std::vector<std::string> dead;
   for (auto& [peer, session] : sessions_) {

@@ -17,7 +17,9 @@
 #include "lintas/broker/config.h"
 #include "lintas/broker/directory.h"
 #include "lintas/broker/filter.h"
+#include "lintas/broker/policy.h"
 #include "lintas/broker/probe.h"
+#include "lintas/broker/revocations.h"
 #include "lintas/broker/zap_handler.h"
 #include "lintas/store/store.h"
 #include "lintas/wire/frame.h"
@@ -33,6 +35,7 @@ struct Subscription {
   std::string peer;          // routing id of the attached session
   std::string node_id;
   std::string node_country;
+  std::vector<std::string_view> node_roles;  // views into the directory
   uint64_t acked = 0;     // durable cursor
   uint64_t position = 0;  // last offset sent or skipped
   uint64_t credit = 0;
@@ -98,6 +101,7 @@ class BrokerLoop {
                   const std::vector<std::string>* payloads = nullptr);
   void SendError(const std::string& peer, wire::errc code, const std::string& message);
   void LogRefusal(const std::string& peer, const Error& error);
+  void RefreshRevocations();
 
   // Publish path (publish.cc).
   void HandlePublish(Session& session, const wire::MessageView& message);
@@ -105,6 +109,13 @@ class BrokerLoop {
   void SubmitCurrent();
   void CompleteCommits();
   uint8_t CancelledAlertCategory(const fb::Event& event);
+  // The routing policy for one event's addressees and selected countries,
+  // and H2's ban on distribution (publish.cc).
+  [[nodiscard]] Status CheckPolicy(const fb::Event& event, uint8_t category);
+  // H2 of the event this one answers: only its parties may be addressed.
+  // `inbox_nodes` as resolved from this event's destinations.
+  [[nodiscard]] Status CheckOnwardTransfer(const NodeConfig& node, const fb::Event& event,
+                                           const std::vector<std::string>& inbox_nodes);
 
   // Delivery and replay (delivery.cc).
   void HandleSubscribe(Session& session, const proto::Subscribe& subscribe);
@@ -120,6 +131,10 @@ class BrokerLoop {
 
   BrokerConfig config_;
   Directory directory_;
+  RoutingPolicy policy_;
+  Revocations revocations_;            // read by the ZAP thread too
+  std::set<std::string> revoked_nodes_;  // nodes whose configured key is revoked
+  int64_t next_revocation_check_ms_ = 0;
   std::unique_ptr<store::Store> store_;
   BrokerProbe probe_;
   zmq::context_t ctx_;

@@ -123,13 +123,14 @@ std::vector<AgencyConfig> LoadAgenciesCsv(const std::string& path) {
 
 BrokerConfig ParseConfig(const std::string& text, const std::string& base_dir) {
   toml::table root = config::Parse(text);
-  CheckKeys(root, "config", {"broker", "security", "directory", "nodes"});
+  CheckKeys(root, "config", {"broker", "security", "directory", "nodes", "policy"});
   BrokerConfig c;
   if (const toml::table* b = root["broker"].as_table()) {
     CheckKeys(*b, "broker",
               {"id", "endpoint", "data_dir", "endpoint_file", "metrics_endpoint", "heartbeat_ms",
                "max_batch", "credit_window", "commit_max_events", "commit_max_bytes",
-               "max_inflight_per_peer", "log_level", "log_json"});
+               "max_inflight_per_peer", "max_subscriptions_per_node", "max_replays_per_peer",
+               "log_level", "log_json"});
     c.id = Get<std::string>(*b, "broker", "id", c.id);
     c.endpoint = Get<std::string>(*b, "broker", "endpoint", c.endpoint);
     c.data_dir = ResolvePath(base_dir, Get<std::string>(*b, "broker", "data_dir", ""));
@@ -144,12 +145,19 @@ BrokerConfig ParseConfig(const std::string& text, const std::string& base_dir) {
         GetU32(*b, "broker", "commit_max_bytes", c.commit_max_bytes, 4096, 1u << 30);
     c.max_inflight_per_peer =
         GetU32(*b, "broker", "max_inflight_per_peer", c.max_inflight_per_peer, 1, 1u << 24);
+    c.max_subscriptions_per_node = GetU32(*b, "broker", "max_subscriptions_per_node",
+                                          c.max_subscriptions_per_node, 1, 1024);
+    c.max_replays_per_peer =
+        GetU32(*b, "broker", "max_replays_per_peer", c.max_replays_per_peer, 1, 64);
     c.log_level = Get<std::string>(*b, "broker", "log_level", c.log_level);
     c.log_json = Get<bool>(*b, "broker", "log_json", c.log_json);
   }
   if (const toml::table* s = root["security"].as_table()) {
-    CheckKeys(*s, "security", {"mode", "secret_key_file", "handshake_timeout_ms"});
+    CheckKeys(*s, "security",
+              {"mode", "secret_key_file", "handshake_timeout_ms", "revoked_keys_file"});
     c.secret_key_file = ResolvePath(base_dir, Get<std::string>(*s, "security", "secret_key_file", ""));
+    c.revoked_keys_file =
+        ResolvePath(base_dir, Get<std::string>(*s, "security", "revoked_keys_file", ""));
     c.handshake_timeout_ms =
         GetU32(*s, "security", "handshake_timeout_ms", c.handshake_timeout_ms, 100, 60000);
     std::string mode = Get<std::string>(*s, "security", "mode", "curve");
@@ -196,6 +204,40 @@ BrokerConfig ParseConfig(const std::string& text, const std::string& base_dir) {
         }
       }
       c.nodes.push_back(std::move(n));
+    }
+  }
+  if (const toml::table* p = root["policy"].as_table()) {
+    CheckKeys(*p, "policy", {"default", "rules"});
+    c.policy.enforced = true;
+    std::string fallback = Get<std::string>(*p, "policy", "default", "deny");
+    if (fallback == "allow") {
+      c.policy.enforced = false;
+    } else if (fallback != "deny") {
+      Fail(fmt::format("policy.default: '{}' is neither \"deny\" nor \"allow\"", fallback));
+    }
+    if (const toml::array* rules = (*p)["rules"].as_array()) {
+      for (size_t i = 0; i < rules->size(); ++i) {
+        const toml::table* t = (*rules)[i].as_table();
+        std::string where = fmt::format("policy.rules[{}]", i);
+        if (t == nullptr) Fail(where + ": must be a table");
+        CheckKeys(*t, where, {"name", "from", "to", "roles", "events", "categories"});
+        PolicyRule rule;
+        rule.name = Get<std::string>(*t, where, "name", fmt::format("rules[{}]", i));
+        rule.from = GetStrings(*t, where, "from");
+        rule.to = GetStrings(*t, where, "to");
+        rule.roles = GetStrings(*t, where, "roles");
+        rule.events = GetStrings(*t, where, "events");
+        rule.categories = GetStrings(*t, where, "categories");
+        for (const auto& role : rule.roles) {
+          if (role != "*" && !kKnownRoles.count(role)) {
+            Fail(fmt::format("{}.roles: unknown role '{}'", where, role));
+          }
+        }
+        if (std::string error = RoutingPolicy::CheckRule(rule); !error.empty()) {
+          Fail(fmt::format("{}.{}", where, error));
+        }
+        c.policy.rules.push_back(std::move(rule));
+      }
     }
   }
   Validate(c);

@@ -42,7 +42,14 @@ void BrokerLoop::HandleSubscribe(Session& session, const proto::Subscribe& subsc
     return;
   }
   std::string key = node.id + "/" + std::string(name);
-  if (subscriptions_.count(key)) Detach(key);  // a reconnect takes the subscription over
+  if (subscriptions_.count(key)) {
+    Detach(key);  // a reconnect takes the subscription over
+  } else if (session.subscriptions.size() >= config_.max_subscriptions_per_node) {
+    probe_.Refused(wire::errc::overloaded);
+    SendError(session.peer, wire::errc::overloaded,
+              fmt::format("at most {} subscriptions per node", config_.max_subscriptions_per_node));
+    return;
+  }
 
   SubscriptionFilter filter = SubscriptionFilter::FromProto(subscribe.filter());
   auto cursor = store_->GetCursor(key);
@@ -77,6 +84,7 @@ void BrokerLoop::HandleSubscribe(Session& session, const proto::Subscribe& subsc
   sub.peer = session.peer;
   sub.node_id = node.id;
   sub.node_country = node.country;
+  sub.node_roles = directory_.NodeRoles(node);
   sub.acked = acked;
   sub.position = acked;  // everything after the cursor is (re)delivered
   sub.credit = subscribe.credit() > 0 ? subscribe.credit() : config_.credit_window;
@@ -164,6 +172,12 @@ void BrokerLoop::HandleReplay(Session& session, const proto::Replay& replay) {
               "replay requires a justification");
     return;
   }
+  if (session.replays.size() >= config_.max_replays_per_peer) {
+    probe_.Refused(wire::errc::overloaded);
+    SendError(session.peer, wire::errc::overloaded,
+              fmt::format("at most {} replays at once per connection", config_.max_replays_per_peer));
+    return;
+  }
   if (replay.replay_id() == 0 || session.replays.count(replay.replay_id())) {
     SendError(session.peer, wire::errc::malformed_message,
               "replay_id must be non-zero and not in use on this connection");
@@ -238,6 +252,15 @@ void BrokerLoop::PumpSubscription(Subscription& sub, uint64_t watermark) {
       if (!sub.inbox) {
         auto summary = DistributionSummary::Decode(hit.value);
         if (!summary || !sub.filter.Matches(*summary, sub.node_country)) continue;
+        if (policy_.enforced()) {
+          Exchange x;
+          x.from_country = summary->origin;
+          x.to_country = sub.node_country;
+          x.roles = sub.node_roles;
+          x.body = summary->body;
+          x.category = summary->category;
+          if (policy_.Allows(x).empty()) continue;  // the policy keeps it from this node
+        }
       }
       auto record = store_->ReadRecord(hit.offset);
       if (!record.ok() || !record->has_value()) {

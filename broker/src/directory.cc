@@ -31,6 +31,29 @@ bool Directory::Serves(const NodeConfig& node, std::string_view agency) const {
   return it != agencies_.end() && it->second.node == node.id;
 }
 
+std::vector<std::string_view> Directory::DestinationRoles(const fb::Destination& d) const {
+  std::vector<std::string_view> roles;
+  if (d.agency() != nullptr && d.agency()->size() > 0) {
+    auto it = agencies_.find(d.agency()->string_view());
+    if (it != agencies_.end()) roles.assign(it->second.roles.begin(), it->second.roles.end());
+  } else if (std::string_view role = RoleName(d.role()); !role.empty()) {
+    roles.push_back(role);
+  }
+  return roles;
+}
+
+std::vector<std::string_view> Directory::NodeRoles(const NodeConfig& node) const {
+  std::vector<std::string_view> roles;
+  for (const auto& id : node.agencies) {
+    auto it = agencies_.find(id);
+    if (it == agencies_.end()) continue;
+    roles.insert(roles.end(), it->second.roles.begin(), it->second.roles.end());
+  }
+  std::sort(roles.begin(), roles.end());
+  roles.erase(std::unique(roles.begin(), roles.end()), roles.end());
+  return roles;
+}
+
 std::string_view Directory::RoleName(fb::Role role) {
   switch (role) {
     case fb::Role::Police: return "police";

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "broker_loop.h"
 #include "lintas/broker/logger.h"
@@ -114,6 +115,20 @@ void BrokerLoop::HandlePublish(Session& session, const wire::MessageView& messag
     } else if (event.body_type() == fb::Body::AlertCancelled) {
       category = CancelledAlertCategory(event);
     }
+    if (auto s = CheckPolicy(event, category); !s.ok()) {
+      SecurityLog()->warn("policy refused node={} field={} reason={}", node.id, s.error().field,
+                          s.error().message);
+      Nack(session, seq, s.error());
+      continue;
+    }
+    if (auto s = CheckOnwardTransfer(node, event, entry.index.inbox_nodes); !s.ok()) {
+      if (s.error().code == wire::errc::policy_denied) {
+        SecurityLog()->warn("onward transfer refused node={} reason={}", node.id,
+                            s.error().message);
+      }
+      Nack(session, seq, s.error());
+      continue;
+    }
     if (auto summary = Summarize(event, category)) entry.index.distribution = summary->Encode();
 
     last_received_us_ = std::max(last_received_us_, NowMicros());
@@ -123,7 +138,7 @@ void BrokerLoop::HandlePublish(Session& session, const wire::MessageView& messag
     entry.index.origin_country = std::string(origin_country);
     if (event.case_id()) entry.index.case_id = event.case_id()->str();
     entry.record = wire::EncodeRecord(entry.offset, last_received_us_,
-                                      wire::PublisherInfo{node.id, node.country, ""}, bytes);
+                                      wire::PublisherInfo{node.id, node.country, node.public_key}, bytes);
     current_->bytes += entry.record.size();
     for (const auto& n : entry.index.inbox_nodes) current_->inbox_nodes.insert(n);
     current_->distributed |= entry.index.distribution.has_value();
@@ -132,6 +147,109 @@ void BrokerLoop::HandlePublish(Session& session, const wire::MessageView& messag
     current_->entries.push_back(std::move(entry));
     ++session.inflight;
   }
+}
+
+Status BrokerLoop::CheckPolicy(const fb::Event& event, uint8_t category) {
+  const fb::Distribution* distribution = event.distribution();
+  fb::DistributionKind kind =
+      distribution != nullptr ? distribution->kind() : fb::DistributionKind::Addressed;
+  if (event.handling() == fb::HandlingCode::H2 && kind != fb::DistributionKind::Addressed) {
+    return Error{wire::errc::policy_denied,
+                 "handling code H2 (no onward transfer) allows only addressed distribution",
+                 "distribution"};
+  }
+  if (!policy_.enforced()) return OkStatus();
+  Exchange x;
+  x.from_country = event.origin()->country()->string_view();
+  x.body = event.body_type();
+  x.category = category;
+  if (event.destinations() != nullptr) {
+    for (size_t i = 0; i < event.destinations()->size(); ++i) {
+      const fb::Destination& d = *event.destinations()->Get(i);
+      x.to_country = d.country()->string_view();
+      x.roles = directory_.DestinationRoles(d);
+      x.any_role = false;
+      if (policy_.Allows(x).empty()) {
+        return Error{wire::errc::policy_denied,
+                     fmt::format("destinations[{}]: the routing policy does not allow {} from {} "
+                                 "to {} ({})",
+                                 i, wire::BodyName(x.body), x.from_country, x.to_country,
+                                 x.roles.empty() ? "no role" : fmt::format("{}", fmt::join(x.roles, ", "))),
+                     fmt::format("destinations[{}]", i)};
+      }
+    }
+  }
+  // A distribution to selected countries needs a rule for each country;
+  // which subscribers there receive it (by role) is decided at delivery.
+  if (kind == fb::DistributionKind::SelectedCountries && distribution->countries() != nullptr) {
+    for (size_t i = 0; i < distribution->countries()->size(); ++i) {
+      x.to_country = distribution->countries()->Get(i)->string_view();
+      x.roles.clear();
+      x.any_role = true;
+      if (policy_.Allows(x).empty()) {
+        return Error{wire::errc::policy_denied,
+                     fmt::format("distribution.countries[{}]: the routing policy does not allow {} "
+                                 "from {} to {}",
+                                 i, wire::BodyName(x.body), x.from_country, x.to_country),
+                     fmt::format("distribution.countries[{}]", i)};
+      }
+    }
+  }
+  return OkStatus();
+}
+
+Status BrokerLoop::CheckOnwardTransfer(const NodeConfig& node, const fb::Event& event,
+                                       const std::vector<std::string>& inbox_nodes) {
+  if (event.parent_id() == nullptr) return OkStatus();
+  wire::EventId parent_id = wire::EventId::FromFb(*event.parent_id());
+  auto offset = store_->FindEvent(parent_id);
+  if (!offset.ok()) {
+    return Error{wire::errc::storage_error, "parent lookup failed; resend later"};
+  }
+  if (!offset->has_value()) {
+    if (inflight_ids_.count(parent_id)) {
+      // Its handling code cannot be read before it is committed.
+      return Error{wire::errc::overloaded,
+                   "the event this one answers is not committed yet; resend", "parent_id"};
+    }
+    return OkStatus();  // nothing stored to protect
+  }
+  auto record = store_->ReadRecord(**offset);
+  if (!record.ok() || !record->has_value()) {
+    return Error{wire::errc::storage_error, "parent read failed; resend later"};
+  }
+  auto verified = wire::VerifyRecord(wire::AsBytes(**record));
+  if (!verified.ok()) {
+    Log()->error("stored record unverifiable offset={}: {}", **offset, verified.error().message);
+    return Error{wire::errc::internal, "the parent's stored record is unverifiable"};
+  }
+  const fb::Event* parent = fb::GetEvent(wire::RecordEventBytes(**verified).data());
+  if (parent->handling() != fb::HandlingCode::H2) return OkStatus();
+  std::string_view originator = (*verified)->publisher()->node_id()->string_view();
+  if (originator == node.id) return OkStatus();  // the originator may share its own event
+  // Everyone else may answer only the parties of the H2 event: its
+  // originator and its addressees.
+  std::vector<std::string> parties{std::string(originator)};
+  if (parent->destinations() != nullptr) {
+    (void)directory_.ResolveInbox(*parent->destinations(), &parties);
+  }
+  const fb::Distribution* distribution = event.distribution();
+  if (distribution != nullptr && distribution->kind() != fb::DistributionKind::Addressed) {
+    return Error{wire::errc::policy_denied,
+                 "the event this one answers is H2 (no onward transfer): address its parties "
+                 "only, no distribution",
+                 "distribution"};
+  }
+  for (const auto& n : inbox_nodes) {
+    if (std::find(parties.begin(), parties.end(), n) == parties.end()) {
+      return Error{wire::errc::policy_denied,
+                   fmt::format("the event this one answers is H2 (no onward transfer without the "
+                               "originator's permission); node {} is not one of its parties",
+                               n),
+                   "destinations"};
+    }
+  }
+  return OkStatus();
 }
 
 uint8_t BrokerLoop::CancelledAlertCategory(const fb::Event& event) {

@@ -7,8 +7,9 @@
 
 namespace lintas::broker {
 
-ZapHandler::ZapHandler(zmq::context_t& ctx, const BrokerConfig& config, BrokerProbe* probe)
-    : socket_(ctx, zmq::socket_type::rep), probe_(probe) {
+ZapHandler::ZapHandler(zmq::context_t& ctx, const BrokerConfig& config, BrokerProbe* probe,
+                       const Revocations* revocations)
+    : socket_(ctx, zmq::socket_type::rep), probe_(probe), revocations_(revocations) {
   for (const auto& n : config.nodes) node_by_key_[n.public_key] = n.id;
   socket_.set(zmq::sockopt::linger, 0);
   socket_.bind("inproc://zeromq.zap.01");
@@ -46,7 +47,12 @@ void ZapHandler::Run() {
       char z85[41] = {};
       zmq_z85_encode(z85, request[6].data<uint8_t>(), 32);
       auto it = node_by_key_.find(z85);
-      if (it != node_by_key_.end()) {
+      if (it != node_by_key_.end() && revocations_->IsRevoked(z85)) {
+        probe_->Refused(wire::errc::permission_denied);
+        SecurityLog()->warn("CURVE handshake refused: revoked key of node {} address={}",
+                            it->second, address);
+        text = "revoked key";
+      } else if (it != node_by_key_.end()) {
         status = "200";
         text = "OK";
         user_id = it->second;

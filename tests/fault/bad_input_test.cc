@@ -198,5 +198,14 @@ TEST_F(BadInputTest, ExcessCreditAndAcksForUnknownSubscriptionsAreRefused) {
   HonestNodeIsServed();
 }
 
+TEST_F(BadInputTest, OneNodeCannotOpenUnboundedSubscriptionsOrReplays) {
+  node::BrokerClient kh(ctx_, testutil::NodeOptions(broker_.endpoint(), "kh-node"));
+  ASSERT_TRUE(kh.Connect().ok());
+  for (int i = 0; i < 32; ++i) ASSERT_TRUE(testutil::Subscribe(kh, "s" + std::to_string(i)));
+  EXPECT_FALSE(testutil::Subscribe(kh, "one-too-many"));
+  EXPECT_TRUE(testutil::Subscribe(kh, "s0"));  // taking one over is not a new one
+  HonestNodeIsServed();
+}
+
 }  // namespace
 }  // namespace lintas

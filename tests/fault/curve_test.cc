@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <zmq.h>
 
+#include "lintas/common/clock.h"
+#include "lintas/wire/frame.h"
 #include "testutil/broker_harness.h"
 #include "testutil/sample_events.h"
 #include "testutil/temp_dir.h"
@@ -35,6 +37,7 @@ class CurveTest : public ::testing::Test {
     config.security = broker::SecurityMode::kCurve;
     config.secret_key_file = dir_.Sub("broker.key");
     config.handshake_timeout_ms = 1000;
+    config.revoked_keys_file = dir_.Sub("revoked.keys");
     for (auto& n : config.nodes) {
       node_keys_[n.id] = NewKeys();
       n.public_key = node_keys_[n.id].pub;
@@ -99,6 +102,42 @@ TEST_F(CurveTest, AValidKeyPublishingAsAnotherCountryIsRefused) {
   EXPECT_FALSE(out[0].acked);
   EXPECT_EQ(out[0].code, static_cast<uint16_t>(wire::errc::origin_mismatch));
   EXPECT_EQ(broker_->broker().store().size(), 0u);
+}
+
+TEST_F(CurveTest, ARevokedKeyIsRefusedFromItsNextMessageOn) {
+  node::BrokerClient th(ctx_, Options("th-node", node_keys_["th-node"]));
+  ASSERT_TRUE(th.Connect().ok());
+  auto before = testutil::PublishAndWait(
+      th, {testutil::MinimalReferral(ids_.Next(), "THA", "th-rtp-atpd", "KHM", "kh-mosvy")});
+  ASSERT_TRUE(before[0].acked) << before[0].message;
+
+  // The operator revokes Thailand's key while its node is connected.
+  std::ofstream(dir_.Sub("revoked.keys")) << "# compromised 2026-11-28\n"
+                                          << node_keys_["th-node"].pub << "\n";
+  // The broker tells the session it is over, at the latest at its next message.
+  int code = -1;
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (code < 0 && std::chrono::steady_clock::now() < deadline) {
+    (void)th.SendControl(wire::EncodeHeartbeat(NowMicros()));
+    auto in = th.Receive(200ms);
+    if (in.ok() && in->has_value() &&
+        (*in)->control()->command_type() == proto::Command::Error) {
+      code = (*in)->control()->command_as_Error()->code();
+    }
+  }
+  EXPECT_EQ(code, static_cast<int>(wire::errc::permission_denied));
+  // Nothing it sends is stored any more, and it cannot come back.
+  (void)th.Publish(std::vector<std::string>{
+      testutil::MinimalReferral(ids_.Next(), "THA", "th-rtp-atpd", "KHM", "kh-mosvy")});
+  node::BrokerClient again(ctx_, Options("th-node", node_keys_["th-node"]));
+  EXPECT_FALSE(again.Connect().ok());
+  // Other nodes are not affected.
+  node::BrokerClient kh(ctx_, Options("kh-node", node_keys_["kh-node"]));
+  ASSERT_TRUE(kh.Connect().ok());
+  auto other = testutil::PublishAndWait(
+      kh, {testutil::MinimalReferral(ids_.Next(), "KHM", "kh-mosvy", "THA", "th-msdhs")});
+  ASSERT_TRUE(other[0].acked) << other[0].message;
+  EXPECT_EQ(broker_->broker().store().size(), 2u);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "lintas/broker/policy.h"
 #include "lintas/common/toml_reader.h"
 
 namespace lintas::broker {
@@ -83,6 +84,20 @@ struct BrokerConfig {
   // curve: how long a CURVE handshake may take before the peer is dropped.
   // Default: 5000
   uint32_t handshake_timeout_ms = 5000;
+  // curve: a file of revoked node public keys (one Z85 key per line), re-read
+  // within a second of any change; a revoked key is refused at the handshake
+  // and its session ended at its next message.
+  // Default: "" (none)
+  std::string revoked_keys_file;
+  // Named subscriptions one node may hold at once, and replays one
+  // connection may run at once.
+  // Default: 32, 4
+  uint32_t max_subscriptions_per_node = 32;
+  uint32_t max_replays_per_peer = 4;
+
+  // The routing policy ([policy] and [[policy.rules]]).
+  // Default: not enforced (everything the directory resolves is allowed).
+  PolicyConfig policy;
 
   std::vector<AgencyConfig> agencies;
   std::vector<NodeConfig> nodes;

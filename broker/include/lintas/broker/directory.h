@@ -33,6 +33,13 @@ class Directory {
       const flatbuffers::Vector<flatbuffers::Offset<fb::Destination>>& destinations,
       std::vector<std::string>* nodes) const;
 
+  // The roles a destination stands for: its role, or every role of its
+  // agency (empty if the agency is unknown). Views into the directory.
+  std::vector<std::string_view> DestinationRoles(const fb::Destination& destination) const;
+
+  // Every role of the agencies `node` serves (sorted, unique).
+  std::vector<std::string_view> NodeRoles(const NodeConfig& node) const;
+
   // "social_welfare" for fb::Role::SocialWelfare.
   static std::string_view RoleName(fb::Role role);
 

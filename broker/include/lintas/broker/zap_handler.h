@@ -1,5 +1,5 @@
 // The ZAP handler (ZeroMQ RFC 27): authenticates every CURVE connection to
-// the broker against the configured node keys. Unknown keys are refused
+// the broker against the configured node keys. Unknown and revoked keys are refused
 // during the handshake; a known key is answered with its node id as the
 // User-Id, which the broker then reads from every message.
 #pragma once
@@ -13,10 +13,11 @@
 
 #include "lintas/broker/config.h"
 #include "lintas/broker/probe.h"
+#include "lintas/broker/revocations.h"
 
 namespace lintas::broker {
 
-// Ownership: borrows the context and probe; owns its REP socket (bound to
+// Ownership: borrows the context, probe and revocation list; owns its REP socket (bound to
 // inproc://zeromq.zap.01) and the thread that serves it.
 // Thread safety: constructed and destroyed by the broker's owner; the socket
 // is used by its own thread only.
@@ -24,7 +25,8 @@ class ZapHandler {
  public:
   // Binds the handler's socket before returning, so that it is in place
   // before the broker's socket accepts a connection. Throws on failure.
-  ZapHandler(zmq::context_t& ctx, const BrokerConfig& config, BrokerProbe* probe);
+  ZapHandler(zmq::context_t& ctx, const BrokerConfig& config, BrokerProbe* probe,
+             const Revocations* revocations);
   ~ZapHandler();
   ZapHandler(const ZapHandler&) = delete;
   ZapHandler& operator=(const ZapHandler&) = delete;
@@ -35,6 +37,7 @@ class ZapHandler {
   zmq::socket_t socket_;
   std::map<std::string, std::string> node_by_key_;  // Z85 public key -> node id
   BrokerProbe* probe_;
+  const Revocations* revocations_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
