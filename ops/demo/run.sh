@@ -55,6 +55,23 @@ public_key = "$kh_pub"
 id = "vn-node"
 country = "VNM"
 public_key = "$vn_pub"
+# The routing policy: anything no rule allows is refused (policy_denied).
+[policy]
+default = "deny"
+[[policy.rules]]
+name = "referrals-tha-to-khm-vnm"
+from = ["THA"]
+to = ["KHM", "VNM"]
+roles = ["police", "social_welfare", "focal_point"]
+[[policy.rules]]
+name = "answers-to-tha"
+from = ["KHM", "VNM"]
+to = ["THA"]
+[[policy.rules]]
+name = "trafficking-alerts"
+from = ["THA", "KHM", "VNM"]
+to = ["*"]
+events = ["AlertPublished", "AlertCancelled"]
 TOML
 
 start_node() {  # start_node ID COUNTRY AGENCY
@@ -116,6 +133,12 @@ say "A Cambodian officer - a person, not a machine - acknowledges the referral"
 node_name=KH run --node "$KH" ack "$id" --officer officer-kh-0007 --note "Case officer assigned; family tracing started"
 for _ in $(seq 1 100); do "$bin/nodes/lintas" --node "$TH" --json thread TH-2026-0192 | grep -q '"state":"acknowledged"' && break; sleep 0.1; done
 node_name=TH run --node "$TH" thread TH-2026-0192
+
+say "The routing policy at work: the broker refuses a referral to a Cambodian NGO (no rule allows it)"
+sent=$(node_name=TH run --node "$TH" --json send --to KHM/ngo --case TH-2026-0193 --victim V-TH-0193 \
+  --priority routine --summary "Presumed victim of forced labour")
+id=$(echo "$sent" | grep -o '"id":"[^"]*"' | cut -d'"' -f4)
+node_name=TH run --node "$TH" status "$id" --wait 10 || echo "(refused, as the policy says; nothing was stored or sent)"
 
 say "Scenario 2: a regional alert - about forty people held in a scam compound - life-threatening"
 node_name=TH run --node "$TH" alert --category forced_criminality --countries VNM IDN PHL \

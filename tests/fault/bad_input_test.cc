@@ -2,6 +2,7 @@
 // identifiers, non-ZMTP bytes on the port. Each gets an error (or a
 // disconnect), the broker keeps serving an honest node throughout, and
 // nothing acknowledged is lost.
+#include <cstring>
 #include <random>
 
 #include <arpa/inet.h>
@@ -124,6 +125,49 @@ TEST_F(BadInputTest, TruncatedWrongIdentifierAndRandomEventsAreNackedInsideAVali
   EXPECT_TRUE(out[4].acked);
   EXPECT_EQ(broker_.broker().store().size(), 2u);
   acked_ = 2;
+  HonestNodeIsServed();
+}
+
+// FlatBuffers offsets only point forward, so a hostile buffer cannot make a
+// true cycle of tables; what it can do is alias (one table referenced from
+// thousands of places, the verifier's work growing without the size) or
+// point a table at itself through its signed vtable offset. Both are refused
+// by the verifier's limits; the schema has no recursive table, so depth
+// beyond the limit is tested on the verifier itself (verify_test).
+TEST_F(BadInputTest, AliasedAndSelfReferencingTablesAreNackedInsideAValidBatch) {
+  node::BrokerClient th(ctx_, testutil::NodeOptions(broker_.endpoint(), "th-node"));
+  ASSERT_TRUE(th.Connect().ok());
+  // 4000 attachments that are all the same table: 4000 tables to verify in
+  // about 16 KB.
+  std::string aliased;
+  {
+    flatbuffers::FlatBufferBuilder fbb;
+    auto one = fb::CreateAttachment(fbb, fbb.CreateVector(std::vector<uint8_t>(32, 0xab)), 1,
+                                    fbb.CreateString("application/pdf"),
+                                    fbb.CreateString("lintas://th-node/a"));
+    auto same = fbb.CreateVector(std::vector<flatbuffers::Offset<fb::Attachment>>(4000, one));
+    auto origin = fb::CreateParty(fbb, fbb.CreateString("THA"), fbb.CreateString("th-rtp-atpd"));
+    fb::Uuid id = ids_.Next().ToFb();
+    fb::EventBuilder b(fbb);
+    b.add_id(&id);
+    b.add_schema_version(1);
+    b.add_created_at_us(NowMicros());
+    b.add_origin(origin);
+    b.add_attachments(same);
+    fbb.Finish(b.Finish(), fb::EventIdentifier());
+    aliased.assign(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+  }
+  // The root table's vtable offset set to 0: its vtable is itself.
+  std::string self = Referral();
+  uint32_t root = 0;
+  std::memcpy(&root, self.data(), 4);
+  std::memset(self.data() + root, 0, 4);
+  auto out = testutil::PublishAndWait(th, {aliased, self, Referral()});
+  EXPECT_EQ(out[0].code, static_cast<uint16_t>(wire::errc::event_unverifiable)) << out[0].message;
+  EXPECT_EQ(out[1].code, static_cast<uint16_t>(wire::errc::event_unverifiable)) << out[1].message;
+  EXPECT_TRUE(out[2].acked);
+  EXPECT_EQ(broker_.broker().store().size(), 1u);
+  acked_ = 1;
   HonestNodeIsServed();
 }
 
