@@ -1,0 +1,154 @@
+// Checkpoint format and Ed25519 signing.
+#include "lintas/audit/checkpoint.h"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <system_error>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace lintas::audit {
+namespace {
+
+Error Bad(const std::string& message) {
+  return Error{std::make_error_code(std::errc::invalid_argument), message};
+}
+
+bool ParseU64(std::string_view text, uint64_t* out) {
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && p == text.data() + text.size() && !text.empty();
+}
+
+void InitSodium() {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+}
+
+}  // namespace
+
+std::string Checkpoint::Body() const {
+  return fmt::format("lintas-checkpoint/1\nlog_id {}\nsize {}\nroot {}\naccess_size {}\naccess_root {}\ntime_us {}\n",
+                     log_id, size, ToHex(root), access_size, ToHex(access_root), time_us);
+}
+
+Result<Checkpoint> Checkpoint::Parse(std::string_view body) {
+  std::vector<std::string_view> lines;
+  size_t start = 0;
+  while (start < body.size()) {
+    size_t nl = body.find('\n', start);
+    if (nl == std::string_view::npos) return Bad("checkpoint: the last line does not end in a newline");
+    lines.push_back(body.substr(start, nl - start));
+    start = nl + 1;
+  }
+  if (lines.size() != 7 || lines[0] != "lintas-checkpoint/1") {
+    return Bad("checkpoint: not a lintas-checkpoint/1 of 7 lines");
+  }
+  const char* keys[] = {"log_id ", "size ", "root ", "access_size ", "access_root ", "time_us "};
+  std::string_view values[6];
+  for (size_t i = 0; i < 6; ++i) {
+    std::string_view key = keys[i];
+    if (lines[i + 1].substr(0, key.size()) != key) {
+      return Bad(fmt::format("checkpoint line {}: expected '{}'", i + 2, key));
+    }
+    values[i] = lines[i + 1].substr(key.size());
+  }
+  Checkpoint c;
+  c.log_id = std::string(values[0]);
+  uint64_t time = 0;
+  auto root = FromHex(values[2]);
+  auto access_root = FromHex(values[4]);
+  if (!ParseU64(values[1], &c.size) || !root || !ParseU64(values[3], &c.access_size) ||
+      !access_root || !ParseU64(values[5], &time)) {
+    return Bad("checkpoint: a number or hash is malformed");
+  }
+  c.root = *root;
+  c.access_root = *access_root;
+  c.time_us = static_cast<int64_t>(time);
+  return c;
+}
+
+bool VerifySignature(std::string_view body, const Signature& signature, const PublicKey& key) {
+  return crypto_sign_verify_detached(signature.data(),
+                                     reinterpret_cast<const unsigned char*>(body.data()),
+                                     body.size(), key.data()) == 0;
+}
+
+std::string KeyToBase64(const PublicKey& key) {
+  return Base64Encode({reinterpret_cast<const char*>(key.data()), key.size()});
+}
+
+Result<PublicKey> KeyFromBase64(std::string_view text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
+    text.remove_suffix(1);
+  }
+  auto bytes = Base64Decode(text);
+  if (!bytes || bytes->size() != 32) return Bad("not a base64 Ed25519 public key (32 bytes)");
+  PublicKey key;
+  std::copy(bytes->begin(), bytes->end(), key.begin());
+  return key;
+}
+
+Result<PublicKey> LoadPublicKey(const std::string& text_or_path) {
+  std::ifstream in(text_or_path);
+  if (in) {
+    std::string line;
+    std::getline(in, line);
+    auto key = KeyFromBase64(line);
+    if (!key.ok()) return Bad(fmt::format("{}: {}", text_or_path, key.error().message));
+    return key;
+  }
+  return KeyFromBase64(text_or_path);
+}
+
+Signer Signer::Generate() {
+  InitSodium();
+  Signer s;
+  crypto_sign_keypair(s.public_key_.data(), s.secret_.data());
+  return s;
+}
+
+Signer Signer::LoadOrCreate(const std::string& path) {
+  InitSodium();
+  Signer s;
+  std::ifstream in(path);
+  if (in) {
+    std::string line;
+    std::getline(in, line);
+    auto bytes = Base64Decode(line);
+    if (!bytes || bytes->size() != 64) {
+      throw std::runtime_error(fmt::format("audit.signing_key_file: {} holds no Ed25519 secret key", path));
+    }
+    std::copy(bytes->begin(), bytes->end(), s.secret_.begin());
+    crypto_sign_ed25519_sk_to_pk(s.public_key_.data(), s.secret_.data());
+    return s;
+  }
+  crypto_sign_keypair(s.public_key_.data(), s.secret_.data());
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) {
+    throw std::runtime_error(fmt::format("audit.signing_key_file: cannot create {}", path));
+  }
+  std::string text = Base64Encode({reinterpret_cast<const char*>(s.secret_.data()), 64}) + "\n";
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) throw std::runtime_error(fmt::format("audit.signing_key_file: cannot write {}", path));
+  std::ofstream(path + ".pub") << KeyToBase64(s.public_key_) << "\n";
+  return s;
+}
+
+SignedCheckpoint Signer::Sign(const Checkpoint& checkpoint) const {
+  SignedCheckpoint out;
+  out.body = checkpoint.Body();
+  crypto_sign_detached(out.signature.data(), nullptr,
+                       reinterpret_cast<const unsigned char*>(out.body.data()), out.body.size(),
+                       secret_.data());
+  return out;
+}
+
+}  // namespace lintas::audit

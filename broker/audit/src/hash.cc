@@ -1,0 +1,156 @@
+// SHA-256 through OpenSSL; hex and base64.
+#include "lintas/audit/hash.h"
+
+#include <cstring>
+
+#include <openssl/evp.h>
+
+namespace lintas::audit {
+
+namespace {
+
+// One fetched SHA-256 implementation for the process, one context per thread.
+const EVP_MD* Sha256() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
+struct Context {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  ~Context() { EVP_MD_CTX_free(ctx); }
+};
+
+Hash Digest(std::span<const uint8_t> a, std::span<const uint8_t> b) {
+  thread_local Context c;
+  Hash out;
+  unsigned int len = 0;
+  EVP_DigestInit_ex(c.ctx, Sha256(), nullptr);
+  EVP_DigestUpdate(c.ctx, a.data(), a.size());
+  if (!b.empty()) EVP_DigestUpdate(c.ctx, b.data(), b.size());
+  EVP_DigestFinal_ex(c.ctx, out.data(), &len);
+  return out;
+}
+
+}  // namespace
+
+Hash LeafHash(std::span<const uint8_t> data) {
+  const uint8_t prefix = 0x00;
+  return Digest({&prefix, 1}, data);
+}
+
+Hash NodeHash(const Hash& left, const Hash& right) {
+  uint8_t buffer[65];
+  buffer[0] = 0x01;
+  std::memcpy(buffer + 1, left.data(), 32);
+  std::memcpy(buffer + 33, right.data(), 32);
+  return Digest({buffer, sizeof(buffer)}, {});
+}
+
+Hash EmptyRoot() { return Digest({}, {}); }
+
+std::string ToHex(const Hash& hash) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(64, '0');
+  for (size_t i = 0; i < 32; ++i) {
+    out[2 * i] = kDigits[hash[i] >> 4];
+    out[2 * i + 1] = kDigits[hash[i] & 15];
+  }
+  return out;
+}
+
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+struct DecodeTable {
+  int8_t value[256];
+  constexpr DecodeTable() : value() {
+    for (int i = 0; i < 256; ++i) value[i] = -1;
+    for (int i = 0; i < 64; ++i) value[static_cast<uint8_t>(kAlphabet[i])] = static_cast<int8_t>(i);
+  }
+};
+
+}  // namespace
+
+std::optional<Hash> FromHex(std::string_view hex) {
+  if (hex.size() != 64) return std::nullopt;
+  Hash out;
+  for (size_t i = 0; i < 32; ++i) {
+    int hi = HexValue(hex[2 * i]);
+    int lo = HexValue(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return out;
+}
+
+std::optional<Hash> FromBytes(std::string_view bytes) {
+  if (bytes.size() != 32) return std::nullopt;
+  Hash out;
+  std::memcpy(out.data(), bytes.data(), 32);
+  return out;
+}
+
+std::string Base64Encode(std::string_view bytes) {
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
+  size_t n = bytes.size();
+  size_t i = 0;
+  for (; i + 3 <= n; i += 3) {
+    uint32_t v = p[i] << 16 | p[i + 1] << 8 | p[i + 2];
+    out += kAlphabet[v >> 18];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+    out += kAlphabet[v & 63];
+  }
+  if (n - i == 1) {
+    uint32_t v = p[i] << 16;
+    out += kAlphabet[v >> 18];
+    out += kAlphabet[(v >> 12) & 63];
+    out += "==";
+  } else if (n - i == 2) {
+    uint32_t v = p[i] << 16 | p[i + 1] << 8;
+    out += kAlphabet[v >> 18];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+std::optional<std::string> Base64Decode(std::string_view text) {
+  static const DecodeTable kTable;
+  if (text.size() % 4 != 0) return std::nullopt;
+  size_t padding = 0;
+  if (!text.empty() && text.back() == '=') ++padding;
+  if (text.size() >= 2 && text[text.size() - 2] == '=') ++padding;
+  std::string out(text.size() / 4 * 3, '\0');
+  auto* o = reinterpret_cast<uint8_t*>(out.data());
+  const auto* in = reinterpret_cast<const uint8_t*>(text.data());
+  size_t blocks = text.size() / 4;
+  for (size_t b = 0; b < blocks; ++b) {
+    const uint8_t* q = in + 4 * b;
+    bool last = b + 1 == blocks;
+    int a0 = kTable.value[q[0]];
+    int a1 = kTable.value[q[1]];
+    int a2 = (last && padding >= 2) ? 0 : kTable.value[q[2]];
+    int a3 = (last && padding >= 1) ? 0 : kTable.value[q[3]];
+    if ((a0 | a1 | a2 | a3) < 0) return std::nullopt;
+    uint32_t v = static_cast<uint32_t>(a0 << 18 | a1 << 12 | a2 << 6 | a3);
+    o[3 * b] = static_cast<uint8_t>(v >> 16);
+    o[3 * b + 1] = static_cast<uint8_t>(v >> 8);
+    o[3 * b + 2] = static_cast<uint8_t>(v);
+  }
+  out.resize(out.size() - padding);
+  return out;
+}
+
+}  // namespace lintas::audit

@@ -1,0 +1,197 @@
+// RFC 9162 Merkle tree algorithms.
+#include "lintas/audit/merkle.h"
+
+#include <algorithm>
+
+#include <system_error>
+
+namespace lintas::audit {
+
+uint64_t SplitPoint(uint64_t n) {
+  uint64_t k = 1;
+  while (k << 1 < n) k <<= 1;
+  return k;
+}
+
+Hash RootOf(std::span<const Hash> leaves) {
+  if (leaves.empty()) return EmptyRoot();
+  if (leaves.size() == 1) return leaves[0];
+  uint64_t k = SplitPoint(leaves.size());
+  return NodeHash(RootOf(leaves.subspan(0, k)), RootOf(leaves.subspan(k)));
+}
+
+namespace {
+
+Status Path(uint64_t index, uint64_t begin, uint64_t end, const RangeHasher& range,
+            std::vector<Hash>* out) {
+  uint64_t n = end - begin;
+  if (n <= 1) return OkStatus();
+  uint64_t k = SplitPoint(n);
+  if (index < begin + k) {
+    if (auto s = Path(index, begin, begin + k, range, out); !s.ok()) return s;
+    auto h = range(begin + k, end);
+    if (!h.ok()) return h.error();
+    out->push_back(*h);
+  } else {
+    if (auto s = Path(index, begin + k, end, range, out); !s.ok()) return s;
+    auto h = range(begin, begin + k);
+    if (!h.ok()) return h.error();
+    out->push_back(*h);
+  }
+  return OkStatus();
+}
+
+Status SubProof(uint64_t m, uint64_t begin, uint64_t end, bool complete, const RangeHasher& range,
+                std::vector<Hash>* out) {
+  uint64_t n = end - begin;
+  if (m == n) {
+    if (!complete) {
+      auto h = range(begin, end);
+      if (!h.ok()) return h.error();
+      out->push_back(*h);
+    }
+    return OkStatus();
+  }
+  uint64_t k = SplitPoint(n);
+  if (m <= k) {
+    if (auto s = SubProof(m, begin, begin + k, complete, range, out); !s.ok()) return s;
+    auto h = range(begin + k, end);
+    if (!h.ok()) return h.error();
+    out->push_back(*h);
+  } else {
+    if (auto s = SubProof(m - k, begin + k, end, false, range, out); !s.ok()) return s;
+    auto h = range(begin, begin + k);
+    if (!h.ok()) return h.error();
+    out->push_back(*h);
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+Result<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t size, const RangeHasher& range) {
+  if (index >= size) {
+    return Error{std::make_error_code(std::errc::invalid_argument), "leaf index beyond the tree size"};
+  }
+  std::vector<Hash> out;
+  if (auto s = Path(index, 0, size, range, &out); !s.ok()) return s.error();
+  return out;
+}
+
+Result<std::vector<Hash>> ConsistencyProof(uint64_t first, uint64_t second,
+                                           const RangeHasher& range) {
+  if (first > second) {
+    return Error{std::make_error_code(std::errc::invalid_argument), "the first tree is larger than the second"};
+  }
+  std::vector<Hash> out;
+  if (first == 0 || first == second) return out;
+  if (auto s = SubProof(first, 0, second, true, range, &out); !s.ok()) return s.error();
+  return out;
+}
+
+bool VerifyInclusion(const Hash& leaf, uint64_t index, uint64_t size, std::span<const Hash> path,
+                     const Hash& root) {
+  if (index >= size) return false;
+  uint64_t fn = index;
+  uint64_t sn = size - 1;
+  Hash r = leaf;
+  for (const Hash& p : path) {
+    if (sn == 0) return false;
+    if ((fn & 1) != 0 || fn == sn) {
+      r = NodeHash(p, r);
+      while ((fn & 1) == 0 && fn != 0) {
+        fn >>= 1;
+        sn >>= 1;
+      }
+    } else {
+      r = NodeHash(r, p);
+    }
+    fn >>= 1;
+    sn >>= 1;
+  }
+  return sn == 0 && r == root;
+}
+
+bool VerifyConsistency(uint64_t first, uint64_t second, const Hash& first_root,
+                       const Hash& second_root, std::span<const Hash> proof) {
+  if (first > second) return false;
+  if (first == second) return proof.empty() && first_root == second_root;
+  if (first == 0) return proof.empty();
+  if (proof.empty()) return false;
+  std::vector<Hash> path(proof.begin(), proof.end());
+  if ((first & (first - 1)) == 0) path.insert(path.begin(), first_root);
+  uint64_t fn = first - 1;
+  uint64_t sn = second - 1;
+  while ((fn & 1) != 0) {
+    fn >>= 1;
+    sn >>= 1;
+  }
+  Hash fr = path[0];
+  Hash sr = path[0];
+  for (size_t i = 1; i < path.size(); ++i) {
+    const Hash& c = path[i];
+    if (sn == 0) return false;
+    if ((fn & 1) != 0 || fn == sn) {
+      fr = NodeHash(c, fr);
+      sr = NodeHash(c, sr);
+      while ((fn & 1) == 0 && fn != 0) {
+        fn >>= 1;
+        sn >>= 1;
+      }
+    } else {
+      sr = NodeHash(sr, c);
+    }
+    fn >>= 1;
+    sn >>= 1;
+  }
+  return sn == 0 && fr == first_root && sr == second_root;
+}
+
+bool InclusionVerifier::Verify(const Hash& leaf, uint64_t index, size_t path_length,
+                               const std::function<std::optional<Hash>(size_t)>& path) {
+  if (index >= size_) return false;
+  uint64_t fn = index;
+  uint64_t sn = size_ - 1;
+  uint64_t shifts = 0;
+  Hash r = leaf;
+  std::vector<std::pair<uint64_t, Hash>> seen;  // (shifts, fn) visited, by level
+  seen.reserve(64);
+  auto shift = [&] {
+    fn >>= 1;
+    sn >>= 1;
+    ++shifts;
+  };
+  auto remember = [&] {
+    for (size_t i = 0; i < seen.size(); ++i) {
+      uint64_t level = seen[i].first >> 56;
+      if (proven_.size() <= level) proven_.resize(level + 1, {UINT64_MAX, Hash{}});
+      proven_[level] = seen[i];
+    }
+  };
+  for (size_t i = 0; i < path_length; ++i) {
+    if (sn == 0) return false;
+    std::optional<Hash> p = path(i);
+    if (!p) return false;
+    if ((fn & 1) != 0 || fn == sn) {
+      r = NodeHash(*p, r);
+      while ((fn & 1) == 0 && fn != 0) shift();
+    } else {
+      r = NodeHash(r, *p);
+    }
+    shift();
+    // r is now the node (shifts, fn). If that node is already proven, the
+    // rest of the path is the one proven before.
+    uint64_t key = shifts << 56 | fn;
+    if (shifts < proven_.size() && proven_[shifts].first == key) {
+      if (proven_[shifts].second != r) return false;
+      remember();
+      return true;
+    }
+    seen.emplace_back(key, r);
+  }
+  if (sn != 0 || r != root_) return false;
+  remember();
+  return true;
+}
+
+}  // namespace lintas::audit
