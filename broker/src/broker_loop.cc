@@ -51,6 +51,7 @@ BrokerLoop::BrokerLoop(BrokerConfig config, std::unique_ptr<store::Store> store)
       router_(ctx_, zmq::socket_type::router),
       notify_(ctx_, zmq::socket_type::pair) {
   RefreshRevocations();
+  InitAudit();
   next_offset_ = store_->next_offset();
   last_received_us_ = store_->last_received_at_us();
   probe_.LogSize(store_->size());
@@ -119,6 +120,10 @@ void BrokerLoop::Run() {
     zmq::pollitem_t item{notify_.handle(), 0, ZMQ_POLLIN, 0};
     zmq::poll(&item, 1, std::chrono::milliseconds(kPollMs));
     CompleteCommits();
+  }
+  MaybeCheckpoint(true);
+  if (log_tree_) {
+    if (auto s = store_->Sync(); !s.ok()) Log()->error("final sync failed: {}", s.error().message);
   }
   std::vector<std::string> peers;
   for (const auto& [peer, session] : sessions_) peers.push_back(peer);
@@ -224,6 +229,9 @@ void BrokerLoop::Dispatch(const std::string& peer, const std::string& user_id,
       break;
     case proto::Command::Credit: HandleCredit(session, *m.control->command_as_Credit()); break;
     case proto::Command::Replay: HandleReplay(session, *m.control->command_as_Replay()); break;
+    case proto::Command::AuditQuery:
+      HandleAuditQuery(session, *m.control->command_as_AuditQuery());
+      break;
     case proto::Command::Heartbeat: break;  // last_recv_ms is all it is for
     case proto::Command::Goodbye: EndSession(peer, "goodbye"); break;
     case proto::Command::Error:
@@ -318,6 +326,7 @@ void BrokerLoop::RefreshRevocations() {
 
 void BrokerLoop::Tick() {
   int64_t now = SteadyMillis();
+  AuditTick(now);
   if (now >= next_revocation_check_ms_) {
     RefreshRevocations();
     next_revocation_check_ms_ = now + kRevocationCheckMs;

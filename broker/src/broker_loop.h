@@ -13,6 +13,9 @@
 
 #include <zmq.hpp>
 
+#include "lintas/audit/checkpoint.h"
+#include "lintas/audit/merkle_log.h"
+#include "lintas/fb/audit_generated.h"
 #include "lintas/broker/committer.h"
 #include "lintas/broker/config.h"
 #include "lintas/broker/directory.h"
@@ -51,6 +54,7 @@ struct ReplayState {
   int64_t to_time_us = INT64_MAX;
   std::string origin_country;
   std::string case_id;
+  std::string justification;  // recorded with every batch it discloses
   uint64_t position = 0;  // last offset considered
   uint64_t credit = 0;
   uint64_t count = 0;
@@ -73,6 +77,17 @@ struct EventIdHash {
     for (int i = 8; i < 16; ++i) h = (h << 8) | id.bytes()[i];
     return static_cast<size_t>(h);
   }
+};
+
+// The store's leaves, for a MerkleLog. Thread-compatible (loop thread).
+class StoreLeafSource final : public audit::LeafSource {
+ public:
+  StoreLeafSource(store::Store* store, store::Tree tree) : store_(store), tree_(tree) {}
+  Status ReadLeaves(uint64_t first, size_t count, std::vector<audit::Hash>* out) override;
+
+ private:
+  store::Store* store_;
+  store::Tree tree_;
 };
 
 // See Broker. Everything here runs on the loop thread, except Stop().
@@ -117,6 +132,22 @@ class BrokerLoop {
   [[nodiscard]] Status CheckOnwardTransfer(const NodeConfig& node, const fb::Event& event,
                                            const std::vector<std::string>& inbox_nodes);
 
+  // The audit trail (audit_trail.cc).
+  void InitAudit();
+  // Records a disclosure in the consultation log; false if it could not be
+  // written (then nothing may be disclosed).
+  [[nodiscard]] bool RecordAccess(const Session& session, fb::AccessAction action,
+                                  std::span<const uint64_t> offsets,
+                                  std::string_view subscription = {}, uint64_t replay_id = 0,
+                                  std::string_view justification = {},
+                                  std::string_view purpose = {}, std::string_view case_id = {});
+  void AppendCommitted(const CommitBatch& batch);
+  // Signs a checkpoint if the logs grew and `force`, or enough records or
+  // time passed since the last one.
+  void MaybeCheckpoint(bool force);
+  void HandleAuditQuery(Session& session, const proto::AuditQuery& query);
+  void AuditTick(int64_t now_ms);
+
   // Delivery and replay (delivery.cc).
   void HandleSubscribe(Session& session, const proto::Subscribe& subscribe);
   void HandleUnsubscribe(Session& session, const proto::Unsubscribe& unsubscribe);
@@ -153,6 +184,18 @@ class BrokerLoop {
   int64_t last_received_us_ = 0;   // received_at never decreases along the log
   std::unordered_map<wire::EventId, uint64_t, EventIdHash> inflight_ids_;
   std::unique_ptr<CommitBatch> current_;
+  // Audit trail: trees over the committed log and the consultation log.
+  StoreLeafSource log_leaves_{nullptr, store::Tree::kLog};
+  StoreLeafSource access_leaves_{nullptr, store::Tree::kAccess};
+  std::unique_ptr<audit::MerkleLog> log_tree_;
+  std::unique_ptr<audit::MerkleLog> access_tree_;
+  std::optional<audit::Signer> signer_;
+  std::optional<audit::SignedCheckpoint> checkpoint_;  // the latest
+  uint64_t checkpoint_size_ = 0;
+  uint64_t checkpoint_access_size_ = 0;
+  int64_t checkpoint_ms_ = 0;
+  bool access_dirty_ = false;   // consultation records not yet synced
+  int64_t access_sync_ms_ = 0;
   size_t inflight_batches_ = 0;
   bool storage_failed_ = false;
   bool deliveries_pending_ = false;

@@ -123,7 +123,7 @@ std::vector<AgencyConfig> LoadAgenciesCsv(const std::string& path) {
 
 BrokerConfig ParseConfig(const std::string& text, const std::string& base_dir) {
   toml::table root = config::Parse(text);
-  CheckKeys(root, "config", {"broker", "security", "directory", "nodes", "policy"});
+  CheckKeys(root, "config", {"broker", "security", "directory", "nodes", "policy", "audit"});
   BrokerConfig c;
   if (const toml::table* b = root["broker"].as_table()) {
     CheckKeys(*b, "broker",
@@ -206,6 +206,17 @@ BrokerConfig ParseConfig(const std::string& text, const std::string& base_dir) {
       c.nodes.push_back(std::move(n));
     }
   }
+  if (const toml::table* a = root["audit"].as_table()) {
+    CheckKeys(*a, "audit",
+              {"enabled", "signing_key_file", "checkpoint_every_events", "checkpoint_interval_ms"});
+    c.audit_enabled = Get<bool>(*a, "audit", "enabled", c.audit_enabled);
+    c.audit_signing_key_file =
+        ResolvePath(base_dir, Get<std::string>(*a, "audit", "signing_key_file", ""));
+    c.checkpoint_every_events = GetU32(*a, "audit", "checkpoint_every_events",
+                                       c.checkpoint_every_events, 1, 1u << 30);
+    c.checkpoint_interval_ms = GetU32(*a, "audit", "checkpoint_interval_ms",
+                                      c.checkpoint_interval_ms, 100, 86400000);
+  }
   if (const toml::table* p = root["policy"].as_table()) {
     CheckKeys(*p, "policy", {"default", "rules"});
     c.policy.enforced = true;
@@ -241,6 +252,7 @@ BrokerConfig ParseConfig(const std::string& text, const std::string& base_dir) {
     }
   }
   Validate(c);
+  if (c.audit_signing_key_file.empty()) c.audit_signing_key_file = c.data_dir + "/audit-signing.key";
   return c;
 }
 

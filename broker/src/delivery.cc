@@ -191,6 +191,7 @@ void BrokerLoop::HandleReplay(Session& session, const proto::Replay& replay) {
   r.to_time_us = replay.to_time_us();
   if (replay.origin_country()) r.origin_country = replay.origin_country()->str();
   if (replay.case_id()) r.case_id = replay.case_id()->str();
+  r.justification = replay.justification()->str();
   r.position = r.from_offset > 0 ? r.from_offset - 1 : 0;
   r.credit = replay.credit() > 0 ? replay.credit() : config_.credit_window;
   r.end = store_->next_offset() - 1;
@@ -275,6 +276,11 @@ void BrokerLoop::PumpSubscription(Subscription& sub, uint64_t watermark) {
       break;
     }
     if (!offsets.empty()) {
+      auto session = sessions_.find(sub.peer);
+      if (session == sessions_.end() ||
+          !RecordAccess(session->second, fb::AccessAction::Delivered, offsets, sub.name)) {
+        return;  // nothing is disclosed unless it is recorded
+      }
       SendResult sent = Send(sub.peer, wire::EncodeDeliver(sub.name, 0, offsets), &records);
       if (sent == SendResult::kGone) return;  // the session (and sub) may be gone
       if (sent == SendResult::kWouldBlock) {
@@ -332,8 +338,11 @@ void BrokerLoop::PumpReplay(Session& session, ReplayState& r, uint64_t watermark
       if (!record.ok() || !record->has_value()) continue;
       auto verified = wire::VerifyRecord(wire::AsBytes(**record));
       if (!verified.ok()) {
+        // An auditor must see a damaged record, not a silent gap.
         Log()->error("stored record fails verification offset={}: {}", offset,
                      verified.error().message);
+        offsets.push_back(offset);
+        records.push_back(std::move(**record));
         continue;
       }
       const fb::StoredRecord& rec = **verified;
@@ -346,6 +355,9 @@ void BrokerLoop::PumpReplay(Session& session, ReplayState& r, uint64_t watermark
     }
     if (r.position >= end) done = true;
     if (!offsets.empty()) {
+      if (!RecordAccess(session, fb::AccessAction::Replayed, offsets, {}, r.id, r.justification)) {
+        return;
+      }
       if (Send(session.peer, wire::EncodeDeliver("", r.id, offsets), &records) != SendResult::kSent) {
         return;
       }

@@ -139,6 +139,7 @@ void BrokerLoop::HandlePublish(Session& session, const wire::MessageView& messag
     if (event.case_id()) entry.index.case_id = event.case_id()->str();
     entry.record = wire::EncodeRecord(entry.offset, last_received_us_,
                                       wire::PublisherInfo{node.id, node.country, node.public_key}, bytes);
+    if (log_tree_) entry.leaf = std::string(audit::AsString(audit::LeafHash(entry.record)));
     current_->bytes += entry.record.size();
     for (const auto& n : entry.index.inbox_nodes) current_->inbox_nodes.insert(n);
     current_->distributed |= entry.index.distribution.has_value();
@@ -296,6 +297,7 @@ void BrokerLoop::CompleteCommits() {
       }
     }
     if (ok) {
+      AppendCommitted(*batch);
       if (!batch->entries.empty()) probe_.Published(batch->entries.size());
       for (auto& [key, sub] : subscriptions_) {
         if (sub.inbox ? batch->inbox_nodes.count(sub.node_id) > 0 : batch->distributed) {

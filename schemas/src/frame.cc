@@ -39,6 +39,13 @@ Status CheckPayloadCount(const proto::Control& control, size_t payloads) {
       }
       return OkStatus();
     }
+    case proto::Command::AuditReply:
+      if (payloads > kMaxBatch) {
+        return Error{errc::batch_too_large,
+                     fmt::format("AuditReply carries {} records; the limit is {}", payloads,
+                                 kMaxBatch)};
+      }
+      return OkStatus();
     default:
       if (payloads != 0) {
         return Error{errc::malformed_message,

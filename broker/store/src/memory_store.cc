@@ -30,6 +30,7 @@ Status MemoryStore::Append(std::span<const AppendEntry> entries) {
     log_[e.offset] = e.record;
     index_[e.offset] = e.index;
     dedup_[e.event_id] = e.offset;
+    if (!e.leaf.empty()) leaves_[e.offset] = e.leaf;
   }
   return OkStatus();
 }
@@ -111,5 +112,71 @@ Result<std::optional<CursorState>> MemoryStore::GetCursor(std::string_view name)
   if (it == cursors_.end()) return std::optional<CursorState>();
   return std::optional<CursorState>(it->second);
 }
+
+Status MemoryStore::ReadLeaves(Tree tree, uint64_t first, size_t count,
+                               std::vector<std::string>* out) {
+  std::lock_guard lock(mu_);
+  if (tree == Tree::kLog) {
+    for (auto it = leaves_.lower_bound(first + 1); it != leaves_.end() && count > 0; ++it, --count) {
+      out->push_back(it->second);
+    }
+  } else {
+    for (uint64_t i = first; i < access_.size() && count > 0; ++i, --count) {
+      out->push_back(access_[i].leaf);
+    }
+  }
+  return OkStatus();
+}
+
+Result<uint64_t> MemoryStore::LogLeafCount() {
+  std::lock_guard lock(mu_);
+  return leaves_.empty() ? 0 : leaves_.rbegin()->first;
+}
+
+Status MemoryStore::PutLogLeaves(uint64_t first_offset, std::span<const std::string> leaves) {
+  std::lock_guard lock(mu_);
+  for (size_t i = 0; i < leaves.size(); ++i) leaves_[first_offset + i] = leaves[i];
+  return OkStatus();
+}
+
+Status MemoryStore::AppendAccess(std::span<const AccessEntry> entries) {
+  std::lock_guard lock(mu_);
+  uint64_t next = access_.size() + 1;
+  for (const auto& e : entries) {
+    if (e.seq != next++) {
+      return Error{errc::invalid_append, "consultation records must continue the sequence"};
+    }
+  }
+  access_.insert(access_.end(), entries.begin(), entries.end());
+  return OkStatus();
+}
+
+uint64_t MemoryStore::access_size() const {
+  std::lock_guard lock(mu_);
+  return access_.size();
+}
+
+Status MemoryStore::ScanAccess(uint64_t after, size_t limit,
+                               std::vector<std::pair<uint64_t, std::string>>* out) {
+  std::lock_guard lock(mu_);
+  for (uint64_t i = after; i < access_.size() && limit > 0; ++i, --limit) {
+    out->emplace_back(access_[i].seq, access_[i].record);
+  }
+  return OkStatus();
+}
+
+Status MemoryStore::PutCheckpoint(uint64_t size, std::string_view bytes) {
+  std::lock_guard lock(mu_);
+  checkpoints_[size] = std::string(bytes);
+  return OkStatus();
+}
+
+Result<std::optional<std::string>> MemoryStore::LatestCheckpoint() {
+  std::lock_guard lock(mu_);
+  if (checkpoints_.empty()) return std::optional<std::string>();
+  return std::optional<std::string>(checkpoints_.rbegin()->second);
+}
+
+Status MemoryStore::Sync() { return OkStatus(); }
 
 }  // namespace lintas::store

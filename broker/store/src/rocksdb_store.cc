@@ -18,7 +18,8 @@ namespace {
 
 const char* const kFamilyNames[] = {"default",
                                         "log", "dedup", "cursors", "by_case", "by_origin",
-                                        "inbox", "by_time", "distributed", "meta"};
+                                        "inbox", "by_time", "distributed", "meta",
+                                        "leaves", "access", "access_leaves", "checkpoints"};
 
 // Prefix of the length-prefixed index keys (keys::Prefix): the length byte and
 // the key, so that memtable insert hints work per node, case or country.
@@ -78,7 +79,7 @@ Result<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const RocksDbOptions& o
   for (int f = 0; f < kFamilyCount; ++f) {
     rocksdb::ColumnFamilyOptions o = cf_options;
     switch (f) {
-      case kLogCf: case kDistributedCf:
+      case kLogCf: case kDistributedCf: case kLeavesCf: case kAccessCf: case kAccessLeavesCf:
         o.memtable_insert_with_hint_prefix_extractor = sequential;
         break;
       case kInboxCf:
@@ -129,6 +130,11 @@ Status RocksDbStore::Recover() {
   if (!t->status().ok()) return Translate(t->status(), "recover time index");
   last_received_at_us_ = t->Valid() ? keys::TimeFromOrder(keys::DecodeBe64(ToStringView(t->key())))
                                     : 0;
+  std::unique_ptr<rocksdb::Iterator> a(
+      db_->NewIterator(rocksdb::ReadOptions(), handles_[kAccessCf]));
+  a->SeekToLast();
+  if (!a->status().ok()) return Translate(a->status(), "recover access log");
+  access_size_ = a->Valid() ? keys::DecodeBe64(ToStringView(a->key())) : 0;
   return OkStatus();
 }
 
@@ -144,6 +150,7 @@ Status RocksDbStore::Append(std::span<const AppendEntry> entries) {
     std::string off = keys::Be64(e.offset);
     const auto& id = e.event_id.bytes();
     batch.Put(handles_[kLogCf], off, e.record);
+    if (!e.leaf.empty()) batch.Put(handles_[kLeavesCf], off, e.leaf);
     batch.Put(handles_[kDedupCf],
               rocksdb::Slice(reinterpret_cast<const char*>(id.data()), id.size()), off);
     std::string time_key = keys::Be64(keys::TimeOrder(e.index.received_at_us)) + off;
@@ -257,6 +264,90 @@ Result<std::optional<CursorState>> RocksDbStore::GetCursor(std::string_view name
   state.acked_offset = keys::DecodeBe64(value);
   state.filter = value.substr(8);
   return std::optional<CursorState>(std::move(state));
+}
+
+}  // namespace lintas::store
+
+namespace lintas::store {
+
+Status RocksDbStore::ReadLeaves(Tree tree, uint64_t first, size_t count,
+                                std::vector<std::string>* out) {
+  auto* family = handles_[tree == Tree::kLog ? kLeavesCf : kAccessLeavesCf];
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), family));
+  size_t n = 0;
+  for (it->Seek(keys::Be64(first + 1)); it->Valid() && n < count; it->Next(), ++n) {
+    out->emplace_back(ToStringView(it->value()));
+  }
+  if (!it->status().ok()) return Translate(it->status(), "read leaves");
+  return OkStatus();
+}
+
+Result<uint64_t> RocksDbStore::LogLeafCount() {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kLeavesCf]));
+  it->SeekToLast();
+  if (!it->status().ok()) return Translate(it->status(), "leaf count");
+  return it->Valid() ? keys::DecodeBe64(ToStringView(it->key())) : 0;
+}
+
+Status RocksDbStore::PutLogLeaves(uint64_t first_offset, std::span<const std::string> leaves) {
+  rocksdb::WriteBatch batch;
+  for (size_t i = 0; i < leaves.size(); ++i) {
+    batch.Put(handles_[kLeavesCf], keys::Be64(first_offset + i), leaves[i]);
+  }
+  rocksdb::WriteOptions options;
+  options.sync = sync_;
+  rocksdb::Status s = db_->Write(options, &batch);
+  return s.ok() ? OkStatus() : Status(Translate(s, "write leaves"));
+}
+
+Status RocksDbStore::AppendAccess(std::span<const AccessEntry> entries) {
+  rocksdb::WriteBatch batch;
+  uint64_t next = access_size_.load() + 1;
+  for (const AccessEntry& e : entries) {
+    if (e.seq != next++) {
+      return Error{errc::invalid_append, "consultation records must continue the sequence"};
+    }
+    std::string key = keys::Be64(e.seq);
+    batch.Put(handles_[kAccessCf], key, e.record);
+    batch.Put(handles_[kAccessLeavesCf], key, e.leaf);
+  }
+  rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &batch);
+  if (!s.ok()) return Translate(s, "append access");
+  access_size_ = next - 1;
+  return OkStatus();
+}
+
+uint64_t RocksDbStore::access_size() const { return access_size_.load(); }
+
+Status RocksDbStore::ScanAccess(uint64_t after, size_t limit,
+                                std::vector<std::pair<uint64_t, std::string>>* out) {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kAccessCf]));
+  size_t n = 0;
+  for (it->Seek(keys::Be64(after + 1)); it->Valid() && n < limit; it->Next(), ++n) {
+    out->emplace_back(keys::DecodeBe64(ToStringView(it->key())), std::string(ToStringView(it->value())));
+  }
+  if (!it->status().ok()) return Translate(it->status(), "scan access");
+  return OkStatus();
+}
+
+Status RocksDbStore::PutCheckpoint(uint64_t size, std::string_view bytes) {
+  rocksdb::Status s =
+      db_->Put(rocksdb::WriteOptions(), handles_[kCheckpointsCf], keys::Be64(size), ToSlice(bytes));
+  return s.ok() ? OkStatus() : Status(Translate(s, "put checkpoint"));
+}
+
+Result<std::optional<std::string>> RocksDbStore::LatestCheckpoint() {
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), handles_[kCheckpointsCf]));
+  it->SeekToLast();
+  if (!it->status().ok()) return Translate(it->status(), "latest checkpoint");
+  if (!it->Valid()) return std::optional<std::string>();
+  return std::optional<std::string>(std::string(ToStringView(it->value())));
+}
+
+Status RocksDbStore::Sync() {
+  rocksdb::Status s = db_->SyncWAL();
+  return s.ok() ? OkStatus() : Status(Translate(s, "sync"));
 }
 
 }  // namespace lintas::store

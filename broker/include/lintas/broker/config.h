@@ -95,6 +95,20 @@ struct BrokerConfig {
   uint32_t max_subscriptions_per_node = 32;
   uint32_t max_replays_per_peer = 4;
 
+  // The audit trail ([audit], docs/AUDIT.md): a Merkle tree over the log and
+  // one over the consultation log, and signed checkpoints of both.
+  // Default: true
+  bool audit_enabled = true;
+  // The Ed25519 key that signs checkpoints; created (0600, with a .pub
+  // beside it) if missing.
+  // Default: "" (<data_dir>/audit-signing.key)
+  std::string audit_signing_key_file;
+  // A checkpoint after this many new records, or this long after the last
+  // one if the logs grew, and at shutdown.
+  // Default: 10000 events, 60000 ms
+  uint32_t checkpoint_every_events = 10000;
+  uint32_t checkpoint_interval_ms = 60000;
+
   // The routing policy ([policy] and [[policy.rules]]).
   // Default: not enforced (everything the directory resolves is allowed).
   PolicyConfig policy;

@@ -25,6 +25,16 @@ class MemoryStore final : public Store {
   Status PutCursor(std::string_view name, const CursorState& state) override;
   Status DeleteCursor(std::string_view name) override;
   Result<std::optional<CursorState>> GetCursor(std::string_view name) override;
+  Status ReadLeaves(Tree tree, uint64_t first, size_t count, std::vector<std::string>* out) override;
+  Result<uint64_t> LogLeafCount() override;
+  Status PutLogLeaves(uint64_t first_offset, std::span<const std::string> leaves) override;
+  Status AppendAccess(std::span<const AccessEntry> entries) override;
+  uint64_t access_size() const override;
+  Status ScanAccess(uint64_t after, size_t limit,
+                    std::vector<std::pair<uint64_t, std::string>>* out) override;
+  Status PutCheckpoint(uint64_t size, std::string_view bytes) override;
+  Result<std::optional<std::string>> LatestCheckpoint() override;
+  Status Sync() override;
 
  private:
   mutable std::mutex mu_;
@@ -32,6 +42,9 @@ class MemoryStore final : public Store {
   std::map<uint64_t, IndexKeys> index_;                     // Guarded by mu_.
   std::map<wire::EventId, uint64_t> dedup_;                 // Guarded by mu_.
   std::map<std::string, CursorState, std::less<>> cursors_;  // Guarded by mu_.
+  std::map<uint64_t, std::string> leaves_;                  // Guarded by mu_.
+  std::vector<AccessEntry> access_;                         // Guarded by mu_.
+  std::map<uint64_t, std::string> checkpoints_;             // Guarded by mu_.
 };
 
 }  // namespace lintas::store

@@ -33,7 +33,9 @@ struct RocksDbOptions {
 // Column families: log (BE offset -> stored record), dedup (event id ->
 // offset), cursors (name -> cursor), by_case, by_origin, inbox (length-
 // prefixed key + BE offset), by_time (BE time + BE offset), distributed (BE
-// offset -> summary), meta.
+// offset -> summary), meta, leaves (BE offset -> Merkle leaf hash), access
+// (BE seq -> consultation record), access_leaves (BE seq -> leaf hash),
+// checkpoints (BE log size -> signed checkpoint).
 //
 // Ownership: owns the DB and its handles. Thread safety: see Store.
 class RocksDbStore final : public Store {
@@ -56,15 +58,26 @@ class RocksDbStore final : public Store {
   Status PutCursor(std::string_view name, const CursorState& state) override;
   Status DeleteCursor(std::string_view name) override;
   Result<std::optional<CursorState>> GetCursor(std::string_view name) override;
+  Status ReadLeaves(Tree tree, uint64_t first, size_t count, std::vector<std::string>* out) override;
+  Result<uint64_t> LogLeafCount() override;
+  Status PutLogLeaves(uint64_t first_offset, std::span<const std::string> leaves) override;
+  Status AppendAccess(std::span<const AccessEntry> entries) override;
+  uint64_t access_size() const override;
+  Status ScanAccess(uint64_t after, size_t limit,
+                    std::vector<std::pair<uint64_t, std::string>>* out) override;
+  Status PutCheckpoint(uint64_t size, std::string_view bytes) override;
+  Result<std::optional<std::string>> LatestCheckpoint() override;
+  Status Sync() override;
 
   // For tests that tamper with or inspect the database directly.
   rocksdb::DB* db() { return db_.get(); }
   rocksdb::ColumnFamilyHandle* log_family() { return handles_[kLogCf]; }
+  rocksdb::ColumnFamilyHandle* leaves_family() { return handles_[kLeavesCf]; }
 
  private:
   enum Family {
     kDefaultCf, kLogCf, kDedupCf, kCursorsCf, kCaseCf, kOriginCf, kInboxCf, kTimeCf,
-    kDistributedCf, kMetaCf, kFamilyCount
+    kDistributedCf, kMetaCf, kLeavesCf, kAccessCf, kAccessLeavesCf, kCheckpointsCf, kFamilyCount
   };
 
   RocksDbStore() = default;
@@ -75,6 +88,7 @@ class RocksDbStore final : public Store {
   bool sync_ = true;
   std::atomic<uint64_t> next_offset_{1};
   std::atomic<int64_t> last_received_at_us_{0};
+  std::atomic<uint64_t> access_size_{0};
 };
 
 }  // namespace lintas::store

@@ -34,6 +34,19 @@ struct AppendEntry {
   wire::EventId event_id;
   std::string record;  // a StoredRecord buffer
   IndexKeys index;
+  std::string leaf;    // its 32-byte Merkle leaf hash; empty when the audit tree is off
+};
+
+// One record of the consultation log (schemas/audit.fbs).
+struct AccessEntry {
+  uint64_t seq = 0;    // 1, 2, 3, ...
+  std::string record;  // an AccessRecord buffer
+  std::string leaf;    // its 32-byte Merkle leaf hash
+};
+
+enum class Tree {
+  kLog,     // leaf i is the record at offset i + 1
+  kAccess,  // leaf i is the consultation record with seq i + 1
 };
 
 // A durable subscription's cursor.
@@ -94,6 +107,32 @@ class Store {
   [[nodiscard]] virtual Status PutCursor(std::string_view name, const CursorState& state) = 0;
   [[nodiscard]] virtual Status DeleteCursor(std::string_view name) = 0;
   [[nodiscard]] virtual Result<std::optional<CursorState>> GetCursor(std::string_view name) = 0;
+
+  // The audit trail. Leaves of the event log are written by Append; those of
+  // the consultation log by AppendAccess.
+  // Up to `count` leaf hashes from leaf index `first` (0-based), in order.
+  [[nodiscard]] virtual Status ReadLeaves(Tree tree, uint64_t first, size_t count,
+                                          std::vector<std::string>* out) = 0;
+  // Number of leaves of the event log's tree stored (offsets 1..n).
+  [[nodiscard]] virtual Result<uint64_t> LogLeafCount() = 0;
+  // Writes leaves of the event log from offset `first_offset` on (a log
+  // written while the tree was off is filled in at start-up). Synced.
+  [[nodiscard]] virtual Status PutLogLeaves(uint64_t first_offset,
+                                            std::span<const std::string> leaves) = 0;
+  // Appends consultation records (seq access_size()+1, ...) with their
+  // leaves. Not synced by itself: the next Append or Sync syncs it (the WAL
+  // keeps the order).
+  [[nodiscard]] virtual Status AppendAccess(std::span<const AccessEntry> entries) = 0;
+  virtual uint64_t access_size() const = 0;
+  // Up to `limit` consultation records with seq > `after`, in order.
+  [[nodiscard]] virtual Status ScanAccess(uint64_t after, size_t limit,
+                                          std::vector<std::pair<uint64_t, std::string>>* out) = 0;
+  // Signed checkpoints, by log size (a later one of the same size replaces
+  // it). Not synced by themselves.
+  [[nodiscard]] virtual Status PutCheckpoint(uint64_t size, std::string_view bytes) = 0;
+  [[nodiscard]] virtual Result<std::optional<std::string>> LatestCheckpoint() = 0;
+  // Makes everything written so far durable.
+  [[nodiscard]] virtual Status Sync() = 0;
 
   // Number of records in the log.
   uint64_t size() const { return next_offset() - 1; }

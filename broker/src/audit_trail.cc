@@ -1,0 +1,388 @@
+// The audit trail: Merkle trees over the event log and the consultation log,
+// signed checkpoints, and the queries auditors and nodes make of them.
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "broker_loop.h"
+#include "lintas/broker/logger.h"
+#include "lintas/common/clock.h"
+#include "lintas/fb/audit_generated.h"
+#include "lintas/wire/bytes.h"
+#include "lintas/wire/frame.h"
+#include "lintas/wire/limits.h"
+
+namespace lintas::broker {
+namespace {
+
+constexpr int64_t kAccessSyncMs = 200;    // consultation records are synced this soon
+constexpr size_t kLeafReadChunk = 65536;  // leaves read at a time at start-up
+constexpr size_t kAccessScanBudget = 100000;  // records one Access query examines
+
+// Stored checkpoint: 64-byte signature, then the body.
+std::string EncodeStoredCheckpoint(const audit::SignedCheckpoint& c) {
+  std::string out(reinterpret_cast<const char*>(c.signature.data()), c.signature.size());
+  out += c.body;
+  return out;
+}
+
+std::optional<audit::SignedCheckpoint> DecodeStoredCheckpoint(std::string_view bytes) {
+  if (bytes.size() <= 64) return std::nullopt;
+  audit::SignedCheckpoint c;
+  std::copy(bytes.begin(), bytes.begin() + 64, c.signature.begin());
+  c.body = std::string(bytes.substr(64));
+  return c;
+}
+
+std::string HashesToBytes(const std::vector<audit::Hash>& hashes) {
+  std::string out;
+  out.reserve(hashes.size() * 32);
+  for (const auto& h : hashes) out.append(audit::AsString(h));
+  return out;
+}
+
+}  // namespace
+
+Status StoreLeafSource::ReadLeaves(uint64_t first, size_t count, std::vector<audit::Hash>* out) {
+  std::vector<std::string> raw;
+  if (auto s = store_->ReadLeaves(tree_, first, count, &raw); !s.ok()) return s;
+  for (const auto& r : raw) {
+    auto h = audit::FromBytes(r);
+    if (!h) return Error{store::errc::corruption, "a stored leaf hash is not 32 bytes"};
+    out->push_back(*h);
+  }
+  return OkStatus();
+}
+
+void BrokerLoop::InitAudit() {
+  if (!config_.audit_enabled) {
+    Log()->warn("audit trail off (audit.enabled = false): no Merkle tree, no checkpoints, no "
+                "consultation log");
+    return;
+  }
+  signer_ = audit::Signer::LoadOrCreate(config_.audit_signing_key_file);
+  log_leaves_ = StoreLeafSource(store_.get(), store::Tree::kLog);
+  access_leaves_ = StoreLeafSource(store_.get(), store::Tree::kAccess);
+  log_tree_ = std::make_unique<audit::MerkleLog>(&log_leaves_);
+  access_tree_ = std::make_unique<audit::MerkleLog>(&access_leaves_);
+  // Records written while the tree was off get their leaves now.
+  auto leaf_count = store_->LogLeafCount();
+  if (!leaf_count.ok()) throw std::runtime_error("audit: " + leaf_count.error().message);
+  uint64_t size = store_->size();
+  if (*leaf_count < size) {
+    Log()->warn("audit: computing leaves for offsets {}..{} (written with the tree off)",
+                *leaf_count + 1, size);
+    std::vector<std::string> leaves;
+    for (uint64_t offset = *leaf_count + 1; offset <= size; ++offset) {
+      auto record = store_->ReadRecord(offset);
+      if (!record.ok() || !record->has_value()) {
+        throw std::runtime_error(fmt::format("audit: record {} is missing from the log", offset));
+      }
+      leaves.emplace_back(audit::AsString(audit::LeafHash(**record)));
+      if (leaves.size() == kLeafReadChunk || offset == size) {
+        if (auto s = store_->PutLogLeaves(offset + 1 - leaves.size(), leaves); !s.ok()) {
+          throw std::runtime_error("audit: " + s.error().message);
+        }
+        leaves.clear();
+      }
+    }
+  }
+  // Rebuild both trees from their stored leaves.
+  auto rebuild = [](store::Store* store, store::Tree tree, uint64_t n, audit::MerkleLog* log) {
+    std::vector<std::string> raw;
+    for (uint64_t first = 0; first < n; first += kLeafReadChunk) {
+      raw.clear();
+      size_t count = static_cast<size_t>(std::min<uint64_t>(kLeafReadChunk, n - first));
+      if (auto s = store->ReadLeaves(tree, first, count, &raw); !s.ok()) {
+        throw std::runtime_error("audit: " + s.error().message);
+      }
+      if (raw.size() != count) throw std::runtime_error("audit: leaves are missing from the store");
+      for (const auto& r : raw) {
+        auto h = audit::FromBytes(r);
+        if (!h) throw std::runtime_error("audit: a stored leaf is not 32 bytes");
+        log->Append(*h);
+      }
+    }
+  };
+  rebuild(store_.get(), store::Tree::kLog, size, log_tree_.get());
+  rebuild(store_.get(), store::Tree::kAccess, store_->access_size(), access_tree_.get());
+  // The logs must still be what the last checkpoint signed.
+  auto latest = store_->LatestCheckpoint();
+  if (latest.ok() && latest->has_value()) {
+    auto signed_cp = DecodeStoredCheckpoint(**latest);
+    auto cp = signed_cp ? audit::Checkpoint::Parse(signed_cp->body)
+                        : Result<audit::Checkpoint>(Error{store::errc::corruption, "bad"});
+    if (!cp.ok()) {
+      SecurityLog()->critical("audit: the latest stored checkpoint is unreadable");
+    } else if (cp->size > log_tree_->size() || cp->access_size > access_tree_->size()) {
+      SecurityLog()->critical(
+          "audit: the logs are SHORTER than the latest signed checkpoint (log {} < {} or access "
+          "{} < {}): truncated or rolled back",
+          log_tree_->size(), cp->size, access_tree_->size(), cp->access_size);
+    } else {
+      auto root = log_tree_->Root(cp->size);
+      auto access_root = access_tree_->Root(cp->access_size);
+      if (!root.ok() || *root != cp->root || !access_root.ok() || *access_root != cp->access_root) {
+        SecurityLog()->critical(
+            "audit: the logs do NOT match the latest signed checkpoint (size {}): altered",
+            cp->size);
+      } else {
+        checkpoint_ = *signed_cp;
+        checkpoint_size_ = cp->size;
+        checkpoint_access_size_ = cp->access_size;
+      }
+    }
+  }
+  checkpoint_ms_ = SteadyMillis();
+  Log()->info("audit trail: log {} leaves, consultation log {} records, signing key {}",
+              log_tree_->size(), access_tree_->size(), audit::KeyToBase64(signer_->public_key()));
+}
+
+void BrokerLoop::AppendCommitted(const CommitBatch& batch) {
+  if (!log_tree_) return;
+  for (const auto& e : batch.entries) {
+    auto leaf = audit::FromBytes(e.leaf);
+    if (leaf) log_tree_->Append(*leaf);
+  }
+  MaybeCheckpoint(false);
+}
+
+bool BrokerLoop::RecordAccess(const Session& session, fb::AccessAction action,
+                              std::span<const uint64_t> offsets, std::string_view subscription,
+                              uint64_t replay_id, std::string_view justification,
+                              std::string_view purpose, std::string_view case_id) {
+  if (!access_tree_) return true;
+  flatbuffers::FlatBufferBuilder fbb(256 + offsets.size() * 8 + justification.size());
+  uint64_t seq = access_tree_->size() + 1;
+  auto node_id = fbb.CreateString(session.node->id);
+  auto country = fbb.CreateString(session.node->country);
+  auto sub = subscription.empty() ? 0 : fbb.CreateString(subscription);
+  auto just = justification.empty() ? 0 : fbb.CreateString(justification);
+  auto purp = purpose.empty() ? 0 : fbb.CreateString(purpose);
+  auto offs = fbb.CreateVector(offsets.data(), offsets.size());
+  auto cid = case_id.empty() ? 0 : fbb.CreateString(case_id);
+  fb::AccessRecordBuilder b(fbb);
+  b.add_seq(seq);
+  b.add_time_us(NowMicros());
+  b.add_node_id(node_id);
+  b.add_country(country);
+  b.add_action(action);
+  if (!sub.IsNull()) b.add_subscription(sub);
+  b.add_replay_id(replay_id);
+  if (!just.IsNull()) b.add_justification(just);
+  if (!purp.IsNull()) b.add_purpose(purp);
+  b.add_offsets(offs);
+  if (!cid.IsNull()) b.add_case_id(cid);
+  fbb.Finish(b.Finish(), fb::AccessRecordIdentifier());
+  store::AccessEntry entry;
+  entry.seq = seq;
+  entry.record.assign(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+  audit::Hash leaf = audit::LeafHash(entry.record);
+  entry.leaf = std::string(audit::AsString(leaf));
+  if (auto s = store_->AppendAccess(std::span(&entry, 1)); !s.ok()) {
+    Log()->error("consultation log write failed: {}; nothing is disclosed", s.error().message);
+    return false;
+  }
+  access_tree_->Append(leaf);
+  access_dirty_ = true;
+  return true;
+}
+
+void BrokerLoop::MaybeCheckpoint(bool force) {
+  if (!log_tree_) return;
+  uint64_t size = log_tree_->size();
+  uint64_t access_size = access_tree_->size();
+  bool grew = size != checkpoint_size_ || access_size != checkpoint_access_size_ || !checkpoint_;
+  if (!grew) return;
+  int64_t now = SteadyMillis();
+  bool due = size - checkpoint_size_ >= config_.checkpoint_every_events ||
+             now - checkpoint_ms_ >= static_cast<int64_t>(config_.checkpoint_interval_ms);
+  if (!force && !due) return;
+  auto root = log_tree_->Root(size);
+  auto access_root = access_tree_->Root(access_size);
+  if (!root.ok() || !access_root.ok()) {
+    Log()->error("checkpoint: tree hash failed: {}",
+                 root.ok() ? access_root.error().message : root.error().message);
+    return;
+  }
+  audit::Checkpoint cp{config_.id, size, *root, access_size, *access_root, NowMicros()};
+  audit::SignedCheckpoint signed_cp = signer_->Sign(cp);
+  if (auto s = store_->PutCheckpoint(size, EncodeStoredCheckpoint(signed_cp)); !s.ok()) {
+    Log()->error("checkpoint could not be stored: {}", s.error().message);
+    return;
+  }
+  checkpoint_ = std::move(signed_cp);
+  checkpoint_size_ = size;
+  checkpoint_access_size_ = access_size;
+  checkpoint_ms_ = now;
+  Log()->debug("checkpoint signed size={} access_size={}", size, access_size);
+}
+
+void BrokerLoop::AuditTick(int64_t now_ms) {
+  if (!log_tree_) return;
+  if (access_dirty_ && now_ms - access_sync_ms_ >= kAccessSyncMs) {
+    if (auto s = store_->Sync(); !s.ok()) {
+      Log()->error("consultation log sync failed: {}", s.error().message);
+    } else {
+      access_dirty_ = false;
+    }
+    access_sync_ms_ = now_ms;
+  }
+  MaybeCheckpoint(false);
+}
+
+void BrokerLoop::HandleAuditQuery(Session& session, const proto::AuditQuery& query) {
+  auto refuse = [&](wire::errc code, const std::string& message) {
+    probe_.Refused(code);
+    SendError(session.peer, code, message);
+  };
+  if (!log_tree_) {
+    refuse(wire::errc::permission_denied, "this broker keeps no audit trail (audit.enabled = false)");
+    return;
+  }
+  proto::ControlT control;
+  proto::AuditReplyT reply;
+  reply.query_id = query.query_id();
+  std::vector<std::string> payloads;
+  bool needs_audit = query.kind() != proto::AuditQueryKind::Checkpoint;
+  if (needs_audit) {
+    if (!session.node->can_audit) {
+      SecurityLog()->warn("audit query refused: no audit permission node={}", session.node->id);
+      refuse(wire::errc::permission_denied, "this query requires the audit permission");
+      return;
+    }
+    if (query.justification() == nullptr || query.justification()->size() == 0) {
+      refuse(wire::errc::justification_required, "this query requires a justification");
+      return;
+    }
+  }
+  switch (query.kind()) {
+    case proto::AuditQueryKind::Checkpoint: {
+      MaybeCheckpoint(true);
+      if (!checkpoint_) {
+        refuse(wire::errc::internal, "no checkpoint could be made");
+        return;
+      }
+      uint64_t known = query.known_size();
+      if (known > 0 && known <= checkpoint_size_) {
+        auto proof = log_tree_->Consistency(known, checkpoint_size_);
+        if (!proof.ok()) {
+          refuse(wire::errc::storage_error, "consistency proof failed: " + proof.error().message);
+          return;
+        }
+        std::string bytes = HashesToBytes(*proof);
+        reply.consistency.assign(bytes.begin(), bytes.end());
+      }
+      break;
+    }
+    case proto::AuditQueryKind::Proofs: {
+      const auto* offsets = query.offsets();
+      size_t n = offsets ? offsets->size() : 0;
+      uint64_t tree_size = query.tree_size();
+      if (n == 0 || n > wire::kMaxBatch || tree_size == 0 || tree_size > log_tree_->size()) {
+        refuse(wire::errc::malformed_message,
+               fmt::format("Proofs: 1..{} offsets in a tree of 1..{} records", wire::kMaxBatch,
+                           log_tree_->size()));
+        return;
+      }
+      std::vector<uint64_t> proved;
+      for (size_t i = 0; i < n; ++i) {
+        uint64_t offset = offsets->Get(i);
+        if (offset == 0 || offset > tree_size) {
+          refuse(wire::errc::malformed_message,
+                 fmt::format("offset {} is not in a tree of {} records", offset, tree_size));
+          return;
+        }
+        auto path = log_tree_->Inclusion(offset - 1, tree_size);
+        if (!path.ok()) {
+          refuse(wire::errc::storage_error, "inclusion proof failed: " + path.error().message);
+          return;
+        }
+        auto p = std::make_unique<proto::InclusionProofT>();
+        p->offset = offset;
+        std::string bytes = HashesToBytes(*path);
+        p->path.assign(bytes.begin(), bytes.end());
+        reply.proofs.push_back(std::move(p));
+        proved.push_back(offset);
+      }
+      if (!RecordAccess(session, fb::AccessAction::Proved, proved, {}, 0,
+                        query.justification()->string_view(),
+                        query.purpose() ? query.purpose()->string_view() : "prove")) {
+        refuse(wire::errc::storage_error, "the consultation log cannot be written; retry");
+        return;
+      }
+      break;
+    }
+    case proto::AuditQueryKind::Access: {
+      std::string_view case_id = query.case_id() ? query.case_id()->string_view() : "";
+      if (!RecordAccess(session, fb::AccessAction::AccessListed, {}, {}, 0,
+                        query.justification()->string_view(), {}, case_id)) {
+        refuse(wire::errc::storage_error, "the consultation log cannot be written; retry");
+        return;
+      }
+      std::set<uint64_t> case_offsets;
+      if (!case_id.empty()) {
+        std::vector<store::ScanHit> hits;
+        for (uint64_t after = 0;;) {
+          hits.clear();
+          if (auto s = store_->Scan(store::Index::kCase, case_id, after, 4096, &hits); !s.ok()) {
+            refuse(wire::errc::storage_error, "case index scan failed; retry");
+            return;
+          }
+          if (hits.empty()) break;
+          for (const auto& h : hits) case_offsets.insert(h.offset);
+          after = hits.back().offset;
+        }
+      }
+      uint64_t after = query.after();
+      size_t examined = 0;
+      std::vector<std::pair<uint64_t, std::string>> records;
+      while (payloads.size() < config_.max_batch && examined < kAccessScanBudget) {
+        records.clear();
+        if (auto s = store_->ScanAccess(after, 1024, &records); !s.ok()) {
+          refuse(wire::errc::storage_error, "consultation log scan failed; retry");
+          return;
+        }
+        if (records.empty()) break;
+        for (auto& [seq, bytes] : records) {
+          if (payloads.size() >= config_.max_batch) break;
+          ++examined;
+          after = seq;
+          bool match = case_id.empty();
+          if (!match) {
+            flatbuffers::Verifier v(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+            if (!fb::VerifyAccessRecordBuffer(v)) continue;
+            const auto* r = fb::GetAccessRecord(bytes.data());
+            if (r->offsets()) {
+              for (uint64_t o : *r->offsets()) {
+                if (case_offsets.count(o)) {
+                  match = true;
+                  break;
+                }
+              }
+            }
+            if (r->case_id() && r->case_id()->string_view() == case_id) match = true;
+          }
+          if (match) payloads.push_back(std::move(bytes));
+        }
+      }
+      reply.last_seq = after;
+      reply.more = after < store_->access_size();
+      break;
+    }
+    default:
+      refuse(wire::errc::malformed_message, "unknown audit query kind");
+      return;
+  }
+  if (checkpoint_) {
+    reply.checkpoint = checkpoint_->body;
+    reply.signature.assign(checkpoint_->signature.begin(), checkpoint_->signature.end());
+  }
+  const auto& key = signer_->public_key();
+  reply.public_key.assign(key.begin(), key.end());
+  control.command.Set(std::move(reply));
+  (void)Send(session.peer, wire::EncodeControl(control), &payloads);
+}
+
+}  // namespace lintas::broker
