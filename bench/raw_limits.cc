@@ -1,14 +1,34 @@
-// Raw RocksDB synced write-batch limit.
+// Raw limits: RocksDB synced write batches, ZeroMQ DEALER -> ROUTER
+// throughput, the latency of one fsync.
 #include "raw_limits.h"
 
+#include <atomic>
 #include <chrono>
+#include <cstring>
+#include <filesystem>
 #include <memory>
 #include <stdexcept>
+#include <thread>
+#include <vector>
 
+#include <fcntl.h>
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
+#include <unistd.h>
+#include <zmq.hpp>
+
+#include "stats.h"
 
 namespace lintas::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+}  // namespace
 
 double SyncedWriteBatchRate(const std::string& dir, size_t batch, size_t value_bytes,
                             double seconds) {
@@ -22,7 +42,7 @@ double SyncedWriteBatchRate(const std::string& dir, size_t batch, size_t value_b
   wo.sync = true;
   uint64_t key = 0;
   uint64_t written = 0;
-  auto start = std::chrono::steady_clock::now();
+  auto start = Clock::now();
   double elapsed = 0;
   while (elapsed < seconds) {
     rocksdb::WriteBatch wb;
@@ -34,10 +54,92 @@ double SyncedWriteBatchRate(const std::string& dir, size_t batch, size_t value_b
     }
     if (!db->Write(wo, &wb).ok()) throw std::runtime_error("write");
     written += batch;
-    elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    elapsed = SecondsSince(start);
   }
-  db->Close();
+  (void)db->Close();
   return static_cast<double>(written) / elapsed;
+}
+
+double ZmqDealerRouterRate(size_t message_bytes, double seconds, bool curve) {
+  zmq::context_t ctx;
+  zmq::socket_t router(ctx, zmq::socket_type::router);
+  zmq::socket_t dealer(ctx, zmq::socket_type::dealer);
+  // The same high-water marks as the broker's and the client's sockets.
+  router.set(zmq::sockopt::rcvhwm, 100000);
+  dealer.set(zmq::sockopt::sndhwm, 100000);
+  dealer.set(zmq::sockopt::linger, 0);
+  router.set(zmq::sockopt::linger, 0);
+  if (curve) {
+    char server_pub[41], server_sec[41], client_pub[41], client_sec[41];
+    if (zmq_curve_keypair(server_pub, server_sec) != 0 ||
+        zmq_curve_keypair(client_pub, client_sec) != 0) {
+      throw std::runtime_error("zmq_curve_keypair: no CURVE in this libzmq");
+    }
+    router.set(zmq::sockopt::curve_server, true);
+    router.set(zmq::sockopt::curve_secretkey, std::string(server_sec));
+    dealer.set(zmq::sockopt::curve_serverkey, std::string(server_pub));
+    dealer.set(zmq::sockopt::curve_publickey, std::string(client_pub));
+    dealer.set(zmq::sockopt::curve_secretkey, std::string(client_sec));
+  }
+  router.bind("tcp://127.0.0.1:*");
+  dealer.connect(router.get(zmq::sockopt::last_endpoint));
+  std::atomic<bool> stop{false};
+  std::string payload(message_bytes, 'm');
+  std::thread sender([&] {
+    while (!stop.load(std::memory_order_relaxed)) {
+      // Blocks at the high-water mark; the timeout lets it see `stop`.
+      zmq::pollitem_t item{dealer.handle(), 0, ZMQ_POLLOUT, 0};
+      zmq::poll(&item, 1, std::chrono::milliseconds(50));
+      if (!(item.revents & ZMQ_POLLOUT)) continue;
+      for (int i = 0; i < 256; ++i) {
+        if (!dealer.send(zmq::buffer(payload), zmq::send_flags::dontwait)) break;
+      }
+    }
+  });
+  // Let the connection (and the CURVE handshake) settle before timing.
+  zmq::message_t id;
+  zmq::message_t body;
+  if (!router.recv(id) || !router.recv(body)) throw std::runtime_error("router recv");
+  uint64_t received = 0;
+  auto start = Clock::now();
+  router.set(zmq::sockopt::rcvtimeo, 200);
+  while (SecondsSince(start) < seconds) {
+    if (!router.recv(id)) continue;
+    if (!router.recv(body)) continue;
+    ++received;
+  }
+  double rate = static_cast<double>(received) / SecondsSince(start);
+  stop = true;
+  sender.join();
+  return rate;
+}
+
+FsyncLatency Fsync4KiB(const std::string& dir, double seconds) {
+  std::filesystem::create_directories(dir);
+  std::string path = dir + "/fsync-4k";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+  if (fd < 0) throw std::runtime_error("open " + path);
+  std::vector<char> block(4096, 'f');
+  Latencies latencies;
+  uint64_t done = 0;
+  auto start = Clock::now();
+  while (SecondsSince(start) < seconds) {
+    auto t0 = Clock::now();
+    if (::write(fd, block.data(), block.size()) != static_cast<ssize_t>(block.size()) ||
+        ::fsync(fd) != 0) {
+      ::close(fd);
+      throw std::runtime_error("write/fsync " + path);
+    }
+    latencies.Add(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    ++done;
+  }
+  FsyncLatency out;
+  out.per_second = static_cast<double>(done) / SecondsSince(start);
+  out.p50_ms = latencies.Percentile(0.50);
+  out.p99_ms = latencies.Percentile(0.99);
+  ::close(fd);
+  std::filesystem::remove(path);
+  return out;
 }
 
 }  // namespace lintas::bench

@@ -1,9 +1,28 @@
 #!/usr/bin/env bash
-# Sets up and runs the broker benchmark: 1 KB events from one publisher over
-# TCP loopback through the full pipeline, printed beside the raw limit of a
-# synced RocksDB WriteBatch of the same batch size, measured in the same run.
-# Extra arguments go to lintas-broker-bench (--help lists them).
+# Sets up and runs a benchmark.
+#   ops/bench.sh [args]          lintas-broker-bench: 1 KB events from one publisher over TCP
+#                                loopback through the full pipeline, beside the raw limit of a
+#                                synced RocksDB WriteBatch of the same batch size (same run)
+#   ops/bench.sh load [args]     lintas-bench, the load generator (N publishers, M subscribers,
+#                                a lintas-broker child; --help lists the options, bench/README.md)
+#   ops/bench.sh compare [args]  bench/compare: Lintas beside the raw limits, Redis Streams and
+#                                NATS JetStream (installs the peers' Debian packages; --quick)
+# Extra arguments go to the program (--help lists them).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-"$root/ops/setup.sh" >/dev/null
-exec "$root/build/${LINTAS_PRESET:-release}/bench/lintas-broker-bench" "$@"
+build="$root/build/${LINTAS_PRESET:-release}"
+case "${1:-}" in
+  compare)
+    shift
+    exec "$root/bench/compare" "$@"
+    ;;
+  load)
+    shift
+    "$root/ops/setup.sh" >/dev/null
+    exec "$build/bench/lintas-bench" "$@"
+    ;;
+  *)
+    "$root/ops/setup.sh" >/dev/null
+    exec "$build/bench/lintas-broker-bench" "$@"
+    ;;
+esac
