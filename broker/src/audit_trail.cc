@@ -141,10 +141,7 @@ void BrokerLoop::InitAudit() {
 
 void BrokerLoop::AppendCommitted(const CommitBatch& batch) {
   if (!log_tree_) return;
-  for (const auto& e : batch.entries) {
-    auto leaf = audit::FromBytes(e.leaf);
-    if (leaf) log_tree_->Append(*leaf);
-  }
+  for (const auto& leaf : batch.leaves) log_tree_->Append(leaf);
   MaybeCheckpoint(false);
 }
 
@@ -277,9 +274,20 @@ void BrokerLoop::HandleAuditQuery(Session& session, const proto::AuditQuery& que
       break;
     }
     case proto::AuditQueryKind::Proofs: {
-      const auto* offsets = query.offsets();
-      size_t n = offsets ? offsets->size() : 0;
-      uint64_t tree_size = query.tree_size();
+      if (query.tree_size() == 0) MaybeCheckpoint(true);  // prove against a fresh checkpoint
+      std::vector<uint64_t> wanted;
+      if (query.offsets()) wanted.assign(query.offsets()->begin(), query.offsets()->end());
+      if (wanted.empty() && query.event_id() != nullptr) {
+        auto id = wire::EventId::Parse(query.event_id()->string_view());
+        auto found = id.ok() ? store_->FindEvent(*id) : Result<std::optional<uint64_t>>(id.error());
+        if (!found.ok() || !found->has_value()) {
+          refuse(wire::errc::not_found, "no event with this id in the log");
+          return;
+        }
+        wanted.push_back(**found);
+      }
+      size_t n = wanted.size();
+      uint64_t tree_size = query.tree_size() != 0 ? query.tree_size() : checkpoint_size_;
       if (n == 0 || n > wire::kMaxBatch || tree_size == 0 || tree_size > log_tree_->size()) {
         refuse(wire::errc::malformed_message,
                fmt::format("Proofs: 1..{} offsets in a tree of 1..{} records", wire::kMaxBatch,
@@ -288,7 +296,7 @@ void BrokerLoop::HandleAuditQuery(Session& session, const proto::AuditQuery& que
       }
       std::vector<uint64_t> proved;
       for (size_t i = 0; i < n; ++i) {
-        uint64_t offset = offsets->Get(i);
+        uint64_t offset = wanted[i];
         if (offset == 0 || offset > tree_size) {
           refuse(wire::errc::malformed_message,
                  fmt::format("offset {} is not in a tree of {} records", offset, tree_size));
@@ -299,11 +307,10 @@ void BrokerLoop::HandleAuditQuery(Session& session, const proto::AuditQuery& que
           refuse(wire::errc::storage_error, "inclusion proof failed: " + path.error().message);
           return;
         }
-        auto p = std::make_unique<proto::InclusionProofT>();
-        p->offset = offset;
-        std::string bytes = HashesToBytes(*path);
-        p->path.assign(bytes.begin(), bytes.end());
-        reply.proofs.push_back(std::move(p));
+        std::string frame;
+        for (int shift = 56; shift >= 0; shift -= 8) frame.push_back(static_cast<char>(offset >> shift));
+        frame += HashesToBytes(*path);
+        payloads.push_back(std::move(frame));
         proved.push_back(offset);
       }
       if (!RecordAccess(session, fb::AccessAction::Proved, proved, {}, 0,

@@ -139,7 +139,11 @@ void BrokerLoop::HandlePublish(Session& session, const wire::MessageView& messag
     if (event.case_id()) entry.index.case_id = event.case_id()->str();
     entry.record = wire::EncodeRecord(entry.offset, last_received_us_,
                                       wire::PublisherInfo{node.id, node.country, node.public_key}, bytes);
-    if (log_tree_) entry.leaf = std::string(audit::AsString(audit::LeafHash(entry.record)));
+    if (log_tree_) {
+      audit::Hash leaf = audit::LeafHash(entry.record);
+      entry.leaf = std::string(audit::AsString(leaf));
+      current_->leaves.push_back(leaf);
+    }
     current_->bytes += entry.record.size();
     for (const auto& n : entry.index.inbox_nodes) current_->inbox_nodes.insert(n);
     current_->distributed |= entry.index.distribution.has_value();

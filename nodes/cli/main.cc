@@ -16,6 +16,7 @@
 #include <cstring>
 #include <fmt/format.h>
 
+#include "audit_command.h"
 #include "client.h"
 #include "lintas/common/clock.h"
 
@@ -490,6 +491,8 @@ int main(int argc, char** argv) {
   auto* kg = app.add_subcommand("keygen", "Write a CURVE key pair: PATH.key (secret, mode 0600) and PATH.pub");
   kg->add_option("path", key_path, "Path prefix of the two files (refuses to overwrite)")->required();
   kg->callback([&] { rc = Keygen(key_path, g.json); });
+
+  AddAuditCommands(app, &g.json, &rc);
 
   std::string type;
   auto* ex = app.add_subcommand("example", "Print an example event of a body type, as JSON");

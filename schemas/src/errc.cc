@@ -38,6 +38,7 @@ std::string_view ErrcName(errc code) {
     case errc::justification_required: return "justification_required";
     case errc::json_invalid: return "json_invalid";
     case errc::internal: return "internal";
+    case errc::not_found: return "not_found";
   }
   return "unknown";
 }

@@ -4,6 +4,8 @@
 // while a sync is in progress.
 #pragma once
 
+#include <array>
+
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -33,7 +35,10 @@ struct PendingAck {
 
 // One loop iteration's worth of appends and the acks that wait for them.
 struct CommitBatch {
-  std::vector<store::AppendEntry> entries;
+  std::vector<store::AppendEntry> entries;  // moved out by the committer
+  // The entries' Merkle leaves, in order; kept for the loop's tree (the
+  // committer moves the entries themselves into the store's write).
+  std::vector<std::array<uint8_t, 32>> leaves;
   std::vector<PendingAck> acks;
   uint64_t bytes = 0;
   std::set<std::string> inbox_nodes;  // whose inbox subscriptions to wake

@@ -29,6 +29,7 @@ enum class errc : uint16_t {
   justification_required = 17,  // replay or export without a justification
   json_invalid = 18,          // local API: JSON does not match the schema
   internal = 19,              // a bug; reported, never silent
+  not_found = 20,             // an audit query names an event the log does not hold
 };
 
 // Short stable name ("origin_mismatch"), for logs and metric labels.

@@ -1,0 +1,89 @@
+// The auditor's side of the audit trail (docs/AUDIT.md): fetch and check
+// checkpoints, export events with their inclusion proofs, prove one event,
+// list who consulted what. Speaks the broker protocol directly with a node's
+// identity (a node with the audit permission, except for checkpoints).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "lintas/audit/checkpoint.h"
+#include "lintas/audit/export_format.h"
+#include "lintas/common/result.h"
+#include "lintas/node/broker_client.h"
+
+namespace lintas::node {
+
+struct CheckpointReply {
+  audit::SignedCheckpoint checkpoint;
+  audit::Checkpoint parsed;
+  audit::PublicKey public_key{};
+  std::vector<audit::Hash> consistency;  // from the known size asked for
+};
+
+struct ExportFilter {
+  int64_t from_time_us = 0;
+  int64_t to_time_us = INT64_MAX;
+  std::string country;  // origin or addressee country
+  std::string agency;   // origin or addressee agency
+  std::string case_id;
+  bool any() const {
+    return from_time_us != 0 || to_time_us != INT64_MAX || !country.empty() || !agency.empty() ||
+           !case_id.empty();
+  }
+  std::string ToJson() const;
+};
+
+struct ProvedEvent {
+  uint64_t offset = 0;
+  std::string record;  // StoredRecord bytes
+  std::vector<audit::Hash> path;
+  CheckpointReply checkpoint;
+  bool verified = false;  // the path leads from the record to the signed root
+};
+
+// Ownership: borrows the connected client. Not thread-safe.
+class AuditClient {
+ public:
+  explicit AuditClient(BrokerClient* client) : client_(client) {}
+
+  // The latest checkpoint (the broker signs one if its logs grew) and, if
+  // known_size > 0, the consistency proof from that size.
+  [[nodiscard]] Result<CheckpointReply> Checkpoint(uint64_t known_size = 0);
+
+  // Writes an export of the events matching `filter` (every event if none),
+  // each with its inclusion proof in the tree of a fresh checkpoint.
+  // Returns the number of records written.
+  [[nodiscard]] Result<uint64_t> Export(const ExportFilter& filter, const std::string& justification,
+                                        std::ostream& out, audit::ExportFormat format);
+
+  // One event's inclusion in the latest checkpoint, checked here.
+  [[nodiscard]] Result<ProvedEvent> Prove(const std::string& event_id,
+                                          const std::string& justification);
+
+  // Consultation records (AccessRecord bytes), all or those of one case.
+  [[nodiscard]] Result<std::vector<std::string>> Access(const std::string& case_id,
+                                                         const std::string& justification);
+
+ private:
+  // Sends `control` and waits for the AuditReply to it (or an Error).
+  Result<Incoming> Ask(const std::string& control, uint64_t query_id);
+  // Streams a replay into `on_record(offset, bytes)`.
+  Status Replay(const proto::ReplayT& replay, const std::function<void(uint64_t, std::string)>& on_record);
+  Result<std::vector<std::vector<audit::Hash>>> Proofs(uint64_t tree_size,
+                                                       const std::vector<uint64_t>& offsets,
+                                                       const std::string& justification,
+                                                       const std::string& purpose);
+
+  BrokerClient* client_;
+  uint64_t next_id_ = 1;
+};
+
+// Whether `newer` extends `older` (same log, consistency proof valid), with
+// an explanation when it does not. Both signatures must already be checked.
+[[nodiscard]] Status CheckExtends(const audit::Checkpoint& older, const CheckpointReply& newer);
+
+}  // namespace lintas::node

@@ -1,0 +1,349 @@
+// The auditor's client.
+#include "lintas/node/audit_client.h"
+
+#include <chrono>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "lintas/audit/merkle.h"
+#include "lintas/common/clock.h"
+#include "lintas/wire/bytes.h"
+#include "lintas/wire/errc.h"
+#include "lintas/wire/event_id.h"
+#include "lintas/wire/frame.h"
+#include "lintas/wire/limits.h"
+#include "lintas/wire/verify.h"
+
+namespace lintas::node {
+namespace {
+
+using namespace std::chrono_literals;
+constexpr auto kReplyTimeout = 30s;
+constexpr uint32_t kReplayCredit = 8192;
+constexpr uint64_t kExportRange = 65536;  // offsets replayed before their proofs are fetched
+
+std::vector<audit::Hash> SplitHashes(const flatbuffers::Vector<uint8_t>* bytes) {
+  std::vector<audit::Hash> out;
+  if (bytes == nullptr) return out;
+  for (size_t i = 0; i + 32 <= bytes->size(); i += 32) {
+    audit::Hash h;
+    std::copy(bytes->begin() + i, bytes->begin() + i + 32, h.begin());
+    out.push_back(h);
+  }
+  return out;
+}
+
+// One proof payload: 8-byte big-endian offset, then 32-byte hashes.
+bool DecodeProof(std::span<const uint8_t> frame, uint64_t* offset, std::vector<audit::Hash>* path) {
+  if (frame.size() < 8 || (frame.size() - 8) % 32 != 0) return false;
+  *offset = 0;
+  for (size_t i = 0; i < 8; ++i) *offset = (*offset << 8) | frame[i];
+  for (size_t i = 8; i < frame.size(); i += 32) {
+    audit::Hash h;
+    std::copy(frame.begin() + static_cast<ptrdiff_t>(i), frame.begin() + static_cast<ptrdiff_t>(i) + 32, h.begin());
+    path->push_back(h);
+  }
+  return true;
+}
+
+Error BrokerError(const proto::Error& e) {
+  return Error{static_cast<wire::errc>(e.code()), e.message() ? e.message()->str() : "error"};
+}
+
+Result<CheckpointReply> DecodeCheckpoint(const proto::AuditReply& r) {
+  CheckpointReply out;
+  if (r.checkpoint() == nullptr || r.signature() == nullptr || r.signature()->size() != 64 ||
+      r.public_key() == nullptr || r.public_key()->size() != 32) {
+    return Error{wire::errc::malformed_message, "the broker's reply carries no signed checkpoint"};
+  }
+  out.checkpoint.body = r.checkpoint()->str();
+  std::copy(r.signature()->begin(), r.signature()->end(), out.checkpoint.signature.begin());
+  std::copy(r.public_key()->begin(), r.public_key()->end(), out.public_key.begin());
+  auto parsed = audit::Checkpoint::Parse(out.checkpoint.body);
+  if (!parsed.ok()) return Error{wire::errc::malformed_message, parsed.error().message};
+  out.parsed = *parsed;
+  out.consistency = SplitHashes(r.consistency());
+  return out;
+}
+
+}  // namespace
+
+std::string ExportFilter::ToJson() const {
+  nlohmann::json j = nlohmann::json::object();
+  if (from_time_us != 0) j["from_time_us"] = from_time_us;
+  if (to_time_us != INT64_MAX) j["to_time_us"] = to_time_us;
+  if (!country.empty()) j["country"] = country;
+  if (!agency.empty()) j["agency"] = agency;
+  if (!case_id.empty()) j["case_id"] = case_id;
+  return j.dump();
+}
+
+Result<Incoming> AuditClient::Ask(const std::string& control, uint64_t query_id) {
+  if (auto s = client_->SendControl(control); !s.ok()) return s.error();
+  auto deadline = std::chrono::steady_clock::now() + kReplyTimeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto in = client_->Receive(1s);
+    if (!in.ok()) return in.error();
+    if (!in->has_value()) continue;
+    Incoming& m = **in;
+    if (m.command == proto::Command::Error) return BrokerError(*m.control()->command_as_Error());
+    if (m.command == proto::Command::AuditReply &&
+        m.control()->command_as_AuditReply()->query_id() == query_id) {
+      return std::move(m);
+    }
+  }
+  return Error{wire::errc::overloaded, "no answer from the broker in time"};
+}
+
+Result<CheckpointReply> AuditClient::Checkpoint(uint64_t known_size) {
+  proto::ControlT c;
+  proto::AuditQueryT q;
+  q.query_id = next_id_++;
+  q.kind = proto::AuditQueryKind::Checkpoint;
+  q.known_size = known_size;
+  uint64_t id = q.query_id;
+  c.command.Set(std::move(q));
+  auto reply = Ask(wire::EncodeControl(c), id);
+  if (!reply.ok()) return reply.error();
+  return DecodeCheckpoint(*reply->control()->command_as_AuditReply());
+}
+
+Result<std::vector<std::vector<audit::Hash>>> AuditClient::Proofs(
+    uint64_t tree_size, const std::vector<uint64_t>& offsets, const std::string& justification,
+    const std::string& purpose) {
+  proto::ControlT c;
+  proto::AuditQueryT q;
+  q.query_id = next_id_++;
+  q.kind = proto::AuditQueryKind::Proofs;
+  q.tree_size = tree_size;
+  q.offsets = offsets;
+  q.justification = justification;
+  q.purpose = purpose;
+  uint64_t id = q.query_id;
+  c.command.Set(std::move(q));
+  auto reply = Ask(wire::EncodeControl(c), id);
+  if (!reply.ok()) return reply.error();
+  std::vector<std::vector<audit::Hash>> out;
+  if (reply->payload_count() != offsets.size()) {
+    return Error{wire::errc::malformed_message, "the broker sent the wrong number of proofs"};
+  }
+  for (size_t i = 0; i < offsets.size(); ++i) {
+    uint64_t offset = 0;
+    std::vector<audit::Hash> path;
+    if (!DecodeProof(reply->payload(i), &offset, &path) || offset != offsets[i]) {
+      return Error{wire::errc::malformed_message, "a proof from the broker is malformed or out of order"};
+    }
+    out.push_back(std::move(path));
+  }
+  return out;
+}
+
+Status AuditClient::Replay(const proto::ReplayT& replay,
+                           const std::function<void(uint64_t, std::string)>& on_record) {
+  proto::ControlT c;
+  proto::ReplayT r = replay;
+  r.credit = kReplayCredit;
+  uint64_t id = r.replay_id;
+  c.command.Set(std::move(r));
+  if (auto s = client_->SendControl(wire::EncodeControl(c)); !s.ok()) return s;
+  uint64_t since_credit = 0;
+  auto idle_deadline = std::chrono::steady_clock::now() + kReplyTimeout;
+  while (std::chrono::steady_clock::now() < idle_deadline) {
+    auto in = client_->Receive(1s);
+    if (!in.ok()) return in.error();
+    if (!in->has_value()) continue;
+    Incoming& m = **in;
+    if (m.command == proto::Command::Error) return BrokerError(*m.control()->command_as_Error());
+    if (m.command == proto::Command::ReplayEnd &&
+        m.control()->command_as_ReplayEnd()->replay_id() == id) {
+      return OkStatus();
+    }
+    if (m.command != proto::Command::Deliver) continue;
+    const auto* d = m.control()->command_as_Deliver();
+    if (d->replay_id() != id) continue;
+    for (size_t i = 0; i < m.payload_count(); ++i) {
+      auto bytes = m.payload(i);
+      on_record(d->offsets()->Get(i), std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    }
+    since_credit += m.payload_count();
+    if (since_credit >= kReplayCredit / 2) {
+      (void)client_->SendControl(wire::EncodeCredit("", id, static_cast<uint32_t>(since_credit)));
+      since_credit = 0;
+    }
+    idle_deadline = std::chrono::steady_clock::now() + kReplyTimeout;
+  }
+  return Error{wire::errc::overloaded, "the replay stalled"};
+}
+
+Result<uint64_t> AuditClient::Export(const ExportFilter& filter, const std::string& justification,
+                                     std::ostream& out, audit::ExportFormat format) {
+  if (justification.empty()) {
+    return Error{wire::errc::justification_required, "an export requires a justification"};
+  }
+  auto cp = Checkpoint();
+  if (!cp.ok()) return cp.error();
+  uint64_t size = cp->parsed.size;
+  audit::ExportHeader header;
+  header.checkpoint = cp->checkpoint;
+  header.public_key = cp->public_key;
+  header.complete = !filter.any();
+  header.filter_json = filter.ToJson();
+  header.justification = justification;
+  header.exported_at_us = NowMicros();
+  audit::ExportWriter writer(out, format);
+  writer.Header(header);
+  if (size == 0) {
+    writer.End();
+    return 0;
+  }
+  proto::ReplayT replay;
+  replay.replay_id = next_id_++;
+  replay.from_offset = 1;
+  replay.to_offset = size;
+  replay.from_time_us = filter.from_time_us;
+  replay.to_time_us = filter.to_time_us;
+  replay.case_id = filter.case_id;
+  replay.justification = justification;
+  std::vector<uint64_t> offsets;
+  std::vector<std::string> records;
+  uint64_t written = 0;
+  auto flush = [&]() -> Status {
+    if (offsets.empty()) return OkStatus();
+    auto proofs = Proofs(size, offsets, justification, "export");
+    if (!proofs.ok()) return proofs.error();
+    for (size_t i = 0; i < offsets.size(); ++i) {
+      writer.Record({std::move(records[i]), std::move((*proofs)[i])});
+      ++written;
+    }
+    offsets.clear();
+    records.clear();
+    return OkStatus();
+  };
+  // The replay runs in ranges of offsets; each range's proofs are asked
+  // for once its records are in (one conversation at a time on the
+  // connection), which bounds the memory to one range.
+  std::vector<std::pair<uint64_t, std::string>> matched;
+  auto keep = [&](uint64_t offset, std::string bytes) {
+    if (!filter.country.empty() || !filter.agency.empty()) {
+      auto rec = wire::VerifyRecord(wire::AsBytes(bytes));
+      if (rec.ok()) {
+        const fb::Event* e = fb::GetEvent(wire::RecordEventBytes(**rec).data());
+        auto party = [&](std::string_view country, std::string_view agency) {
+          return (filter.country.empty() || country == filter.country) &&
+                 (filter.agency.empty() || agency == filter.agency);
+        };
+        bool match = party(e->origin()->country()->string_view(), e->origin()->agency()->string_view());
+        if (!match && e->destinations()) {
+          for (const auto* d : *e->destinations()) {
+            if (party(d->country()->string_view(), d->agency() ? d->agency()->string_view() : "")) {
+              match = true;
+            }
+          }
+        }
+        if (!match) return;
+      }
+    }
+    matched.emplace_back(offset, std::move(bytes));
+  };
+  for (uint64_t from = 1; from <= size; from += kExportRange) {
+    replay.replay_id = next_id_++;
+    replay.from_offset = from;
+    replay.to_offset = std::min(size, from + kExportRange - 1);
+    matched.clear();
+    if (auto s = Replay(replay, keep); !s.ok()) return s.error();
+    for (auto& [offset, bytes] : matched) {
+      offsets.push_back(offset);
+      records.push_back(std::move(bytes));
+      if (offsets.size() == wire::kMaxBatch) {
+        if (auto f = flush(); !f.ok()) return f.error();
+      }
+    }
+    if (auto f = flush(); !f.ok()) return f.error();
+  }
+  writer.End();
+  return written;
+}
+
+Result<ProvedEvent> AuditClient::Prove(const std::string& event_id,
+                                       const std::string& justification) {
+  auto cp = Checkpoint();
+  if (!cp.ok()) return cp.error();
+  proto::ControlT c;
+  proto::AuditQueryT q;
+  q.query_id = next_id_++;
+  q.kind = proto::AuditQueryKind::Proofs;
+  q.tree_size = cp->parsed.size;
+  q.event_id = event_id;
+  q.justification = justification;
+  q.purpose = "prove";
+  uint64_t id = q.query_id;
+  c.command.Set(std::move(q));
+  auto reply = Ask(wire::EncodeControl(c), id);
+  if (!reply.ok()) return reply.error();
+  ProvedEvent out;
+  out.checkpoint = *cp;
+  if (reply->payload_count() != 1 || !DecodeProof(reply->payload(0), &out.offset, &out.path)) {
+    return Error{wire::errc::malformed_message, "the broker sent no proof"};
+  }
+  proto::ReplayT replay;
+  replay.replay_id = next_id_++;
+  replay.from_offset = out.offset;
+  replay.to_offset = out.offset;
+  replay.justification = justification;
+  auto s = Replay(replay, [&](uint64_t, std::string bytes) { out.record = std::move(bytes); });
+  if (!s.ok()) return s.error();
+  out.verified = !out.record.empty() &&
+                 audit::VerifyInclusion(audit::LeafHash(out.record), out.offset - 1,
+                                        cp->parsed.size, out.path, cp->parsed.root);
+  return out;
+}
+
+Result<std::vector<std::string>> AuditClient::Access(const std::string& case_id,
+                                                     const std::string& justification) {
+  std::vector<std::string> out;
+  uint64_t after = 0;
+  for (;;) {
+    proto::ControlT c;
+    proto::AuditQueryT q;
+    q.query_id = next_id_++;
+    q.kind = proto::AuditQueryKind::Access;
+    q.after = after;
+    q.case_id = case_id;
+    q.justification = justification;
+    uint64_t id = q.query_id;
+    c.command.Set(std::move(q));
+    auto reply = Ask(wire::EncodeControl(c), id);
+    if (!reply.ok()) return reply.error();
+    const auto* r = reply->control()->command_as_AuditReply();
+    for (size_t i = 0; i < reply->payload_count(); ++i) {
+      auto b = reply->payload(i);
+      out.emplace_back(reinterpret_cast<const char*>(b.data()), b.size());
+    }
+    if (!r->more() || r->last_seq() <= after) break;
+    after = r->last_seq();
+  }
+  return out;
+}
+
+Status CheckExtends(const audit::Checkpoint& older, const CheckpointReply& newer) {
+  const audit::Checkpoint& n = newer.parsed;
+  if (n.log_id != older.log_id) {
+    return Error{wire::errc::policy_denied,
+                 fmt::format("the checkpoint is of log '{}', not '{}'", n.log_id, older.log_id)};
+  }
+  if (n.size < older.size) {
+    return Error{wire::errc::policy_denied,
+                 fmt::format("ROLLBACK: the broker's log has {} records but it signed {} before",
+                             n.size, older.size)};
+  }
+  if (!audit::VerifyConsistency(older.size, n.size, older.root, n.root, newer.consistency)) {
+    return Error{wire::errc::policy_denied,
+                 fmt::format("INCONSISTENT: the log of {} records does not extend the one of {} "
+                             "records this node saw (the history was rewritten)",
+                             n.size, older.size)};
+  }
+  return OkStatus();
+}
+
+}  // namespace lintas::node
