@@ -28,9 +28,9 @@ bool Revocations::Refresh() {
     size_t line_no = 0;
     for (std::string line; std::getline(in, line);) {
       ++line_no;
-      if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+      // '#' starts a comment only at the start of a line: Z85 keys may hold it.
       auto first = line.find_first_not_of(" \t\r");
-      if (first == std::string::npos) continue;
+      if (first == std::string::npos || line[first] == '#') continue;
       auto last = line.find_last_not_of(" \t\r");
       std::string key = line.substr(first, last - first + 1);
       if (key.size() != 40) {

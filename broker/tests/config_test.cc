@@ -2,9 +2,13 @@
 // message that names the field.
 #include "lintas/broker/config.h"
 
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 #include "lintas/broker/directory.h"
+#include "lintas/broker/revocations.h"
+#include "testutil/temp_dir.h"
 
 namespace lintas::broker {
 namespace {
@@ -92,6 +96,35 @@ TEST(ConfigTest, TomlSyntaxErrorSaysWhere) {
 TEST(DirectoryTest, RoleName) {
   EXPECT_EQ(Directory::RoleName(fb::Role::SocialWelfare), "social_welfare");
   EXPECT_EQ(Directory::RoleName(fb::Role::FocalPoint), "focal_point");
+}
+
+}  // namespace
+}  // namespace lintas::broker
+
+namespace lintas::broker {
+namespace {
+
+TEST(RevocationsTest, KeysMayHoldHashSignsAndChangesAreReread) {
+  testutil::TempDir dir;
+  std::string path = dir.Sub("revoked.keys");
+  // Z85 uses '#': only a line starting with it is a comment.
+  const std::string key = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
+  const std::string hashed = "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID";
+  const std::string with_hash = "#ne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hI#";
+  std::ofstream(path) << "# revoked 2026-11-28\n" << key << "\n  " << hashed << "  \n";
+  Revocations r(path);
+  EXPECT_TRUE(r.Refresh());
+  EXPECT_TRUE(r.IsRevoked(key));
+  EXPECT_TRUE(r.IsRevoked(hashed));
+  EXPECT_EQ(r.size(), 2u);
+  EXPECT_FALSE(r.Refresh());  // unchanged
+  std::ofstream(path) << key << "\n";
+  EXPECT_TRUE(r.Refresh());
+  EXPECT_FALSE(r.IsRevoked(hashed));
+  EXPECT_FALSE(r.IsRevoked(with_hash));
+  Revocations none("");
+  EXPECT_FALSE(none.Refresh());
+  EXPECT_FALSE(none.IsRevoked(key));
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // Revoked node keys: the CURVE public keys listed in security.revoked_keys_file
-// (one Z85 key per line, '#' starts a comment). The broker re-reads the file
+// (one Z85 key per line; a line starting with '#' is a comment). The broker re-reads the file
 // when it changes, refuses those keys at the handshake and ends the sessions
 // of nodes whose key is revoked at their next message.
 #pragma once
