@@ -92,9 +92,16 @@ class AuditTest : public ::testing::Test {
     return out.str();
   }
 
+  // Verifies with one thread and with several: the reports must agree.
   audit::VerifyReport Verify(const std::string& text) {
     std::istringstream in(text);
-    return audit::VerifyExport(in, BrokerKey());
+    audit::VerifyReport one = audit::VerifyExport(in, BrokerKey());
+    audit::VerifyReport many = audit::VerifyExportText(text, BrokerKey(), 3);
+    EXPECT_EQ(one.ok, many.ok);
+    EXPECT_EQ(one.line, many.line);
+    EXPECT_EQ(one.offset, many.offset);
+    EXPECT_EQ(one.problem, many.problem);
+    return one;
   }
 
   testutil::TempDir dir_;

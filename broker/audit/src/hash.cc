@@ -60,34 +60,38 @@ std::string ToHex(const Hash& hash) {
 
 namespace {
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-struct DecodeTable {
-  int8_t value[256];
-  constexpr DecodeTable() : value() {
-    for (int i = 0; i < 256; ++i) value[i] = -1;
-    for (int i = 0; i < 64; ++i) value[static_cast<uint8_t>(kAlphabet[i])] = static_cast<int8_t>(i);
+// Character -> value tables; 0x80 marks a character outside the alphabet.
+struct Tables {
+  uint8_t base64[256];
+  uint8_t hex[256];
+  constexpr Tables() : base64(), hex() {
+    for (int i = 0; i < 256; ++i) base64[i] = hex[i] = 0x80;
+    for (int i = 0; i < 64; ++i) base64[static_cast<uint8_t>(kAlphabet[i])] = static_cast<uint8_t>(i);
+    for (int i = 0; i < 10; ++i) hex['0' + i] = static_cast<uint8_t>(i);
+    for (int i = 0; i < 6; ++i) {
+      hex['a' + i] = static_cast<uint8_t>(10 + i);
+      hex['A' + i] = static_cast<uint8_t>(10 + i);
+    }
   }
 };
+constexpr Tables kTables;
 
 }  // namespace
 
 std::optional<Hash> FromHex(std::string_view hex) {
   if (hex.size() != 64) return std::nullopt;
   Hash out;
+  const auto* in = reinterpret_cast<const uint8_t*>(hex.data());
+  uint8_t bad = 0;
   for (size_t i = 0; i < 32; ++i) {
-    int hi = HexValue(hex[2 * i]);
-    int lo = HexValue(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
+    uint8_t hi = kTables.hex[in[2 * i]];
+    uint8_t lo = kTables.hex[in[2 * i + 1]];
+    bad |= hi | lo;
     out[i] = static_cast<uint8_t>(hi << 4 | lo);
   }
+  if ((bad & 0x80) != 0) return std::nullopt;
   return out;
 }
 
@@ -127,30 +131,49 @@ std::string Base64Encode(std::string_view bytes) {
 }
 
 std::optional<std::string> Base64Decode(std::string_view text) {
-  static const DecodeTable kTable;
-  if (text.size() % 4 != 0) return std::nullopt;
+  std::string out;
+  if (!Base64DecodeInto(text, &out)) return std::nullopt;
+  return out;
+}
+
+bool Base64DecodeInto(std::string_view text, std::string* out_string) {
+  if (text.size() % 4 != 0) return false;
+  out_string->clear();
+  if (text.empty()) return true;
   size_t padding = 0;
-  if (!text.empty() && text.back() == '=') ++padding;
-  if (text.size() >= 2 && text[text.size() - 2] == '=') ++padding;
-  std::string out(text.size() / 4 * 3, '\0');
+  if (text.back() == '=') ++padding;
+  if (text[text.size() - 2] == '=') ++padding;
+  std::string& out = *out_string;
+  out.resize(text.size() / 4 * 3);
   auto* o = reinterpret_cast<uint8_t*>(out.data());
   const auto* in = reinterpret_cast<const uint8_t*>(text.data());
+  const uint8_t* t = kTables.base64;
   size_t blocks = text.size() / 4;
-  for (size_t b = 0; b < blocks; ++b) {
+  uint8_t bad = 0;
+  // Every block but the last has no padding.
+  for (size_t b = 0; b + 1 < blocks; ++b) {
     const uint8_t* q = in + 4 * b;
-    bool last = b + 1 == blocks;
-    int a0 = kTable.value[q[0]];
-    int a1 = kTable.value[q[1]];
-    int a2 = (last && padding >= 2) ? 0 : kTable.value[q[2]];
-    int a3 = (last && padding >= 1) ? 0 : kTable.value[q[3]];
-    if ((a0 | a1 | a2 | a3) < 0) return std::nullopt;
-    uint32_t v = static_cast<uint32_t>(a0 << 18 | a1 << 12 | a2 << 6 | a3);
+    uint8_t a0 = t[q[0]], a1 = t[q[1]], a2 = t[q[2]], a3 = t[q[3]];
+    bad |= a0 | a1 | a2 | a3;
+    uint32_t v = static_cast<uint32_t>(a0) << 18 | static_cast<uint32_t>(a1) << 12 |
+                 static_cast<uint32_t>(a2) << 6 | a3;
     o[3 * b] = static_cast<uint8_t>(v >> 16);
     o[3 * b + 1] = static_cast<uint8_t>(v >> 8);
     o[3 * b + 2] = static_cast<uint8_t>(v);
   }
+  const uint8_t* q = in + 4 * (blocks - 1);
+  uint8_t a0 = t[q[0]], a1 = t[q[1]];
+  uint8_t a2 = padding >= 2 ? 0 : t[q[2]];
+  uint8_t a3 = padding >= 1 ? 0 : t[q[3]];
+  bad |= a0 | a1 | a2 | a3;
+  if ((bad & 0x80) != 0) return false;
+  uint32_t v = static_cast<uint32_t>(a0) << 18 | static_cast<uint32_t>(a1) << 12 |
+               static_cast<uint32_t>(a2) << 6 | a3;
+  o[3 * (blocks - 1)] = static_cast<uint8_t>(v >> 16);
+  o[3 * (blocks - 1) + 1] = static_cast<uint8_t>(v >> 8);
+  o[3 * (blocks - 1) + 2] = static_cast<uint8_t>(v);
   out.resize(out.size() - padding);
-  return out;
+  return true;
 }
 
 }  // namespace lintas::audit

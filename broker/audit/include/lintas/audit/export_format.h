@@ -19,6 +19,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "lintas/audit/checkpoint.h"
@@ -74,5 +75,10 @@ struct VerifyReport {
 // checkpoint's root; the end line's count; for a complete export, that no
 // offset is missing. Stops at the first inconsistency.
 VerifyReport VerifyExport(std::istream& in, const PublicKey& key);
+// The same on text in memory, cut into `threads` slices verified in
+// parallel (the report is the same as with one).
+VerifyReport VerifyExportText(std::string_view text, const PublicKey& key, size_t threads);
+// The same on a file, mapped into memory. `problem` says if it cannot be read.
+VerifyReport VerifyExportFile(const std::string& path, const PublicKey& key, size_t threads);
 
 }  // namespace lintas::audit

@@ -33,6 +33,8 @@ std::optional<Hash> FromHex(std::string_view hex);
 std::string Base64Encode(std::string_view bytes);
 // nullopt on any character outside the alphabet or bad padding.
 std::optional<std::string> Base64Decode(std::string_view text);
+// The same into `out`, reusing its memory; false as above.
+bool Base64DecodeInto(std::string_view text, std::string* out);
 
 // The hash as bytes ("\x12\x34...") and back.
 inline std::string_view AsString(const Hash& h) {
