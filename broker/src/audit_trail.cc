@@ -44,9 +44,47 @@ std::string HashesToBytes(const std::vector<audit::Hash>& hashes) {
 
 }  // namespace
 
+namespace {
+
+// The leaves of block `block` of the event log, from the store or, if the
+// block was never written (a crash before its write was synced), from the
+// records themselves (and then written again).
+Result<std::string> LeafBlock(store::Store* store, uint64_t block) {
+  auto stored = store->ReadLeafBlock(block);
+  if (!stored.ok()) return stored.error();
+  if (stored->has_value() && (*stored)->size() == audit::MerkleLog::kBlock * 32) return **stored;
+  std::string leaves;
+  leaves.reserve(audit::MerkleLog::kBlock * 32);
+  for (uint64_t i = 0; i < audit::MerkleLog::kBlock; ++i) {
+    uint64_t offset = block * audit::MerkleLog::kBlock + i + 1;
+    auto record = store->ReadRecord(offset);
+    if (!record.ok()) return record.error();
+    if (!record->has_value()) {
+      return Error{store::errc::corruption, fmt::format("record {} is missing from the log", offset)};
+    }
+    leaves.append(audit::AsString(audit::LeafHash(**record)));
+  }
+  if (auto s = store->PutLeafBlock(block, leaves); !s.ok()) return s.error();
+  return leaves;
+}
+
+}  // namespace
+
 Status StoreLeafSource::ReadLeaves(uint64_t first, size_t count, std::vector<audit::Hash>* out) {
   std::vector<std::string> raw;
-  if (auto s = store_->ReadLeaves(tree_, first, count, &raw); !s.ok()) return s;
+  if (access_) {
+    if (auto s = store_->ReadAccessLeaves(first, count, &raw); !s.ok()) return s;
+  } else {
+    for (uint64_t block = first / audit::MerkleLog::kBlock;
+         block * audit::MerkleLog::kBlock < first + count; ++block) {
+      auto leaves = LeafBlock(store_, block);
+      if (!leaves.ok()) return leaves.error();
+      for (size_t i = 0; i < leaves->size(); i += 32) {
+        uint64_t index = block * audit::MerkleLog::kBlock + i / 32;
+        if (index >= first && index < first + count) raw.push_back(leaves->substr(i, 32));
+      }
+    }
+  }
   for (const auto& r : raw) {
     auto h = audit::FromBytes(r);
     if (!h) return Error{store::errc::corruption, "a stored leaf hash is not 32 bytes"};
@@ -62,51 +100,56 @@ void BrokerLoop::InitAudit() {
     return;
   }
   signer_ = audit::Signer::LoadOrCreate(config_.audit_signing_key_file);
-  log_leaves_ = StoreLeafSource(store_.get(), store::Tree::kLog);
-  access_leaves_ = StoreLeafSource(store_.get(), store::Tree::kAccess);
+  log_leaves_ = StoreLeafSource(store_.get(), false);
+  access_leaves_ = StoreLeafSource(store_.get(), true);
   log_tree_ = std::make_unique<audit::MerkleLog>(&log_leaves_);
   access_tree_ = std::make_unique<audit::MerkleLog>(&access_leaves_);
-  // Records written while the tree was off get their leaves now.
-  auto leaf_count = store_->LogLeafCount();
-  if (!leaf_count.ok()) throw std::runtime_error("audit: " + leaf_count.error().message);
+  // The event log's tree: complete blocks from their stored leaves (or
+  // the records, for blocks written while the tree was off), the last,
+  // incomplete block from its records.
   uint64_t size = store_->size();
-  if (*leaf_count < size) {
-    Log()->warn("audit: computing leaves for offsets {}..{} (written with the tree off)",
-                *leaf_count + 1, size);
-    std::vector<std::string> leaves;
-    for (uint64_t offset = *leaf_count + 1; offset <= size; ++offset) {
-      auto record = store_->ReadRecord(offset);
-      if (!record.ok() || !record->has_value()) {
-        throw std::runtime_error(fmt::format("audit: record {} is missing from the log", offset));
-      }
-      leaves.emplace_back(audit::AsString(audit::LeafHash(**record)));
-      if (leaves.size() == kLeafReadChunk || offset == size) {
-        if (auto s = store_->PutLogLeaves(offset + 1 - leaves.size(), leaves); !s.ok()) {
-          throw std::runtime_error("audit: " + s.error().message);
-        }
-        leaves.clear();
-      }
+  uint64_t blocks = size / audit::MerkleLog::kBlock;
+  for (uint64_t b = 0; b < blocks; ++b) {
+    auto leaves = LeafBlock(store_.get(), b);
+    if (!leaves.ok()) throw std::runtime_error("audit: " + leaves.error().message);
+    for (size_t i = 0; i < leaves->size(); i += 32) {
+      log_tree_->Append(*audit::FromBytes(std::string_view(*leaves).substr(i, 32)));
     }
   }
-  // Rebuild both trees from their stored leaves.
-  auto rebuild = [](store::Store* store, store::Tree tree, uint64_t n, audit::MerkleLog* log) {
-    std::vector<std::string> raw;
-    for (uint64_t first = 0; first < n; first += kLeafReadChunk) {
-      raw.clear();
-      size_t count = static_cast<size_t>(std::min<uint64_t>(kLeafReadChunk, n - first));
-      if (auto s = store->ReadLeaves(tree, first, count, &raw); !s.ok()) {
-        throw std::runtime_error("audit: " + s.error().message);
-      }
-      if (raw.size() != count) throw std::runtime_error("audit: leaves are missing from the store");
-      for (const auto& r : raw) {
-        auto h = audit::FromBytes(r);
-        if (!h) throw std::runtime_error("audit: a stored leaf is not 32 bytes");
-        log->Append(*h);
-      }
+  std::string tail;
+  if (size > blocks * audit::MerkleLog::kBlock) {
+    auto stored = store_->ReadLeafBlock(blocks);
+    if (stored.ok() && stored->has_value()) tail = std::move(**stored);
+  }
+  for (uint64_t offset = blocks * audit::MerkleLog::kBlock + 1; offset <= size; ++offset) {
+    size_t at = static_cast<size_t>(offset - blocks * audit::MerkleLog::kBlock - 1) * 32;
+    if (at + 32 <= tail.size()) {
+      audit::Hash leaf = *audit::FromBytes(std::string_view(tail).substr(at, 32));
+      log_tree_->Append(leaf);
+      pending_leaves_.append(audit::AsString(leaf));
+      continue;
     }
-  };
-  rebuild(store_.get(), store::Tree::kLog, size, log_tree_.get());
-  rebuild(store_.get(), store::Tree::kAccess, store_->access_size(), access_tree_.get());
+    auto record = store_->ReadRecord(offset);
+    if (!record.ok() || !record->has_value()) {
+      throw std::runtime_error(fmt::format("audit: record {} is missing from the log", offset));
+    }
+    audit::Hash leaf = audit::LeafHash(**record);
+    log_tree_->Append(leaf);
+    pending_leaves_.append(audit::AsString(leaf));
+  }
+  // The consultation log's tree, from its stored leaves.
+  {
+    uint64_t n = store_->access_size();
+    std::vector<audit::Hash> leaves;
+    for (uint64_t first = 0; first < n; first += kLeafReadChunk) {
+      leaves.clear();
+      size_t count = static_cast<size_t>(std::min<uint64_t>(kLeafReadChunk, n - first));
+      if (auto s = access_leaves_.ReadLeaves(first, count, &leaves); !s.ok() || leaves.size() != count) {
+        throw std::runtime_error("audit: consultation log leaves are missing or unreadable");
+      }
+      for (const auto& l : leaves) access_tree_->Append(l);
+    }
+  }
   // The logs must still be what the last checkpoint signed.
   auto latest = store_->LatestCheckpoint();
   if (latest.ok() && latest->has_value()) {
@@ -132,6 +175,14 @@ void BrokerLoop::InitAudit() {
         checkpoint_size_ = cp->size;
         checkpoint_access_size_ = cp->access_size;
       }
+      if (!checkpoint_) {
+        // Sign nothing over a history that is not the one signed before; keep
+        // serving that checkpoint, against which the damage shows.
+        audit_blocked_ = "the logs do not match the latest signed checkpoint";
+        checkpoint_ = *signed_cp;
+        checkpoint_size_ = std::min<uint64_t>(cp->size, log_tree_->size());
+        checkpoint_access_size_ = cp->access_size;
+      }
     }
   }
   checkpoint_ms_ = SteadyMillis();
@@ -141,7 +192,26 @@ void BrokerLoop::InitAudit() {
 
 void BrokerLoop::AppendCommitted(const CommitBatch& batch) {
   if (!log_tree_) return;
-  for (const auto& leaf : batch.leaves) log_tree_->Append(leaf);
+  for (const auto& leaf : batch.leaves) {
+    log_tree_->Append(leaf);
+    pending_leaves_.append(audit::AsString(leaf));
+    if (log_tree_->size() % audit::MerkleLog::kBlock == 0) {
+      // Unsynced: the next commit syncs it; a lost block is recomputed.
+      uint64_t block = log_tree_->size() / audit::MerkleLog::kBlock - 1;
+      if (auto s = store_->PutLeafBlock(block, pending_leaves_); !s.ok()) {
+        Log()->warn("leaf block {} not stored ({}); it will be recomputed", block, s.error().message);
+      }
+      pending_leaves_.clear();
+    }
+  }
+  // The incomplete block too, so that its leaves, like the others, come from
+  // the time of writing and not from records that may have been altered since.
+  if (!pending_leaves_.empty() && !batch.leaves.empty()) {
+    uint64_t block = log_tree_->size() / audit::MerkleLog::kBlock;
+    if (auto s = store_->PutLeafBlock(block, pending_leaves_); !s.ok()) {
+      Log()->warn("leaf block {} not stored ({}); it will be recomputed", block, s.error().message);
+    }
+  }
   MaybeCheckpoint(false);
 }
 
@@ -187,7 +257,7 @@ bool BrokerLoop::RecordAccess(const Session& session, fb::AccessAction action,
 }
 
 void BrokerLoop::MaybeCheckpoint(bool force) {
-  if (!log_tree_) return;
+  if (!log_tree_ || !audit_blocked_.empty()) return;
   uint64_t size = log_tree_->size();
   uint64_t access_size = access_tree_->size();
   bool grew = size != checkpoint_size_ || access_size != checkpoint_access_size_ || !checkpoint_;

@@ -79,15 +79,17 @@ struct EventIdHash {
   }
 };
 
-// The store's leaves, for a MerkleLog. Thread-compatible (loop thread).
+// The store's leaves, for a MerkleLog: the event log's complete blocks
+// (recomputed from the records, and stored again, if a block is missing), or
+// the consultation log's leaves. Thread-compatible (loop thread).
 class StoreLeafSource final : public audit::LeafSource {
  public:
-  StoreLeafSource(store::Store* store, store::Tree tree) : store_(store), tree_(tree) {}
+  StoreLeafSource(store::Store* store, bool access) : store_(store), access_(access) {}
   Status ReadLeaves(uint64_t first, size_t count, std::vector<audit::Hash>* out) override;
 
  private:
   store::Store* store_;
-  store::Tree tree_;
+  bool access_;
 };
 
 // See Broker. Everything here runs on the loop thread, except Stop().
@@ -185,8 +187,10 @@ class BrokerLoop {
   std::unordered_map<wire::EventId, uint64_t, EventIdHash> inflight_ids_;
   std::unique_ptr<CommitBatch> current_;
   // Audit trail: trees over the committed log and the consultation log.
-  StoreLeafSource log_leaves_{nullptr, store::Tree::kLog};
-  StoreLeafSource access_leaves_{nullptr, store::Tree::kAccess};
+  StoreLeafSource log_leaves_{nullptr, false};
+  StoreLeafSource access_leaves_{nullptr, true};
+  std::string pending_leaves_;  // leaves of the event log's incomplete block
+  std::string audit_blocked_;   // why no checkpoint may be signed (tampering found)
   std::unique_ptr<audit::MerkleLog> log_tree_;
   std::unique_ptr<audit::MerkleLog> access_tree_;
   std::optional<audit::Signer> signer_;

@@ -140,9 +140,7 @@ void BrokerLoop::HandlePublish(Session& session, const wire::MessageView& messag
     entry.record = wire::EncodeRecord(entry.offset, last_received_us_,
                                       wire::PublisherInfo{node.id, node.country, node.public_key}, bytes);
     if (log_tree_) {
-      audit::Hash leaf = audit::LeafHash(entry.record);
-      entry.leaf = std::string(audit::AsString(leaf));
-      current_->leaves.push_back(leaf);
+      current_->leaves.push_back(audit::LeafHash(entry.record));
     }
     current_->bytes += entry.record.size();
     for (const auto& n : entry.index.inbox_nodes) current_->inbox_nodes.insert(n);

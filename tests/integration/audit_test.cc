@@ -186,7 +186,7 @@ TEST_F(AuditTest, DeletedSwappedTruncatedAndReSignedExportsAreCaught) {
 }
 
 TEST_F(AuditTest, AByteFlippedInRocksDbIsReportedWithItsOffset) {
-  Publish(120);
+  Publish(120);  // record 57 is in the incomplete first block: its leaf is stored anyway
   auto before = Verify(Export());
   ASSERT_TRUE(before.ok) << before.problem;
   Stop();
@@ -206,6 +206,30 @@ TEST_F(AuditTest, AByteFlippedInRocksDbIsReportedWithItsOffset) {
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.offset, 57u) << r.problem;
   EXPECT_EQ(r.line, 58u);
+}
+
+TEST_F(AuditTest, ABrokerWhoseTreeNoLongerMatchesItsCheckpointSignsNothingNew) {
+  Publish(300);
+  {
+    auto auditor = Connect("vn-node");
+    node::AuditClient client(auditor.get());
+    ASSERT_TRUE(client.Checkpoint().ok());
+  }
+  Stop();
+  {
+    auto store = store::RocksDbStore::Open({dir_.Sub("data")});
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->PutLeafBlock(0, std::string(256 * 32, '\0')).ok());
+  }
+  Start();
+  Publish(10, "x");
+  auto auditor = Connect("vn-node");
+  node::AuditClient client(auditor.get());
+  auto cp = client.Checkpoint();
+  ASSERT_TRUE(cp.ok()) << cp.error().message;
+  EXPECT_EQ(cp->parsed.size, 300u);  // still the last honest one: nothing signed over it
+  auto r = Verify(Export());
+  EXPECT_FALSE(r.ok);
 }
 
 TEST_F(AuditTest, ARecordDeletedInRocksDbMakesACompleteExportFail) {

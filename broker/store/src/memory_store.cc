@@ -30,7 +30,6 @@ Status MemoryStore::Append(std::span<const AppendEntry> entries) {
     log_[e.offset] = e.record;
     index_[e.offset] = e.index;
     dedup_[e.event_id] = e.offset;
-    if (!e.leaf.empty()) leaves_[e.offset] = e.leaf;
   }
   return OkStatus();
 }
@@ -113,29 +112,24 @@ Result<std::optional<CursorState>> MemoryStore::GetCursor(std::string_view name)
   return std::optional<CursorState>(it->second);
 }
 
-Status MemoryStore::ReadLeaves(Tree tree, uint64_t first, size_t count,
-                               std::vector<std::string>* out) {
+Status MemoryStore::PutLeafBlock(uint64_t block, std::string_view leaves) {
   std::lock_guard lock(mu_);
-  if (tree == Tree::kLog) {
-    for (auto it = leaves_.lower_bound(first + 1); it != leaves_.end() && count > 0; ++it, --count) {
-      out->push_back(it->second);
-    }
-  } else {
-    for (uint64_t i = first; i < access_.size() && count > 0; ++i, --count) {
-      out->push_back(access_[i].leaf);
-    }
-  }
+  leaf_blocks_[block] = std::string(leaves);
   return OkStatus();
 }
 
-Result<uint64_t> MemoryStore::LogLeafCount() {
+Result<std::optional<std::string>> MemoryStore::ReadLeafBlock(uint64_t block) {
   std::lock_guard lock(mu_);
-  return leaves_.empty() ? 0 : leaves_.rbegin()->first;
+  auto it = leaf_blocks_.find(block);
+  if (it == leaf_blocks_.end()) return std::optional<std::string>();
+  return std::optional<std::string>(it->second);
 }
 
-Status MemoryStore::PutLogLeaves(uint64_t first_offset, std::span<const std::string> leaves) {
+Status MemoryStore::ReadAccessLeaves(uint64_t first, size_t count, std::vector<std::string>* out) {
   std::lock_guard lock(mu_);
-  for (size_t i = 0; i < leaves.size(); ++i) leaves_[first_offset + i] = leaves[i];
+  for (uint64_t i = first; i < access_.size() && count > 0; ++i, --count) {
+    out->push_back(access_[i].leaf);
+  }
   return OkStatus();
 }
 

@@ -150,7 +150,6 @@ Status RocksDbStore::Append(std::span<const AppendEntry> entries) {
     std::string off = keys::Be64(e.offset);
     const auto& id = e.event_id.bytes();
     batch.Put(handles_[kLogCf], off, e.record);
-    if (!e.leaf.empty()) batch.Put(handles_[kLeavesCf], off, e.leaf);
     batch.Put(handles_[kDedupCf],
               rocksdb::Slice(reinterpret_cast<const char*>(id.data()), id.size()), off);
     std::string time_key = keys::Be64(keys::TimeOrder(e.index.received_at_us)) + off;
@@ -270,34 +269,29 @@ Result<std::optional<CursorState>> RocksDbStore::GetCursor(std::string_view name
 
 namespace lintas::store {
 
-Status RocksDbStore::ReadLeaves(Tree tree, uint64_t first, size_t count,
-                                std::vector<std::string>* out) {
-  auto* family = handles_[tree == Tree::kLog ? kLeavesCf : kAccessLeavesCf];
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), family));
+Status RocksDbStore::PutLeafBlock(uint64_t block, std::string_view leaves) {
+  rocksdb::Status s =
+      db_->Put(rocksdb::WriteOptions(), handles_[kLeavesCf], keys::Be64(block), ToSlice(leaves));
+  return s.ok() ? OkStatus() : Status(Translate(s, "put leaf block"));
+}
+
+Result<std::optional<std::string>> RocksDbStore::ReadLeafBlock(uint64_t block) {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[kLeavesCf], keys::Be64(block), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return Translate(s, "read leaf block");
+  return std::optional<std::string>(std::move(value));
+}
+
+Status RocksDbStore::ReadAccessLeaves(uint64_t first, size_t count, std::vector<std::string>* out) {
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), handles_[kAccessLeavesCf]));
   size_t n = 0;
   for (it->Seek(keys::Be64(first + 1)); it->Valid() && n < count; it->Next(), ++n) {
     out->emplace_back(ToStringView(it->value()));
   }
-  if (!it->status().ok()) return Translate(it->status(), "read leaves");
+  if (!it->status().ok()) return Translate(it->status(), "read access leaves");
   return OkStatus();
-}
-
-Result<uint64_t> RocksDbStore::LogLeafCount() {
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kLeavesCf]));
-  it->SeekToLast();
-  if (!it->status().ok()) return Translate(it->status(), "leaf count");
-  return it->Valid() ? keys::DecodeBe64(ToStringView(it->key())) : 0;
-}
-
-Status RocksDbStore::PutLogLeaves(uint64_t first_offset, std::span<const std::string> leaves) {
-  rocksdb::WriteBatch batch;
-  for (size_t i = 0; i < leaves.size(); ++i) {
-    batch.Put(handles_[kLeavesCf], keys::Be64(first_offset + i), leaves[i]);
-  }
-  rocksdb::WriteOptions options;
-  options.sync = sync_;
-  rocksdb::Status s = db_->Write(options, &batch);
-  return s.ok() ? OkStatus() : Status(Translate(s, "write leaves"));
 }
 
 Status RocksDbStore::AppendAccess(std::span<const AccessEntry> entries) {

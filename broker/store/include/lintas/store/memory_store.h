@@ -25,9 +25,9 @@ class MemoryStore final : public Store {
   Status PutCursor(std::string_view name, const CursorState& state) override;
   Status DeleteCursor(std::string_view name) override;
   Result<std::optional<CursorState>> GetCursor(std::string_view name) override;
-  Status ReadLeaves(Tree tree, uint64_t first, size_t count, std::vector<std::string>* out) override;
-  Result<uint64_t> LogLeafCount() override;
-  Status PutLogLeaves(uint64_t first_offset, std::span<const std::string> leaves) override;
+  Status PutLeafBlock(uint64_t block, std::string_view leaves) override;
+  Result<std::optional<std::string>> ReadLeafBlock(uint64_t block) override;
+  Status ReadAccessLeaves(uint64_t first, size_t count, std::vector<std::string>* out) override;
   Status AppendAccess(std::span<const AccessEntry> entries) override;
   uint64_t access_size() const override;
   Status ScanAccess(uint64_t after, size_t limit,
@@ -42,7 +42,7 @@ class MemoryStore final : public Store {
   std::map<uint64_t, IndexKeys> index_;                     // Guarded by mu_.
   std::map<wire::EventId, uint64_t> dedup_;                 // Guarded by mu_.
   std::map<std::string, CursorState, std::less<>> cursors_;  // Guarded by mu_.
-  std::map<uint64_t, std::string> leaves_;                  // Guarded by mu_.
+  std::map<uint64_t, std::string> leaf_blocks_;             // Guarded by mu_.
   std::vector<AccessEntry> access_;                         // Guarded by mu_.
   std::map<uint64_t, std::string> checkpoints_;             // Guarded by mu_.
 };

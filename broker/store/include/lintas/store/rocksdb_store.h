@@ -33,7 +33,7 @@ struct RocksDbOptions {
 // Column families: log (BE offset -> stored record), dedup (event id ->
 // offset), cursors (name -> cursor), by_case, by_origin, inbox (length-
 // prefixed key + BE offset), by_time (BE time + BE offset), distributed (BE
-// offset -> summary), meta, leaves (BE offset -> Merkle leaf hash), access
+// offset -> summary), meta, leaves (BE block -> 256 Merkle leaf hashes), access
 // (BE seq -> consultation record), access_leaves (BE seq -> leaf hash),
 // checkpoints (BE log size -> signed checkpoint).
 //
@@ -58,9 +58,9 @@ class RocksDbStore final : public Store {
   Status PutCursor(std::string_view name, const CursorState& state) override;
   Status DeleteCursor(std::string_view name) override;
   Result<std::optional<CursorState>> GetCursor(std::string_view name) override;
-  Status ReadLeaves(Tree tree, uint64_t first, size_t count, std::vector<std::string>* out) override;
-  Result<uint64_t> LogLeafCount() override;
-  Status PutLogLeaves(uint64_t first_offset, std::span<const std::string> leaves) override;
+  Status PutLeafBlock(uint64_t block, std::string_view leaves) override;
+  Result<std::optional<std::string>> ReadLeafBlock(uint64_t block) override;
+  Status ReadAccessLeaves(uint64_t first, size_t count, std::vector<std::string>* out) override;
   Status AppendAccess(std::span<const AccessEntry> entries) override;
   uint64_t access_size() const override;
   Status ScanAccess(uint64_t after, size_t limit,

@@ -34,7 +34,6 @@ struct AppendEntry {
   wire::EventId event_id;
   std::string record;  // a StoredRecord buffer
   IndexKeys index;
-  std::string leaf;    // its 32-byte Merkle leaf hash; empty when the audit tree is off
 };
 
 // One record of the consultation log (schemas/audit.fbs).
@@ -44,10 +43,7 @@ struct AccessEntry {
   std::string leaf;    // its 32-byte Merkle leaf hash
 };
 
-enum class Tree {
-  kLog,     // leaf i is the record at offset i + 1
-  kAccess,  // leaf i is the consultation record with seq i + 1
-};
+
 
 // A durable subscription's cursor.
 struct CursorState {
@@ -108,17 +104,17 @@ class Store {
   [[nodiscard]] virtual Status DeleteCursor(std::string_view name) = 0;
   [[nodiscard]] virtual Result<std::optional<CursorState>> GetCursor(std::string_view name) = 0;
 
-  // The audit trail. Leaves of the event log are written by Append; those of
-  // the consultation log by AppendAccess.
-  // Up to `count` leaf hashes from leaf index `first` (0-based), in order.
-  [[nodiscard]] virtual Status ReadLeaves(Tree tree, uint64_t first, size_t count,
-                                          std::vector<std::string>* out) = 0;
-  // Number of leaves of the event log's tree stored (offsets 1..n).
-  [[nodiscard]] virtual Result<uint64_t> LogLeafCount() = 0;
-  // Writes leaves of the event log from offset `first_offset` on (a log
-  // written while the tree was off is filled in at start-up). Synced.
-  [[nodiscard]] virtual Status PutLogLeaves(uint64_t first_offset,
-                                            std::span<const std::string> leaves) = 0;
+  // The audit trail. The event log's Merkle leaves are kept 256 to a block
+  // (block b: offsets 256b+1 .. 256b+256, the 32-byte hashes concatenated),
+  // written once the block is complete; leaves of an incomplete block are
+  // recomputed from the records. Not synced by itself (the next Append
+  // syncs it).
+  [[nodiscard]] virtual Status PutLeafBlock(uint64_t block, std::string_view leaves) = 0;
+  [[nodiscard]] virtual Result<std::optional<std::string>> ReadLeafBlock(uint64_t block) = 0;
+  // Up to `count` leaf hashes of the consultation log from leaf index
+  // `first` (0-based), in order.
+  [[nodiscard]] virtual Status ReadAccessLeaves(uint64_t first, size_t count,
+                                                std::vector<std::string>* out) = 0;
   // Appends consultation records (seq access_size()+1, ...) with their
   // leaves. Not synced by itself: the next Append or Sync syncs it (the WAL
   // keeps the order).
