@@ -5,6 +5,8 @@
 #                                synced RocksDB WriteBatch of the same batch size (same run)
 #   ops/bench.sh load [args]     lintas-bench, the load generator (N publishers, M subscribers,
 #                                a lintas-broker child; --help lists the options, bench/README.md)
+#   ops/bench.sh audit [args]    lintas-audit-bench: publish throughput with the audit tree off
+#                                and on, and offline verification of a 1M-event export
 #   ops/bench.sh compare [args]  bench/compare: Lintas beside the raw limits, Redis Streams and
 #                                NATS JetStream (installs the peers' Debian packages; --quick)
 # Extra arguments go to the program (--help lists them).
@@ -15,6 +17,11 @@ case "${1:-}" in
   compare)
     shift
     exec "$root/bench/compare" "$@"
+    ;;
+  audit)
+    shift
+    "$root/ops/setup.sh" >/dev/null
+    exec "$build/bench/audit/lintas-audit-bench" "$@"
     ;;
   load)
     shift
