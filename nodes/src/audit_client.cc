@@ -51,7 +51,9 @@ Error BrokerError(const proto::Error& e) {
   return Error{static_cast<wire::errc>(e.code()), e.message() ? e.message()->str() : "error"};
 }
 
-Result<CheckpointReply> DecodeCheckpoint(const proto::AuditReply& r) {
+}  // namespace
+
+Result<CheckpointReply> DecodeCheckpointReply(const proto::AuditReply& r) {
   CheckpointReply out;
   if (r.checkpoint() == nullptr || r.signature() == nullptr || r.signature()->size() != 64 ||
       r.public_key() == nullptr || r.public_key()->size() != 32) {
@@ -66,8 +68,6 @@ Result<CheckpointReply> DecodeCheckpoint(const proto::AuditReply& r) {
   out.consistency = SplitHashes(r.consistency());
   return out;
 }
-
-}  // namespace
 
 std::string ExportFilter::ToJson() const {
   nlohmann::json j = nlohmann::json::object();
@@ -106,7 +106,7 @@ Result<CheckpointReply> AuditClient::Checkpoint(uint64_t known_size) {
   c.command.Set(std::move(q));
   auto reply = Ask(wire::EncodeControl(c), id);
   if (!reply.ok()) return reply.error();
-  return DecodeCheckpoint(*reply->control()->command_as_AuditReply());
+  return DecodeCheckpointReply(*reply->control()->command_as_AuditReply());
 }
 
 Result<std::vector<std::vector<audit::Hash>>> AuditClient::Proofs(

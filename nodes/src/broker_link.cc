@@ -1,6 +1,9 @@
 // The node's broker link thread.
 #include "lintas/node/broker_link.h"
 
+#include "lintas/audit/checkpoint.h"
+#include "lintas/node/audit_client.h"
+
 #include <fstream>
 #include <stdexcept>
 
@@ -21,6 +24,10 @@ namespace {
 using namespace std::chrono_literals;
 
 std::shared_ptr<spdlog::logger> Log() { return GetLogger("node"); }
+std::shared_ptr<spdlog::logger> SecurityLog() { return GetLogger("security"); }
+
+constexpr auto kCheckpointEvery = std::chrono::seconds(60);
+constexpr uint64_t kCheckpointQueryId = 1;
 
 uint8_t CategoryNumber(const std::string& name) {
   for (auto c : fb::EnumValuesAlertCategory()) {
@@ -137,6 +144,7 @@ bool BrokerLink::ConnectAndAttach() {
   }
   connected_ = true;
   backoff_ms_ = 0;
+  AskCheckpoint();
   endpoint_index_ = i;  // stay with the one that answered
   last_heard_ = std::chrono::steady_clock::now();
   Log()->info("broker link up endpoint={} broker_id={}", options.endpoint,
@@ -172,6 +180,7 @@ void BrokerLink::Run() {
       (void)client_->SendControl(wire::EncodeControl(control));
     }
     SendOutbox();
+    if (std::chrono::steady_clock::now() >= next_checkpoint_) AskCheckpoint();
     auto in = client_->Receive(10ms);
     if (!in.ok()) {
       Log()->warn("bad message from broker: {}", in.error().message);
@@ -271,6 +280,9 @@ void BrokerLink::Handle(const Incoming& m) {
       }
       break;
     }
+    case proto::Command::AuditReply:
+      HandleAuditReply(*m.control()->command_as_AuditReply());
+      break;
     case proto::Command::Goodbye:
       Disconnect("broker said goodbye");
       WaitBackoff();
@@ -278,6 +290,55 @@ void BrokerLink::Handle(const Incoming& m) {
     default:
       break;  // Ready, Subscribed, Heartbeat: nothing to do
   }
+}
+
+void BrokerLink::AskCheckpoint() {
+  next_checkpoint_ = std::chrono::steady_clock::now() + kCheckpointEvery;
+  uint64_t known = 0;
+  auto kept = node_->store().Get("audit/checkpoint");
+  if (kept.ok() && kept->has_value()) {
+    auto cp = audit::Checkpoint::Parse(**kept);
+    if (cp.ok()) known = cp->size;
+  }
+  proto::ControlT control;
+  proto::AuditQueryT q;
+  q.query_id = kCheckpointQueryId;
+  q.kind = proto::AuditQueryKind::Checkpoint;
+  q.known_size = known;
+  control.command.Set(std::move(q));
+  (void)client_->SendControl(wire::EncodeControl(control));
+}
+
+void BrokerLink::HandleAuditReply(const proto::AuditReply& reply) {
+  if (reply.query_id() != kCheckpointQueryId) return;
+  auto alarm = [this](const std::string& what) {
+    SecurityLog()->critical("broker checkpoint check FAILED: {}", what);
+    (void)node_->store().Put("audit/alarm", what, true);
+  };
+  auto newer = DecodeCheckpointReply(reply);
+  if (!newer.ok()) return alarm(newer.error().message);
+  // Pin the broker's signing key on first use (its Z85 CURVE key is pinned
+  // in the config; this one is checked against what was seen before).
+  std::string key_b64 = audit::KeyToBase64(newer->public_key);
+  auto pinned = node_->store().Get("audit/broker_key");
+  if (pinned.ok() && pinned->has_value() && **pinned != key_b64) {
+    return alarm("the broker signs with another key than the one pinned (" + **pinned + ")");
+  }
+  if (!audit::VerifySignature(newer->checkpoint.body, newer->checkpoint.signature, newer->public_key)) {
+    return alarm("a checkpoint's signature does not verify");
+  }
+  auto kept = node_->store().Get("audit/checkpoint");
+  if (kept.ok() && kept->has_value()) {
+    auto older = audit::Checkpoint::Parse(**kept);
+    if (older.ok()) {
+      if (auto s = CheckExtends(*older, *newer); !s.ok()) return alarm(s.error().message);
+    }
+  }
+  if (!pinned.ok() || !pinned->has_value()) {
+    Log()->info("broker signing key pinned: {}", key_b64);
+    (void)node_->store().Put("audit/broker_key", key_b64, true);
+  }
+  (void)node_->store().Put("audit/checkpoint", newer->checkpoint.body, true);
 }
 
 void BrokerLink::HandleDeliver(const Incoming& m) {

@@ -1,6 +1,8 @@
 // HTTP/JSON API handlers.
 #include "lintas/node/http_api.h"
 
+#include "lintas/audit/checkpoint.h"
+
 #include <stdexcept>
 
 #include <httplib.h>
@@ -121,10 +123,23 @@ void HttpApi::Routes() {
 
   srv.Get("/v1/health", [this](const httplib::Request&, httplib::Response& res) {
     auto pending = node_->store().PendingCount();
-    Reply(res, 200, {{"status", "ok"}, {"node", node_->config().id},
+    // The broker's audit trail as this node last checked it.
+    nlohmann::json checkpoint = nullptr;
+    auto kept = node_->store().Get("audit/checkpoint");
+    if (kept.ok() && kept->has_value()) {
+      auto cp = audit::Checkpoint::Parse(**kept);
+      if (cp.ok()) {
+        checkpoint = {{"size", cp->size}, {"root", audit::ToHex(cp->root)}, {"time_us", cp->time_us}};
+      }
+    }
+    auto alarm = node_->store().Get("audit/alarm");
+    bool alarmed = alarm.ok() && alarm->has_value();
+    Reply(res, 200, {{"status", alarmed ? "alarm" : "ok"}, {"node", node_->config().id},
                      {"country", node_->config().country},
                      {"broker_connected", node_->broker_connected()},
-                     {"outbox_pending", pending.ok() ? *pending : 0}});
+                     {"outbox_pending", pending.ok() ? *pending : 0},
+                     {"broker_checkpoint", checkpoint},
+                     {"audit_alarm", alarmed ? nlohmann::json(**alarm) : nlohmann::json(nullptr)}});
   });
 
   srv.Post("/v1/events", [this](const httplib::Request& req, httplib::Response& res) {

@@ -179,6 +179,36 @@ TEST_F(NodeTest, WithTheBrokerDownANodeAccepts100ThatAreAllAcknowledgedOnceWhenI
   for (const auto& id : ids) EXPECT_EQ(in_log[id], 1) << id;
 }
 
+TEST_F(NodeTest, ANodeKeepsTheBrokersLatestSignedCheckpointAndChecksItExtends) {
+  StartBroker();
+  int port = 0;
+  auto th = StartNode("th-node", &port);
+  Http api(port);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    auto [status, body] = api.Post("/v1/events", Referral("TH-2026-" + std::to_string(2000 + i)).dump());
+    ASSERT_EQ(status, 202) << body.dump();
+    ids.push_back(body["id"]);
+  }
+  ASSERT_TRUE(Eventually([&] { return AllAcknowledged(api, ids); }));
+  // A restart of the node asks again, with the size it holds: the broker's
+  // new checkpoint must extend it.
+  ASSERT_TRUE(Eventually([&] {
+    auto [hs, health] = api.Get("/v1/health");
+    return health["broker_checkpoint"].is_object();
+  }));
+  th.reset();
+  th = StartNode("th-node", &port);
+  Http again(port);
+  ASSERT_TRUE(Eventually([&] {
+    auto [hs, health] = again.Get("/v1/health");
+    return health["broker_checkpoint"].is_object() && health["broker_checkpoint"]["size"] == 5;
+  }));
+  auto [hs, health] = again.Get("/v1/health");
+  EXPECT_EQ(health["status"], "ok") << health.dump();
+  EXPECT_TRUE(health["audit_alarm"].is_null()) << health.dump();
+}
+
 TEST_F(NodeTest, ANodeKilledWithQueuedEventsDeliversEachExactlyOnceAfterRestart) {
   std::vector<std::string> ids;
   {

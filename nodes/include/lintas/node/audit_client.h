@@ -82,6 +82,9 @@ class AuditClient {
   uint64_t next_id_ = 1;
 };
 
+// The checkpoint in an AuditReply (its signature not checked yet).
+[[nodiscard]] Result<CheckpointReply> DecodeCheckpointReply(const proto::AuditReply& reply);
+
 // Whether `newer` extends `older` (same log, consistency proof valid), with
 // an explanation when it does not. Both signatures must already be checked.
 [[nodiscard]] Status CheckExtends(const audit::Checkpoint& older, const CheckpointReply& newer);

@@ -52,6 +52,13 @@ class BrokerLink {
   Node* node_;
   const NodeConfig& config_;
   zmq::context_t ctx_;
+  // The broker's signed checkpoints: asked for after each connect and every
+  // minute; each must extend the last one kept (meta "audit/checkpoint"),
+  // signed by the key pinned on first use (meta "audit/broker_key").
+  void AskCheckpoint();
+  void HandleAuditReply(const proto::AuditReply& reply);
+  std::chrono::steady_clock::time_point next_checkpoint_{};
+
   std::unique_ptr<BrokerClient> client_;
   std::string public_key_;  // curve mode: derived from the secret key
   std::string secret_key_;
