@@ -315,7 +315,7 @@ int Access(const AuditFlags& f, bool as_json) {
   }
   json list = json::array();
   if (!as_json) {
-    std::cout << fmt::format("{:>6}  {:<24} {:<12} {:<13} {:>7}  {}\n", "SEQ", "TIME", "NODE",
+    std::cout << fmt::format("{:>6}  {:<27} {:<12} {:<13} {:>7}  {}\n", "SEQ", "TIME", "NODE",
                              "ACTION", "EVENTS", "JUSTIFICATION / SUBSCRIPTION");
   }
   for (const auto& bytes : *records) {
@@ -340,7 +340,7 @@ int Access(const AuditFlags& f, bool as_json) {
                       {"case_id", r->case_id() ? r->case_id()->str() : ""},
                       {"offsets", offs}});
     } else {
-      std::cout << fmt::format("{:>6}  {:<24} {:<12} {:<13} {:>7}  {}\n", r->seq(),
+      std::cout << fmt::format("{:>6}  {:<27} {:<12} {:<13} {:>7}  {}\n", r->seq(),
                                FormatMicros(r->time_us()), r->node_id()->str(),
                                fb::EnumNameAccessAction(r->action()), events, detail);
     }

@@ -32,6 +32,7 @@ broker_pub=$(pub broker)
 th_pub=$(pub th-node)
 kh_pub=$(pub kh-node)
 vn_pub=$(pub vn-node)
+audit_pub=$(pub asean-audit)
 
 cat > "$work/broker.toml" <<TOML
 [broker]
@@ -55,6 +56,11 @@ public_key = "$kh_pub"
 id = "vn-node"
 country = "VNM"
 public_key = "$vn_pub"
+[[nodes]]
+id = "asean-audit"
+country = "ASE"
+permissions = ["audit"]
+public_key = "$audit_pub"
 # The routing policy: anything no rule allows is refused (policy_denied).
 [policy]
 default = "deny"
@@ -160,5 +166,29 @@ node_name=VN run --node "$VN" watch --reader demo --count 1 --timeout 15
 
 say "The Thai officer's view of all referral threads (overdue first)"
 node_name=TH run --node "$TH" referrals
+
+say "An ASEAN auditor exports the Thai-Cambodian case with its proofs and verifies it offline"
+cat > "$work/asean-audit.toml" <<TOML
+[node]
+id = "asean-audit"
+country = "ASE"
+data_dir = "asean-audit-data"
+[broker]
+endpoint = "ipc://$work/broker.sock"
+[security]
+mode = "curve"
+secret_key_file = "keys/asean-audit.key"
+broker_public_key = "$broker_pub"
+TOML
+broker_key="$work/broker-data/audit-signing.key.pub"
+run audit export --config "$work/asean-audit.toml" --justification "Demo: oversight of case TH-2026-0192" \
+  --case TH-2026-0192 --out "$work/export.jsonl"
+run audit verify "$work/export.jsonl" --broker-key "$broker_key"
+say "Who received or consulted that case (the consultation log)"
+run audit access --config "$work/asean-audit.toml" --justification "Demo: who saw case TH-2026-0192" \
+  --case TH-2026-0192
+say "A tampered copy of the export is caught"
+sed '2s/"offset":\([0-9]*\)/"offset":9\1/' "$work/export.jsonl" > "$work/tampered.jsonl"
+run audit verify "$work/tampered.jsonl" --broker-key "$broker_key" || echo "(verification failed, as it must)"
 
 say "Done. Broker and nodes are stopped and their data removed."

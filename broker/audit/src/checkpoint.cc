@@ -114,6 +114,13 @@ Signer Signer::Generate() {
   return s;
 }
 
+Signer Signer::FromSeed(const std::array<uint8_t, 32>& seed) {
+  InitSodium();
+  Signer s;
+  crypto_sign_seed_keypair(s.public_key_.data(), s.secret_.data(), seed.data());
+  return s;
+}
+
 Signer Signer::LoadOrCreate(const std::string& path) {
   InitSodium();
   Signer s;

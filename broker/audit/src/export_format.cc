@@ -342,7 +342,8 @@ void VerifyChunk(Chunk* c, const Checkpoint& cp, bool csv, bool complete) {
 
 }  // namespace
 
-VerifyReport VerifyExportText(std::string_view text, const PublicKey& key, size_t threads) {
+VerifyReport VerifyExportText(std::string_view text, const PublicKey& key, size_t threads,
+                              size_t min_parallel_bytes) {
   VerifyReport report;
   auto fail = [&](uint64_t line, uint64_t offset, std::string problem) {
     report.ok = false;
@@ -405,7 +406,7 @@ VerifyReport VerifyExportText(std::string_view text, const PublicKey& key, size_
 
   // The record lines, cut into one slice per thread at line boundaries.
   threads = std::max<size_t>(1, std::min<size_t>(threads, 64));
-  if (rest.size() < (1u << 20)) threads = 1;
+  if (rest.size() < min_parallel_bytes) threads = 1;
   std::vector<Chunk> chunks(threads);
   size_t begin = 0;
   for (size_t t = 0; t < threads; ++t) {

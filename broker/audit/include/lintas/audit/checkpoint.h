@@ -65,6 +65,8 @@ class Signer {
   static Signer LoadOrCreate(const std::string& path);
   // A fresh key in memory (tests and benchmarks).
   static Signer Generate();
+  // A key derived from a 32-byte seed (fuzzing, reproducible tests).
+  static Signer FromSeed(const std::array<uint8_t, 32>& seed);
 
   const PublicKey& public_key() const { return public_key_; }
   SignedCheckpoint Sign(const Checkpoint& checkpoint) const;

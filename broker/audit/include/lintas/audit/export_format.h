@@ -76,8 +76,10 @@ struct VerifyReport {
 // offset is missing. Stops at the first inconsistency.
 VerifyReport VerifyExport(std::istream& in, const PublicKey& key);
 // The same on text in memory, cut into `threads` slices verified in
-// parallel (the report is the same as with one).
-VerifyReport VerifyExportText(std::string_view text, const PublicKey& key, size_t threads);
+// parallel (the report is the same as with one) when the text is at least
+// `min_parallel_bytes` long.
+VerifyReport VerifyExportText(std::string_view text, const PublicKey& key, size_t threads,
+                              size_t min_parallel_bytes = 1u << 20);
 // The same on a file, mapped into memory. `problem` says if it cannot be read.
 VerifyReport VerifyExportFile(const std::string& path, const PublicKey& key, size_t threads);
 
