@@ -168,6 +168,40 @@ TEST_F(AuditTest, DeletedSwappedTruncatedAndReSignedExportsAreCaught) {
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.offset, 100u);
 
+  // What a reader sees must be what the record says.
+  auto forged = lines;
+  size_t origin = forged[7].find("\"origin\":\"THA/") + 10;
+  forged[7].replace(origin, 3, "KHM");
+  r = Verify(Join(forged));
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.offset, 7u);
+  EXPECT_NE(r.problem.find("readable fields"), std::string::npos) << r.problem;
+
+  // A line a JSON reader sees as a record but a lax parser would skip, and a
+  // record relabelled as something else: both refused.
+  auto hidden = lines;
+  hidden.insert(hidden.begin() + 3,
+                R"({"type":"record","\u006fffset":3,"case_id":"FORGED","rec\u006frd":"AAAA","proof":[]})");
+  EXPECT_FALSE(Verify(Join(hidden)).ok);
+  auto relabelled = lines;
+  relabelled[5].replace(relabelled[5].find("\"type\":\"record\""), 15, "\"type\":\"note\"  ");
+  EXPECT_FALSE(Verify(Join(relabelled)).ok);
+
+  // The unsigned header cannot turn a complete export into a "filtered" one
+  // with a record removed.
+  auto relaxed = lines;
+  relaxed[0].replace(relaxed[0].find("\"complete\":true"), 15, "\"complete\":false");
+  relaxed.erase(relaxed.begin() + 42);
+  relaxed.back() = "{\"type\":\"end\",\"count\":299}";
+  r = Verify(Join(relaxed));
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.problem.find("names no filter"), std::string::npos) << r.problem;
+
+  // Hostile header types are an error, not a crash.
+  auto odd = lines;
+  odd[0].replace(odd[0].find("\"version\":1"), 11, "\"version\":\"1\"");
+  EXPECT_FALSE(Verify(Join(odd)).ok);
+
   // A checkpoint signed by another key.
   std::istringstream in(Join(lines));
   auto other = audit::VerifyExport(in, audit::Signer::Generate().public_key());

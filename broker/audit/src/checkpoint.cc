@@ -75,6 +75,8 @@ Result<Checkpoint> Checkpoint::Parse(std::string_view body) {
 }
 
 bool VerifySignature(std::string_view body, const Signature& signature, const PublicKey& key) {
+  static const bool initialised = sodium_init() >= 0;
+  if (!initialised) return false;
   return crypto_sign_verify_detached(signature.data(),
                                      reinterpret_cast<const unsigned char*>(body.data()),
                                      body.size(), key.data()) == 0;

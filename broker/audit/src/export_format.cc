@@ -63,6 +63,22 @@ std::string Csv(std::string_view v) {
   return out + "\"";
 }
 
+// A record line's readable part, as written: everything before the record
+// itself. The verifier rebuilds it from the record and requires it verbatim,
+// so that what a reader sees is what the signed record says.
+std::string JsonPrefix(const RecordMeta& m) {
+  return fmt::format(
+      "{{\"type\":\"record\",\"offset\":{},\"event_id\":{},\"received_at_us\":{},\"origin\":{},"
+      "\"body\":{},\"case_id\":{},\"record\":\"",
+      m.offset, json(m.event_id).dump(), m.received_at_us, json(m.origin).dump(),
+      json(m.body).dump(), json(m.case_id).dump());
+}
+
+std::string CsvPrefix(const RecordMeta& m) {
+  return fmt::format("{},{},{},{},{},{},", m.offset, m.event_id, m.received_at_us, Csv(m.origin),
+                     Csv(m.body), Csv(m.case_id));
+}
+
 // The fields verification needs from one record line.
 struct Parsed {
   uint64_t offset = 0;
@@ -75,40 +91,25 @@ bool ParseU64(std::string_view s, uint64_t* out) {
   return ec == std::errc() && p == s.data() + s.size() && !s.empty();
 }
 
-// Fast path for the lines this tool writes (no spaces, keys as written);
-// false means "parse it the slow way".
-bool FastJsonRecord(std::string_view line, Parsed* p, size_t* end) {
-  // The keys before the record are short: look for them near the start only
-  // (the line may run on into the next ones when parsed in place).
-  std::string_view head = line.substr(0, 1024);
-  auto value_after = [&](std::string_view key) -> size_t {
-    size_t at = head.find(key);
-    return at == std::string_view::npos ? at : at + key.size();
-  };
-  size_t o = value_after("\"offset\":");
-  size_t r = value_after("\"record\":\"");
-  if (o == std::string_view::npos || r == std::string_view::npos) return false;
-  size_t o_end = line.find_first_not_of("0123456789", o);
-  if (o_end == std::string_view::npos || !ParseU64(line.substr(o, o_end - o), &p->offset)) {
-    return false;
+// Splits "h1<sep>h2<sep>..." (JSON: "\"h1\",\"h2\"") into 64-character
+// lower-case hex strings; false on anything else.
+bool SplitProof(std::string_view text, bool json_quoted, std::vector<std::string_view>* out) {
+  out->clear();
+  if (text.empty()) return true;
+  size_t item = json_quoted ? 66 : 64;
+  for (size_t i = 0;;) {
+    if (i + item > text.size()) return false;
+    std::string_view h = text.substr(json_quoted ? i + 1 : i, 64);
+    if (json_quoted && (text[i] != '"' || text[i + 65] != '"')) return false;
+    for (char c : h) {
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    }
+    out->push_back(h);
+    i += item;
+    if (i == text.size()) return true;
+    if (text[i] != (json_quoted ? ',' : ';')) return false;
+    ++i;
   }
-  // The proof follows the record as written.
-  size_t r_close = line.find('"', r);
-  if (r_close == std::string_view::npos) return false;
-  p->record_b64 = line.substr(r, r_close - r);
-  constexpr std::string_view kProof = "\",\"proof\":[";
-  if (line.substr(r_close, kProof.size()) != kProof) return false;
-  size_t i = r_close + kProof.size();
-  p->proof_hex.clear();
-  while (i < line.size() && line[i] != ']') {
-    if (line[i] == ',') ++i;
-    if (i + 66 > line.size() || line[i] != '"' || line[i + 65] != '"') return false;
-    p->proof_hex.push_back(line.substr(i + 1, 64));
-    i += 66;
-  }
-  if (i >= line.size()) return false;
-  if (end != nullptr) *end = i;
-  return true;
 }
 
 }  // namespace
@@ -147,19 +148,14 @@ void ExportWriter::Record(const ExportRecord& r) {
       if (i > 0) proof += ',';
       proof += '"' + ToHex(r.proof[i]) + '"';
     }
-    out_ << fmt::format(
-        "{{\"type\":\"record\",\"offset\":{},\"event_id\":{},\"received_at_us\":{},\"origin\":{},"
-        "\"body\":{},\"case_id\":{},\"record\":\"{}\",\"proof\":[{}]}}\n",
-        m.offset, json(m.event_id).dump(), m.received_at_us, json(m.origin).dump(),
-        json(m.body).dump(), json(m.case_id).dump(), b64, proof);
+    out_ << JsonPrefix(m) << b64 << "\",\"proof\":[" << proof << "]}\n";
   } else {
     std::string proof;
     for (size_t i = 0; i < r.proof.size(); ++i) {
       if (i > 0) proof += ';';
       proof += ToHex(r.proof[i]);
     }
-    out_ << m.offset << ',' << m.event_id << ',' << m.received_at_us << ',' << Csv(m.origin) << ','
-         << m.body << ',' << Csv(m.case_id) << ',' << b64 << ',' << proof << "\n";
+    out_ << CsvPrefix(m) << b64 << ',' << proof << "\n";
   }
   ++count_;
 }
@@ -204,26 +200,10 @@ void VerifyChunk(Chunk* c, const Checkpoint& cp, bool csv, bool complete) {
     c->problem = std::move(problem);
   };
   std::string_view rest = c->text;
-  std::string_view fast_window;
   while (!rest.empty()) {
-    // A record line as this tool writes it ends in "]}\n" right after its
-    // proof: parse it in place and skip the scan for the newline.
-    std::string_view line;
-    bool parsed_fast = false;
-    if (!csv && rest.substr(0, 16) == "{\"type\":\"record\"") {
-      size_t end = 0;
-      if (FastJsonRecord(rest, &p, &end) && end + 2 < rest.size() && rest[end] == ']' &&
-          rest[end + 1] == '}' && rest[end + 2] == '\n') {
-        line = rest.substr(0, end + 2);
-        rest.remove_prefix(end + 3);
-        parsed_fast = true;
-      }
-    }
-    if (!parsed_fast) {
-      size_t nl = rest.find('\n');
-      line = rest.substr(0, nl);
-      rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
-    }
+    size_t nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
     ++c->lines;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty()) continue;
@@ -231,62 +211,64 @@ void VerifyChunk(Chunk* c, const Checkpoint& cp, bool csv, bool complete) {
       c->after_end = true;
       return fail(c->lines, 0, "content after the end line");
     }
-    if (csv ? line.substr(0, 5) == "#end," : line.substr(0, 13) == "{\"type\":\"end\"") {
+    bool is_end = csv ? line.substr(0, 5) == "#end," : line.substr(0, 13) == "{\"type\":\"end\"";
+    if (is_end) {
       bool parsed = false;
       if (csv) {
         parsed = ParseU64(line.substr(5), &c->end_count);
       } else {
-        json e = json::parse(line, nullptr, false);
-        parsed = !e.is_discarded() && e.contains("count") && e["count"].is_number_unsigned();
-        if (parsed) c->end_count = e["count"].get<uint64_t>();
+        // Exactly as written: {"type":"end","count":N}
+        constexpr std::string_view kEnd = "{\"type\":\"end\",\"count\":";
+        parsed = line.substr(0, kEnd.size()) == kEnd && line.back() == '}' &&
+                 ParseU64(line.substr(kEnd.size(), line.size() - kEnd.size() - 1), &c->end_count);
       }
       if (!parsed) return fail(c->lines, 0, "malformed end line");
       c->ended = true;
       c->end_line = c->lines;
       continue;
     }
-    std::string record_b64_storage;
-    std::vector<std::string> proof_storage;
+    // A record line: the offset first, the record and proof last, and in
+    // between exactly what the record says (checked below).
+    size_t record_at = 0;
+    size_t record_end = 0;
+    std::string_view proof_text;
     if (csv) {
-      std::vector<std::string_view> cols;
-      std::string_view r = line;
-      for (size_t at; (at = r.find(',')) != std::string_view::npos;) {
-        cols.push_back(r.substr(0, at));
-        r.remove_prefix(at + 1);
-      }
-      cols.push_back(r);
-      // Quoted fields (origin, case id) never hold the columns needed here:
-      // the first, and the last two.
-      if (cols.size() < 8 || !ParseU64(cols[0], &p.offset)) {
+      size_t comma = line.find(',');
+      size_t last_comma = line.rfind(',');
+      size_t before = last_comma == std::string_view::npos || last_comma == 0
+                          ? std::string_view::npos
+                          : line.rfind(',', last_comma - 1);
+      if (comma == std::string_view::npos || before == std::string_view::npos || before < comma ||
+          !ParseU64(line.substr(0, comma), &p.offset)) {
         return fail(c->lines, 0, "malformed CSV record line");
       }
-      p.record_b64 = cols[cols.size() - 2];
-      p.proof_hex.clear();
-      std::string_view hexes = cols.back();
-      while (!hexes.empty()) {
-        size_t at = hexes.find(';');
-        p.proof_hex.push_back(hexes.substr(0, at));
-        if (at == std::string_view::npos) break;
-        hexes.remove_prefix(at + 1);
+      record_at = before + 1;
+      record_end = last_comma;
+      proof_text = line.substr(last_comma + 1);
+    } else {
+      constexpr std::string_view kStart = "{\"type\":\"record\",\"offset\":";
+      constexpr std::string_view kRecord = "\"record\":\"";
+      constexpr std::string_view kProof = "\",\"proof\":[";
+      size_t digits = line.find(',', kStart.size());
+      record_at = line.find(kRecord);
+      record_end = record_at == std::string_view::npos ? record_at
+                                                        : line.find('"', record_at + kRecord.size());
+      if (line.substr(0, kStart.size()) != kStart || digits == std::string_view::npos ||
+          !ParseU64(line.substr(kStart.size(), digits - kStart.size()), &p.offset) ||
+          record_end == std::string_view::npos ||
+          line.substr(record_end, kProof.size()) != kProof || line.size() < record_end + kProof.size() + 2 ||
+          line.substr(line.size() - 2) != "]}") {
+        return fail(c->lines, 0, "malformed record line (not in this format's canonical form)");
       }
-    } else if (!parsed_fast && !FastJsonRecord(line, &p, nullptr)) {
-      json r = json::parse(line, nullptr, false);
-      if (r.is_discarded() || !r.is_object() || r.value("type", "") != "record" ||
-          !r.contains("offset") || !r["offset"].is_number_unsigned() || !r.contains("record") ||
-          !r["record"].is_string() || !r.contains("proof") || !r["proof"].is_array()) {
-        return fail(c->lines, 0, "malformed record line (not JSON, or offset/record/proof missing)");
-      }
-      p.offset = r["offset"].get<uint64_t>();
-      record_b64_storage = r["record"].get<std::string>();
-      p.record_b64 = record_b64_storage;
-      p.proof_hex.clear();
-      for (const auto& h : r["proof"]) {
-        if (!h.is_string()) return fail(c->lines, p.offset, "a proof hash is not a string");
-        proof_storage.push_back(h.get<std::string>());
-      }
-      for (const auto& h : proof_storage) p.proof_hex.push_back(h);
+      record_at += kRecord.size();
+      proof_text = line.substr(record_end + kProof.size(),
+                               line.size() - 2 - record_end - kProof.size());
     }
+    p.record_b64 = line.substr(record_at, record_end - record_at);
     uint64_t offset = p.offset;
+    if (!SplitProof(proof_text, !csv, &p.proof_hex)) {
+      return fail(c->lines, offset, "the proof is not a list of 64-digit lower-case hex hashes");
+    }
     if (c->records == 0) {
       c->first_offset = offset;
       c->first_line = c->lines;
@@ -307,32 +289,26 @@ void VerifyChunk(Chunk* c, const Checkpoint& cp, bool csv, bool complete) {
     if (!Base64DecodeInto(p.record_b64, &decoded)) {
       return fail(c->lines, offset, "the record is not valid base64");
     }
-    const std::string* bytes = &decoded;
-    // The record's own structure (the event inside is covered by the hash).
-    flatbuffers::Verifier v(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size());
-    if (!v.VerifyBuffer<fb::StoredRecord>(fb::StoredRecordIdentifier())) {
-      return fail(c->lines, offset, "the record is damaged: it is not a valid StoredRecord");
-    }
-    uint64_t inner = fb::GetStoredRecord(bytes->data())->offset();
-    if (inner != offset) {
+    auto meta = Meta(decoded);
+    if (!meta) return fail(c->lines, offset, "the record is damaged: it does not verify as a StoredRecord");
+    if (meta->offset != offset) {
       return fail(c->lines, offset,
                   fmt::format("the line says offset {} but the record inside is offset {}", offset,
-                              inner));
+                              meta->offset));
     }
-    Hash leaf = LeafHash(*bytes);
-    bool bad_hex = false;
-    auto at = [&](size_t i) -> std::optional<Hash> {
-      auto h = FromHex(p.proof_hex[i]);
-      if (!h) bad_hex = true;
-      return h;
-    };
-    if (!verifier.Verify(leaf, offset - 1, p.proof_hex.size(), at)) {
+    std::string prefix = csv ? CsvPrefix(*meta) : JsonPrefix(*meta);
+    if (line.substr(0, record_at) != prefix) {
       return fail(c->lines, offset,
-                  bad_hex ? std::string("a proof hash is not 64 hex digits")
-                          : fmt::format("record {} does not match the signed log: its inclusion "
-                                        "proof does not lead to the checkpoint's root (the record "
-                                        "or its proof was altered)",
-                                        offset));
+                  "the line's readable fields (event id, time, origin, type, case) are not what "
+                  "the record says");
+    }
+    Hash leaf = LeafHash(decoded);
+    if (!verifier.Verify(leaf, offset - 1, p.proof_hex)) {
+      return fail(c->lines, offset,
+                  fmt::format("record {} does not match the signed log: its inclusion proof does "
+                              "not lead to the checkpoint's root (the record or its proof was "
+                              "altered)",
+                              offset));
     }
     last = offset;
     c->last_offset = offset;
@@ -340,10 +316,26 @@ void VerifyChunk(Chunk* c, const Checkpoint& cp, bool csv, bool complete) {
   }
 }
 
+VerifyReport VerifyExportTextUnsafe(std::string_view text, const PublicKey& key, size_t threads,
+                                    size_t min_parallel_bytes);
+
 }  // namespace
 
 VerifyReport VerifyExportText(std::string_view text, const PublicKey& key, size_t threads,
                               size_t min_parallel_bytes) {
+  try {
+    return VerifyExportTextUnsafe(text, key, threads, min_parallel_bytes);
+  } catch (const std::exception& e) {
+    VerifyReport report;
+    report.problem = std::string("the export could not be read: ") + e.what();
+    return report;
+  }
+}
+
+namespace {
+
+VerifyReport VerifyExportTextUnsafe(std::string_view text, const PublicKey& key, size_t threads,
+                                    size_t min_parallel_bytes) {
   VerifyReport report;
   auto fail = [&](uint64_t line, uint64_t offset, std::string problem) {
     report.ok = false;
@@ -365,6 +357,7 @@ VerifyReport VerifyExportText(std::string_view text, const PublicKey& key, size_
   bool csv = first.substr(0, 20) == "#lintas-audit-export";
   SignedCheckpoint signed_cp;
   std::string signature_b64;
+  bool unfiltered = false;  // the header says no criteria were applied
   if (csv) {
     std::string body_b64;
     for (;;) {
@@ -375,22 +368,31 @@ VerifyReport VerifyExportText(std::string_view text, const PublicKey& key, size_
       if (line.substr(0, 12) == "#checkpoint,") body_b64 = line.substr(12);
       if (line.substr(0, 11) == "#signature,") signature_b64 = line.substr(11);
       if (line.substr(0, 10) == "#complete,") report.complete = line.substr(10) == "true";
+      if (line.substr(0, 8) == "#filter,") unfiltered = line.substr(8) == "{}";
     }
     auto body = Base64Decode(body_b64);
     if (!body) return fail(line_no, 0, "header: the checkpoint is not base64");
     signed_cp.body = *body;
   } else {
     json h = json::parse(first, nullptr, false);
-    if (h.is_discarded() || !h.is_object() || h.value("type", "") != "lintas-audit-export") {
+    auto is = [&](const char* name, json::value_t type) {
+      return h.contains(name) && h[name].type() == type;
+    };
+    if (h.is_discarded() || !h.is_object() || !is("type", json::value_t::string) ||
+        h["type"].get<std::string>() != "lintas-audit-export") {
       return fail(1, 0, "line 1 is not a lintas-audit-export header");
     }
-    if (h.value("version", 0) != 1) return fail(1, 0, "unsupported export version");
-    if (!h.contains("checkpoint") || !h["checkpoint"].is_string()) {
-      return fail(1, 0, "header: no checkpoint");
+    if (!is("version", json::value_t::number_unsigned) || h["version"].get<uint64_t>() != 1) {
+      return fail(1, 0, "unsupported export version");
+    }
+    if (!is("checkpoint", json::value_t::string) || !is("signature", json::value_t::string) ||
+        !is("complete", json::value_t::boolean) || !h.contains("filter") || !h["filter"].is_object()) {
+      return fail(1, 0, "header: checkpoint, signature, complete or filter missing or of the wrong type");
     }
     signed_cp.body = h["checkpoint"].get<std::string>();
-    signature_b64 = h.value("signature", "");
-    report.complete = h.value("complete", false);
+    signature_b64 = h["signature"].get<std::string>();
+    report.complete = h["complete"].get<bool>();
+    unfiltered = h["filter"].empty();
   }
   auto sig = Base64Decode(signature_b64);
   if (!sig || sig->size() != 64) return fail(1, 0, "header: the signature is not 64 bytes of base64");
@@ -421,7 +423,14 @@ VerifyReport VerifyExportText(std::string_view text, const PublicKey& key, size_
   }
   std::vector<std::thread> workers;
   for (size_t t = 1; t < threads; ++t) {
-    workers.emplace_back([&, t] { VerifyChunk(&chunks[t], *cp, csv, report.complete); });
+    workers.emplace_back([&, t] {
+      try {
+        VerifyChunk(&chunks[t], *cp, csv, report.complete);
+      } catch (const std::exception& e) {
+        chunks[t].bad_line = 1;
+        chunks[t].problem = std::string("the export could not be read: ") + e.what();
+      }
+    });
   }
   VerifyChunk(&chunks[0], *cp, csv, report.complete);
   for (auto& w : workers) w.join();
@@ -476,9 +485,21 @@ VerifyReport VerifyExportText(std::string_view text, const PublicKey& key, size_
                             "records: the tail is missing",
                             last_offset, cp->size));
   }
+  // The header is not signed: completeness is decided by the content alone
+  // (offsets strictly increase within 1..size, so `size` records are all).
+  bool whole = report.records == cp->size;
+  if (unfiltered && !whole) {
+    return fail(base, last_offset,
+                fmt::format("the header names no filter, yet the export holds {} of the {} records "
+                            "the checkpoint covers: records were removed",
+                            report.records, cp->size));
+  }
+  report.complete = whole;
   report.ok = true;
   return report;
 }
+
+}  // namespace
 
 VerifyReport VerifyExport(std::istream& in, const PublicKey& key) {
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -147,31 +147,25 @@ bool VerifyConsistency(uint64_t first, uint64_t second, const Hash& first_root,
   return sn == 0 && fr == first_root && sr == second_root;
 }
 
-bool InclusionVerifier::Verify(const Hash& leaf, uint64_t index, size_t path_length,
-                               const std::function<std::optional<Hash>(size_t)>& path) {
+bool InclusionVerifier::Verify(const Hash& leaf, uint64_t index,
+                               std::span<const std::string_view> path_hex) {
   if (index >= size_) return false;
   uint64_t fn = index;
   uint64_t sn = size_ - 1;
   uint64_t shifts = 0;
   Hash r = leaf;
-  std::vector<std::pair<uint64_t, Hash>> seen;  // (shifts, fn) visited, by level
-  seen.reserve(64);
+  std::vector<Node> seen;
+  seen.reserve(8);
   auto shift = [&] {
     fn >>= 1;
     sn >>= 1;
     ++shifts;
   };
-  auto remember = [&] {
-    for (size_t i = 0; i < seen.size(); ++i) {
-      uint64_t level = seen[i].first >> 56;
-      if (proven_.size() <= level) proven_.resize(level + 1, {UINT64_MAX, Hash{}});
-      proven_[level] = seen[i];
-    }
-  };
-  for (size_t i = 0; i < path_length; ++i) {
+  for (size_t i = 0; i < path_hex.size(); ++i) {
     if (sn == 0) return false;
-    std::optional<Hash> p = path(i);
+    std::optional<Hash> p = FromHex(path_hex[i]);
     if (!p) return false;
+    if (!seen.empty()) seen.back().next_hex = std::string(path_hex[i]);
     if ((fn & 1) != 0 || fn == sn) {
       r = NodeHash(*p, r);
       while ((fn & 1) == 0 && fn != 0) shift();
@@ -179,18 +173,25 @@ bool InclusionVerifier::Verify(const Hash& leaf, uint64_t index, size_t path_len
       r = NodeHash(r, *p);
     }
     shift();
-    // r is now the node (shifts, fn). If that node is already proven, the
-    // rest of the path is the one proven before.
     uint64_t key = shifts << 56 | fn;
-    if (shifts < proven_.size() && proven_[shifts].first == key) {
-      if (proven_[shifts].second != r) return false;
-      remember();
+    // Reached a node of the last proven path?
+    for (size_t j = 0; j < proven_.size(); ++j) {
+      if (proven_[j].key != key) continue;
+      if (proven_[j].hash != r) return false;
+      size_t rest = path_hex.size() - i - 1;
+      if (rest != proven_.size() - 1 - j) return false;
+      for (size_t k = 0; k < rest; ++k) {
+        if (path_hex[i + 1 + k] != proven_[j + k].next_hex) return false;
+      }
+      std::vector<Node> path = std::move(seen);
+      path.insert(path.end(), proven_.begin() + static_cast<ptrdiff_t>(j), proven_.end());
+      proven_ = std::move(path);
       return true;
     }
-    seen.emplace_back(key, r);
+    seen.push_back({key, r, {}});
   }
   if (sn != 0 || r != root_) return false;
-  remember();
+  proven_ = std::move(seen);
   return true;
 }
 

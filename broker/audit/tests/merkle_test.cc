@@ -121,12 +121,25 @@ TEST(MerkleTest, TheVerifierShortcutAcceptsExactlyWhatFullVerificationAccepts) {
   InclusionVerifier verifier(leaves.size(), root);
   for (uint64_t i = 0; i < leaves.size(); ++i) {
     auto path = *InclusionProof(i, leaves.size(), InMemory(leaves));
-    auto at = [&](size_t k) -> std::optional<Hash> { return path[k]; };
-    ASSERT_TRUE(verifier.Verify(leaves[i], i, path.size(), at)) << i;
+    std::vector<std::string> hex;
+    for (const auto& h : path) hex.push_back(ToHex(h));
+    std::vector<std::string_view> views(hex.begin(), hex.end());
+    ASSERT_TRUE(verifier.Verify(leaves[i], i, views)) << i;
     // An altered leaf fails even when its neighbours were proven.
     Hash bad = leaves[i];
     bad[3] ^= 0x40;
-    ASSERT_FALSE(verifier.Verify(bad, i, path.size(), at)) << i;
+    ASSERT_FALSE(verifier.Verify(bad, i, views)) << i;
+    // So does a proof cut short, or with a changed element above the point
+    // where it meets the proven path.
+    if (views.size() > 2) {
+      std::vector<std::string_view> cut(views.begin(), views.end() - 1);
+      ASSERT_FALSE(verifier.Verify(leaves[i], i, cut)) << i;
+      std::string changed = hex.back();
+      changed[0] = changed[0] == '0' ? '1' : '0';
+      std::vector<std::string_view> altered = views;
+      altered.back() = changed;
+      ASSERT_FALSE(verifier.Verify(leaves[i], i, altered)) << i;
+    }
   }
 }
 

@@ -7,6 +7,8 @@
 #include <functional>
 #include <optional>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "lintas/audit/hash.h"
@@ -41,24 +43,28 @@ bool VerifyInclusion(const Hash& leaf, uint64_t index, uint64_t size,
 bool VerifyConsistency(uint64_t first, uint64_t second, const Hash& first_root,
                        const Hash& second_root, std::span<const Hash> proof);
 
-// Verifies many inclusion proofs against one root, remembering the inner
-// nodes already proven so that proofs of neighbouring leaves stop early
-// (an export in offset order costs about two hashes per leaf, not log n).
-// Not thread-safe; one per verification.
+// Verifies many inclusion proofs against one root, remembering the last
+// path proven so that proofs of neighbouring leaves stop early: once a proof
+// reaches an inner node already proven, the rest of it must be, text for
+// text, the rest of that proven path (an export in offset order costs about
+// two hashes per leaf, not log n, and accepts exactly what full verification
+// accepts). Not thread-safe; one per verification.
 class InclusionVerifier {
  public:
   InclusionVerifier(uint64_t size, const Hash& root) : size_(size), root_(root) {}
-  // `path(i)` gives the i-th hash of the proof (0 <= i < path_length); it is
-  // called only as far as needed.
-  bool Verify(const Hash& leaf, uint64_t index, size_t path_length,
-              const std::function<std::optional<Hash>(size_t)>& path);
+  // `path_hex`: the proof as 64-character lower-case hex strings, the
+  // leaf's sibling first.
+  bool Verify(const Hash& leaf, uint64_t index, std::span<const std::string_view> path_hex);
 
  private:
+  struct Node {
+    uint64_t key = 0;      // right shifts << 56 | node index
+    Hash hash{};
+    std::string next_hex;  // the proof element that leads from it upwards
+  };
   uint64_t size_;
   Hash root_;
-  // By level (right shifts): the last node proven to lead to the root there,
-  // as (shifts << 56 | node index, hash).
-  std::vector<std::pair<uint64_t, Hash>> proven_;
+  std::vector<Node> proven_;  // the last proven path, bottom up
 };
 
 }  // namespace lintas::audit
