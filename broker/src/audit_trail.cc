@@ -152,17 +152,22 @@ void BrokerLoop::InitAudit() {
   }
   // The logs must still be what the last checkpoint signed.
   auto latest = store_->LatestCheckpoint();
-  if (latest.ok() && latest->has_value()) {
+  if (!latest.ok()) {
+    SecurityLog()->critical("audit: the latest checkpoint cannot be read: {}", latest.error().message);
+    audit_blocked_ = "the latest signed checkpoint cannot be read";
+  } else if (latest->has_value()) {
     auto signed_cp = DecodeStoredCheckpoint(**latest);
     auto cp = signed_cp ? audit::Checkpoint::Parse(signed_cp->body)
                         : Result<audit::Checkpoint>(Error{store::errc::corruption, "bad"});
     if (!cp.ok()) {
       SecurityLog()->critical("audit: the latest stored checkpoint is unreadable");
+      audit_blocked_ = "the latest signed checkpoint is unreadable";
     } else if (cp->size > log_tree_->size() || cp->access_size > access_tree_->size()) {
       SecurityLog()->critical(
           "audit: the logs are SHORTER than the latest signed checkpoint (log {} < {} or access "
           "{} < {}): truncated or rolled back",
           log_tree_->size(), cp->size, access_tree_->size(), cp->access_size);
+      audit_blocked_ = "the logs are shorter than the latest signed checkpoint (rolled back?)";
     } else {
       auto root = log_tree_->Root(cp->size);
       auto access_root = access_tree_->Root(cp->access_size);
@@ -328,7 +333,9 @@ void BrokerLoop::HandleAuditQuery(Session& session, const proto::AuditQuery& que
     case proto::AuditQueryKind::Checkpoint: {
       MaybeCheckpoint(true);
       if (!checkpoint_) {
-        refuse(wire::errc::internal, "no checkpoint could be made");
+        refuse(wire::errc::internal, audit_blocked_.empty()
+                                         ? std::string("no checkpoint could be made")
+                                         : "the audit trail is blocked: " + audit_blocked_);
         return;
       }
       uint64_t known = query.known_size();

@@ -42,6 +42,7 @@ struct Subscription {
   uint64_t acked = 0;     // durable cursor
   uint64_t position = 0;  // last offset sent or skipped
   uint64_t credit = 0;
+  uint64_t recorded_to = 0;  // deliveries up to here are in the consultation log
   bool idle = false;  // caught up with the log; woken by a commit that may concern it
 };
 

@@ -277,9 +277,12 @@ void BrokerLoop::PumpSubscription(Subscription& sub, uint64_t watermark) {
     }
     if (!offsets.empty()) {
       auto session = sessions_.find(sub.peer);
-      if (session == sessions_.end() ||
-          !RecordAccess(session->second, fb::AccessAction::Delivered, offsets, sub.name)) {
-        return;  // nothing is disclosed unless it is recorded
+      if (session == sessions_.end()) return;
+      // Nothing is disclosed unless it is recorded; a batch retried after a
+      // would-block is recorded once.
+      if (offsets.back() > sub.recorded_to) {
+        if (!RecordAccess(session->second, fb::AccessAction::Delivered, offsets, sub.name)) return;
+        sub.recorded_to = offsets.back();
       }
       SendResult sent = Send(sub.peer, wire::EncodeDeliver(sub.name, 0, offsets), &records);
       if (sent == SendResult::kGone) return;  // the session (and sub) may be gone

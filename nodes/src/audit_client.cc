@@ -293,7 +293,14 @@ Result<ProvedEvent> AuditClient::Prove(const std::string& event_id,
   replay.justification = justification;
   auto s = Replay(replay, [&](uint64_t, std::string bytes) { out.record = std::move(bytes); });
   if (!s.ok()) return s.error();
-  out.verified = !out.record.empty() &&
+  // The record must be the event asked for, not whatever sits at the offset.
+  auto rec = wire::VerifyRecord(wire::AsBytes(out.record));
+  bool same_event =
+      rec.ok() && wire::EventId::FromFb(*fb::GetEvent(wire::RecordEventBytes(**rec).data())->id())
+                          .ToString() == (wire::EventId::Parse(event_id).ok()
+                                              ? wire::EventId::Parse(event_id)->ToString()
+                                              : event_id);
+  out.verified = same_event && !out.record.empty() &&
                  audit::VerifyInclusion(audit::LeafHash(out.record), out.offset - 1,
                                         cp->parsed.size, out.path, cp->parsed.root);
   return out;

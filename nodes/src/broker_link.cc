@@ -27,7 +27,6 @@ std::shared_ptr<spdlog::logger> Log() { return GetLogger("node"); }
 std::shared_ptr<spdlog::logger> SecurityLog() { return GetLogger("security"); }
 
 constexpr auto kCheckpointEvery = std::chrono::seconds(60);
-constexpr uint64_t kCheckpointQueryId = 1;
 
 uint8_t CategoryNumber(const std::string& name) {
   for (auto c : fb::EnumValuesAlertCategory()) {
@@ -300,9 +299,18 @@ void BrokerLink::AskCheckpoint() {
     auto cp = audit::Checkpoint::Parse(**kept);
     if (cp.ok()) known = cp->size;
   }
+  // A broker that stops answering while this node holds a checkpoint may be
+  // hiding a rollback.
+  if (++unanswered_checkpoints_ >= 3 && known > 0) {
+    SecurityLog()->critical("broker checkpoint check FAILED: no valid checkpoint for {} requests",
+                            unanswered_checkpoints_);
+    (void)node_->store().Put("audit/alarm", "the broker stopped answering checkpoint requests", true);
+  }
   proto::ControlT control;
   proto::AuditQueryT q;
-  q.query_id = kCheckpointQueryId;
+  // The id carries the size asked from, so that a late reply is checked
+  // against the size its proof starts at.
+  q.query_id = known + 1;
   q.kind = proto::AuditQueryKind::Checkpoint;
   q.known_size = known;
   control.command.Set(std::move(q));
@@ -310,7 +318,12 @@ void BrokerLink::AskCheckpoint() {
 }
 
 void BrokerLink::HandleAuditReply(const proto::AuditReply& reply) {
-  if (reply.query_id() != kCheckpointQueryId) return;
+  uint64_t asked_from = reply.query_id() - 1;
+  uint64_t kept_size = 0;
+  if (auto k = node_->store().Get("audit/checkpoint"); k.ok() && k->has_value()) {
+    if (auto cp = audit::Checkpoint::Parse(**k); cp.ok()) kept_size = cp->size;
+  }
+  if (reply.query_id() == 0 || asked_from != kept_size) return;  // stale: a newer one is kept
   auto alarm = [this](const std::string& what) {
     SecurityLog()->critical("broker checkpoint check FAILED: {}", what);
     (void)node_->store().Put("audit/alarm", what, true);
@@ -339,6 +352,7 @@ void BrokerLink::HandleAuditReply(const proto::AuditReply& reply) {
     (void)node_->store().Put("audit/broker_key", key_b64, true);
   }
   (void)node_->store().Put("audit/checkpoint", newer->checkpoint.body, true);
+  unanswered_checkpoints_ = 0;
 }
 
 void BrokerLink::HandleDeliver(const Incoming& m) {

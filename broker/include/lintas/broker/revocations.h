@@ -1,5 +1,5 @@
 // Revoked node keys: the CURVE public keys listed in security.revoked_keys_file
-// (one Z85 key per line; a line starting with '#' is a comment). The broker re-reads the file
+// (one Z85 key per line, as the first word; other lines starting with '#' are comments). If the file becomes unreadable the keys stay revoked. The broker re-reads the file
 // when it changes, refuses those keys at the handshake and ends the sessions
 // of nodes whose key is revoked at their next message.
 #pragma once
@@ -36,6 +36,7 @@ class Revocations {
   // Of the last read; used by Refresh only.
   std::filesystem::file_time_type mtime_{};
   uintmax_t size_ = UINTMAX_MAX;
+  bool ever_read_ = false;
 };
 
 }  // namespace lintas::broker

@@ -58,6 +58,7 @@ class BrokerLink {
   void AskCheckpoint();
   void HandleAuditReply(const proto::AuditReply& reply);
   std::chrono::steady_clock::time_point next_checkpoint_{};
+  int unanswered_checkpoints_ = 0;
 
   std::unique_ptr<BrokerClient> client_;
   std::string public_key_;  // curve mode: derived from the secret key
