@@ -2,13 +2,13 @@
 # Builds the libFuzzer harnesses (clang, the `fuzz` preset) and runs each for a
 # bounded time from the seed corpus in tests/fuzz/corpus/, then prints the
 # executions per second and in total.
-#   ops/fuzz.sh [SECONDS] [frame|event|json ...]     (default 60 s, all three)
+#   ops/fuzz.sh [SECONDS] [frame|event|json|export ...]   (default 60 s, all four)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 seconds=${1:-60}
 shift || true
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(frame event json)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(frame event json export)
 
 LINTAS_PRESET=release "$root/ops/setup.sh" >/dev/null  # the Debian packages the project needs
 missing=()

@@ -63,6 +63,12 @@ std::string Csv(std::string_view v) {
   return out + "\"";
 }
 
+// A JSON string literal; bytes that are not UTF-8 are replaced (U+FFFD), so
+// that a damaged record is still written and then caught by verification.
+std::string JsonString(const std::string& v) {
+  return json(v).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 // A record line's readable part, as written: everything before the record
 // itself. The verifier rebuilds it from the record and requires it verbatim,
 // so that what a reader sees is what the signed record says.
@@ -70,8 +76,8 @@ std::string JsonPrefix(const RecordMeta& m) {
   return fmt::format(
       "{{\"type\":\"record\",\"offset\":{},\"event_id\":{},\"received_at_us\":{},\"origin\":{},"
       "\"body\":{},\"case_id\":{},\"record\":\"",
-      m.offset, json(m.event_id).dump(), m.received_at_us, json(m.origin).dump(),
-      json(m.body).dump(), json(m.case_id).dump());
+      m.offset, JsonString(m.event_id), m.received_at_us, JsonString(m.origin),
+      JsonString(m.body), JsonString(m.case_id));
 }
 
 std::string CsvPrefix(const RecordMeta& m) {
@@ -189,6 +195,10 @@ struct Chunk {
   std::string problem;
 };
 
+bool VerifyLine(Chunk* c, const Checkpoint& cp, bool csv, bool complete, std::string_view line,
+                InclusionVerifier* verifier_ptr, Parsed* p_ptr, std::string* decoded_ptr,
+                uint64_t* last_ptr);
+
 void VerifyChunk(Chunk* c, const Checkpoint& cp, bool csv, bool complete) {
   InclusionVerifier verifier(cp.size, cp.root);
   Parsed p;
@@ -207,6 +217,29 @@ void VerifyChunk(Chunk* c, const Checkpoint& cp, bool csv, bool complete) {
     ++c->lines;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty()) continue;
+    try {
+      if (!VerifyLine(c, cp, csv, complete, line, &verifier, &p, &decoded, &last)) return;
+    } catch (const std::exception& e) {
+      return fail(c->lines, 0, std::string("the line could not be read: ") + e.what());
+    }
+  }
+}
+
+// One non-empty line of a slice; false after recording its problem.
+bool VerifyLine(Chunk* c, const Checkpoint& cp, bool csv, bool complete, std::string_view line,
+                InclusionVerifier* verifier_ptr, Parsed* p_ptr, std::string* decoded_ptr,
+                uint64_t* last_ptr) {
+  InclusionVerifier& verifier = *verifier_ptr;
+  Parsed& p = *p_ptr;
+  std::string& decoded = *decoded_ptr;
+  uint64_t& last = *last_ptr;
+  auto fail = [&](uint64_t at, uint64_t offset, std::string problem) {
+    c->bad_line = at;
+    c->bad_offset = offset;
+    c->problem = std::move(problem);
+    return false;
+  };
+  {
     if (c->ended) {
       c->after_end = true;
       return fail(c->lines, 0, "content after the end line");
@@ -225,7 +258,7 @@ void VerifyChunk(Chunk* c, const Checkpoint& cp, bool csv, bool complete) {
       if (!parsed) return fail(c->lines, 0, "malformed end line");
       c->ended = true;
       c->end_line = c->lines;
-      continue;
+      return true;
     }
     // A record line: the offset first, the record and proof last, and in
     // between exactly what the record says (checked below).
@@ -314,6 +347,7 @@ void VerifyChunk(Chunk* c, const Checkpoint& cp, bool csv, bool complete) {
     c->last_offset = offset;
     ++c->records;
   }
+  return true;
 }
 
 VerifyReport VerifyExportTextUnsafe(std::string_view text, const PublicKey& key, size_t threads,
