@@ -184,6 +184,7 @@ struct Chunk {
   uint64_t records = 0;
   uint64_t first_offset = 0;
   uint64_t first_line = 0;  // 1-based within the slice, of the first record
+  bool has_first = false;   // a record line's offset was read (even if the line then failed)
   uint64_t last_offset = 0;
   bool ended = false;     // the end line is in this slice
   uint64_t end_count = 0;
@@ -302,7 +303,8 @@ bool VerifyLine(Chunk* c, const Checkpoint& cp, bool csv, bool complete, std::st
     if (!SplitProof(proof_text, !csv, &p.proof_hex)) {
       return fail(c->lines, offset, "the proof is not a list of 64-digit lower-case hex hashes");
     }
-    if (c->records == 0) {
+    if (!c->has_first) {
+      c->has_first = true;
       c->first_offset = offset;
       c->first_line = c->lines;
     } else if (offset <= last) {
@@ -474,7 +476,7 @@ VerifyReport VerifyExportTextUnsafe(std::string_view text, const PublicKey& key,
   bool ended = false;
   uint64_t base = line_no;  // lines before the slice
   for (const Chunk& c : chunks) {
-    if (c.records > 0) {
+    if (c.has_first) {
       uint64_t at = base + c.first_line;
       if (ended) return fail(base + c.first_line, c.first_offset, "content after the end line");
       if (c.first_offset <= last_offset) {
