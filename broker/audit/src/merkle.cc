@@ -164,7 +164,7 @@ bool InclusionVerifier::Verify(const Hash& leaf, uint64_t index,
   for (size_t i = 0; i < path_hex.size(); ++i) {
     if (sn == 0) return false;
     std::optional<Hash> p = FromHex(path_hex[i]);
-    if (!p) return false;
+    if (!p || ToHex(*p) != path_hex[i]) return false;  // lower-case hex only, as compared below
     if (!seen.empty()) seen.back().next_hex = std::string(path_hex[i]);
     if ((fn & 1) != 0 || fn == sn) {
       r = NodeHash(*p, r);
