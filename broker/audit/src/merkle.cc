@@ -154,8 +154,8 @@ bool InclusionVerifier::Verify(const Hash& leaf, uint64_t index,
   uint64_t sn = size_ - 1;
   uint64_t shifts = 0;
   Hash r = leaf;
-  std::vector<Node> seen;
-  seen.reserve(8);
+  std::vector<Node>& seen = scratch_;  // reused: no allocation per proof
+  size_t n_seen = 0;
   auto shift = [&] {
     fn >>= 1;
     sn >>= 1;
@@ -164,8 +164,12 @@ bool InclusionVerifier::Verify(const Hash& leaf, uint64_t index,
   for (size_t i = 0; i < path_hex.size(); ++i) {
     if (sn == 0) return false;
     std::optional<Hash> p = FromHex(path_hex[i]);
-    if (!p || ToHex(*p) != path_hex[i]) return false;  // lower-case hex only, as compared below
-    if (!seen.empty()) seen.back().next_hex = std::string(path_hex[i]);
+    // Lower-case hex only: the rest of a path is compared as text below.
+    if (!p || std::any_of(path_hex[i].begin(), path_hex[i].end(),
+                          [](char c) { return c >= 'A' && c <= 'F'; })) {
+      return false;
+    }
+    if (n_seen > 0) seen[n_seen - 1].next_hex.assign(path_hex[i]);
     if ((fn & 1) != 0 || fn == sn) {
       r = NodeHash(*p, r);
       while ((fn & 1) == 0 && fn != 0) shift();
@@ -183,15 +187,21 @@ bool InclusionVerifier::Verify(const Hash& leaf, uint64_t index,
       for (size_t k = 0; k < rest; ++k) {
         if (path_hex[i + 1 + k] != proven_[j + k].next_hex) return false;
       }
-      std::vector<Node> path = std::move(seen);
-      path.insert(path.end(), proven_.begin() + static_cast<ptrdiff_t>(j), proven_.end());
-      proven_ = std::move(path);
+      // The new lower part, then the proven part from the meeting node up.
+      proven_.erase(proven_.begin(), proven_.begin() + static_cast<ptrdiff_t>(j));
+      proven_.insert(proven_.begin(), std::make_move_iterator(seen.begin()),
+                     std::make_move_iterator(seen.begin() + static_cast<ptrdiff_t>(n_seen)));
       return true;
     }
-    seen.push_back({key, r, {}});
+    if (seen.size() <= n_seen) seen.emplace_back();
+    seen[n_seen].key = key;
+    seen[n_seen].hash = r;
+    seen[n_seen].next_hex.clear();
+    ++n_seen;
   }
   if (sn != 0 || r != root_) return false;
-  proven_ = std::move(seen);
+  proven_.assign(std::make_move_iterator(seen.begin()),
+                 std::make_move_iterator(seen.begin() + static_cast<ptrdiff_t>(n_seen)));
   return true;
 }
 

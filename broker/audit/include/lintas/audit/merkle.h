@@ -65,6 +65,7 @@ class InclusionVerifier {
   uint64_t size_;
   Hash root_;
   std::vector<Node> proven_;  // the last proven path, bottom up
+  std::vector<Node> scratch_;  // the path being checked
 };
 
 }  // namespace lintas::audit
