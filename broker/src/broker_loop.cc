@@ -2,6 +2,7 @@
 #include "broker_loop.h"
 
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <stdexcept>
 
@@ -176,9 +177,23 @@ void BrokerLoop::ReadMessages() {
 
 void BrokerLoop::Dispatch(const std::string& peer, const std::string& user_id,
                           const std::vector<zmq::message_t>& frames) {
+  // FlatBuffers reads 4- and 8-byte fields in place; ZeroMQ does not align
+  // frame data (small frames live inside the message, batched ones at any
+  // offset of a receive buffer). Frames that are not 8-aligned are copied.
   std::vector<std::span<const uint8_t>> views;
+  std::vector<std::vector<uint64_t>> aligned;
   views.reserve(frames.size());
-  for (const auto& f : frames) views.emplace_back(f.data<uint8_t>(), f.size());
+  aligned.reserve(frames.size());
+  for (const auto& f : frames) {
+    const auto* data = f.data<uint8_t>();
+    if (reinterpret_cast<uintptr_t>(data) % alignof(uint64_t) == 0) {
+      views.emplace_back(data, f.size());
+      continue;
+    }
+    aligned.emplace_back((f.size() + 7) / 8);
+    std::memcpy(aligned.back().data(), data, f.size());
+    views.emplace_back(reinterpret_cast<const uint8_t*>(aligned.back().data()), f.size());
+  }
   auto decoded = wire::DecodeMessage(views);
   if (!decoded.ok()) {
     probe_.MalformedFrame();

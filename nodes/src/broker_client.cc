@@ -130,6 +130,15 @@ Result<std::optional<Incoming>> BrokerClient::Receive(std::chrono::milliseconds 
   if (total > in.frames.size()) {
     return Error{wire::errc::batch_too_large, "broker sent too many frames"};
   }
+  // FlatBuffers reads fields in place; ZeroMQ may leave frame data
+  // unaligned (frames batched in one receive buffer): copy those into a
+  // fresh message, whose data is allocated aligned.
+  for (auto& f : in.frames) {
+    if (reinterpret_cast<uintptr_t>(f.data()) % alignof(uint64_t) != 0) {
+      zmq::message_t copy(f.data(), f.size());
+      f = std::move(copy);
+    }
+  }
   std::vector<std::span<const uint8_t>> views;
   for (const auto& f : in.frames) views.emplace_back(f.data<uint8_t>(), f.size());
   auto decoded = wire::DecodeMessage(views);

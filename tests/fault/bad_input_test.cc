@@ -147,8 +147,13 @@ TEST_F(BadInputTest, AliasedAndSelfReferencingTablesAreNackedInsideAValidBatch) 
                                     fbb.CreateString("lintas://th-node/a"));
     auto same = fbb.CreateVector(std::vector<flatbuffers::Offset<fb::Attachment>>(4000, one));
     auto origin = fb::CreateParty(fbb, fbb.CreateString("THA"), fbb.CreateString("th-rtp-atpd"));
+    // A complete body, so that only the aliasing is wrong.
+    fb::EventT example = wire::ExampleEvent(fb::Body::ReferralCreated, ids_.Next(), NowMicros());
+    auto body = fb::ReferralCreated::Pack(fbb, example.body.AsReferralCreated());
     fb::Uuid id = ids_.Next().ToFb();
     fb::EventBuilder b(fbb);
+    b.add_body_type(fb::Body::ReferralCreated);
+    b.add_body(body.Union());
     b.add_id(&id);
     b.add_schema_version(1);
     b.add_created_at_us(NowMicros());

@@ -232,7 +232,7 @@ TEST_F(AuditTest, AByteFlippedInRocksDbIsReportedWithItsOffset) {
     std::string tampered = **record;
     tampered[tampered.size() / 2] ^= 0x01;
     std::string key(8, '\0');
-    for (int i = 0; i < 8; ++i) key[7 - i] = static_cast<char>(57 >> (8 * i));
+    for (int i = 0; i < 8; ++i) key[7 - i] = static_cast<char>(uint64_t{57} >> (8 * i));
     ASSERT_TRUE((*store)->db()->Put(rocksdb::WriteOptions(), (*store)->log_family(), key, tampered).ok());
   }
   Start();
