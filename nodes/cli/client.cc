@@ -21,7 +21,7 @@ Reply Convert(const httplib::Result& result) {
 
 }  // namespace
 
-NodeClient::NodeClient(const std::string& url) {
+NodeClient::NodeClient(const std::string& url, std::string token) : token_(std::move(token)) {
   std::string rest = url;
   if (rest.rfind("http://", 0) == 0) rest = rest.substr(7);
   auto colon = rest.rfind(':');
@@ -29,21 +29,33 @@ NodeClient::NodeClient(const std::string& url) {
   if (colon != std::string::npos) port_ = std::atoi(rest.substr(colon + 1).c_str());
 }
 
+void NodeClient::Prepare(httplib::Client& c) const {
+  c.set_connection_timeout(5);
+  c.set_read_timeout(30);
+  if (!token_.empty()) c.set_bearer_token_auth(token_);
+}
+
 Reply NodeClient::Get(const std::string& path) {
   httplib::Client c(host_, port_);
-  c.set_connection_timeout(5);
+  Prepare(c);
   return Convert(c.Get(path));
 }
 
 Reply NodeClient::Post(const std::string& path, const nlohmann::json& body) {
   httplib::Client c(host_, port_);
-  c.set_connection_timeout(5);
+  Prepare(c);
   return Convert(c.Post(path, body.dump(), "application/json"));
+}
+
+Reply NodeClient::Put(const std::string& path, const nlohmann::json& body) {
+  httplib::Client c(host_, port_);
+  Prepare(c);
+  return Convert(c.Put(path, body.dump(), "application/json"));
 }
 
 Reply NodeClient::Delete(const std::string& path) {
   httplib::Client c(host_, port_);
-  c.set_connection_timeout(5);
+  Prepare(c);
   return Convert(c.Delete(path));
 }
 
@@ -60,6 +72,7 @@ int Fail(const Reply& reply) {
     if (!field.empty() && message.rfind(field, 0) != 0) message = field + ": " + message;
   }
   std::cerr << "lintas: " << message << "\n";
+  if (reply.status == 401) std::cerr << "lintas: log in with `lintas login --user ID` (or set LINTAS_TOKEN)\n";
   if (reply.status == 404) return kExitNotFound;
   if (reply.status >= 400 && reply.status < 500) return kExitBadInput;
   return kExitFailure;

@@ -7,6 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
+namespace httplib {
+class Client;
+}
+
 namespace lintas::cli {
 
 // Exit codes (also in `lintas --help`).
@@ -25,16 +29,21 @@ struct Reply {
 // Talks to one node's local API. Not thread-safe; one per command.
 class NodeClient {
  public:
-  explicit NodeClient(const std::string& url);
+  // Sends `token` (when not empty) as "Authorization: Bearer ...".
+  explicit NodeClient(const std::string& url, std::string token = {});
   Reply Get(const std::string& path);
   Reply Post(const std::string& path, const nlohmann::json& body);
   Reply Delete(const std::string& path);
+  Reply Put(const std::string& path, const nlohmann::json& body);
 
  private:
   std::string host_;
   int port_ = 80;
+  std::string token_;
+  void Prepare(httplib::Client& c) const;
 };
 
+// Puts: `Put` for language and similar settings.
 // Prints a failed reply to stderr and returns the exit code for it.
 int Fail(const Reply& reply);
 

@@ -16,7 +16,10 @@
 #include <cstring>
 #include <fmt/format.h>
 
+#include "account_commands.h"
 #include "audit_command.h"
+#include "case_commands.h"
+#include "credentials.h"
 #include "client.h"
 #include "lintas/common/clock.h"
 
@@ -62,18 +65,6 @@ void PrintInboxTable(const json& events) {
     std::cout << fmt::format("{:>7}  {:<22}  {:<20}  {:<15}  {:<15}  {}\n",
                              e["offset"].get<uint64_t>(), ev.value("body_type", ""), from,
                              ev.value("case_id", "-"), ev.value("priority", "Routine"), Summary(ev));
-  }
-}
-
-void PrintReferrals(const json& list) {
-  std::cout << fmt::format("{:<15}  {:<13}  {:<8}  {:<16}  {:<22}  {:<22}  {}\n", "CASE", "STATE",
-                           "OVERDUE", "PRIORITY", "COUNTERPART", "DUE", "DIRECTION");
-  for (const auto& r : list) {
-    std::cout << fmt::format("{:<15}  {:<13}  {:<8}  {:<16}  {:<22}  {:<22}  {}\n",
-                             r.value("case_id", ""), r.value("state", ""),
-                             r.value("overdue", false) ? "OVERDUE" : "", r.value("priority", ""),
-                             r.value("counterpart", ""), When(r.value("response_due_us", int64_t{0})),
-                             r.value("direction", ""));
   }
 }
 
@@ -268,7 +259,8 @@ int main(int argc, char** argv) {
   using namespace lintas::cli;
   using nlohmann::json;
   CLI::App app{
-      "lintas: send and follow cross-border referrals and alerts through your country's node.\n"
+      "lintas: work cross-border cases (referrals, information requests, alerts) through your country's node.\n"
+      "Start with `lintas login --user ID`; then `lintas referral new --help`, `lintas case show CASE`.\n"
       "Exit codes: 0 ok, 1 failure, 2 bad input, 3 node unreachable, 4 not found, 5 refused or "
       "timed out."};
   app.require_subcommand(1);
@@ -296,7 +288,7 @@ int main(int argc, char** argv) {
   s->add_option("--consent", send.consent, "Consent items (Identity ReturnLogistics Health ...)");
   s->add_option("--agency", send.agency, "Sending agency (default: the node's)");
   s->callback([&] {
-    NodeClient node(g.node);
+    NodeClient node(g.node, ResolveToken(g.node));
     rc = Send(node, g, send);
   });
 
@@ -306,7 +298,7 @@ int main(int argc, char** argv) {
   st->add_option("id", id, "Event id")->required();
   st->add_option("--wait", wait_s, "Wait up to this many seconds while it is queued");
   st->callback([&] {
-    NodeClient node(g.node);
+    NodeClient node(g.node, ResolveToken(g.node));
     rc = Status(node, g, id, wait_s);
   });
 
@@ -320,89 +312,8 @@ int main(int argc, char** argv) {
   in->add_option("--limit", limit, "At most this many")->capture_default_str();
   in->add_flag("--advance", advance, "Move the reader's cursor past what was listed");
   in->callback([&] {
-    NodeClient node(g.node);
+    NodeClient node(g.node, ResolveToken(g.node));
     rc = Inbox(node, g, reader, after, after_opt->count() > 0, limit, advance);
-  });
-
-  std::string person;
-  std::string note;
-  auto* ack = app.add_subcommand("ack", "Acknowledge a received referral, as an officer");
-  ack->add_option("id", id, "The referral's event id")->required();
-  ack->add_option("--officer", person, "Your officer pseudonym")->required();
-  ack->add_option("--note", note, "A note for the sender");
-  ack->callback([&] {
-    NodeClient node(g.node);
-    lintas::cli::Reply r = node.Post("/v1/events/" + id + "/acknowledge", {{"officer", person}, {"note", note}});
-    if (r.status != 202) {
-      rc = Fail(r);
-      return;
-    }
-    if (g.json) std::cout << r.body.dump() << "\n";
-    else PrintStatus(r.body);
-  });
-
-  auto* rd = app.add_subcommand("read", "Send a read receipt for a received event");
-  rd->add_option("id", id, "Event id")->required();
-  rd->add_option("--reader", person, "Your officer pseudonym")->required();
-  rd->callback([&] {
-    NodeClient node(g.node);
-    lintas::cli::Reply r = node.Post("/v1/events/" + id + "/receipt", {{"kind", "read"}, {"reader", person}});
-    if (r.status != 202) {
-      rc = Fail(r);
-      return;
-    }
-    if (g.json) std::cout << r.body.dump() << "\n";
-    else PrintStatus(r.body);
-  });
-
-  std::string case_id;
-  auto* th = app.add_subcommand("thread", "Show a case's referral thread");
-  th->add_option("case", case_id, "Case id")->required();
-  th->callback([&] {
-    NodeClient node(g.node);
-    lintas::cli::Reply r = node.Get("/v1/referrals/" + case_id);
-    if (r.status != 200) {
-      rc = Fail(r);
-      return;
-    }
-    if (g.json) {
-      std::cout << r.body.dump() << "\n";
-      return;
-    }
-    std::cout << fmt::format("case {}  state {}{}  priority {}  due {}\n", r.body.value("case_id", ""),
-                             r.body.value("state", ""), r.body.value("overdue", false) ? " (OVERDUE)" : "",
-                             r.body.value("priority", "-"), When(r.body.value("response_due_us", int64_t{0})));
-    for (const auto& e : r.body["events"]) {
-      std::cout << fmt::format("  {}  {:<9}  {:<22}  {:<20}  {}\n", When(e.value("created_at_us", int64_t{0})),
-                               e.value("direction", ""), e.value("type", ""), e.value("from", ""),
-                               e.value("id", ""));
-    }
-  });
-
-  std::string state;
-  auto* refs = app.add_subcommand("referrals", "List referral threads, overdue first");
-  refs->add_option("--state", state, "Only this state (sent, delivered, acknowledged, ...)");
-  refs->callback([&] {
-    NodeClient node(g.node);
-    lintas::cli::Reply r = node.Get("/v1/referrals" + (state.empty() ? "" : "?state=" + state));
-    if (r.status != 200) {
-      rc = Fail(r);
-      return;
-    }
-    if (g.json) std::cout << r.body.dump() << "\n";
-    else PrintReferrals(r.body["referrals"]);
-  });
-
-  auto* od = app.add_subcommand("overdue", "List referrals past their response-due time, most urgent first");
-  od->callback([&] {
-    NodeClient node(g.node);
-    lintas::cli::Reply r = node.Get("/v1/referrals?overdue=true");
-    if (r.status != 200) {
-      rc = Fail(r);
-      return;
-    }
-    if (g.json) std::cout << r.body.dump() << "\n";
-    else PrintReferrals(r.body["referrals"]);
   });
 
   std::string sub_name;
@@ -415,7 +326,7 @@ int main(int argc, char** argv) {
   sb->add_option("--origin", origins, "Only from these countries (ISO alpha-3)");
   sb->add_option("--min-priority", min_priority, "routine, urgent or life-threatening")->capture_default_str();
   sb->callback([&] {
-    NodeClient node(g.node);
+    NodeClient node(g.node, ResolveToken(g.node));
     json cats = json::array();
     for (const auto& c : categories) cats.push_back(Camel(c));
     lintas::cli::Reply r = node.Post("/v1/subscriptions", {{"name", sub_name}, {"alert_categories", cats},
@@ -431,47 +342,13 @@ int main(int argc, char** argv) {
   auto* ub = app.add_subcommand("unsubscribe", "Stop a subscription");
   ub->add_option("name", sub_name, "Subscription name")->required();
   ub->callback([&] {
-    NodeClient node(g.node);
+    NodeClient node(g.node, ResolveToken(g.node));
     lintas::cli::Reply r = node.Delete("/v1/subscriptions/" + sub_name);
     if (r.status != 204) {
       rc = Fail(r);
       return;
     }
     std::cout << "unsubscribed: " << sub_name << "\n";
-  });
-
-  std::vector<std::string> countries;
-  std::string title;
-  std::string category = "other";
-  std::string expires = "72h";
-  std::string alert_priority = "urgent";
-  auto* al = app.add_subcommand("alert", "Publish an alert to selected countries or the region");
-  al->add_option("--category", category, "forced_criminality, recruitment_scam, missing_person, ...")->capture_default_str();
-  al->add_option("--countries", countries, "Target countries (none: the whole region)");
-  al->add_option("--title", title, "Title (no names)")->required();
-  al->add_option("--expires", expires, "Expires in (72h)")->capture_default_str();
-  al->add_option("--priority", alert_priority, "routine, urgent or life-threatening")->capture_default_str();
-  al->callback([&] {
-    auto d = ParseDuration(expires);
-    if (!d) {
-      std::cerr << "lintas: --expires: use a duration like 72h\n";
-      rc = kExitBadInput;
-      return;
-    }
-    int64_t now = lintas::NowMicros();
-    json dist = countries.empty() ? json{{"kind", "Regional"}}
-                                  : json{{"kind", "SelectedCountries"}, {"countries", countries}};
-    json event{{"distribution", dist}, {"priority", Camel(alert_priority)}, {"body_type", "AlertPublished"},
-               {"body", {{"category", Camel(category)}, {"title", title}, {"target_countries", countries},
-                         {"expires_at_us", now + *d}}}};
-    NodeClient node(g.node);
-    lintas::cli::Reply r = node.Post("/v1/events", event);
-    if (r.status != 202 && r.status != 200) {
-      rc = Fail(r);
-      return;
-    }
-    if (g.json) std::cout << r.body.dump() << "\n";
-    else PrintStatus(r.body);
   });
 
   int count = 0;
@@ -483,7 +360,7 @@ int main(int argc, char** argv) {
   wt->add_option("--timeout", timeout_s, "Stop after this many seconds");
   wt->callback([&] {
     std::signal(SIGINT, [](int) { g_interrupted = 1; });
-    NodeClient node(g.node);
+    NodeClient node(g.node, ResolveToken(g.node));
     rc = Watch(node, g, watch_reader, count, timeout_s);
   });
 
@@ -493,12 +370,14 @@ int main(int argc, char** argv) {
   kg->callback([&] { rc = Keygen(key_path, g.json); });
 
   AddAuditCommands(app, &g.json, &rc);
+  AddCaseCommands(app, &g.node, &g.json, &rc);
+  AddAccountCommands(app, &g.node, &g.json, &rc);
 
   std::string type;
   auto* ex = app.add_subcommand("example", "Print an example event of a body type, as JSON");
   ex->add_option("type", type, "Body type (ReferralCreated, AlertPublished, ...)")->required();
   ex->callback([&] {
-    NodeClient node(g.node);
+    NodeClient node(g.node, ResolveToken(g.node));
     lintas::cli::Reply r = node.Get("/v1/examples/" + type);
     if (r.status != 200) {
       rc = Fail(r);

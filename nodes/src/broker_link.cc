@@ -14,6 +14,7 @@
 #include "lintas/node/node.h"
 #include "lintas/wire/bytes.h"
 #include "lintas/wire/errc.h"
+#include "lintas/wire/examples.h"
 #include "lintas/wire/frame.h"
 #include "lintas/wire/validate.h"
 #include "lintas/wire/verify.h"
@@ -360,43 +361,101 @@ void BrokerLink::HandleDeliver(const Incoming& m) {
   std::string subscription = d->subscription() ? d->subscription()->str() : "";
   std::vector<InboxEntry> entries;
   std::vector<wire::EventId> ids;
+  // Acknowledged are only the records up to the first one refused here:
+  // the broker redelivers from there (and the refusal raises an alarm).
   uint64_t last = 0;
-  for (size_t i = 0; i < m.payload_count(); ++i) {
+  bool refused = false;
+  for (size_t i = 0; i < m.payload_count() && !refused; ++i) {
     uint64_t offset = d->offsets()->Get(i);
-    last = std::max(last, offset);
     auto record = wire::VerifyRecord(m.payload(i));
     if (!record.ok() || (*record)->offset() != offset) {
-      Log()->error("delivered record refused offset={}: {}", offset,
-                   record.ok() ? "offset mismatch" : record.error().message);
-      continue;
+      SecurityLog()->error("delivered record refused offset={}: {}", offset,
+                           record.ok() ? "offset mismatch" : record.error().message);
+      refused = true;
+      break;
     }
+    last = offset;
+    auto have = node_->store().HasInbox(offset);
+    if (!have.ok()) {
+      Disconnect("inbox read failed");
+      return;
+    }
+    if (*have) continue;  // redelivered: stored before
     const fb::Event* event = fb::GetEvent(wire::RecordEventBytes(**record).data());
     auto p = m.payload(i);
     entries.push_back({offset, std::string(p.begin(), p.end())});
     ids.push_back(wire::EventId::FromFb(*event->id()));
   }
-  auto fresh = node_->store().PutInbox(std::move(entries), ids);
+  // The case model's updates and the automatic delivery receipts go into the
+  // same synced write as the records they answer.
+  NodeStore::Answers receipts;
+  std::vector<std::string> receipt_bytes;
+  auto txn = node_->cases().Begin();
+  int64_t now = NowMicros();
+  for (const auto& entry : entries) {
+    auto record = wire::VerifyRecord(wire::AsBytes(entry.record));
+    const fb::Event* event = fb::GetEvent(wire::RecordEventBytes(**record).data());
+    if (auto s = txn->Apply(*event, Direction::kIncoming, entry.offset, nullptr, now); !s.ok()) {
+      Log()->warn("received offset={} kept in the inbox, not added to a case: {}", entry.offset, s.error().message);
+    }
+    if (config_.auto_delivery_receipt && event->body_type() == fb::Body::ReferralCreated) {
+      auto receipt = BuildReceipt(*event, now);
+      auto verified = wire::VerifyEvent(wire::AsBytes(receipt));
+      if (verified.ok() && txn->Apply(**verified, Direction::kOutgoing, 0, nullptr, now).ok()) {
+        receipts.emplace_back(wire::EventId::FromFb(*(*verified)->id()), std::move(receipt));
+      }
+    }
+  }
+  auto fresh = node_->store().PutInbox(std::move(entries), ids, &txn->writes(), &receipts);
+  txn.reset();
   if (!fresh.ok()) {
     // Not acknowledged: the broker delivers it again after the reconnect.
     Log()->error("inbox write failed: {}", fresh.error().message);
     Disconnect("inbox write failed");
     return;
   }
-  (void)client_->SendControl(wire::EncodeDeliveryAck(subscription, last));
+  if (!receipts.empty()) node_->Wake();
+  if (last > 0 && !client_->SendControl(wire::EncodeDeliveryAck(subscription, last)).ok()) {
+    Disconnect("delivery ack not sent");
+    return;
+  }
+  if (refused) {
+    (void)node_->store().Put("audit/alarm", "the broker delivered a record that fails verification", true);
+    Disconnect("a delivered record failed verification");
+    return;
+  }
   (void)client_->SendControl(wire::EncodeCredit(subscription, 0, static_cast<uint32_t>(m.payload_count())));
   for (const auto& entry : *fresh) {
     auto record = wire::VerifyRecord(wire::AsBytes(entry.record));
     const fb::Event* event = fb::GetEvent(wire::RecordEventBytes(**record).data());
-    (void)node_->referrals().Observe(*event, Direction::kIncoming, entry.offset);
     Log()->info("received offset={} type={} from={}/{} subscription={}", entry.offset,
                 wire::BodyName(event->body_type()), event->origin()->country()->string_view(),
                 event->origin()->agency()->string_view(), subscription);
-    if (config_.auto_delivery_receipt && event->body_type() == fb::Body::ReferralCreated) {
-      auto receipt = node_->Respond(wire::EventId::FromFb(*event->id()), fb::Body::DeliveryReceipt,
-                                    "", "");
-      if (!receipt.ok()) Log()->warn("no delivery receipt: {}", receipt.error().message);
-    }
   }
+}
+
+std::string BrokerLink::BuildReceipt(const fb::Event& o, int64_t now) {
+  std::string agency = LocalAgencyFor(node_->cases().options(), o);
+  fb::EventT e;
+  e.id = std::make_unique<fb::Uuid>(node_->ids().Next().ToFb());
+  e.created_at_us = now;
+  e.origin = std::make_unique<fb::PartyT>();
+  e.origin->country = config_.country;
+  e.origin->agency = agency;
+  auto dest = std::make_unique<fb::DestinationT>();
+  dest->country = o.origin()->country()->str();
+  dest->agency = o.origin()->agency()->str();
+  e.destinations.push_back(std::move(dest));
+  e.priority = o.priority();
+  e.handling = o.handling();
+  if (o.handling_text()) e.handling_text = o.handling_text()->str();
+  if (o.case_id()) e.case_id = o.case_id()->str();
+  e.parent_id = std::make_unique<fb::Uuid>(*o.id());
+  fb::DeliveryReceiptT b;
+  b.delivered_at_us = now;
+  b.agency = agency;
+  e.body.Set(std::move(b));
+  return wire::PackEvent(e);
 }
 
 }  // namespace lintas::node

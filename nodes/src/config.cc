@@ -24,16 +24,50 @@ using config::Get;
 using config::ResolvePath;
 const auto& Strings = config::GetStrings;
 
+// agency id -> roles, from the directory CSV (the broker's format).
+std::map<std::string, std::vector<std::string>> ReadRoles(const std::string& path, const std::string& country) {
+  std::ifstream in(path);
+  if (!in) Fail("node.directory: cannot read " + path);
+  std::map<std::string, std::vector<std::string>> out;
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    std::vector<std::string> cols;
+    std::stringstream ss(line);
+    std::string col;
+    while (std::getline(ss, col, ',')) cols.push_back(col);
+    if (cols.size() < 5 || cols[0] != country) continue;
+    std::vector<std::string> roles;
+    std::stringstream rs(cols[4]);
+    while (std::getline(rs, col, ';')) roles.push_back(col);
+    out[cols[2]] = roles;
+  }
+  return out;
+}
+
 }  // namespace
 
 NodeConfig ParseNodeConfig(const std::string& text, const std::string& base_dir) {
   toml::table root = config::Parse(text);
-  CheckKeys(root, "config", {"node", "broker", "security", "subscriptions"});
+  CheckKeys(root, "config", {"node", "broker", "security", "subscriptions", "cases"});
   NodeConfig c;
+  if (const toml::table* k = root["cases"].as_table()) {
+    CheckKeys(*k, "cases", {"max_items_per_case", "max_events_per_case", "max_parties_per_case",
+                            "max_cases_per_partner"});
+    auto bound = [&](const char* key, uint64_t* out) {
+      int64_t v = Get<int64_t>(*k, "cases", key, static_cast<int64_t>(*out));
+      if (v < 1) Fail(std::string("cases.") + key + ": must be at least 1");
+      *out = static_cast<uint64_t>(v);
+    };
+    bound("max_items_per_case", &c.max_items_per_case);
+    bound("max_events_per_case", &c.max_events_per_case);
+    bound("max_parties_per_case", &c.max_parties_per_case);
+    bound("max_cases_per_partner", &c.max_cases_per_partner);
+  }
   const toml::table* n = root["node"].as_table();
   if (n == nullptr) Fail("node: the [node] table is required");
   CheckKeys(*n, "node", {"id", "country", "agencies", "default_agency", "data_dir", "api_address", "api_port",
-                         "api_port_file", "max_in_flight", "credit", "auto_delivery_receipt",
+                         "api_port_file", "max_in_flight", "credit", "auto_delivery_receipt", "directory",
                          "log_level", "log_json"});
   c.id = Get<std::string>(*n, "node", "id", "");
   c.country = Get<std::string>(*n, "node", "country", "");
@@ -47,6 +81,8 @@ NodeConfig ParseNodeConfig(const std::string& text, const std::string& base_dir)
     Fail("node.default_agency: must be one of node.agencies");
   }
   c.data_dir = ResolvePath(base_dir, Get<std::string>(*n, "node", "data_dir", ""));
+  c.directory_csv = ResolvePath(base_dir, Get<std::string>(*n, "node", "directory", ""));
+  if (!c.directory_csv.empty()) c.agency_roles = ReadRoles(c.directory_csv, c.country);
   c.api_address = Get<std::string>(*n, "node", "api_address", c.api_address);
   int64_t port = Get<int64_t>(*n, "node", "api_port", c.api_port);
   if (port < 0 || port > 65535) Fail("node.api_port: outside 0..65535");

@@ -2,13 +2,17 @@
 #include <csignal>
 #include <fstream>
 #include <iostream>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 
 #include "lintas/common/logging.h"
 #include "lintas/node/node.h"
+#include "user_command.h"
 
 int main(int argc, char** argv) {
+  // `lintas-node user ...`: offline account administration.
+  if (argc > 1 && std::string_view(argv[1]) == "user") return lintas::node::RunUserCommand(argc, argv);
   CLI::App app{"lintas-node: a country's gateway to the Lintas regional broker"};
   std::string config_path;
   bool check_only = false;

@@ -8,7 +8,10 @@
 
 #include "lintas/common/clock.h"
 #include "lintas/common/logging.h"
+#include <sodium.h>
+
 #include "lintas/node/broker_link.h"
+#include "lintas/node/errc.h"
 #include "lintas/node/http_api.h"
 #include "lintas/wire/bytes.h"
 #include "lintas/wire/errc.h"
@@ -20,6 +23,7 @@ namespace lintas::node {
 namespace {
 
 std::unique_ptr<NodeStore> OpenStore(const std::string& path) {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium cannot start");
   auto store = NodeStore::Open(path);
   if (!store.ok()) throw std::runtime_error(store.error().message);
   return std::move(store).value();
@@ -31,13 +35,45 @@ nlohmann::json SubscriptionToJson(const SubscriptionConfig& s) {
           {"min_priority", s.min_priority}};
 }
 
+
+AccountOptions AccountOptionsFor(const NodeConfig& c) {
+  AccountOptions o;
+  o.agencies = c.agencies;
+  if (o.agencies.empty() && !c.default_agency.empty()) o.agencies = {c.default_agency};
+  return o;
+}
+
+CaseOptions CaseOptionsFor(const NodeConfig& c) {
+  CaseOptions o;
+  o.country = c.country;
+  o.agencies = c.agencies;
+  o.default_agency = c.default_agency;
+  o.local_roles = c.agency_roles;
+  o.max_items_per_case = c.max_items_per_case;
+  o.max_events_per_case = c.max_events_per_case;
+  o.max_parties_per_case = c.max_parties_per_case;
+  o.max_cases_per_partner = c.max_cases_per_partner;
+  return o;
+}
+
 }  // namespace
 
 Node::Node(NodeConfig config)
-    : config_(std::move(config)), store_(OpenStore(config_.data_dir)), referrals_(store_.get()) {
+    : config_(std::move(config)),
+      store_(OpenStore(config_.data_dir)),
+      accounts_(store_.get(), AccountOptionsFor(config_)),
+      access_log_(store_.get()),
+      cases_(store_.get(), CaseOptionsFor(config_)) {
   // Subscriptions from the config file are (re)stored at every start.
   for (const auto& sub : config_.subscriptions) {
     if (auto s = AddSubscription(sub); !s.ok()) throw std::runtime_error(s.error().message);
+  }
+  auto chain = access_log_.Verify();
+  if (!chain.ok()) throw std::runtime_error("consultation log: " + chain.error().message);
+  if (!chain->ok) {
+    GetLogger("security")->critical("the node's consultation log FAILS verification at entry {}: {}",
+                                    chain->first_bad_seq, chain->problem);
+    (void)store_->Put("access/alarm", fmt::format("entry {}: {}", chain->first_bad_seq, chain->problem), true);
   }
 }
 
@@ -64,7 +100,17 @@ void Node::Stop() {
 
 bool Node::broker_connected() const { return link_ && link_->connected(); }
 
-Result<Submitted> Node::Submit(std::string event) {
+void Node::Wake() {
+  if (link_) link_->Wake();
+}
+
+Result<Submitted> Node::Submit(std::string event) { return Queue(nullptr, std::move(event)); }
+
+Result<Submitted> Node::SubmitAs(const Principal& who, std::string event) {
+  return Queue(&who, std::move(event));
+}
+
+Result<Submitted> Node::Queue(const Principal* who, std::string event) {
   auto verified = wire::VerifyEvent(wire::AsBytes(event));
   if (!verified.ok()) return std::move(verified).error();
   const fb::Event& e = **verified;
@@ -82,15 +128,31 @@ Result<Submitted> Node::Submit(std::string event) {
                              e.origin()->agency()->string_view()),
                  "origin.agency"};
   }
-  wire::EventId id = wire::EventId::FromFb(*e.id());
-  // Whether it existed is decided under the store's enqueue lock, so two
-  // concurrent submissions of one id are recorded and tracked once.
-  auto queued = store_->Enqueue(id, event, NowMicros());
-  if (!queued.ok()) return std::move(queued).error();
-  if (!queued->existed) {
-    (void)referrals_.Observe(e, Direction::kOutgoing, 0);
-    if (link_) link_->Wake();
+  if (who != nullptr) {
+    if (e.origin()->agency()->string_view() != who->user.agency) {
+      return Error{errc::forbidden,
+                   fmt::format("origin.agency: account '{}' acts for {} only", who->user.id, who->user.agency),
+                   "origin.agency"};
+    }
+    if (e.officer() == nullptr || e.officer()->string_view() != who->user.id) {
+      return Error{errc::forbidden, "officer: must be the logged-in account", "officer"};
+    }
   }
+  wire::EventId id = wire::EventId::FromFb(*e.id());
+  // The case model's update and the outbox entry are one synced write; the
+  // step is checked under the case lock, so two officers cannot both take
+  // the same step.
+  auto txn = cases_.Begin();
+  auto existing = store_->GetStatus(id);
+  if (!existing.ok()) return std::move(existing).error();
+  if (existing->has_value()) return Submitted{id, **existing, true};
+  if (auto s = txn->Apply(e, Direction::kOutgoing, 0, who, NowMicros()); !s.ok()) {
+    if (who != nullptr) return std::move(s).error();
+    GetLogger("node")->warn("event {} not added to the case model: {}", id.ToString(), s.error().message);
+  }
+  auto queued = store_->Enqueue(id, event, NowMicros(), &txn->writes());
+  if (!queued.ok()) return std::move(queued).error();
+  if (!queued->existed && link_) link_->Wake();
   return Submitted{id, queued->status, queued->existed};
 }
 
@@ -110,75 +172,6 @@ Result<std::optional<std::string>> Node::FindEvent(const wire::EventId& id) {
   if (!status.ok()) return std::move(status).error();
   if (!status->has_value()) return std::optional<std::string>();
   return store_->OutboxEvent((*status)->local_seq);
-}
-
-Result<Submitted> Node::Respond(const wire::EventId& to, fb::Body type, const std::string& person,
-                                const std::string& note) {
-  auto original = FindEvent(to);
-  if (!original.ok()) return std::move(original).error();
-  if (!original->has_value()) {
-    return Error{wire::errc::unknown_destination,
-                 fmt::format("no event {} in this node's inbox or outbox", to.ToString()), "id"};
-  }
-  const fb::Event* o = fb::GetEvent((*original)->data());
-  // Answer as the local agency the original was addressed to, if it named one.
-  std::string agency = config_.default_agency;
-  if (o->destinations()) {
-    for (const auto* d : *o->destinations()) {
-      if (d->country()->string_view() == config_.country && d->agency() && d->agency()->size()) {
-        agency = d->agency()->str();
-        break;
-      }
-    }
-  }
-  if (agency.empty()) {
-    return Error{wire::errc::event_invalid,
-                 "node.default_agency: needed to answer an event addressed by role", "origin.agency"};
-  }
-  fb::EventT e;
-  e.id = std::make_unique<fb::Uuid>(ids_.Next().ToFb());
-  e.created_at_us = NowMicros();
-  e.origin = std::make_unique<fb::PartyT>();
-  e.origin->country = config_.country;
-  e.origin->agency = agency;
-  auto dest = std::make_unique<fb::DestinationT>();
-  dest->country = o->origin()->country()->str();
-  dest->agency = o->origin()->agency()->str();
-  e.destinations.push_back(std::move(dest));
-  e.priority = o->priority();
-  e.handling = o->handling();
-  if (o->handling_text()) e.handling_text = o->handling_text()->str();
-  if (o->case_id()) e.case_id = o->case_id()->str();
-  e.parent_id = std::make_unique<fb::Uuid>(to.ToFb());
-  switch (type) {
-    case fb::Body::ReferralAcknowledged: {
-      if (person.empty()) return Error{wire::errc::event_invalid, "officer: required", "officer"};
-      fb::ReferralAcknowledgedT b;
-      b.officer = person;
-      b.note = note;
-      e.body.Set(std::move(b));
-      break;
-    }
-    case fb::Body::DeliveryReceipt: {
-      fb::DeliveryReceiptT b;
-      b.delivered_at_us = e.created_at_us;
-      b.agency = agency;
-      e.body.Set(std::move(b));
-      break;
-    }
-    case fb::Body::ReadReceipt: {
-      if (person.empty()) return Error{wire::errc::event_invalid, "reader: required", "reader"};
-      fb::ReadReceiptT b;
-      b.read_at_us = e.created_at_us;
-      b.reader = person;
-      e.body.Set(std::move(b));
-      break;
-    }
-    default:
-      return Error{wire::errc::event_invalid, "only acknowledgements and receipts are built here",
-                   "body_type"};
-  }
-  return Submit(wire::PackEvent(e));
 }
 
 Status Node::AddSubscription(const SubscriptionConfig& sub) {

@@ -6,10 +6,13 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include "lintas/common/clock.h"
+
 namespace lintas::node {
 namespace {
 
-const char* const kFamilies[] = {"default", "outbox", "pending", "status", "inbox", "inbox_ids", "meta"};
+const char* const kFamilies[] = {"default", "outbox", "pending", "status", "inbox", "inbox_ids",
+                                 "meta",    "users",  "tokens",  "access", "cases"};
 
 std::string Be64(uint64_t v) {
   std::string out(8, '\0');
@@ -92,7 +95,7 @@ NodeStore::~NodeStore() {
 }
 
 Result<NodeStore::Enqueued> NodeStore::Enqueue(const wire::EventId& id, std::string_view event,
-                                                int64_t now_us) {
+                                                int64_t now_us, const WriteSet* extra) {
   std::lock_guard lock(enqueue_mu_);
   auto existing = GetStatus(id);
   if (!existing.ok()) return std::move(existing).error();
@@ -105,12 +108,112 @@ Result<NodeStore::Enqueued> NodeStore::Enqueue(const wire::EventId& id, std::str
   batch.Put(handles_[kOutbox], seq, rocksdb::Slice(event.data(), event.size()));
   batch.Put(handles_[kPending], seq, IdKey(id));
   batch.Put(handles_[kStatus], IdKey(id), EncodeStatus(status));
+  AddTo(&batch, extra);
   rocksdb::WriteOptions wo;
   wo.sync = true;
   auto s = db_->Write(wo, &batch);
   if (!s.ok()) return Translate(s, "enqueue");
   ++next_seq_;
   return Enqueued{status, false};
+}
+
+Result<uint64_t> NodeStore::AddEnqueues(rocksdb::WriteBatch* batch, const Answers& events,
+                                        int64_t now_us) {
+  uint64_t seq = next_seq_;
+  for (const auto& [id, event] : events) {
+    auto existing = GetStatus(id);
+    if (!existing.ok()) return std::move(existing).error();
+    if (existing->has_value()) continue;
+    OutboxStatus status;
+    status.local_seq = seq++;
+    status.queued_at_us = now_us;
+    std::string key = Be64(status.local_seq);
+    batch->Put(handles_[kOutbox], key, event);
+    batch->Put(handles_[kPending], key, IdKey(id));
+    batch->Put(handles_[kStatus], IdKey(id), EncodeStatus(status));
+  }
+  return seq;
+}
+
+rocksdb::ColumnFamilyHandle* NodeStore::Handle(Cf cf) const {
+  switch (cf) {
+    case Cf::kMeta: return handles_[kMeta];
+    case Cf::kUsers: return handles_[kUsers];
+    case Cf::kTokens: return handles_[kTokens];
+    case Cf::kAccess: return handles_[kAccess];
+    case Cf::kCases: return handles_[kCases];
+  }
+  return handles_[kMeta];
+}
+
+void NodeStore::AddTo(rocksdb::WriteBatch* batch, const WriteSet* writes) const {
+  if (writes == nullptr) return;
+  for (const auto& op : writes->ops_) {
+    if (op.erase) {
+      batch->Delete(Handle(op.cf), op.key);
+    } else {
+      batch->Put(Handle(op.cf), op.key, op.value);
+    }
+  }
+}
+
+Status NodeStore::Write(const WriteSet& writes, bool sync) {
+  if (writes.empty()) return OkStatus();
+  rocksdb::WriteBatch batch;
+  AddTo(&batch, &writes);
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  auto s = db_->Write(wo, &batch);
+  if (!s.ok()) return Translate(s, "write");
+  return OkStatus();
+}
+
+Result<std::optional<std::string>> NodeStore::Get(Cf cf, const std::string& key) {
+  std::string value;
+  auto s = db_->Get(rocksdb::ReadOptions(), Handle(cf), key, &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return Translate(s, "get");
+  return std::optional<std::string>(std::move(value));
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> NodeStore::Scan(Cf cf, const std::string& prefix,
+                                                                         size_t limit,
+                                                                         const std::string& after,
+                                                                         bool reverse) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), Handle(cf)));
+  if (!reverse) {
+    if (after.empty()) {
+      it->Seek(prefix);
+    } else {
+      it->Seek(after);
+      if (it->Valid() && it->key() == rocksdb::Slice(after)) it->Next();
+    }
+    for (; it->Valid() && it->key().starts_with(prefix) && out.size() < limit; it->Next()) {
+      out.emplace_back(it->key().ToString(), it->value().ToString());
+    }
+  } else {
+    if (after.empty()) {
+      // The first key past every key with this prefix.
+      std::string end = prefix;
+      while (!end.empty() && static_cast<uint8_t>(end.back()) == 0xff) end.pop_back();
+      if (end.empty()) {
+        it->SeekToLast();
+      } else {
+        end.back() = static_cast<char>(static_cast<uint8_t>(end.back()) + 1);
+        it->SeekForPrev(end);
+        if (it->Valid() && it->key() == rocksdb::Slice(end)) it->Prev();
+      }
+    } else {
+      it->SeekForPrev(after);
+      if (it->Valid() && it->key() == rocksdb::Slice(after)) it->Prev();
+    }
+    for (; it->Valid() && it->key().starts_with(prefix) && out.size() < limit; it->Prev()) {
+      out.emplace_back(it->key().ToString(), it->value().ToString());
+    }
+  }
+  if (!it->status().ok()) return Translate(it->status(), "scan");
+  return out;
 }
 
 Result<uint64_t> NodeStore::PendingCount() {
@@ -161,8 +264,18 @@ Result<std::optional<std::string>> NodeStore::OutboxEvent(uint64_t local_seq) {
   return std::optional<std::string>(std::move(value));
 }
 
+Result<bool> NodeStore::HasInbox(uint64_t offset) {
+  std::string ignored;
+  auto s = db_->Get(rocksdb::ReadOptions(), handles_[kInbox], Be64(offset), &ignored);
+  if (s.IsNotFound()) return false;
+  if (!s.ok()) return Translate(s, "inbox lookup");
+  return true;
+}
+
 Result<std::vector<InboxEntry>> NodeStore::PutInbox(std::vector<InboxEntry> entries,
-                                                    const std::vector<wire::EventId>& ids) {
+                                                    const std::vector<wire::EventId>& ids,
+                                                    const WriteSet* extra, const Answers* answers) {
+  std::lock_guard lock(enqueue_mu_);
   std::vector<InboxEntry> fresh;
   rocksdb::WriteBatch batch;
   for (size_t i = 0; i < entries.size(); ++i) {
@@ -175,11 +288,19 @@ Result<std::vector<InboxEntry>> NodeStore::PutInbox(std::vector<InboxEntry> entr
     batch.Put(handles_[kInboxIds], IdKey(ids[i]), key);
     fresh.push_back(std::move(entries[i]));
   }
-  if (fresh.empty()) return fresh;
+  AddTo(&batch, extra);
+  uint64_t next = next_seq_;
+  if (answers != nullptr) {
+    auto n = AddEnqueues(&batch, *answers, fresh.empty() ? 0 : lintas::NowMicros());
+    if (!n.ok()) return std::move(n).error();
+    next = *n;
+  }
+  if (batch.Count() == 0) return fresh;
   rocksdb::WriteOptions wo;
   wo.sync = true;
   auto s = db_->Write(wo, &batch);
   if (!s.ok()) return Translate(s, "inbox write");
+  next_seq_ = next;
   return fresh;
 }
 

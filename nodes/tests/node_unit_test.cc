@@ -1,10 +1,10 @@
-// Node configuration and referral tracking.
+// Node configuration.
 #include <gtest/gtest.h>
 
 #include "lintas/common/clock.h"
 #include "lintas/node/config.h"
+#include "lintas/node/human_time.h"
 #include "lintas/node/node_store.h"
-#include "lintas/node/referrals.h"
 #include "lintas/wire/examples.h"
 #include "testutil/temp_dir.h"
 
@@ -56,68 +56,16 @@ TEST(NodeConfigTest, EndpointsGiveFallbacks) {
   EXPECT_EQ(c.broker_fallbacks, std::vector<std::string>{"tcp://127.0.0.1:2"});
 }
 
-class ReferralTrackerTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto s = NodeStore::Open(dir_.Sub("node"));
-    ASSERT_TRUE(s.ok());
-    store_ = std::move(s).value();
-    tracker_ = std::make_unique<ReferralTracker>(store_.get());
-  }
-  std::string Event(fb::Body type, const std::string& case_id, fb::Priority priority,
-                    int64_t due) {
-    fb::EventT e = wire::ExampleEvent(type, ids_.Next(), NowMicros());
-    e.case_id = case_id;
-    e.priority = priority;
-    e.response_due_us = due;
-    return wire::PackEvent(e);
-  }
-  void Observe(const std::string& bytes, Direction d) {
-    ASSERT_TRUE(tracker_->Observe(*fb::GetEvent(bytes.data()), d, 0).ok());
-  }
-  testutil::TempDir dir_;
-  std::unique_ptr<NodeStore> store_;
-  std::unique_ptr<ReferralTracker> tracker_;
-  wire::EventIdGenerator ids_;
-};
-
-TEST_F(ReferralTrackerTest, LifecycleMovesTheState) {
-  int64_t now = NowMicros();
-  std::string created = Event(fb::Body::ReferralCreated, "TH-1", fb::Priority::Urgent, now + 1000000);
-  Observe(created, Direction::kOutgoing);
-  auto state = [&] { return tracker_->Thread("TH-1", now).value()["state"].get<std::string>(); };
-  EXPECT_EQ(state(), "sent");
-  Observe(Event(fb::Body::DeliveryReceipt, "TH-1", fb::Priority::Urgent, 0), Direction::kIncoming);
-  EXPECT_EQ(state(), "delivered");
-  Observe(Event(fb::Body::ReferralAcknowledged, "TH-1", fb::Priority::Urgent, 0), Direction::kIncoming);
-  EXPECT_EQ(state(), "acknowledged");
-  // A late delivery receipt never moves it back.
-  Observe(Event(fb::Body::DeliveryReceipt, "TH-1", fb::Priority::Urgent, 0), Direction::kIncoming);
-  EXPECT_EQ(state(), "acknowledged");
-  Observe(Event(fb::Body::ReferralClosed, "TH-1", fb::Priority::Urgent, 0), Direction::kIncoming);
-  EXPECT_EQ(state(), "closed");
-  // Observing the same event twice records it once.
-  Observe(created, Direction::kOutgoing);
-  EXPECT_EQ(tracker_->Thread("TH-1", now).value()["events"].size(), 5u);
-}
-
-TEST_F(ReferralTrackerTest, OverdueListPutsTheMostUrgentFirst) {
-  int64_t now = NowMicros();
-  Observe(Event(fb::Body::ReferralCreated, "R-ROUTINE", fb::Priority::Routine, now + 10), Direction::kOutgoing);
-  Observe(Event(fb::Body::ReferralCreated, "R-LIFE", fb::Priority::LifeThreatening, now + 20), Direction::kOutgoing);
-  Observe(Event(fb::Body::ReferralCreated, "R-URGENT", fb::Priority::Urgent, now + 5), Direction::kOutgoing);
-  Observe(Event(fb::Body::ReferralCreated, "R-LATER", fb::Priority::LifeThreatening, now + 3600000000LL), Direction::kOutgoing);
-  Observe(Event(fb::Body::ReferralCreated, "R-ACKED", fb::Priority::LifeThreatening, now + 1), Direction::kOutgoing);
-  Observe(Event(fb::Body::ReferralAcknowledged, "R-ACKED", fb::Priority::LifeThreatening, 0), Direction::kIncoming);
-  auto list = tracker_->List("", true, now + 1000).value();
-  ASSERT_EQ(list.size(), 3u);
-  EXPECT_EQ(list[0]["case_id"], "R-LIFE");
-  EXPECT_EQ(list[1]["case_id"], "R-URGENT");
-  EXPECT_EQ(list[2]["case_id"], "R-ROUTINE");
-  auto all = tracker_->List("", false, now + 1000).value();
-  EXPECT_EQ(all.size(), 5u);
-  EXPECT_TRUE(all[0]["overdue"].get<bool>());
-  EXPECT_FALSE(all[4]["overdue"].get<bool>());
+TEST(HumanTimeTest, DurationsAndDates) {
+  EXPECT_EQ(ParseDuration("3d"), 3LL * 86400 * 1000000);
+  EXPECT_EQ(ParseDuration("1d12h"), 36LL * 3600 * 1000000);
+  EXPECT_FALSE(ParseDuration("3 days"));
+  EXPECT_FALSE(ParseDuration("0h"));
+  EXPECT_EQ(ParseWhen("2026-12-09T10:00+07:00", 0), ParseWhen("2026-12-09T03:00Z", 0));
+  EXPECT_EQ(ParseWhen("2026-12-09", 0), ParseWhen("2026-12-09T00:00:00Z", 0));
+  EXPECT_EQ(ParseWhen("8h", 5), 5 + 8LL * 3600 * 1000000);
+  EXPECT_FALSE(ParseWhen("2026-02-30", 0));
+  EXPECT_FALSE(ParseWhen("next tuesday", 0));
 }
 
 }  // namespace

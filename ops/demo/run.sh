@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Lintas demo: a regional broker and three country nodes (Thailand,
 # Cambodia, Viet Nam) on this machine, telling scenarios 1, 2 and 6 of
-# SCENARIOS.md with the lintas CLI. Everything runs in a temporary folder
-# that is removed at the end. All names are pseudonyms.
+# docs/SCENARIOS.md with the lintas CLI, by officers who log in. Everything
+# runs in a temporary folder that is removed at the end. All names are
+# pseudonyms.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -13,12 +14,22 @@ pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  [ -n "${LINTAS_DEMO_KEEP:-}" ] && { echo "demo: kept $work"; return; }
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-run() { printf '$ lintas %s\n' "$*" | sed "s|--node http://127.0.0.1:[0-9]*|--node \$${node_name:-NODE}|"; "$bin/nodes/lintas" "$@"; }
+if [ -t 1 ]; then bold=$'\033[1m'; plain=$'\033[0m'; else bold=""; plain=""; fi
+say() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
+# run [args...]: prints the command as one could paste it (quoted, with the
+# node as $TH / $KH / $VN and the officer's config directory), then runs it.
+run() {
+  local shown=""
+  for a in "$@"; do shown+=" $(printf '%q' "$a")"; done
+  shown=$(printf '%s' "$shown" | sed "s|--node http://127.0.0.1:[0-9]*|--node \$${node_name:-NODE}|")
+  printf '$ %slintas%s\n' "${LINTAS_CONFIG_DIR:+LINTAS_CONFIG_DIR=\$DEMO/home/${officer_name} }" "$shown"
+  "$bin/nodes/lintas" "$@"
+}
 
 wait_file() {  # wait_file PATH: until a process has written it (20 s at most)
   for _ in $(seq 1 200); do [ -s "$1" ] && return 0; sleep 0.1; done
@@ -80,12 +91,13 @@ to = ["*"]
 events = ["AlertPublished", "AlertCancelled"]
 TOML
 
-start_node() {  # start_node ID COUNTRY AGENCY
+write_node_config() {  # write_node_config ID COUNTRY AGENCY
   cat > "$work/$1.toml" <<TOML
 [node]
 id = "$1"
 country = "$2"
 default_agency = "$3"
+directory = "$root/ops/directory/agencies.csv"
 data_dir = "$1-data"
 api_port = 0
 api_port_file = "$1.port"
@@ -99,73 +111,154 @@ mode = "curve"
 secret_key_file = "keys/$1.key"
 broker_public_key = "$broker_pub"
 TOML
+}
+
+add_user() {  # add_user NODE ID AGENCY ROLES: an account, made while the node is stopped
+  printf '%s\n' "demo-password-$2" | "$bin/nodes/lintas-node" user --config "$work/$1.toml" add "$2" \
+    --agency "$3" --roles "$4" --password-stdin
+}
+
+start_node() {  # start_node ID
   rm -f "$work/$1.port"
   "$bin/nodes/lintas-node" --config "$work/$1.toml" >> "$work/$1.log" 2>&1 &
   pids+=($!)
   wait_file "$work/$1.port"
 }
 
+login() {  # login OFFICER NODE_URL: the officer's own config directory keeps the token
+  mkdir -p "$work/home/$1"
+  export LINTAS_CONFIG_DIR="$work/home/$1" officer_name="$1"
+  printf '%s\n' "demo-password-$1" | run --node "$2" login --user "$1" --password-stdin
+}
+as() {  # as OFFICER: later commands run as this officer
+  export LINTAS_CONFIG_DIR="$work/home/$1" officer_name="$1"
+}
+
+wait_for() {  # wait_for OFFICER NODE_URL CASE PATTERN: until the officer's case view matches (20 s at most)
+  for _ in $(seq 1 200); do
+    LINTAS_CONFIG_DIR="$work/home/$1" "$bin/nodes/lintas" --node "$2" --json case show "$3" 2>/dev/null \
+      | grep -q "$4" && return 0
+    sleep 0.1
+  done
+  echo "demo: case $3 never showed $4 at $2" >&2; exit 1
+}
+
 echo "Lintas demo: CurveZMQ on, with keys generated for this run (lintas keygen)."
 "$bin/broker/lintas-broker" --config "$work/broker.toml" --endpoint-file "$work/broker.endpoint" > "$work/broker.log" 2>&1 &
 pids+=($!)
 wait_file "$work/broker.endpoint"
-start_node th-node THA th-rtp-atpd
-start_node kh-node KHM kh-mosvy
-start_node vn-node VNM vn-mps-cpd
+write_node_config th-node THA th-rtp-atpd
+write_node_config kh-node KHM kh-mosvy
+write_node_config vn-node VNM vn-mps-cpd
+say "Each node's administrator creates the officers' accounts (passwords hashed with Argon2id)"
+add_user th-node officer-th-0001 th-rtp-atpd officer
+add_user kh-node officer-kh-0007 kh-mosvy officer,supervisor
+add_user kh-node dpo-kh-01 kh-mosvy auditor
+add_user vn-node officer-vn-0003 vn-mps-cpd officer
+start_node th-node
+start_node kh-node
+start_node vn-node
 vn_pid=${pids[-1]}
 TH="http://127.0.0.1:$(cat "$work/th-node.port")"
 KH="http://127.0.0.1:$(cat "$work/kh-node.port")"
 VN="http://127.0.0.1:$(cat "$work/vn-node.port")"
-echo "broker and nodes up: th-node $TH, kh-node $KH, vn-node $VN"
+echo "broker and nodes up. To try the commands below in another terminal while the demo runs:"
+echo "  export DEMO=$work TH=$TH KH=$KH VN=$VN"
+
+say "Nobody acts without logging in: an anonymous request is refused"
+LINTAS_CONFIG_DIR="$work/home/nobody" "$bin/nodes/lintas" --node "$TH" case list || echo "(refused: no session)"
+
+say "Officers log in on their own country's node"
+node_name=TH login officer-th-0001 "$TH"
+node_name=KH login officer-kh-0007 "$KH"
+node_name=VN login officer-vn-0003 "$VN"
 
 say "Viet Nam's police subscribe to urgent alerts on forced criminality"
+as officer-vn-0003
 node_name=VN run --node "$VN" subscribe scam-alerts --category forced_criminality --min-priority urgent
 
 say "Scenario 1: a Thai officer refers a presumed victim, a Cambodian boy of 17 (pseudonym V-TH-0192),
    to Cambodia's social-welfare counterpart (a role the broker resolves to kh-mosvy)"
-sent=$(node_name=TH run --node "$TH" --json send --to KHM/social_welfare --case TH-2026-0192 \
-  --victim V-TH-0192 --minor --guardian G-TH-0192-1 --nationality KHM --language km \
-  --priority urgent --due 3d --handling H1 --consent Identity ReturnLogistics \
-  --summary "Presumed victim of forced labour on a fishing vessel")
+as officer-th-0001
+sent=$(node_name=TH run --node "$TH" --json referral new --to KHM/social_welfare --case TH-2026-0192 \
+  --reference TH-RTP-2026-0192 --victim V-TH-0192 --sex male --age 17 --minor --guardian G-TH-0192-1 \
+  --nationality KHM --speaks km --consent identity return_logistics --exploitation forced_labour \
+  --summary "Presumed victim of forced labour on a fishing vessel" --priority urgent --due 3d --handling H1)
 echo "$sent"
 id=$(echo "$sent" | grep -o '"id":"[^"]*"' | cut -d'"' -f4)
+say "The broker holds it: synced to its log and acknowledged (the offset is its place in the log)"
 node_name=TH run --node "$TH" status "$id" --wait 10
 
-say "The Cambodian node has it in its inbox (and sent an automatic delivery receipt)"
-for _ in $(seq 1 100); do "$bin/nodes/lintas" --node "$KH" --json inbox | grep -q "$id" && break; sleep 0.1; done
-node_name=KH run --node "$KH" inbox
+say "The Cambodian node has it (and sent the delivery receipt in the same synced write)"
+wait_for officer-kh-0007 "$KH" TH-2026-0192 '"state":"received"'
+as officer-kh-0007
+node_name=KH run --node "$KH" case show TH-2026-0192
 
-say "A Cambodian officer - a person, not a machine - acknowledges the referral"
-node_name=KH run --node "$KH" ack "$id" --officer officer-kh-0007 --note "Case officer assigned; family tracing started"
-for _ in $(seq 1 100); do "$bin/nodes/lintas" --node "$TH" --json thread TH-2026-0192 | grep -q '"state":"acknowledged"' && break; sleep 0.1; done
-node_name=TH run --node "$TH" thread TH-2026-0192
+say "A Cambodian officer - a person, logged in - acknowledges it with Cambodia's own reference, and accepts"
+node_name=KH run --node "$KH" referral ack TH-2026-0192 --reference KH-MOSVY-2026-0077 \
+  --note "Case officer assigned; family tracing started"
+node_name=KH run --node "$KH" referral accept TH-2026-0192 --note "Reception and return arranged"
+say "Acknowledging twice is refused"
+node_name=KH run --node "$KH" referral ack TH-2026-0192 || echo "(refused: one acknowledgement per agency)"
+node_name=KH run --node "$KH" referral plan-return TH-2026-0192 --checkpoint "Aranyaprathet-Poipet border checkpoint" \
+  --on 2026-12-09T10:00+07:00
+
+say "The Thai officer sees each step, by whom, and both national references"
+wait_for officer-th-0001 "$TH" TH-2026-0192 '"state":"return_planned"'
+as officer-th-0001
+node_name=TH run --node "$TH" case show TH-2026-0192
+
+say "The hand-over happens; Cambodia confirms reception and records the reintegration follow-up; both sides close"
+as officer-kh-0007
+node_name=KH run --node "$KH" referral returned TH-2026-0192 --checkpoint "Aranyaprathet-Poipet border checkpoint"
+node_name=KH run --node "$KH" referral close TH-2026-0192 --outcome reintegrated \
+  --note "Reunified with family in Battambang; monthly follow-up visits by the provincial office"
+wait_for officer-th-0001 "$TH" TH-2026-0192 '"state":"returned"'
+as officer-th-0001
+node_name=TH run --node "$TH" referral close TH-2026-0192 --outcome returned --note "Returned and received"
+wait_for officer-kh-0007 "$KH" TH-2026-0192 '"state":"closed"'
+as officer-kh-0007
+node_name=KH run --node "$KH" case show TH-2026-0192
+
+say "Cambodia's data-protection officer: who viewed this case at the node (hash-chained consultation log)"
+node_name=KH login dpo-kh-01 "$KH"
+node_name=KH run --node "$KH" audit local --case TH-2026-0192 --justification "Demo: routine check of case TH-2026-0192"
 
 say "The routing policy at work: the broker refuses a referral to a Cambodian NGO (no rule allows it)"
-sent=$(node_name=TH run --node "$TH" --json send --to KHM/ngo --case TH-2026-0193 --victim V-TH-0193 \
-  --priority routine --summary "Presumed victim of forced labour")
+as officer-th-0001
+sent=$(node_name=TH run --node "$TH" --json referral new --to KHM/ngo --case TH-2026-0193 --victim V-TH-0193 \
+  --consent identity --priority routine --summary "Presumed victim of forced labour")
 id=$(echo "$sent" | grep -o '"id":"[^"]*"' | cut -d'"' -f4)
 node_name=TH run --node "$TH" status "$id" --wait 10 || echo "(refused, as the policy says; nothing was stored or sent)"
 
 say "Scenario 2: a regional alert - about forty people held in a scam compound - life-threatening"
-node_name=TH run --node "$TH" alert --category forced_criminality --countries VNM IDN PHL \
+node_name=TH run --node "$TH" alert publish --category forced_criminality --countries VNM IDN PHL \
   --title "Scam compound: about forty people of several nationalities held" \
   --priority life-threatening --expires 72h
 say "It reaches the subscribed Vietnamese agency"
+as officer-vn-0003
 node_name=VN run --node "$VN" watch --reader demo --count 1 --timeout 15
 
 say "Scenario 6: Viet Nam's node goes offline"
 kill "$vn_pid"; wait "$vn_pid" 2>/dev/null || true
-node_name=TH run --node "$TH" send --to VNM/police --case TH-2026-0201 --victim V-TH-0201 \
-  --nationality VNM --language vi --priority urgent --due 1d --summary "Presumed victim of forced labour"
-echo "(the broker holds it for Viet Nam; nothing is lost while the node is away)"
+as officer-th-0001
+sent=$(node_name=TH run --node "$TH" --json referral new --to VNM/police --case TH-2026-0201 --victim V-TH-0201 \
+  --nationality VNM --speaks vi --consent identity --priority urgent --due 1d --summary "Presumed victim of forced labour")
+echo "$sent"
+id=$(echo "$sent" | grep -o '"id":"[^"]*"' | cut -d'"' -f4)
+node_name=TH run --node "$TH" status "$id" --wait 10
+echo "(the broker has acknowledged it and holds it for Viet Nam; nothing is lost while the node is away)"
 
 say "Viet Nam's node comes back and catches up"
-start_node vn-node VNM vn-mps-cpd
+start_node vn-node
 VN="http://127.0.0.1:$(cat "$work/vn-node.port")"
+echo "(Viet Nam's node listens on a new port now: VN=$VN; its officer logs in there)"
+node_name=VN login officer-vn-0003 "$VN"
 node_name=VN run --node "$VN" watch --reader demo --count 1 --timeout 15
 
-say "The Thai officer's view of all referral threads (overdue first)"
-node_name=TH run --node "$TH" referrals
+say "The Thai officer's cases (most recent first)"
+as officer-th-0001
+node_name=TH run --node "$TH" case list
 
 say "An ASEAN auditor exports the Thai-Cambodian case with its proofs and verifies it offline"
 cat > "$work/asean-audit.toml" <<TOML
@@ -181,6 +274,7 @@ secret_key_file = "keys/asean-audit.key"
 broker_public_key = "$broker_pub"
 TOML
 broker_key="$work/broker-data/audit-signing.key.pub"
+unset LINTAS_CONFIG_DIR officer_name
 run audit export --config "$work/asean-audit.toml" --justification "Demo: oversight of case TH-2026-0192" \
   --case TH-2026-0192 --out "$work/export.jsonl"
 run audit verify "$work/export.jsonl" --broker-key "$broker_key"

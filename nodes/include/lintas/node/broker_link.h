@@ -46,6 +46,9 @@ class BrokerLink {
   void SendOutbox();
   void Handle(const Incoming& message);
   void HandleDeliver(const Incoming& message);
+  // The automatic DeliveryReceipt for a received referral, from the local
+  // agency it was addressed to.
+  std::string BuildReceipt(const fb::Event& original, int64_t now_us);
   void Disconnect(const char* reason);
   void WaitBackoff();
 

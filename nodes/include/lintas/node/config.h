@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -32,7 +33,13 @@ struct NodeConfig {
   // The agency used as origin when a submitted event names none.
   // Default: "" (events must name their origin agency)
   std::string default_agency;
-  // Required. The node's RocksDB directory (outbox, inbox, referrals).
+  // The agency directory (the broker's CSV: country_iso3, ..., agency_id,
+  // ..., roles) for the roles of the agencies this node serves, so that an
+  // event addressed to a role reaches the right local agency's officers.
+  // Default: "" (role-addressed events go to default_agency)
+  std::string directory_csv;
+  std::map<std::string, std::vector<std::string>> agency_roles;  // filled from directory_csv
+  // Required. The node's RocksDB directory (outbox, inbox, cases, accounts).
   std::string data_dir;
   // Local HTTP API. Never expose it beyond the host without a proxy that
   // authenticates officers.
@@ -72,6 +79,14 @@ struct NodeConfig {
   std::string secret_key_file;
   std::string broker_public_key;
   std::vector<SubscriptionConfig> subscriptions;
+  // [cases]: bounds on what one case or one partner agency can make this
+  // node store in its case model (docs/API.md, "Bounds").
+  // Default: 256 items, 20000 events, 32 parties per case; 10000 cases per
+  // partner agency
+  uint64_t max_items_per_case = 256;
+  uint64_t max_events_per_case = 20000;
+  uint64_t max_parties_per_case = 32;
+  uint64_t max_cases_per_partner = 10000;
 };
 
 // Throws NodeConfigError naming the field.

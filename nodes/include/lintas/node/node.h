@@ -2,7 +2,9 @@
 // events from local users (HTTP API, CLI), makes them durable in its outbox
 // before confirming them as queued, sends and resends them until the broker
 // acknowledges; stores what the broker delivers in its inbox before
-// acknowledging it; tracks referral threads.
+// acknowledging it; keeps the case model (cases, items, deadlines), the
+// accounts of the people and systems that use it, and a hash-chained log of
+// who read what.
 #pragma once
 
 #include <memory>
@@ -10,9 +12,11 @@
 #include <utility>
 
 #include "lintas/common/result.h"
+#include "lintas/node/access_log.h"
+#include "lintas/node/account_store.h"
+#include "lintas/node/case_store.h"
 #include "lintas/node/config.h"
 #include "lintas/node/node_store.h"
-#include "lintas/node/referrals.h"
 #include "lintas/wire/event_id.h"
 
 namespace lintas::node {
@@ -28,7 +32,7 @@ struct Submitted {
 
 // Operation: construct (opens the store; throws on failure), Start() (the
 // broker link thread and the HTTP server), Stop() (or destruction).
-// Thread safety: Submit, Respond and the accessors are safe from any thread.
+// Thread safety: Submit, SubmitAs and the accessors are safe from any thread.
 class Node {
  public:
   explicit Node(NodeConfig config);
@@ -44,11 +48,11 @@ class Node {
   // queues durably (synced). Errors name the field; nothing is queued then.
   [[nodiscard]] Result<Submitted> Submit(std::string event);
 
-  // Builds and submits an answer to event `to` (in the inbox or the outbox):
-  // ReferralAcknowledged (person = officer), DeliveryReceipt, ReadReceipt
-  // (person = reader). Addressed to the original's origin agency, same case.
-  [[nodiscard]] Result<Submitted> Respond(const wire::EventId& to, fb::Body type,
-                                          const std::string& person, const std::string& note);
+  // As Submit, for an event a person built through the API or an action:
+  // the origin agency must be the principal's, the event carries the
+  // principal's id as `officer`, and the case model checks the step is
+  // allowed (who may answer, in which state) before anything is queued.
+  [[nodiscard]] Result<Submitted> SubmitAs(const Principal& who, std::string event);
 
   // The event bytes for an id, from the inbox or the outbox.
   [[nodiscard]] Result<std::optional<std::string>> FindEvent(const wire::EventId& id);
@@ -60,14 +64,22 @@ class Node {
 
   const NodeConfig& config() const { return config_; }
   NodeStore& store() { return *store_; }
-  ReferralTracker& referrals() { return referrals_; }
+  AccountStore& accounts() { return accounts_; }
+  AccessLog& access_log() { return access_log_; }
+  CaseStore& cases() { return cases_; }
   wire::EventIdGenerator& ids() { return ids_; }
   bool broker_connected() const;
+  // New events are in the outbox (the link sends them).
+  void Wake();
 
  private:
+  Result<Submitted> Queue(const Principal* who, std::string event);
+
   NodeConfig config_;
   std::unique_ptr<NodeStore> store_;
-  ReferralTracker referrals_;
+  AccountStore accounts_;
+  AccessLog access_log_;
+  CaseStore cases_;
   wire::EventIdGenerator ids_;
   std::unique_ptr<BrokerLink> link_;
   std::unique_ptr<HttpApi> api_;

@@ -18,6 +18,7 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class WriteBatch;
 }  // namespace rocksdb
 
 namespace lintas::node {
@@ -42,6 +43,33 @@ struct InboxEntry {
   std::string record;  // StoredRecord bytes
 };
 
+// The column families other components own, reached through the generic
+// Get / Scan / Write below: accounts (users), API tokens and sessions
+// (tokens), the node's hash-chained consultation log (access), and the case
+// model (cases: cases, items, events and their indexes as separate keys).
+enum class Cf : uint8_t { kMeta = 0, kUsers, kTokens, kAccess, kCases };
+
+// A set of writes applied atomically by NodeStore::Write. Owns its contents.
+class WriteSet {
+ public:
+  void Put(Cf cf, std::string key, std::string value) {
+    ops_.push_back({cf, std::move(key), std::move(value), false});
+  }
+  void Delete(Cf cf, std::string key) { ops_.push_back({cf, std::move(key), {}, true}); }
+  bool empty() const { return ops_.empty(); }
+  size_t size() const { return ops_.size(); }
+
+ private:
+  friend class NodeStore;
+  struct Op {
+    Cf cf;
+    std::string key;
+    std::string value;
+    bool erase;
+  };
+  std::vector<Op> ops_;
+};
+
 // Thread safety: safe for concurrent use (RocksDB is); the link thread and
 // the HTTP threads share one store.
 class NodeStore {
@@ -56,7 +84,7 @@ class NodeStore {
   // Appends to the outbox and marks it queued, synced to disk. An id already
   // in the outbox is not queued again: its current status is returned.
   [[nodiscard]] Result<Enqueued> Enqueue(const wire::EventId& id, std::string_view event,
-                                         int64_t now_us);
+                                         int64_t now_us, const WriteSet* extra = nullptr);
   // Events queued and not yet settled (reads keys only).
   [[nodiscard]] Result<uint64_t> PendingCount();
   // Queued events with a local sequence > `after`, in order: (seq, bytes).
@@ -70,11 +98,30 @@ class NodeStore {
   [[nodiscard]] Result<std::optional<std::string>> OutboxEvent(uint64_t local_seq);
 
   // Stores the records whose offsets are new, synced; returns those new ones.
+  // `answers` (automatic answers such as delivery receipts, queued in the
+  // outbox) and `extra` (the case model's updates) go into the same synced
+  // write, so that a crash leaves all of it or none.
+  using Answers = std::vector<std::pair<wire::EventId, std::string>>;
   [[nodiscard]] Result<std::vector<InboxEntry>> PutInbox(std::vector<InboxEntry> entries,
-                                                         const std::vector<wire::EventId>& ids);
+                                                         const std::vector<wire::EventId>& ids,
+                                                         const WriteSet* extra = nullptr,
+                                                         const Answers* answers = nullptr);
+  // Whether the inbox holds `offset` already.
+  [[nodiscard]] Result<bool> HasInbox(uint64_t offset);
+
   [[nodiscard]] Result<std::vector<InboxEntry>> ReadInbox(uint64_t after, size_t limit);
   [[nodiscard]] Result<std::optional<uint64_t>> InboxOffsetOf(const wire::EventId& id);
   [[nodiscard]] Result<std::optional<std::string>> InboxRecord(uint64_t offset);
+
+  // Generic access to the families of Cf (kMeta is the one Put/Get use).
+  [[nodiscard]] Status Write(const WriteSet& writes, bool sync);
+  [[nodiscard]] Result<std::optional<std::string>> Get(Cf cf, const std::string& key);
+  // Up to `limit` (key, value) pairs whose key starts with `prefix`, from the
+  // first key > `after` (or the prefix's start when empty); `reverse` walks
+  // from the end of the prefix backwards (then keys < `after`).
+  [[nodiscard]] Result<std::vector<std::pair<std::string, std::string>>> Scan(
+      Cf cf, const std::string& prefix, size_t limit, const std::string& after = {},
+      bool reverse = false);
 
   // Small named values: reader cursors ("reader/<name>"), referral threads
   // ("referral/<case>"), subscriptions ("subscription/<name>").
@@ -86,8 +133,14 @@ class NodeStore {
       const std::string& prefix);
 
  private:
-  enum Family { kDefault, kOutbox, kPending, kStatus, kInbox, kInboxIds, kMeta, kCount };
+  enum Family { kDefault, kOutbox, kPending, kStatus, kInbox, kInboxIds, kMeta, kUsers, kTokens,
+                kAccess, kCases, kCount };
   NodeStore() = default;
+  rocksdb::ColumnFamilyHandle* Handle(Cf cf) const;
+  void AddTo(rocksdb::WriteBatch* batch, const WriteSet* writes) const;
+  // Adds the outbox writes of `events` (ids not yet queued) to `batch`;
+  // returns the next free sequence. Caller holds enqueue_mu_.
+  Result<uint64_t> AddEnqueues(rocksdb::WriteBatch* batch, const Answers& events, int64_t now_us);
 
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;

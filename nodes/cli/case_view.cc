@@ -1,0 +1,128 @@
+// Printing cases for people.
+#include "case_view.h"
+
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "client.h"
+
+namespace lintas::cli {
+
+using nlohmann::json;
+
+std::string Safe(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text) out.push_back(c < 0x20 || c == 0x7f ? '?' : static_cast<char>(c));
+  return out;
+}
+
+namespace {
+
+std::string S(const json& j, const char* key) { return j.is_object() ? Safe(j.value(key, "")) : ""; }
+
+std::string PartyText(const json& p) {
+  if (!p.is_object()) return "";
+  std::string agency = S(p, "agency");
+  return S(p, "country") + "/" + (agency.empty() ? S(p, "role") + " (role)" : agency);
+}
+
+std::string DueText(const json& item) {
+  int64_t due = item.value("due_us", int64_t{0});
+  if (due == 0) return "-";
+  std::string text = When(due);
+  if (item.value("overdue", false)) text += item.value("escalated", false) ? " OVERDUE (escalated)" : " OVERDUE";
+  return text;
+}
+
+}  // namespace
+
+void PrintItems(const json& items) {
+  std::cout << fmt::format("  {:<36}  {:<8}  {:<15}  {:<15}  {:<24}  {}\n", "ITEM", "KIND", "STATE", "PRIORITY",
+                           "COUNTERPART", "DUE");
+  for (const auto& i : items) {
+    std::cout << fmt::format("  {:<36}  {:<8}  {:<15}  {:<15}  {:<24}  {}\n", S(i, "item_id"), S(i, "kind"),
+                             S(i, "state"), S(i, "priority"), PartyText(i["counterpart"]), DueText(i));
+    if (i.contains("decline")) {
+      std::cout << fmt::format("      declined: {} {}\n", S(i["decline"], "reason"), S(i["decline"], "note"));
+    }
+    if (i.contains("delay")) {
+      std::cout << fmt::format("      delayed until {}: {}\n", When(i["delay"].value("new_due_us", int64_t{0})),
+                               S(i["delay"], "reason"));
+    }
+    if (i.contains("return")) {
+      std::cout << fmt::format("      return at {} on {}\n", S(i["return"], "checkpoint"),
+                               When(i["return"].value("planned_at_us", int64_t{0})));
+    }
+    if (!i.value("closed_by", json::array()).empty()) {
+      std::string who;
+      for (const auto& c : i["closed_by"]) who += (who.empty() ? "" : ", ") + S(c, "agency") + " (" + S(c, "outcome") + ")";
+      std::cout << "      closed by " << who << "\n";
+    }
+    if (i.contains("consent")) {
+      std::string scope;
+      for (const auto& c : i["consent"]) scope += (scope.empty() ? "" : ", ") + Safe(c.get<std::string>());
+      std::cout << "      consent: " << (scope.empty() ? "none" : scope) << "\n";
+    }
+  }
+}
+
+void PrintCase(const json& c) {
+  std::cout << fmt::format("case {}  {}\n", S(c, "case_id"), S(c, "state"));
+  std::cout << "parties:";
+  for (const auto& p : c["parties"]) std::cout << "  " << PartyText(p);
+  std::cout << "\n";
+  if (c.contains("references") && !c["references"].empty()) {
+    std::cout << "national references:";
+    for (auto it = c["references"].begin(); it != c["references"].end(); ++it) {
+      std::cout << "  " << Safe(it.key()) << " " << Safe(it.value().get<std::string>());
+    }
+    std::cout << "\n";
+  }
+  std::cout << "items:\n";
+  PrintItems(c["items"]);
+  std::cout << "thread:\n";
+  for (const auto& e : c["events"]) {
+    std::string officer = S(e, "officer");
+    std::cout << fmt::format("  {}  {:<8}  {:<22}  {:<22}  {}\n", When(e.value("created_at_us", int64_t{0})),
+                             S(e, "direction"), S(e, "type"), PartyText(e["from"]),
+                             officer.empty() ? std::string("(automatic)") : "by " + officer);
+  }
+}
+
+void PrintCaseList(const json& cases) {
+  std::cout << fmt::format("{:<16}  {:<7}  {:<6}  {:<8}  {}\n", "CASE", "STATE", "ITEMS", "OVERDUE", "UPDATED");
+  for (const auto& c : cases) {
+    std::cout << fmt::format("{:<16}  {:<7}  {:<6}  {:<8}  {}\n", S(c, "case_id"), S(c, "state"), c["items"].size(),
+                             c.value("overdue", false) ? "OVERDUE" : "", When(c.value("updated_at_us", int64_t{0})));
+  }
+}
+
+void PrintAlerts(const json& alerts) {
+  std::cout << fmt::format("{:<36}  {:<9}  {:<17}  {:<15}  {:<18}  {}\n", "ALERT", "STATE", "CATEGORY", "PRIORITY",
+                           "FROM", "TITLE");
+  for (const auto& a : alerts) {
+    std::cout << fmt::format("{:<36}  {:<9}  {:<17}  {:<15}  {:<18}  {}\n", S(a, "item_id"), S(a, "state"),
+                             S(a, "category"), S(a, "priority"), PartyText(a["origin"]), S(a, "title"));
+  }
+}
+
+void PrintAccess(const json& reply) {
+  std::cout << fmt::format("{:>5}  {:<20}  {:<18}  {:<12}  {:<14}  {:<16}  {}\n", "SEQ", "WHEN", "WHO", "AGENCY",
+                           "ACTION", "CASE", "JUSTIFICATION");
+  for (const auto& e : reply["entries"]) {
+    std::cout << fmt::format("{:>5}  {:<20}  {:<18}  {:<12}  {:<14}  {:<16}  {}\n", e.value("seq", uint64_t{0}),
+                             When(e.value("at_us", int64_t{0})), S(e, "user"), S(e, "agency"), S(e, "action"),
+                             S(e, "case_id"), S(e, "justification"));
+  }
+  const json& chain = reply["chain"];
+  if (chain.value("ok", false)) {
+    std::cout << fmt::format("hash chain intact: {} entries, head {}\n", chain.value("entries", uint64_t{0}),
+                             S(chain, "head"));
+  } else {
+    std::cout << fmt::format("HASH CHAIN BROKEN at entry {}: {}\n", chain.value("first_bad_seq", uint64_t{0}),
+                             S(chain, "problem"));
+  }
+}
+
+}  // namespace lintas::cli

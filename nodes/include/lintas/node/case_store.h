@@ -1,0 +1,162 @@
+// The case model at the node. A case has parties (the originating agency and
+// every addressee agency, each with its national reference) and items: each
+// referral, information request or alert, with its own state, deadline and
+// counterpart. Every event the node sends or receives is applied to the item
+// it belongs to (found through its parent_id). Items, case headers, the
+// per-case event list and the indexes (deadlines, recently updated, missed
+// deadlines) are separate keys, so each event costs O(1) reads and writes
+// whatever the size of its case.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "lintas/common/result.h"
+#include "lintas/fb/event_generated.h"
+#include "lintas/node/account_store.h"
+#include "lintas/node/node_store.h"
+
+namespace lintas::node {
+
+enum class Direction { kOutgoing, kIncoming };
+
+struct CaseOptions {
+  // This node's country and the agencies it serves (an incoming event
+  // addressed by role goes to the local agency with that role, from
+  // `local_roles`, else to `default_agency`).
+  std::string country;
+  std::vector<std::string> agencies;
+  std::string default_agency;
+  std::map<std::string, std::vector<std::string>> local_roles;  // agency -> directory roles
+  // Bounds on what one case, or one partner agency, can make this node
+  // store in the case model. Events past them stay in the inbox (nothing
+  // acknowledged is lost) but are not added to the case; outgoing ones are
+  // refused (limit_exceeded).
+  // Default: 256 items, 20000 events, 32 parties per case; 10000 cases
+  // opened here by one partner agency
+  size_t max_items_per_case = 256;
+  size_t max_events_per_case = 20000;
+  size_t max_parties_per_case = 32;
+  size_t max_cases_per_partner = 10000;
+  // Response deadlines when an item names none (EU 2023/977):
+  // Default: life-threatening 8 h, urgent 3 days, routine 7 days
+  int64_t due_life_threatening_us = 8LL * 3600 * 1000000;
+  int64_t due_urgent_us = 3LL * 86400 * 1000000;
+  int64_t due_routine_us = 7LL * 86400 * 1000000;
+  // Overdue items are escalated to supervisors this long past their deadline.
+  // Default: life-threatening 1 h, urgent 12 h, routine 2 days
+  int64_t escalate_life_threatening_us = 1LL * 3600 * 1000000;
+  int64_t escalate_urgent_us = 12LL * 3600 * 1000000;
+  int64_t escalate_routine_us = 2LL * 86400 * 1000000;
+
+  int64_t DefaultDue(fb::Priority p) const;
+  int64_t EscalateAfter(fb::Priority p) const;
+};
+
+struct ItemRef {
+  std::string case_id;  // empty for alerts
+  std::string item_id;  // the event id of the item's first event
+};
+
+class CaseStore;
+
+// A group of events applied together and committed in one write (the
+// caller's: the outbox or inbox write that stores the events). Holds the
+// case store's lock from Begin until destruction, and reads its own writes.
+// Ownership: returned by CaseStore::Begin; must not outlive it. One thread.
+class CaseTxn {
+ public:
+  ~CaseTxn();
+  // Applies one event. For an outgoing event (`who` set), an error means
+  // the step is not allowed (forbidden, conflict, not_found,
+  // limit_exceeded, naming the field) and nothing of it is applied. For an
+  // incoming one, an error means it was not added to the case model (the
+  // caller keeps the event in the inbox and logs why).
+  [[nodiscard]] Status Apply(const fb::Event& event, Direction direction, uint64_t offset,
+                             const Principal* who, int64_t now_us);
+  const WriteSet& writes() const { return writes_; }
+
+ private:
+  friend class CaseStore;
+  explicit CaseTxn(CaseStore* cases);
+  Result<std::optional<nlohmann::json>> Read(const std::string& key);
+  void Write(const std::string& key, const nlohmann::json& value);
+  void Put(const std::string& key, const std::string& value);
+  void Erase(const std::string& key);
+  Result<std::optional<std::string>> ReadRaw(const std::string& key);
+
+  // One per root body (case_rules.cc).
+  Status ApplyRoot(const fb::Event& e, Direction d, uint64_t offset, const Principal* who, int64_t now);
+  Status ApplyAnswer(const fb::Event& e, Direction d, uint64_t offset, const Principal* who, int64_t now);
+  Status ApplyAlert(const fb::Event& e, Direction d, uint64_t offset, const Principal* who, int64_t now);
+  Status AddEvent(nlohmann::json& kase, const nlohmann::json& item, const fb::Event& e, Direction d,
+                  uint64_t offset, int64_t now);
+  void Reindex(const nlohmann::json& before, const nlohmann::json& after, int64_t now);
+  void TouchCase(nlohmann::json& kase, int64_t updated_at);
+  void RecordMiss(const nlohmann::json& item, int64_t answered_at_us, int64_t now);
+  std::string LocalAgencyFor(const fb::Event& e) const;
+
+  CaseStore* cases_;
+  std::unique_lock<std::mutex> lock_;
+  std::map<std::string, std::optional<std::string>> overlay_;
+  WriteSet writes_;
+};
+
+// Ownership: borrows the store. Thread safety: every method from any
+// thread; updates go through CaseTxn (one at a time).
+class CaseStore {
+ public:
+  CaseStore(NodeStore* store, CaseOptions options);
+
+  [[nodiscard]] std::unique_ptr<CaseTxn> Begin();
+
+  // The item an event belongs to (the event itself when it opened an item).
+  [[nodiscard]] Result<std::optional<ItemRef>> FindItem(const std::string& event_id);
+  // The item's JSON, or nullopt.
+  [[nodiscard]] Result<std::optional<nlohmann::json>> Item(const ItemRef& ref, int64_t now_us);
+  // The whole case: header, parties, items (with deadlines and overdue
+  // flags), every event in order. nullopt if unknown. `event_limit` caps the
+  // event list (the newest are kept; `events_total` says how many there are).
+  [[nodiscard]] Result<std::optional<nlohmann::json>> CaseView(const std::string& case_id, int64_t now_us,
+                                                               size_t event_limit = 5000);
+  // Cases in which `agency` is a party (every case when empty), most
+  // recently updated first. state: "" | "open" | "closed".
+  [[nodiscard]] Result<nlohmann::json> ListCases(const std::string& agency, const std::string& state,
+                                                 size_t limit, int64_t now_us);
+  // Overdue items of `agency` (all when empty), most urgent first; only those
+  // past the escalation threshold when `escalated_only`. Records each miss.
+  [[nodiscard]] Result<nlohmann::json> Overdue(const std::string& agency, bool escalated_only, int64_t now_us);
+  // Every missed deadline recorded (kept after a late answer).
+  [[nodiscard]] Result<nlohmann::json> Missed(const std::string& agency);
+  // Alerts sent or received: state "" | active | expired | cancelled.
+  [[nodiscard]] Result<nlohmann::json> Alerts(const std::string& state, int64_t now_us);
+  // Whether `agency` is a party of the case.
+  [[nodiscard]] Result<bool> IsParty(const std::string& case_id, const std::string& agency);
+
+  const CaseOptions& options() const { return options_; }
+
+ private:
+  friend class CaseTxn;
+  void Decorate(nlohmann::json& item, int64_t now_us) const;
+
+  NodeStore* store_;
+  CaseOptions options_;
+  std::mutex mu_;
+};
+
+// The local agency an incoming event is for: the destination in this
+// node's country that names an agency, else the local agency with the role
+// named, else the default agency.
+std::string LocalAgencyFor(const CaseOptions& options, const fb::Event& event);
+
+// Whether an item in `state` still waits for the counterpart's answer.
+bool AwaitsAnswer(const std::string& kind, const std::string& state);
+
+}  // namespace lintas::node

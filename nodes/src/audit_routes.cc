@@ -1,0 +1,53 @@
+// Routes for the node's consultation log: the data-protection officer's
+// export and the chain's verification.
+#include <httplib.h>
+
+#include "api_support.h"
+#include "lintas/node/human_time.h"
+#include "lintas/common/clock.h"
+#include "lintas/node/node.h"
+#include "routes.h"
+
+namespace lintas::node {
+
+void AddAuditRoutes(httplib::Server& srv, Node* node) {
+  srv.Get("/v1/audit/local", [node](const httplib::Request& req, httplib::Response& res) {
+    auto who = api::Require(*node, req, res, {"auditor"});
+    if (!who) return;
+    std::string justification = api::Justification(req);
+    if (justification.empty()) {
+      return api::Fail(res, errc::justification_required, "justification",
+                       "justification: exporting the consultation log needs one");
+    }
+    AccessFilter f;
+    f.case_id = req.has_param("case") ? req.get_param_value("case") : "";
+    f.user = req.has_param("user") ? req.get_param_value("user") : "";
+    int64_t now = NowMicros();
+    if (req.has_param("from")) {
+      auto from = ParseWhen(req.get_param_value("from"), now);
+      if (!from) return api::Fail(res, errc::bad_input, "from", std::string("from: use ") + kWhenHelp);
+      f.from_us = *from;
+    }
+    if (req.has_param("to")) {
+      auto to = ParseWhen(req.get_param_value("to"), now);
+      if (!to) return api::Fail(res, errc::bad_input, "to", std::string("to: use ") + kWhenHelp);
+      f.to_us = *to;
+    }
+    f.limit = 100000;
+    // The export is itself a read, recorded before it is answered.
+    if (!api::LogRead(*node, *who, req, "export_access", f.case_id, {}, res)) return;
+    auto entries = node->access_log().List(f);
+    if (!entries.ok()) return api::ReplyError(res, entries.error());
+    auto chain = node->access_log().Verify();
+    if (!chain.ok()) return api::ReplyError(res, chain.error());
+    api::json list = api::json::array();
+    for (const auto& e : *entries) list.push_back(e.ToJson());
+    api::Reply(res, 200,
+               {{"node", node->config().id},
+                {"entries", list},
+                {"chain", {{"ok", chain->ok}, {"entries", chain->entries}, {"head", chain->head_hash},
+                           {"first_bad_seq", chain->first_bad_seq}, {"problem", chain->problem}}}});
+  });
+}
+
+}  // namespace lintas::node

@@ -1,0 +1,48 @@
+// Builds the events of every lifecycle step from the API's plain JSON
+// (docs/API.md): new referrals, requests and alerts, and each answer to an
+// item, deriving addresses, case id, parent, priority and handling code from
+// the item so that nothing is retyped. Private to lintas::node. Pure
+// functions; thread-safe.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "lintas/common/result.h"
+#include "lintas/node/account_store.h"
+#include "lintas/node/case_store.h"
+#include "lintas/node/config.h"
+#include "lintas/wire/event_id.h"
+
+namespace lintas::node::actions {
+
+struct Context {
+  const Principal& who;
+  const NodeConfig& config;
+  const CaseOptions& cases;
+  wire::EventIdGenerator& ids;
+  int64_t now_us;
+};
+
+// POST /v1/referrals, /v1/requests, /v1/alerts.
+[[nodiscard]] Result<std::string> NewReferral(const nlohmann::json& req, const Context& ctx);
+[[nodiscard]] Result<std::string> NewRequest(const nlohmann::json& req, const Context& ctx);
+[[nodiscard]] Result<std::string> NewAlert(const nlohmann::json& req, const Context& ctx);
+// POST /v1/alerts/{id}/cancel: inherits the alert's priority, category
+// (through the parent) and distribution, so every subscriber that got the
+// alert gets its cancellation.
+[[nodiscard]] Result<std::string> CancelAlert(const nlohmann::json& req, const nlohmann::json& alert,
+                                              const Context& ctx);
+// POST /v1/items/{id}/{action}: acknowledge, accept, decline, clarify,
+// answer, assign, extend, consent, plan-return, returned, close, delay,
+// provide, refuse, read.
+[[nodiscard]] Result<std::string> Step(const std::string& action, const nlohmann::json& req,
+                                       const nlohmann::json& item, const Context& ctx);
+
+// The actions Step knows, for help and errors.
+inline constexpr const char* kActions =
+    "acknowledge, accept, decline, clarify, answer, assign, extend, consent, plan-return, returned, close, "
+    "delay, provide, refuse, read";
+
+}  // namespace lintas::node::actions

@@ -1,0 +1,247 @@
+// Routes for raw events, the inbox, readers, subscriptions and examples.
+#include <algorithm>
+
+#include <httplib.h>
+
+#include "api_support.h"
+#include "lintas/audit/checkpoint.h"
+#include "lintas/common/clock.h"
+#include "lintas/node/event_json.h"
+#include "lintas/node/node.h"
+#include "lintas/wire/bytes.h"
+#include "lintas/wire/errc.h"
+#include "lintas/wire/examples.h"
+#include "lintas/wire/validate.h"
+#include "lintas/wire/verify.h"
+#include "routes.h"
+
+namespace lintas::node {
+namespace {
+
+using api::json;
+
+json StatusJson(const wire::EventId& id, const OutboxStatus& s) {
+  json j{{"id", id.ToString()}, {"status", StateName(s.state)}, {"local_seq", s.local_seq},
+         {"queued_at_us", s.queued_at_us}};
+  if (s.state == OutboxState::kAcknowledged) {
+    j["offset"] = s.offset;
+    j["duplicate"] = s.duplicate;
+  }
+  if (s.state == OutboxState::kRefused) {
+    j["error"] = {{"code", wire::ErrcName(static_cast<wire::errc>(s.code))}, {"field", s.field}, {"message", s.message}};
+  }
+  return j;
+}
+
+uint64_t QueryU64(const httplib::Request& req, const char* key, uint64_t fallback) {
+  if (!req.has_param(key)) return fallback;
+  const std::string& v = req.get_param_value(key);
+  if (v.empty() || v.size() > 19 || v.find_first_not_of("0123456789") != std::string::npos) return fallback;
+  return std::stoull(v);
+}
+
+bool Distributed(const fb::Event& e) {
+  return e.distribution() && e.distribution()->kind() != fb::DistributionKind::Addressed;
+}
+
+void Health(Node* node, httplib::Response& res) {
+  auto pending = node->store().PendingCount();
+  json checkpoint = nullptr;
+  auto kept = node->store().Get("audit/checkpoint");
+  if (kept.ok() && kept->has_value()) {
+    auto cp = audit::Checkpoint::Parse(**kept);
+    if (cp.ok()) checkpoint = {{"size", cp->size}, {"root", audit::ToHex(cp->root)}, {"time_us", cp->time_us}};
+  }
+  auto alarm = node->store().Get("audit/alarm");
+  bool alarmed = alarm.ok() && alarm->has_value();
+  auto access_alarm = node->store().Get("access/alarm");
+  bool access_alarmed = access_alarm.ok() && access_alarm->has_value();
+  api::Reply(res, 200,
+             {{"status", alarmed || access_alarmed ? "alarm" : "ok"}, {"node", node->config().id},
+              {"country", node->config().country}, {"broker_connected", node->broker_connected()},
+              {"outbox_pending", pending.ok() ? *pending : 0}, {"broker_checkpoint", checkpoint},
+              {"audit_alarm", alarmed ? json(**alarm) : json(nullptr)},
+              {"consultation_log_alarm", access_alarmed ? json(**access_alarm) : json(nullptr)}});
+}
+
+}  // namespace
+
+void AddEventRoutes(httplib::Server& srv, Node* node) {
+  srv.Get("/v1/health", [node](const httplib::Request&, httplib::Response& res) { Health(node, res); });
+
+  // A raw event in the schema's JSON (docs/API.md), for agency systems that
+  // build their own; origin.agency and officer are the caller's.
+  srv.Post("/v1/events", [node](const httplib::Request& req, httplib::Response& res) {
+    auto who = api::Require(*node, req, res, {"officer", "supervisor"});
+    if (!who) return;
+    auto body = api::ParseObject(req, res);
+    if (!body) return;
+    if (body->contains("origin") && (*body)["origin"].is_object() && (*body)["origin"].contains("agency") &&
+        (*body)["origin"]["agency"] != who->user.agency) {
+      return api::Fail(res, errc::forbidden, "origin.agency",
+                       "origin.agency: account '" + who->user.id + "' acts for " + who->user.agency + " only");
+    }
+    if (body->contains("officer") && (*body)["officer"] != who->user.id) {
+      return api::Fail(res, errc::forbidden, "officer", "officer: is set by the node to the logged-in account");
+    }
+    (*body)["officer"] = who->user.id;
+    auto binary = EventFromApiJson(std::move(*body), node->ids(), node->config().country, who->user.agency);
+    if (!binary.ok()) return api::ReplyError(res, binary.error());
+    auto submitted = node->SubmitAs(*who, std::move(*binary));
+    if (!submitted.ok()) return api::ReplyError(res, submitted.error());
+    api::Reply(res, submitted->existed ? 200 : 202, StatusJson(submitted->id, submitted->status));
+  });
+
+  srv.Get(R"(/v1/events/([^/]+))", [node](const httplib::Request& req, httplib::Response& res) {
+    std::string id_text = req.matches[1];
+    auto who = api::Require(*node, req, res, {"officer", "supervisor", "auditor"});
+    if (!who) return;
+    auto id = wire::EventId::Parse(id_text);
+    if (!id.ok()) return api::Fail(res, errc::not_found, "id", "id: not an event id (a UUID)");
+    auto event = node->FindEvent(*id);
+    if (!event.ok()) return api::ReplyError(res, event.error());
+    if (!event->has_value()) return api::Fail(res, errc::not_found, "id", "no event " + id->ToString() + " on this node");
+    const fb::Event* e = fb::GetEvent((*event)->data());
+    std::string case_id = e->case_id() ? e->case_id()->str() : "";
+    if (!api::MayReadCase(*node, *who, case_id, api::Justification(req), res)) return;
+    json j;
+    auto status = node->store().GetStatus(*id);
+    if (!status.ok()) return api::ReplyError(res, status.error());
+    if (status->has_value()) {
+      j = StatusJson(*id, **status);
+    } else {
+      auto offset = node->store().InboxOffsetOf(*id);
+      j = {{"id", id->ToString()}, {"status", "received"}};
+      if (offset.ok() && offset->has_value()) j["offset"] = **offset;
+    }
+    if (auto ref = node->cases().FindItem(id->ToString()); ref.ok() && ref->has_value()) j["item_id"] = (*ref)->item_id;
+    j["case_id"] = case_id;
+    if (req.has_param("full")) {
+      if (!api::LogRead(*node, *who, req, "view_event", case_id, {id->ToString()}, res)) return;
+      auto ej = EventToApiJson(wire::AsBytes(**event));
+      if (ej.ok()) j["event"] = *ej;
+    }
+    api::Reply(res, 200, j);
+  });
+
+  srv.Get("/v1/inbox", [node](const httplib::Request& req, httplib::Response& res) {
+    auto who = api::Require(*node, req, res, {"officer", "supervisor"});
+    if (!who) return;
+    std::string reader = req.has_param("reader") ? req.get_param_value("reader") : "";
+    std::string cursor_key = "reader/" + who->user.id + "/" + reader;
+    uint64_t after = QueryU64(req, "after", 0);
+    if (!reader.empty() && !req.has_param("after")) {
+      auto cursor = node->store().Get(cursor_key);
+      if (cursor.ok() && cursor->has_value()) after = std::strtoull((*cursor)->c_str(), nullptr, 10);
+    }
+    uint64_t limit = std::clamp<uint64_t>(QueryU64(req, "limit", 100), 1, 1000);
+    json events = json::array();
+    std::vector<std::string> shown;
+    uint64_t last = after;
+    // Pages of the inbox until `limit` events for this agency are found.
+    for (int pages = 0; events.size() < limit && pages < 20; ++pages) {
+      auto entries = node->store().ReadInbox(last, limit);
+      if (!entries.ok()) return api::ReplyError(res, entries.error());
+      if (entries->empty()) break;
+      for (const auto& e : *entries) {
+        last = e.offset;
+        auto record = wire::VerifyRecord(wire::AsBytes(e.record));
+        if (!record.ok()) continue;
+        auto bytes = wire::RecordEventBytes(**record);
+        const fb::Event* ev = fb::GetEvent(bytes.data());
+        if (!Distributed(*ev) && LocalAgencyFor(node->cases().options(), *ev) != who->user.agency) continue;
+        auto ej = EventToApiJson(bytes);
+        if (!ej.ok()) continue;
+        shown.push_back(wire::EventId::FromFb(*ev->id()).ToString());
+        events.push_back({{"offset", e.offset}, {"received_at_us", (*record)->received_at_us()},
+                          {"publisher", (*record)->publisher()->node_id()->str()}, {"event", *ej}});
+        if (events.size() >= limit) break;
+      }
+    }
+    if (!shown.empty() && !api::LogRead(*node, *who, req, "view_inbox", "", shown, res)) return;
+    api::Reply(res, 200, {{"events", events}, {"next_after", last}});
+  });
+
+  srv.Post(R"(/v1/readers/([a-z0-9_.-]{1,64})/ack)", [node](const httplib::Request& req, httplib::Response& res) {
+    auto who = api::Require(*node, req, res, {"officer", "supervisor"});
+    if (!who) return;
+    auto body = api::ParseObject(req, res);
+    if (!body) return;
+    if (!body->contains("offset") || !(*body)["offset"].is_number_unsigned()) {
+      return api::Fail(res, errc::bad_input, "offset", "offset: is required (an inbox offset)");
+    }
+    std::string name = req.matches[1];
+    auto s = node->store().Put("reader/" + who->user.id + "/" + name,
+                               std::to_string((*body)["offset"].get<uint64_t>()), true);
+    if (!s.ok()) return api::ReplyError(res, s.error());
+    api::Reply(res, 200, {{"reader", name}, {"offset", (*body)["offset"]}});
+  });
+
+  srv.Get("/v1/subscriptions", [node](const httplib::Request& req, httplib::Response& res) {
+    if (!api::Authenticate(*node, req, res)) return;
+    auto subs = node->Subscriptions();
+    if (!subs.ok()) return api::ReplyError(res, subs.error());
+    json list = json::array();
+    for (const auto& sub : *subs) {
+      list.push_back({{"name", sub.name}, {"origin_countries", sub.origin_countries},
+                      {"alert_categories", sub.alert_categories}, {"body_types", sub.body_types},
+                      {"min_priority", sub.min_priority}});
+    }
+    api::Reply(res, 200, {{"subscriptions", list}});
+  });
+
+  srv.Post("/v1/subscriptions", [node](const httplib::Request& req, httplib::Response& res) {
+    if (!api::Require(*node, req, res, {"officer", "supervisor", "admin"})) return;
+    auto body = api::ParseObject(req, res);
+    if (!body) return;
+    SubscriptionConfig sub;
+    try {
+      sub.name = body->value("name", "");
+      sub.origin_countries = body->value("origin_countries", std::vector<std::string>{});
+      sub.alert_categories = body->value("alert_categories", std::vector<std::string>{});
+      sub.body_types = body->value("body_types", std::vector<std::string>{});
+      sub.min_priority = body->value("min_priority", "Routine");
+    } catch (const json::exception&) {
+      return api::Fail(res, errc::bad_input, "body", "body: fields have the wrong types (lists of strings expected)");
+    }
+    std::string categories;
+    for (auto v : fb::EnumValuesAlertCategory()) categories += std::string(categories.empty() ? "" : ", ") + fb::EnumNameAlertCategory(v);
+    for (const auto& c : sub.alert_categories) {
+      bool known = false;
+      for (auto v : fb::EnumValuesAlertCategory()) known |= c == fb::EnumNameAlertCategory(v);
+      if (!known) return api::Fail(res, errc::bad_input, "alert_categories", "alert_categories: unknown '" + c + "'; use " + categories);
+    }
+    bool known_priority = false;
+    for (auto v : fb::EnumValuesPriority()) known_priority |= sub.min_priority == fb::EnumNamePriority(v);
+    if (!known_priority) return api::Fail(res, errc::bad_input, "min_priority", "min_priority: must be Routine, Urgent or LifeThreatening");
+    if (sub.name.empty() || sub.name.size() > 64 || sub.name == "inbox") {
+      return api::Fail(res, errc::bad_input, "name", "name: is required (1-64 characters, not \"inbox\")");
+    }
+    if (auto s = node->AddSubscription(sub); !s.ok()) return api::ReplyError(res, s.error());
+    api::Reply(res, 201, {{"name", sub.name}});
+  });
+
+  srv.Delete(R"(/v1/subscriptions/([a-z0-9_.-]+))", [node](const httplib::Request& req, httplib::Response& res) {
+    if (!api::Require(*node, req, res, {"officer", "supervisor", "admin"})) return;
+    auto subs = node->Subscriptions();
+    if (!subs.ok()) return api::ReplyError(res, subs.error());
+    bool known = std::any_of(subs->begin(), subs->end(), [&](const auto& s) { return s.name == req.matches[1]; });
+    if (!known) return api::Fail(res, errc::not_found, "name", "no subscription " + std::string(req.matches[1]));
+    if (auto s = node->RemoveSubscription(req.matches[1]); !s.ok()) return api::ReplyError(res, s.error());
+    res.status = 204;
+  });
+
+  srv.Get(R"(/v1/examples/([A-Za-z]+))", [node](const httplib::Request& req, httplib::Response& res) {
+    if (!api::Authenticate(*node, req, res)) return;
+    for (auto type : wire::AllBodyTypes()) {
+      if (req.matches[1] != fb::EnumNameBody(type)) continue;
+      auto event = wire::ExampleEvent(type, node->ids().Next(), NowMicros());
+      auto ej = EventToApiJson(wire::AsBytes(wire::PackEvent(event)));
+      if (!ej.ok()) return api::ReplyError(res, ej.error());
+      return api::Reply(res, 200, *ej);
+    }
+    api::Fail(res, errc::not_found, "body_type", "body_type: unknown body type");
+  });
+}
+
+}  // namespace lintas::node
