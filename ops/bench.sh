@@ -9,6 +9,9 @@
 #                                and on, and offline verification of a 1M-event export
 #   ops/bench.sh compare [args]  bench/compare: Lintas beside the raw limits, Redis Streams and
 #                                NATS JetStream (installs the peers' Debian packages; --quick)
+#   ops/bench.sh node [args]     lintas-node-bench: events/s through a node's receiving side into
+#                                one case growing to 100,000 events and into 10,000 cases, beside
+#                                a synced RocksDB WriteBatch of the same batch size (--quick)
 # Extra arguments go to the program (--help lists them).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,6 +30,11 @@ case "${1:-}" in
     shift
     "$root/ops/setup.sh" >/dev/null
     exec "$build/bench/lintas-bench" "$@"
+    ;;
+  node)
+    shift
+    "$root/ops/setup.sh" >/dev/null
+    exec "$build/bench/lintas-node-bench" "$@"
     ;;
   *)
     "$root/ops/setup.sh" >/dev/null

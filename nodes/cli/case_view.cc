@@ -43,6 +43,9 @@ void PrintItems(const json& items) {
   for (const auto& i : items) {
     std::cout << fmt::format("  {:<36}  {:<8}  {:<15}  {:<15}  {:<24}  {}\n", S(i, "item_id"), S(i, "kind"),
                              S(i, "state"), S(i, "priority"), PartyText(i["counterpart"]), DueText(i));
+    if (i.contains("refusal")) {
+      std::cout << fmt::format("      refused by the broker: {} {}\n", S(i["refusal"], "code"), S(i["refusal"], "message"));
+    }
     if (i.contains("decline")) {
       std::cout << fmt::format("      declined: {} {}\n", S(i["decline"], "reason"), S(i["decline"], "note"));
     }
@@ -86,7 +89,8 @@ void PrintCase(const json& c) {
     std::string officer = S(e, "officer");
     std::cout << fmt::format("  {}  {:<8}  {:<22}  {:<22}  {}\n", When(e.value("created_at_us", int64_t{0})),
                              S(e, "direction"), S(e, "type"), PartyText(e["from"]),
-                             officer.empty() ? std::string("(automatic)") : "by " + officer);
+                             (officer.empty() ? std::string("(automatic)") : "by " + officer) +
+                                 (e.contains("refused") ? "  REFUSED: " + S(e["refused"], "code") : std::string()));
   }
 }
 

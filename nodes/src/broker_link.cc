@@ -264,7 +264,14 @@ void BrokerLink::Handle(const Incoming& m) {
       status.message = n->message() ? n->message()->str() : "";
       status.field = n->field() ? n->field()->str() : "";
       Log()->warn("event refused id={} code={}", it->second.first.ToString(), wire::ErrcName(code));
-      (void)node_->store().Settle(it->second.first, status);
+      if (auto s = node_->store().Settle(it->second.first, status); !s.ok()) {
+        Log()->error("status write failed: {}", s.error().message);
+      }
+      if (auto s = node_->cases().MarkRefused(it->second.first.ToString(), std::string(wire::ErrcName(code)),
+                                             status.message);
+          !s.ok()) {
+        Log()->error("case model: refusal not recorded: {}", s.error().message);
+      }
       in_flight_.erase(it);
       break;
     }

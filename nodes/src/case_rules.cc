@@ -146,6 +146,12 @@ std::string LocalAgencyFor(const CaseOptions& o, const fb::Event& e) {
       if (Str(d->country()) != o.country) continue;
       if (d->agency() && d->agency()->size() > 0) return d->agency()->str();
       std::string role = RoleSnake(d->role());
+      // The default agency first when it plays the role, then the agencies
+      // this node serves, in directory order.
+      if (auto it = o.local_roles.find(o.default_agency); it != o.local_roles.end() &&
+          std::find(it->second.begin(), it->second.end(), role) != it->second.end()) {
+        return o.default_agency;
+      }
       for (const auto& [agency, roles] : o.local_roles) {
         if (std::find(roles.begin(), roles.end(), role) != roles.end() &&
             (o.agencies.empty() || std::find(o.agencies.begin(), o.agencies.end(), agency) != o.agencies.end())) {
@@ -180,7 +186,7 @@ Status CaseTxn::AddEvent(json& kase, const json& item, const fb::Event& e, Direc
           {"detail", Detail(e)}};
   if (offset) ev["offset"] = offset;
   Write(keys::Event(case_id, n + 1), ev);
-  Write(keys::EventItem(id), json{{"case", case_id}, {"item", item.value("item_id", "")}});
+  Write(keys::EventItem(id), json{{"case", case_id}, {"item", item.value("item_id", "")}, {"n", n + 1}});
   kase["events_total"] = n + 1;
   // National references: each side names its own.
   if (e.national_refs()) {

@@ -158,6 +158,55 @@ Result<std::optional<json>> CaseStore::Item(const ItemRef& ref, int64_t now) {
   return j;
 }
 
+Status CaseStore::MarkRefused(const std::string& event_id, const std::string& code, const std::string& message) {
+  auto txn = Begin();
+  auto ref = txn->Read(keys::EventItem(event_id));
+  if (!ref.ok()) return std::move(ref).error();
+  if (!ref->has_value()) return OkStatus();
+  std::string case_id = (**ref).value("case", "");
+  std::string item_id = (**ref).value("item", "");
+  json refusal{{"code", code}, {"message", message}};
+  if (case_id.empty()) {  // an alert or its cancellation
+    auto alert = txn->Read(keys::Alert(item_id));
+    if (!alert.ok()) return std::move(alert).error();
+    if (alert->has_value()) {
+      json a = **alert;
+      if (item_id == event_id) {
+        a["state"] = "refused";
+      } else {
+        a["state"] = "active";  // the cancellation did not go out
+        a["cancel_refused"] = refusal;
+      }
+      a["refusal"] = refusal;
+      txn->Write(keys::Alert(item_id), a);
+    }
+    return store_->Write(txn->writes(), true);
+  }
+  if (item_id == event_id) {
+    auto item = txn->Read(keys::Item(case_id, item_id));
+    if (!item.ok()) return std::move(item).error();
+    if (item->has_value()) {
+      json before = **item;
+      json after = before;
+      after["state"] = "refused";
+      after["refusal"] = refusal;
+      txn->Write(keys::Item(case_id, item_id), after);
+      txn->Reindex(before, after, 0);
+    }
+  }
+  uint64_t n = (**ref).value("n", uint64_t{0});
+  if (n > 0) {
+    auto ev = txn->Read(keys::Event(case_id, n));
+    if (!ev.ok()) return std::move(ev).error();
+    if (ev->has_value()) {
+      json e = **ev;
+      e["refused"] = refusal;
+      txn->Write(keys::Event(case_id, n), e);
+    }
+  }
+  return store_->Write(txn->writes(), true);
+}
+
 Result<bool> CaseStore::IsParty(const std::string& case_id, const std::string& agency) {
   auto kase = ReadJson(store_, keys::Case(case_id));
   if (!kase.ok()) return std::move(kase).error();

@@ -230,6 +230,8 @@ sent=$(node_name=TH run --node "$TH" --json referral new --to KHM/ngo --case TH-
   --consent identity --priority routine --summary "Presumed victim of forced labour")
 id=$(echo "$sent" | grep -o '"id":"[^"]*"' | cut -d'"' -f4)
 node_name=TH run --node "$TH" status "$id" --wait 10 || echo "(refused, as the policy says; nothing was stored or sent)"
+wait_for officer-th-0001 "$TH" TH-2026-0193 '"state":"refused"'
+node_name=TH run --node "$TH" case show TH-2026-0193
 
 say "Scenario 2: a regional alert - about forty people held in a scam compound - life-threatening"
 node_name=TH run --node "$TH" alert publish --category forced_criminality --countries VNM IDN PHL \

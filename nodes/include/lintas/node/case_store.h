@@ -137,6 +137,11 @@ class CaseStore {
   [[nodiscard]] Result<nlohmann::json> Missed(const std::string& agency);
   // Alerts sent or received: state "" | active | expired | cancelled.
   [[nodiscard]] Result<nlohmann::json> Alerts(const std::string& state, int64_t now_us);
+  // The broker refused one of this node's events: an item it opened shows
+  // `refused` with the reason (never `sent`), an answer is marked refused in
+  // the thread. Unknown ids are ignored.
+  [[nodiscard]] Status MarkRefused(const std::string& event_id, const std::string& code,
+                                   const std::string& message);
   // Whether `agency` is a party of the case.
   [[nodiscard]] Result<bool> IsParty(const std::string& case_id, const std::string& agency);
 
