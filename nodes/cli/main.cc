@@ -19,6 +19,7 @@
 #include "account_commands.h"
 #include "audit_command.h"
 #include "case_commands.h"
+#include "case_view.h"
 #include "credentials.h"
 #include "client.h"
 #include "lintas/common/clock.h"
@@ -48,11 +49,13 @@ void PrintStatus(const json& s) {
 std::string Summary(const json& event) {
   std::string type = event.value("body_type", "");
   const json& body = event.contains("body") ? event["body"] : json::object();
-  if (type == "AlertPublished") return body.value("title", "");
+  // Free text from another country: printed as text, control characters
+  // (terminal escape sequences) replaced.
+  if (type == "AlertPublished") return Safe(body.value("title", ""));
   if (type == "ReferralCreated" && body.contains("victim")) {
-    return "victim " + body["victim"].value("pseudonym", "");
+    return "victim " + Safe(body["victim"].value("pseudonym", ""));
   }
-  if (type == "ReferralAcknowledged") return "by " + body.value("officer", "");
+  if (type == "ReferralAcknowledged") return "by " + Safe(body.value("officer", ""));
   return "";
 }
 
@@ -61,10 +64,10 @@ void PrintInboxTable(const json& events) {
                            "CASE", "PRIORITY", "SUMMARY");
   for (const auto& e : events) {
     const json& ev = e["event"];
-    std::string from = ev["origin"].value("country", "") + "/" + ev["origin"].value("agency", "");
+    std::string from = Safe(ev["origin"].value("country", "") + "/" + ev["origin"].value("agency", ""));
     std::cout << fmt::format("{:>7}  {:<22}  {:<20}  {:<15}  {:<15}  {}\n",
                              e["offset"].get<uint64_t>(), ev.value("body_type", ""), from,
-                             ev.value("case_id", "-"), ev.value("priority", "Routine"), Summary(ev));
+                             Safe(ev.value("case_id", "-")), ev.value("priority", "Routine"), Summary(ev));
   }
 }
 
@@ -264,6 +267,8 @@ int main(int argc, char** argv) {
       "Exit codes: 0 ok, 1 failure, 2 bad input, 3 node unreachable, 4 not found, 5 refused or "
       "timed out."};
   app.require_subcommand(1);
+  // Global flags (--node, --json) are taken after a subcommand too.
+  app.fallthrough();
   Global g;
   if (const char* env = std::getenv("LINTAS_NODE")) g.node = env;
   app.add_option("--node", g.node, "The node's API (default $LINTAS_NODE or http://127.0.0.1:7480)");

@@ -146,7 +146,7 @@ Status CaseTxn::ApplyAnswer(const fb::Event& e, Direction d, uint64_t offset, co
   bool allowed_side = side == Side::kOrigin ? rule->origin : rule->counterpart;
   if (!allowed_side) {
     std::string why = side == Side::kOrigin
-                          ? fmt::format("the sending agency cannot send {} for its own {}", name, kind)
+                          ? fmt::format("{} sent this {}; {} comes from the addressee", Str(e.origin()->agency()), kind, name)
                           : fmt::format("only the agency that opened the {} sends {}", kind, name);
     return Refuse(errc::forbidden, "body_type", why);
   }

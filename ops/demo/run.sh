@@ -287,4 +287,8 @@ say "A tampered copy of the export is caught"
 sed '2s/"offset":\([0-9]*\)/"offset":9\1/' "$work/export.jsonl" > "$work/tampered.jsonl"
 run audit verify "$work/tampered.jsonl" --broker-key "$broker_key" || echo "(verification failed, as it must)"
 
+if [ -n "${LINTAS_DEMO_WAIT:-}" ]; then
+  say "The broker and nodes keep running until you press Enter (LINTAS_DEMO_WAIT is set)"
+  read -r _ || true
+fi
 say "Done. Broker and nodes are stopped and their data removed."
