@@ -435,7 +435,7 @@ void BrokerLink::HandleDeliver(const Incoming& m) {
   for (const auto& entry : *fresh) {
     auto record = wire::VerifyRecord(wire::AsBytes(entry.record));
     const fb::Event* event = fb::GetEvent(wire::RecordEventBytes(**record).data());
-    Log()->info("received offset={} type={} from={}/{} subscription={}", entry.offset,
+    Log()->debug("received offset={} type={} from={}/{} subscription={}", entry.offset,
                 wire::BodyName(event->body_type()), event->origin()->country()->string_view(),
                 event->origin()->agency()->string_view(), subscription);
   }

@@ -53,19 +53,25 @@ Result<std::optional<json>> CaseTxn::Read(const std::string& key) {
   return std::optional<json>(std::move(j));
 }
 
-void CaseTxn::Put(const std::string& key, const std::string& value) {
-  overlay_[key] = value;
-  writes_.Put(Cf::kCases, key, value);
+void CaseTxn::Put(const std::string& key, const std::string& value) { overlay_[key] = value; }
+
+const WriteSet& CaseTxn::writes() {
+  writes_ = WriteSet();
+  for (const auto& [key, value] : overlay_) {
+    if (value) {
+      writes_.Put(Cf::kCases, key, *value);
+    } else {
+      writes_.Delete(Cf::kCases, key);
+    }
+  }
+  return writes_;
 }
 
 void CaseTxn::Write(const std::string& key, const json& value) {
   Put(key, value.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
-void CaseTxn::Erase(const std::string& key) {
-  overlay_[key] = std::nullopt;
-  writes_.Delete(Cf::kCases, key);
-}
+void CaseTxn::Erase(const std::string& key) { overlay_[key] = std::nullopt; }
 
 void CaseTxn::Reindex(const json& before, const json& after, int64_t) {
   auto key = [](const json& item) -> std::string {

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include "api_support.h"
 #include "lintas/common/logging.h"
@@ -23,6 +24,20 @@ constexpr size_t kWorkers = 32;
 constexpr time_t kReadTimeoutS = 5;
 constexpr time_t kWriteTimeoutS = 5;
 constexpr time_t kKeepAliveS = 5;
+// Connections the kernel queues until the server accepts them. cpp-httplib
+// 0.11.4 listens with a backlog of 5 (compiled into the library): a burst of
+// more clients overflows it, the kernel drops their handshakes and they
+// retry after 1, 3, 7 s, past their own timeouts.
+constexpr int kListenBacklog = 1024;
+
+// The library's default sets SO_REUSEPORT, with which a second process can
+// bind the same port and silently take a share of the connections (another
+// country's node answering this one's officers). SO_REUSEADDR alone still
+// allows an immediate restart.
+void ReuseAddressOnly(socket_t sock) {
+  int yes = 1;
+  setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+}
 
 const char* CodeFor(int status) {
   switch (status) {
@@ -31,6 +46,7 @@ const char* CodeFor(int status) {
     case 403: return "forbidden";
     case 404: return "not_found";
     case 405: return "method_not_allowed";
+    case 411: return "length_required";
     case 413: return "message_too_large";
     case 414: return "uri_too_long";
     case 429: return "rate_limited";
@@ -53,8 +69,20 @@ uint16_t HttpApi::Start(const std::string& address, uint16_t port) {
   server_->set_keep_alive_timeout(kKeepAliveS);
   server_->set_keep_alive_max_count(100);
   server_->new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };
+  // The listening socket is the last one the options are applied to (a
+  // socket that fails to bind is closed and the next address tried).
+  socket_t listening = INVALID_SOCKET;
+  server_->set_socket_options([&listening](socket_t sock) {
+    ReuseAddressOnly(sock);
+    listening = sock;
+  });
   int bound = port == 0 ? server_->bind_to_any_port(address) : (server_->bind_to_port(address, port) ? port : -1);
+  server_->set_socket_options(ReuseAddressOnly);  // `listening` goes out of scope
   if (bound <= 0) throw std::runtime_error("cannot bind the API on " + address + ":" + std::to_string(port));
+  // On a listening socket, listen() again only changes the backlog (Linux).
+  if (::listen(listening, kListenBacklog) != 0) {
+    throw std::runtime_error("cannot widen the API's listen backlog on " + address + ":" + std::to_string(bound));
+  }
   thread_ = std::thread([this] { server_->listen_after_bind(); });
   return static_cast<uint16_t>(bound);
 }
@@ -66,6 +94,22 @@ void HttpApi::Stop() {
 
 void HttpApi::Routes() {
   httplib::Server& srv = *server_;
+  // Bodies come with a Content-Length, so that the 1 MiB cap is checked
+  // before a byte is read: cpp-httplib 0.11.4 checks it only then, buffers
+  // a chunked body of any size whole, and reads a POST with neither header
+  // until the client closes or the read timeout ends it.
+  srv.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    bool has_body = req.method == "POST" || req.method == "PUT" || req.method == "PATCH";
+    if (!req.has_header("Transfer-Encoding") && (req.has_header("Content-Length") || !has_body)) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    // The body is left unread: the client must not reuse the connection.
+    res.set_header("Connection", "close");
+    api::Reply(res, 411, {{"error", {{"code", CodeFor(411)}, {"field", "Content-Length"},
+                                     {"message", "send the body with a Content-Length (at most 1 MiB); "
+                                                 "chunked bodies are not accepted"}}}});
+    return httplib::Server::HandlerResponse::Handled;
+  });
   // Every answer is JSON, refusals included, and nothing is cached.
   srv.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
     res.set_header("Cache-Control", "no-store");

@@ -81,7 +81,8 @@ class CaseTxn {
   // caller keeps the event in the inbox and logs why).
   [[nodiscard]] Status Apply(const fb::Event& event, Direction direction, uint64_t offset,
                              const Principal* who, int64_t now_us);
-  const WriteSet& writes() const { return writes_; }
+  // Every key written, once (its last value), for the caller's write.
+  const WriteSet& writes();
 
  private:
   friend class CaseStore;

@@ -1,0 +1,409 @@
+// The node's HTTP API under slow, oversized, malformed and numerous clients:
+// a real in-process node (no broker: the API does not need one) on an
+// ephemeral loopback port, raw sockets and cpp-httplib clients. Every
+// refusal is JSON, and /v1/health keeps answering.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <latch>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <nlohmann/json.hpp>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lintas/common/clock.h"
+#include "lintas/node/node.h"
+#include "lintas/wire/event_id.h"
+#include "testutil/temp_dir.h"
+
+namespace lintas {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kOfficer = "officer-kh-0007";
+constexpr const char* kPassword = "correct horse battery";
+// Slow clients, and how many answered requests the load test wants.
+constexpr int kSlowClients = 8;
+constexpr int kLoadThreads = 200;
+constexpr int kRequestsPerThread = 5;
+
+// A TCP connection to 127.0.0.1:port; closed on destruction.
+class RawConnection {
+ public:
+  explicit RawConnection(int port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd_ >= 0 && ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  ~RawConnection() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+
+  bool connected() const { return fd_ >= 0; }
+  bool Send(std::string_view bytes) {
+    while (!bytes.empty()) {
+      ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      bytes.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+  }
+  // Whatever the server sent (or closed with) within `timeout`: the bytes
+  // read until the server paused after writing, or until it closed.
+  std::string ReceiveSome(std::chrono::milliseconds timeout) {
+    std::string out;
+    auto deadline = Clock::now() + timeout;
+    while (Clock::now() < deadline) {
+      pollfd p{fd_, POLLIN, 0};
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      int wait = out.empty() ? static_cast<int>(std::max<int64_t>(left.count(), 0)) : 200;
+      if (::poll(&p, 1, wait) <= 0) break;
+      char buf[4096];
+      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      out.append(buf, static_cast<size_t>(n));
+    }
+    return out;
+  }
+  // True if the server has not answered nor closed: nothing to read now.
+  bool Silent() {
+    pollfd p{fd_, POLLIN, 0};
+    return ::poll(&p, 1, 0) == 0;
+  }
+
+ private:
+  int fd_;
+};
+
+// The status code of a raw HTTP answer, or 0.
+int StatusOf(const std::string& answer) {
+  if (answer.rfind("HTTP/1.1 ", 0) != 0 || answer.size() < 12) return 0;
+  return std::atoi(answer.substr(9, 3).c_str());
+}
+
+// The body of a raw HTTP answer (after the blank line), parsed as JSON.
+json BodyOf(const std::string& answer) {
+  size_t at = answer.find("\r\n\r\n");
+  if (at == std::string::npos) return json();
+  return json::parse(answer.substr(at + 4), nullptr, false);
+}
+
+class NodeHttpTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    node::NodeConfig c;
+    c.id = "kh-node";
+    c.country = "KHM";
+    c.default_agency = "kh-mosvy";
+    c.agencies = {c.default_agency};
+    c.data_dir = dir_.Sub("kh-node");
+    c.api_port = 0;
+    // No broker listens there: the API serves without one.
+    c.broker_endpoint = "ipc://" + dir_.Sub("no-broker.sock");
+    c.retry_initial_ms = 20;
+    c.retry_max_ms = 200;
+    c.log_level = "error";
+    c.security = "plaintext";
+    node_ = std::make_unique<node::Node>(c);
+    int64_t now = NowMicros();
+    node::User officer;
+    officer.id = kOfficer;
+    officer.agency = "kh-mosvy";
+    officer.roles = {"officer"};
+    ASSERT_TRUE(node_->accounts().AddUser(officer, kPassword, now).ok());
+    auto token = node_->accounts().IssueApiToken(kOfficer, "node_http_test", 0, now);
+    ASSERT_TRUE(token.ok());
+    token_ = token->token;
+    port_ = node_->Start();
+    ASSERT_GT(port_, 0);
+  }
+
+  std::unique_ptr<httplib::Client> Client(bool authenticated = true) {
+    auto client = std::make_unique<httplib::Client>("127.0.0.1", port_);
+    client->set_connection_timeout(5, 0);
+    client->set_read_timeout(10, 0);
+    client->set_write_timeout(10, 0);
+    if (authenticated) client->set_bearer_token_auth(token_);
+    return client;
+  }
+
+  testutil::TempDir dir_;
+  std::unique_ptr<node::Node> node_;
+  std::string token_;
+  int port_ = 0;
+};
+
+// A JSON error body as every refusal carries: {"error": {"code", ...}}.
+::testing::AssertionResult IsJsonError(const std::string& body, const std::string& code) {
+  json j = json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("error") || !j["error"].is_object()) {
+    return ::testing::AssertionFailure() << "not a JSON error body: " << body.substr(0, 200);
+  }
+  if (j["error"].value("code", "") != code) {
+    return ::testing::AssertionFailure() << "code is not " << code << ": " << body.substr(0, 200);
+  }
+  if (!j["error"].contains("message") || !j["error"]["message"].is_string()) {
+    return ::testing::AssertionFailure() << "no message: " << body.substr(0, 200);
+  }
+  return ::testing::AssertionSuccess();
+}
+
+TEST_F(NodeHttpTest, EightClientsTricklingHeadersDoNotMakeHealthUnanswerable) {
+  // Each slow client sends a request's headers one byte per second, and
+  // never finishes them while the test runs.
+  const std::string request =
+      "GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + std::string(256, 's') + "\r\n\r\n";
+  std::mutex mu;
+  std::condition_variable stop_cv;
+  bool stop = false;
+  std::atomic<int> sending{0};   // clients that have sent at least 2 bytes
+  std::atomic<int> failed{0};    // clients whose connection broke or was answered
+  std::vector<std::thread> slow;
+  for (int i = 0; i < kSlowClients; ++i) {
+    slow.emplace_back([&] {
+      RawConnection conn(port_);
+      if (!conn.connected()) {
+        ++failed;
+        return;
+      }
+      std::unique_lock lock(mu);
+      for (size_t sent = 0; sent < request.size(); ++sent) {
+        if (!conn.Send(request.substr(sent, 1)) || !conn.Silent()) {
+          ++failed;
+          return;
+        }
+        if (sent == 1) ++sending;
+        // The pace of the slow client: one byte a second, until told to stop.
+        if (stop_cv.wait_for(lock, 1s, [&] { return stop; })) return;
+      }
+    });
+  }
+  auto stop_slow = [&] {
+    {
+      std::lock_guard lock(mu);
+      stop = true;
+    }
+    stop_cv.notify_all();
+    for (auto& t : slow) t.join();
+  };
+
+  auto deadline = Clock::now() + 10s;
+  while (sending.load() + failed.load() < kSlowClients && Clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);  // polling with a deadline
+  }
+  ASSERT_EQ(sending.load(), kSlowClients) << "the slow clients did not all get going";
+
+  // Health answers within 2 s while all eight are mid-request.
+  auto asked = Clock::now();
+  int status = 0;
+  std::string body;
+  deadline = asked + 2s;
+  while (status != 200 && Clock::now() < deadline) {
+    auto client = Client(false);
+    client->set_connection_timeout(1, 0);
+    client->set_read_timeout(1, 0);
+    auto r = client->Get("/v1/health");
+    if (r) {
+      status = r->status;
+      body = r->body;
+    }
+  }
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - asked);
+  EXPECT_EQ(status, 200) << "health did not answer within 2 s of asking";
+  EXPECT_LT(took, 2s);
+  EXPECT_EQ(json::parse(body, nullptr, false).value("status", ""), "ok") << body;
+  EXPECT_EQ(failed.load(), 0) << "a slow client was cut off or answered: it was not trickling throughout";
+  stop_slow();
+}
+
+TEST_F(NodeHttpTest, ATenMegabyteBodyGets413WithAJsonErrorBody) {
+  std::string big(10 * 1024 * 1024, 'x');
+  auto r = Client()->Post("/v1/events", big, "application/json");
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 413);
+  EXPECT_TRUE(IsJsonError(r->body, "message_too_large"));
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/json");
+  // The same without a token: the size is refused before anything else.
+  auto anonymous = Client(false)->Post("/v1/login", big, "application/json");
+  ASSERT_TRUE(anonymous) << httplib::to_string(anonymous.error());
+  EXPECT_EQ(anonymous->status, 413);
+  EXPECT_TRUE(IsJsonError(anonymous->body, "message_too_large"));
+}
+
+TEST_F(NodeHttpTest, AChunkedBodyIsRefusedWith411BeforeItIsRead) {
+  // Without a Content-Length the 1 MiB cap cannot be checked up front, and
+  // the server must not buffer a body of unknown size. This client sends
+  // 2 MiB of chunks and then waits: the answer must come without the rest.
+  RawConnection conn(port_);
+  ASSERT_TRUE(conn.connected());
+  ASSERT_TRUE(conn.Send("POST /v1/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                        "Transfer-Encoding: chunked\r\n\r\n"));
+  std::string chunk = "10000\r\n" + std::string(0x10000, 'x') + "\r\n";
+  for (int i = 0; i < 32; ++i) {
+    if (!conn.Send(chunk)) break;  // the server answered and the buffers filled: fine
+  }
+  auto asked = Clock::now();
+  std::string answer = conn.ReceiveSome(3s);
+  EXPECT_LT(Clock::now() - asked, 3s) << "no answer while the body was left unfinished";
+  EXPECT_EQ(StatusOf(answer), 411) << answer.substr(0, 300);
+  EXPECT_NE(answer.find("Connection: close"), std::string::npos) << answer.substr(0, 300);
+  size_t at = answer.find("\r\n\r\n");
+  ASSERT_NE(at, std::string::npos) << answer.substr(0, 300);
+  // The first answer's body only (a client that goes on sending gets more).
+  json body = json::parse(answer.substr(at + 4, answer.find("HTTP/1.1", at) - at - 4), nullptr, false);
+  EXPECT_TRUE(IsJsonError(body.dump(), "length_required")) << answer.substr(0, 300);
+}
+
+TEST_F(NodeHttpTest, APostWithoutContentLengthIsAnsweredAtOnceNotAfterTheReadTimeout) {
+  // Neither Content-Length nor Transfer-Encoding: without the refusal the
+  // server would wait for the client to close (or 5 s) to find the body's end.
+  RawConnection conn(port_);
+  ASSERT_TRUE(conn.connected());
+  ASSERT_TRUE(conn.Send("POST /v1/logout HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  auto asked = Clock::now();
+  std::string answer = conn.ReceiveSome(3s);
+  EXPECT_LT(Clock::now() - asked, 2s);
+  EXPECT_EQ(StatusOf(answer), 411) << answer.substr(0, 300);
+  EXPECT_TRUE(IsJsonError(BodyOf(answer).dump(), "length_required")) << answer.substr(0, 300);
+  // A DELETE without a body needs no Content-Length.
+  auto del = Client()->Delete("/v1/subscriptions/none-such");
+  ASSERT_TRUE(del);
+  EXPECT_EQ(del->status, 404) << del->body;
+}
+
+TEST_F(NodeHttpTest, ASecondNodeCannotTakeTheApiPortOfARunningOne) {
+  // With SO_REUSEPORT (the library's default) both would bind, and the
+  // kernel would share the connections between two countries' nodes.
+  node::NodeConfig c = node_->config();
+  c.id = "th-node";
+  c.country = "THA";
+  c.default_agency = "th-rtp-atpd";
+  c.agencies = {c.default_agency};
+  c.data_dir = dir_.Sub("th-node");
+  c.api_port = static_cast<uint16_t>(port_);
+  node::Node second(c);
+  EXPECT_THROW(second.Start(), std::runtime_error);
+  auto health = Client(false)->Get("/v1/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(json::parse(health->body, nullptr, false).value("node", ""), "kh-node");
+}
+
+TEST_F(NodeHttpTest, ABadEventIdAnUnknownRouteAndAnUnknownItemGet404WithJson) {
+  auto client = Client();
+  auto bad_id = client->Get("/v1/events/not-a-uuid");
+  ASSERT_TRUE(bad_id);
+  EXPECT_EQ(bad_id->status, 404);
+  EXPECT_TRUE(IsJsonError(bad_id->body, "not_found"));
+
+  auto no_route = client->Get("/v1/no-such-route");
+  ASSERT_TRUE(no_route);
+  EXPECT_EQ(no_route->status, 404);
+  EXPECT_TRUE(IsJsonError(no_route->body, "not_found"));
+  auto no_route_post = Client(false)->Post("/v2/events", "{}", "application/json");
+  ASSERT_TRUE(no_route_post);
+  EXPECT_EQ(no_route_post->status, 404);
+  EXPECT_TRUE(IsJsonError(no_route_post->body, "not_found"));
+
+  wire::EventIdGenerator ids;
+  std::string unknown = ids.Next().ToString();
+  auto no_item = client->Post("/v1/items/" + unknown + "/acknowledge", "{}", "application/json");
+  ASSERT_TRUE(no_item);
+  EXPECT_EQ(no_item->status, 404) << no_item->body;
+  EXPECT_TRUE(IsJsonError(no_item->body, "not_found"));
+  auto no_event = client->Post("/v1/events/" + unknown + "/acknowledge", "{}", "application/json");
+  ASSERT_TRUE(no_event);
+  EXPECT_EQ(no_event->status, 404) << no_event->body;
+  EXPECT_TRUE(IsJsonError(no_event->body, "not_found"));
+  auto no_event_get = client->Get("/v1/events/" + unknown);
+  ASSERT_TRUE(no_event_get);
+  EXPECT_EQ(no_event_get->status, 404) << no_event_get->body;
+  EXPECT_TRUE(IsJsonError(no_event_get->body, "not_found"));
+}
+
+TEST_F(NodeHttpTest, AThousandConcurrentRequestsAreAllAnswered) {
+  // 200 connections opened at once, five requests each (each on a fresh
+  // connection: the client closes after every answer), alternating the
+  // unauthenticated health and an authenticated case list.
+  std::latch go(kLoadThreads);
+  std::atomic<int> ok{0};
+  std::mutex mu;
+  std::map<std::string, int> failures;  // what went wrong, how often
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kLoadThreads; ++t) {
+    threads.emplace_back([&, t] {
+      go.arrive_and_wait();
+      for (int i = 0; i < kRequestsPerThread; ++i) {
+        auto client = Client();
+        bool cases = (t + i) % 2 == 1;
+        auto r = client->Get(cases ? "/v1/cases" : "/v1/health");
+        std::string what;
+        if (!r) {
+          what = "no answer: " + httplib::to_string(r.error());
+        } else if (r->status != 200) {
+          what = "status " + std::to_string(r->status);
+        } else if (json::parse(r->body, nullptr, false).is_discarded()) {
+          what = "not JSON";
+        }
+        if (what.empty()) {
+          ++ok;
+        } else {
+          std::lock_guard lock(mu);
+          ++failures[what];
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), kLoadThreads * kRequestsPerThread);
+  for (const auto& [what, n] : failures) ADD_FAILURE() << n << " x " << what;
+}
+
+TEST_F(NodeHttpTest, ARequestWithoutATokenGets401WithJsonAndWwwAuthenticate) {
+  auto anonymous = Client(false);
+  auto r = anonymous->Get("/v1/cases");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  EXPECT_TRUE(IsJsonError(r->body, "unauthenticated"));
+  EXPECT_EQ(r->get_header_value("WWW-Authenticate").rfind("Bearer", 0), 0u)
+      << r->get_header_value("WWW-Authenticate");
+
+  auto post = anonymous->Post("/v1/events", "{}", "application/json");
+  ASSERT_TRUE(post);
+  EXPECT_EQ(post->status, 401);
+  EXPECT_TRUE(IsJsonError(post->body, "unauthenticated"));
+  EXPECT_TRUE(post->has_header("WWW-Authenticate"));
+
+  // A token that is not one: 401 too, saying why in the header.
+  httplib::Client forged("127.0.0.1", port_);
+  forged.set_bearer_token_auth("lnt_not-a-real-token");
+  auto bad = forged.Get("/v1/cases");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 401);
+  EXPECT_TRUE(IsJsonError(bad->body, "unauthenticated"));
+  EXPECT_NE(bad->get_header_value("WWW-Authenticate").find("invalid_token"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace lintas
