@@ -13,7 +13,25 @@ using nlohmann::json;
 
 std::string Safe(const std::string& text) {
   std::string out;
-  for (unsigned char c : text) out.push_back(c < 0x20 || c == 0x7f ? '?' : static_cast<char>(c));
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    auto next = i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0;
+    auto third = i + 2 < text.size() ? static_cast<unsigned char>(text[i + 2]) : 0;
+    if (c < 0x20 || c == 0x7f) {
+      out.push_back('?');
+    } else if (c == 0xc2 && next >= 0x80 && next <= 0x9f) {  // C1 controls (U+0080-U+009F), CSI among them
+      out.push_back('?');
+      ++i;
+    } else if (c == 0xe2 && next == 0x80 && third >= 0xaa && third <= 0xae) {  // U+202A-U+202E bidi overrides
+      out.push_back('?');
+      i += 2;
+    } else if (c == 0xe2 && next == 0x81 && third >= 0xa6 && third <= 0xa9) {  // U+2066-U+2069 bidi isolates
+      out.push_back('?');
+      i += 2;
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
   return out;
 }
 

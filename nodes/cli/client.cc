@@ -6,6 +6,7 @@
 
 #include <httplib.h>
 
+#include "case_view.h"
 #include "lintas/common/clock.h"
 
 namespace lintas::cli {
@@ -65,13 +66,13 @@ int Fail(const Reply& reply) {
     return kExitUnreachable;
   }
   std::string message = "HTTP " + std::to_string(reply.status);
-  if (reply.body.is_object() && reply.body.contains("error")) {
+  if (reply.body.is_object() && reply.body.contains("error") && reply.body["error"].is_object()) {
     const auto& e = reply.body["error"];
     message = e.value("message", message);
     std::string field = e.value("field", "");
     if (!field.empty() && message.rfind(field, 0) != 0) message = field + ": " + message;
   }
-  std::cerr << "lintas: " << message << "\n";
+  std::cerr << "lintas: " << Safe(message) << "\n";
   if (reply.status == 401) std::cerr << "lintas: log in with `lintas login --user ID` (or set LINTAS_TOKEN)\n";
   if (reply.status == 404) return kExitNotFound;
   if (reply.status >= 400 && reply.status < 500) return kExitBadInput;

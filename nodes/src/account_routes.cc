@@ -29,16 +29,9 @@ constexpr const char* kCookie = "lintas_session";
 std::shared_ptr<spdlog::logger> Log() { return GetLogger("accounts"); }
 
 json TokenJson(const TokenInfo& t, int64_t now_us) {
-  std::string state = t.revoked ? "revoked" : t.expires_us <= now_us ? "expired" : "active";
-  return {{"id", t.id},
-          {"user", t.user},
-          {"name", t.name},
-          {"session", t.session},
-          {"created_at_us", t.created_us},
-          {"expires_at_us", t.expires_us},
-          {"last_used_at_us", t.last_used_us},
-          {"revoked", t.revoked},
-          {"state", state}};
+  json j = t.ToJson();
+  j["state"] = t.revoked ? "revoked" : t.expires_us <= now_us ? "expired" : "active";
+  return j;
 }
 
 // A session token as a cookie for the console (not readable by its scripts).
@@ -209,6 +202,21 @@ void AddMeRoutes(httplib::Server& srv, Node* node) {
   });
 }
 
+// An administrator manages the accounts of their own agency only: an admin
+// of one agency must not be able to become an officer of another.
+bool SameAgency(Node* node, const Principal& admin, const std::string& id, httplib::Response& res) {
+  auto target = node->accounts().GetUser(id);
+  if (!target.ok()) {
+    api::ReplyError(res, target.error());
+    return false;
+  }
+  if (!target->has_value() || (*target)->agency != admin.user.agency) {
+    api::Fail(res, errc::not_found, "user", "user: no account '" + id + "' of " + admin.user.agency);
+    return false;
+  }
+  return true;
+}
+
 void AddUserRoutes(httplib::Server& srv, Node* node) {
   srv.Post("/v1/users", [node](const httplib::Request& req, httplib::Response& res) {
     auto admin = api::Require(*node, req, res, {"admin"});
@@ -232,6 +240,10 @@ void AddUserRoutes(httplib::Server& srv, Node* node) {
     if (!password) return;
     auto served = ServedAgencies(node->config());
     if (agency->empty()) return api::Fail(res, errc::bad_input, "agency", "agency: missing");
+    if (*agency != admin->user.agency) {
+      return api::Fail(res, errc::forbidden, "agency",
+                       "agency: an administrator of " + admin->user.agency + " creates accounts of that agency only");
+    }
     if (!served.empty() && std::find(served.begin(), served.end(), *agency) == served.end()) {
       std::string list;
       for (const auto& a : served) list += (list.empty() ? "" : ", ") + a;
@@ -255,7 +267,9 @@ void AddUserRoutes(httplib::Server& srv, Node* node) {
     auto users = node->accounts().ListUsers();
     if (!users.ok()) return api::ReplyError(res, users.error());
     json list = json::array();
-    for (const auto& u : *users) list.push_back(api::UserJson(u));
+    for (const auto& u : *users) {
+      if (u.agency == admin->user.agency) list.push_back(api::UserJson(u));
+    }
     api::Reply(res, 200, {{"users", list}});
   });
 
@@ -264,6 +278,7 @@ void AddUserRoutes(httplib::Server& srv, Node* node) {
       auto admin = api::Require(*node, req, res, {"admin"});
       if (!admin) return;
       std::string id = req.matches[1];
+      if (!SameAgency(node, *admin, id, res)) return;
       if (disabled && id == admin->user.id) {
         return api::Fail(res, errc::conflict, "user",
                          "user: you cannot disable your own account (another administrator can)");
@@ -285,6 +300,7 @@ void AddUserRoutes(httplib::Server& srv, Node* node) {
              auto password = api::StringField(*body, "password", res);
              if (!password) return;
              std::string id = req.matches[1];
+             if (!SameAgency(node, *admin, id, res)) return;
              if (auto s = node->accounts().SetPassword(id, *password); !s.ok()) {
                return api::ReplyError(res, s.error());
              }

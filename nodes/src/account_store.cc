@@ -112,6 +112,8 @@ std::optional<Account> AccountFromJson(const std::string& text) {
   }
 }
 
+
+// The stored form (the display form is TokenInfo::ToJson).
 json TokenToJson(const TokenInfo& t) {
   return {{"id", t.id},
           {"user", t.user},
@@ -382,7 +384,7 @@ Status AccountStore::SetPassword(const std::string& id, const std::string& passw
   a->user.locked_until_us = 0;
   WriteSet w;
   w.Put(Cf::kUsers, id, AccountToJson(*a).dump());
-  if (auto s = RevokeTokensOf(store_, id, true, &w); !s.ok()) return s;
+  if (auto s = RevokeTokensOf(store_, id, false, &w); !s.ok()) return s;
   return store_->Write(w, true);
 }
 
@@ -444,6 +446,15 @@ Result<IssuedToken> AccountStore::Login(const std::string& user_id, const std::s
     if (times.empty()) failures_by_address_.erase(address);
     auto a = LoadAccount(store_, user_id);
     if (!a.ok()) return std::move(a).error();
+    if (!a->has_value()) {
+      auto it = unknown_names_.find(user_id);
+      if (it != unknown_names_.end() && it->second.second > now_us) {
+        return Error{errc::locked_out,
+                     "user: this account is locked after too many failed logins, until " +
+                         Seconds(it->second.second) + " (UTC); an administrator can lift it by setting a new password",
+                     "user"};
+      }
+    }
     if (a->has_value()) {
       const Account& acc = **a;
       if (acc.user.locked_until_us > now_us) {
@@ -458,7 +469,12 @@ Result<IssuedToken> AccountStore::Login(const std::string& user_id, const std::s
   }
   // Outside mu_: Argon2id is slow by design. Refused accounts are checked
   // against a dummy hash so that timing does not tell which accounts exist.
+  if (hashing_.fetch_add(1) >= kMaxConcurrentHashes) {
+    hashing_.fetch_sub(1);
+    return Error{errc::rate_limited, "the node is checking other logins; try again in a moment", "user"};
+  }
   bool ok = VerifyPassword(can_log_in ? pwhash : DummyHash(), password) && can_log_in;
+  hashing_.fetch_sub(1);
 
   std::lock_guard lock(mu_);
   auto a = LoadAccount(store_, user_id);
@@ -471,6 +487,14 @@ Result<IssuedToken> AccountStore::Login(const std::string& user_id, const std::s
       std::erase_if(failures_by_address_, [&](const auto& entry) {
         return entry.second.empty() || entry.second.back() <= now_us - options_.address_window_us;
       });
+    }
+    if (!a->has_value()) {
+      if (unknown_names_.size() > kMaxTrackedAddresses) unknown_names_.clear();
+      auto& [failed, locked_until] = unknown_names_[user_id];
+      if (++failed >= options_.max_failed_logins) {
+        locked_until = now_us + options_.lockout_us;
+        failed = 0;
+      }
     }
     if (a->has_value()) {
       Account& acc = **a;
@@ -604,6 +628,24 @@ Result<std::optional<TokenInfo>> AccountStore::Token(const std::string& token_id
   auto t = TokenFromJson(**raw);
   if (!t) return Damaged("tokens/" + token_id);
   return std::optional<TokenInfo>(std::move(*t));
+}
+
+nlohmann::json TokenInfo::ToJson() const {
+  return {{"id", id},
+          {"user", user},
+          {"name", name},
+          {"session", session},
+          {"created_at_us", created_us},
+          {"expires_at_us", expires_us},
+          {"last_used_at_us", last_used_us},
+          {"revoked", revoked}};
+}
+
+AccountOptions AccountOptionsFor(const NodeConfig& c) {
+  AccountOptions o;
+  o.agencies = c.agencies;
+  if (o.agencies.empty() && !c.default_agency.empty()) o.agencies = {c.default_agency};
+  return o;
 }
 
 }  // namespace lintas::node

@@ -149,7 +149,7 @@ bool MayReadCase(Node& node, const Principal& who, const std::string& case_id, c
   if (!*party) {
     // Not found rather than forbidden: a case of other agencies is not
     // confirmed to exist.
-    Fail(res, errc::not_found, "case_id", "no case " + case_id + " of " + who.user.agency + " on this node");
+    Fail(res, errc::not_found, "id", "no such case or item of " + who.user.agency + " on this node");
     return false;
   }
   return true;

@@ -264,13 +264,14 @@ void BrokerLink::Handle(const Incoming& m) {
       status.message = n->message() ? n->message()->str() : "";
       status.field = n->field() ? n->field()->str() : "";
       Log()->warn("event refused id={} code={}", it->second.first.ToString(), wire::ErrcName(code));
-      if (auto s = node_->store().Settle(it->second.first, status); !s.ok()) {
-        Log()->error("status write failed: {}", s.error().message);
-      }
+      // The status and the case model's refusal in one synced write.
+      auto commit = [&](const WriteSet& case_writes) {
+        return node_->store().Settle(it->second.first, status, &case_writes);
+      };
       if (auto s = node_->cases().MarkRefused(it->second.first.ToString(), std::string(wire::ErrcName(code)),
-                                             status.message);
+                                             status.message, commit);
           !s.ok()) {
-        Log()->error("case model: refusal not recorded: {}", s.error().message);
+        Log()->error("refusal not recorded: {}", s.error().message);
       }
       in_flight_.erase(it);
       break;

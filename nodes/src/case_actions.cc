@@ -9,6 +9,7 @@
 #include "lintas/node/errc.h"
 #include "lintas/node/human_time.h"
 #include "lintas/wire/examples.h"
+#include "names.h"
 
 namespace lintas::node::actions {
 namespace {
@@ -28,18 +29,7 @@ std::string Squash(std::string_view s) {
   return out;
 }
 
-std::string Snake(std::string_view camel) {
-  std::string out;
-  for (char c : camel) {
-    if (c >= 'A' && c <= 'Z') {
-      if (!out.empty()) out.push_back('_');
-      out.push_back(static_cast<char>(c - 'A' + 'a'));
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
+std::string Snake(std::string_view camel) { return SnakeCase(camel); }
 
 // An enum value by name, written any of LifeThreatening, life_threatening,
 // life-threatening; the error lists the allowed names.
@@ -71,6 +61,12 @@ Result<std::string> Text(const json& req, const char* field, bool required, size
   std::string s = req[field].get<std::string>();
   if (s.size() > max) return Bad(field, fmt::format("is longer than {} bytes", max));
   return s;
+}
+
+Result<bool> Flag(const json& req, const char* field, const std::string& name, bool fallback) {
+  if (!req.contains(field) || req[field].is_null()) return fallback;
+  if (!req[field].is_boolean()) return Bad(name, "must be true or false");
+  return req[field].get<bool>();
 }
 
 Result<std::vector<std::string>> Texts(const json& req, const char* field, bool required) {
@@ -222,8 +218,12 @@ Result<std::unique_ptr<fb::VictimBlockT>> Victim(const json& req, const Context&
     if (!v["age"].is_number_unsigned() || v["age"].get<uint64_t>() > 120) return Bad("victim.age", "must be 0-120");
     out->age_years = static_cast<uint8_t>(v["age"].get<uint64_t>());
   }
-  out->age_is_estimate = v.value("age_is_estimate", true);
-  out->minor = v.value("minor", false) || (out->age_years > 0 && out->age_years < 18);
+  auto estimate = Flag(v, "age_is_estimate", "victim.age_is_estimate", true);
+  if (!estimate.ok()) return std::move(estimate).error();
+  out->age_is_estimate = *estimate;
+  auto minor = Flag(v, "minor", "victim.minor", false);
+  if (!minor.ok()) return std::move(minor).error();
+  out->minor = *minor || (out->age_years > 0 && out->age_years < 18);
   auto nat = Text(v, "nationality", false, 3);
   if (!nat.ok()) return Bad("victim.nationality", "must be an ISO 3166-1 alpha-3 code");
   out->nationality_claimed = *nat;
@@ -238,7 +238,9 @@ Result<std::unique_ptr<fb::VictimBlockT>> Victim(const json& req, const Context&
   if (!guardian->empty()) {
     out->guardian = std::make_unique<fb::GuardianT>();
     out->guardian->pseudonym = *guardian;
-    out->guardian->relationship = v.value("guardian_relationship", "");
+    auto relationship = Text(v, "guardian_relationship", false, 64);
+    if (!relationship.ok()) return Bad("victim.guardian_relationship", "must be a string");
+    out->guardian->relationship = *relationship;
   } else if (out->minor) {
     return Bad("victim.guardian", "is required for a minor (the guardian's pseudonym)");
   }
@@ -444,7 +446,9 @@ Status StepBody(const std::string& action, const json& req, fb::EventT& e, const
     e.body.Set(std::move(b));
   } else if (action == "consent") {
     fb::ConsentChangedT b;
-    b.withdrawn_all = req.value("withdraw_all", false);
+    auto all = Flag(req, "withdraw_all", "withdraw_all", false);
+    if (!all.ok()) return std::move(all).error();
+    b.withdrawn_all = *all;
     auto withdrawn = ConsentItems(req, "withdraw", false);
     if (!withdrawn.ok()) return std::move(withdrawn).error();
     b.withdrawn = *withdrawn;

@@ -270,6 +270,18 @@ Status CaseTxn::ApplyAnswer(const fb::Event& e, Direction d, uint64_t offset, co
   if (was_awaiting && !awaiting_now && due > 0 && at > due) RecordMiss(before, at, now);
   item["updated_at_us"] = std::max(at, item.value("updated_at_us", int64_t{0}));
   item["last_event"] = name;
+  if (outgoing) {
+    // Kept so that a refusal by the broker can undo this step.
+    item["last_event_id"] = wire::EventId::FromFb(*e.id()).ToString();
+    uint64_t n = kase.value("events_total", uint64_t{0});
+    auto summary = Read(keys::Event(case_id, n));
+    if (!summary.ok()) return std::move(summary).error();
+    if (summary->has_value()) {
+      json with_before = **summary;
+      with_before["item_before"] = before;
+      Write(keys::Event(case_id, n), with_before);
+    }
+  }
   Write(keys::Item(case_id, item_id), item);
   Reindex(before, item, now);
   return OkStatus();

@@ -114,7 +114,7 @@ void AddCaseRoutes(httplib::Server& srv, Node* node) {
   srv.Post(R"(/v1/events/([^/]+)/receipt)", [node](const httplib::Request& req, httplib::Response& res) {
     auto body = api::ParseObject(req, res);
     if (!body) return;
-    if (body->value("kind", "read") != "read") {
+    if (body->contains("kind") && (*body)["kind"] != "read") {
       return api::Fail(res, errc::bad_input, "kind", "kind: only \"read\" (delivery receipts are automatic)");
     }
     DoStep(node, req, res, std::string(req.matches[1]), "read", *body);
@@ -176,6 +176,9 @@ void AddCaseRoutes(httplib::Server& srv, Node* node) {
     }
     auto list = node->cases().Overdue(who->user.agency, escalated, NowMicros());
     if (!list.ok()) return api::ReplyError(res, list.error());
+    std::vector<std::string> ids;
+    for (const auto& i : *list) ids.push_back(i.value("item_id", ""));
+    if (!ids.empty() && !api::LogRead(*node, *who, req, "list_overdue", "", ids, res)) return;
     api::Reply(res, 200, {{"items", *list}});
   });
 
@@ -183,8 +186,12 @@ void AddCaseRoutes(httplib::Server& srv, Node* node) {
     auto who = api::Require(*node, req, res, {"supervisor", "auditor"});
     if (!who) return;
     bool auditor = !who->user.Has("supervisor");
+    if (auditor && !api::MayReadCase(*node, *who, "", api::Justification(req), res)) return;
     auto list = node->cases().Missed(auditor ? "" : who->user.agency);
     if (!list.ok()) return api::ReplyError(res, list.error());
+    std::vector<std::string> ids;
+    for (const auto& m : *list) ids.push_back(m.value("item_id", ""));
+    if (!ids.empty() && !api::LogRead(*node, *who, req, "list_missed", "", ids, res)) return;
     api::Reply(res, 200, {{"missed", *list}});
   });
 }

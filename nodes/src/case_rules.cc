@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "case_keys.h"
+#include "names.h"
 #include "lintas/node/case_store.h"
 #include "lintas/node/errc.h"
 #include "lintas/wire/event_id.h"
@@ -20,19 +21,7 @@ std::string Str(const flatbuffers::String* s) { return s ? s->str() : std::strin
 
 std::string IdOf(const fb::Uuid* id) { return wire::EventId::FromFb(*id).ToString(); }
 
-std::string RoleSnake(fb::Role role) {
-  std::string camel = fb::EnumNameRole(role);
-  std::string out;
-  for (char c : camel) {
-    if (c >= 'A' && c <= 'Z') {
-      if (!out.empty()) out.push_back('_');
-      out.push_back(static_cast<char>(c - 'A' + 'a'));
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
+std::string RoleSnake(fb::Role role) { return SnakeCase(fb::EnumNameRole(role)); }
 
 json Party(const std::string& country, const std::string& agency) {
   return {{"country", country}, {"agency", agency}};
@@ -199,6 +188,14 @@ Status CaseTxn::AddEvent(json& kase, const json& item, const fb::Event& e, Direc
 }
 
 Status CaseTxn::Apply(const fb::Event& e, Direction d, uint64_t offset, const Principal* who, int64_t now) {
+  // A refused event leaves nothing behind: its writes are undone.
+  auto savepoint = overlay_;
+  Status s = ApplyOne(e, d, offset, who, now);
+  if (!s.ok()) overlay_ = std::move(savepoint);
+  return s;
+}
+
+Status CaseTxn::ApplyOne(const fb::Event& e, Direction d, uint64_t offset, const Principal* who, int64_t now) {
   // Seen already (a resubmission, a redelivery): nothing to do.
   auto seen = ReadRaw(keys::EventItem(IdOf(e.id())));
   if (!seen.ok()) return std::move(seen).error();
@@ -286,7 +283,8 @@ Status CaseTxn::ApplyRoot(const fb::Event& e, Direction d, uint64_t offset, cons
     return Refuse(errc::limit_exceeded, "destinations",
                   fmt::format("case {} would have more than {} parties", case_id, o.max_parties_per_case));
   }
-  int64_t due = e.response_due_us() > 0 ? e.response_due_us() : e.created_at_us() + o.DefaultDue(e.priority());
+  int64_t due = e.response_due_us();
+  if (due <= 0 && __builtin_add_overflow(e.created_at_us(), o.DefaultDue(e.priority()), &due)) due = INT64_MAX;
   json item{{"item_id", item_id},
             {"case_id", case_id},
             {"kind", kind},
@@ -340,6 +338,19 @@ Status CaseTxn::ApplyAlert(const fb::Event& e, Direction d, uint64_t offset, con
       return Refuse(errc::forbidden, "role", "only officers and supervisors publish alerts");
     }
     const auto* a = e.body_as_AlertPublished();
+    if (d == Direction::kIncoming) {
+      // One partner may not fill this node with alerts either.
+      std::string key = "pa/" + Str(e.origin()->country()) + "/" + Str(e.origin()->agency());
+      auto count = Read(key);
+      if (!count.ok()) return std::move(count).error();
+      uint64_t n = count->has_value() ? (**count).get<uint64_t>() : 0;
+      if (n >= cases_->options_.max_cases_per_partner) {
+        return Refuse(errc::limit_exceeded, "origin.agency",
+                      fmt::format("{} has published the most alerts a partner may keep here ({})",
+                                  Str(e.origin()->agency()), cases_->options_.max_cases_per_partner));
+      }
+      Write(key, json(n + 1));
+    }
     json countries = json::array();
     if (e.distribution() && e.distribution()->countries()) {
       for (const auto* c : *e.distribution()->countries()) countries.push_back(c->str());

@@ -164,11 +164,12 @@ Result<std::optional<json>> CaseStore::Item(const ItemRef& ref, int64_t now) {
   return j;
 }
 
-Status CaseStore::MarkRefused(const std::string& event_id, const std::string& code, const std::string& message) {
+Status CaseStore::MarkRefused(const std::string& event_id, const std::string& code, const std::string& message,
+                              const std::function<Status(const WriteSet&)>& commit) {
   auto txn = Begin();
   auto ref = txn->Read(keys::EventItem(event_id));
   if (!ref.ok()) return std::move(ref).error();
-  if (!ref->has_value()) return OkStatus();
+  if (!ref->has_value()) return commit(WriteSet());
   std::string case_id = (**ref).value("case", "");
   std::string item_id = (**ref).value("item", "");
   json refusal{{"code", code}, {"message", message}};
@@ -186,7 +187,7 @@ Status CaseStore::MarkRefused(const std::string& event_id, const std::string& co
       a["refusal"] = refusal;
       txn->Write(keys::Alert(item_id), a);
     }
-    return store_->Write(txn->writes(), true);
+    return commit(txn->writes());
   }
   if (item_id == event_id) {
     auto item = txn->Read(keys::Item(case_id, item_id));
@@ -207,10 +208,24 @@ Status CaseStore::MarkRefused(const std::string& event_id, const std::string& co
     if (ev->has_value()) {
       json e = **ev;
       e["refused"] = refusal;
+      // An answer the broker refused is undone in the item, if it was the
+      // item's last step (a later step of ours would have been refused too).
+      if (item_id != event_id && e.contains("item_before")) {
+        auto item = txn->Read(keys::Item(case_id, item_id));
+        if (!item.ok()) return std::move(item).error();
+        if (item->has_value() && (**item).value("last_event_id", "") == event_id) {
+          json restored = e["item_before"];
+          restored["refused_step"] = {{"event_id", event_id}, {"type", e.value("type", "")}, {"code", code},
+                                      {"message", message}};
+          txn->Write(keys::Item(case_id, item_id), restored);
+          txn->Reindex(**item, restored, 0);
+        }
+        e.erase("item_before");
+      }
       txn->Write(keys::Event(case_id, n), e);
     }
   }
-  return store_->Write(txn->writes(), true);
+  return commit(txn->writes());
 }
 
 Result<bool> CaseStore::IsParty(const std::string& case_id, const std::string& agency) {

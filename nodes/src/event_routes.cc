@@ -1,5 +1,6 @@
 // Routes for raw events, the inbox, readers, subscriptions and examples.
 #include <algorithm>
+#include <map>
 
 #include <httplib.h>
 
@@ -104,6 +105,12 @@ void AddEventRoutes(httplib::Server& srv, Node* node) {
     const fb::Event* e = fb::GetEvent((*event)->data());
     std::string case_id = e->case_id() ? e->case_id()->str() : "";
     if (!api::MayReadCase(*node, *who, case_id, api::Justification(req), res)) return;
+    // Outside any case, an addressed event is its sender's and addressee's.
+    bool worker = who->user.Has("officer") || who->user.Has("supervisor");
+    if (case_id.empty() && worker && !Distributed(*e) && e->origin()->agency()->string_view() != who->user.agency &&
+        LocalAgencyFor(node->cases().options(), *e) != who->user.agency) {
+      return api::Fail(res, errc::not_found, "id", "no event " + id->ToString() + " of " + who->user.agency);
+    }
     json j;
     auto status = node->store().GetStatus(*id);
     if (!status.ok()) return api::ReplyError(res, status.error());
@@ -136,7 +143,7 @@ void AddEventRoutes(httplib::Server& srv, Node* node) {
     }
     uint64_t limit = std::clamp<uint64_t>(QueryU64(req, "limit", 100), 1, 1000);
     json events = json::array();
-    std::vector<std::string> shown;
+    std::map<std::string, std::vector<std::string>> shown;  // case -> event ids
     uint64_t last = after;
     // Pages of the inbox until `limit` events for this agency are found.
     for (int pages = 0; events.size() < limit && pages < 20; ++pages) {
@@ -152,13 +159,17 @@ void AddEventRoutes(httplib::Server& srv, Node* node) {
         if (!Distributed(*ev) && LocalAgencyFor(node->cases().options(), *ev) != who->user.agency) continue;
         auto ej = EventToApiJson(bytes);
         if (!ej.ok()) continue;
-        shown.push_back(wire::EventId::FromFb(*ev->id()).ToString());
+        shown[ev->case_id() ? ev->case_id()->str() : ""].push_back(wire::EventId::FromFb(*ev->id()).ToString());
         events.push_back({{"offset", e.offset}, {"received_at_us", (*record)->received_at_us()},
                           {"publisher", (*record)->publisher()->node_id()->str()}, {"event", *ej}});
         if (events.size() >= limit) break;
       }
     }
-    if (!shown.empty() && !api::LogRead(*node, *who, req, "view_inbox", "", shown, res)) return;
+    // One consultation entry per case shown, so that `audit local --case`
+    // finds who read a case's events in the inbox too.
+    for (const auto& [case_id, ids] : shown) {
+      if (!api::LogRead(*node, *who, req, "view_inbox", case_id, ids, res)) return;
+    }
     api::Reply(res, 200, {{"events", events}, {"next_after", last}});
   });
 
@@ -190,8 +201,10 @@ void AddEventRoutes(httplib::Server& srv, Node* node) {
     api::Reply(res, 200, {{"subscriptions", list}});
   });
 
+  // Subscriptions are the node's, for every agency it serves: supervisors
+  // and administrators manage them.
   srv.Post("/v1/subscriptions", [node](const httplib::Request& req, httplib::Response& res) {
-    if (!api::Require(*node, req, res, {"officer", "supervisor", "admin"})) return;
+    if (!api::Require(*node, req, res, {"supervisor", "admin"})) return;
     auto body = api::ParseObject(req, res);
     if (!body) return;
     SubscriptionConfig sub;
@@ -222,7 +235,7 @@ void AddEventRoutes(httplib::Server& srv, Node* node) {
   });
 
   srv.Delete(R"(/v1/subscriptions/([a-z0-9_.-]+))", [node](const httplib::Request& req, httplib::Response& res) {
-    if (!api::Require(*node, req, res, {"officer", "supervisor", "admin"})) return;
+    if (!api::Require(*node, req, res, {"supervisor", "admin"})) return;
     auto subs = node->Subscriptions();
     if (!subs.ok()) return api::ReplyError(res, subs.error());
     bool known = std::any_of(subs->begin(), subs->end(), [&](const auto& s) { return s.name == req.matches[1]; });

@@ -7,6 +7,10 @@
 namespace lintas::node {
 namespace {
 
+// Longer than anything a deadline or an expiry needs; keeps sums far from
+// overflow.
+constexpr int64_t kMaxDurationUs = 100LL * 366 * 86400 * 1000000;
+
 bool Digits(const std::string& s, size_t pos, size_t n, int* out) {
   if (pos + n > s.size()) return false;
   int v = 0;
@@ -44,6 +48,7 @@ std::optional<int64_t> ParseDuration(const std::string& text) {
     }
     ++i;
     total += n * unit * 1000000;
+    if (total > kMaxDurationUs) return std::nullopt;
   }
   if (total <= 0) return std::nullopt;
   return total;

@@ -36,12 +36,6 @@ nlohmann::json SubscriptionToJson(const SubscriptionConfig& s) {
 }
 
 
-AccountOptions AccountOptionsFor(const NodeConfig& c) {
-  AccountOptions o;
-  o.agencies = c.agencies;
-  if (o.agencies.empty() && !c.default_agency.empty()) o.agencies = {c.default_agency};
-  return o;
-}
 
 CaseOptions CaseOptionsFor(const NodeConfig& c) {
   CaseOptions o;
@@ -54,6 +48,51 @@ CaseOptions CaseOptionsFor(const NodeConfig& c) {
   o.max_parties_per_case = c.max_parties_per_case;
   o.max_cases_per_partner = c.max_cases_per_partner;
   return o;
+}
+
+constexpr int64_t kMaxClockSkewUs = 5LL * 60 * 1000000;
+
+// The identities inside a body must be the logged-in person's too: nobody
+// acknowledges, reads or records consent in another officer's name.
+Status CheckPersonFields(const fb::Event& e, const Principal& who) {
+  auto is = [](const flatbuffers::String* s, const std::string& want) {
+    return s == nullptr || s->size() == 0 || s->string_view() == want;
+  };
+  auto refuse = [](const char* field, const std::string& what) {
+    return Error{errc::forbidden, std::string(field) + ": must be " + what + " (the logged-in account)", field};
+  };
+  switch (e.body_type()) {
+    case fb::Body::ReferralAcknowledged:
+      if (!is(e.body_as_ReferralAcknowledged()->officer(), who.user.id)) return refuse("body.officer", who.user.id);
+      break;
+    case fb::Body::ReadReceipt:
+      if (!is(e.body_as_ReadReceipt()->reader(), who.user.id)) return refuse("body.reader", who.user.id);
+      break;
+    case fb::Body::ReferralAccepted:
+      if (!is(e.body_as_ReferralAccepted()->owner_agency(), who.user.agency)) {
+        return refuse("body.owner_agency", who.user.agency);
+      }
+      break;
+    case fb::Body::OwnerAssigned:
+      if (!is(e.body_as_OwnerAssigned()->agency(), who.user.agency)) return refuse("body.agency", who.user.agency);
+      break;
+    case fb::Body::ReferralCreated:
+      if (!is(e.body_as_ReferralCreated()->consent()->recorded_by(), who.user.id)) {
+        return refuse("body.consent.recorded_by", who.user.id);
+      }
+      break;
+    case fb::Body::ConsentChanged:
+      if (e.body_as_ConsentChanged()->consent() &&
+          !is(e.body_as_ConsentChanged()->consent()->recorded_by(), who.user.id)) {
+        return refuse("body.consent.recorded_by", who.user.id);
+      }
+      break;
+    case fb::Body::DeliveryReceipt:
+      return Error{errc::forbidden, "body_type: delivery receipts are sent by the node itself", "body_type"};
+    default:
+      break;
+  }
+  return OkStatus();
 }
 
 }  // namespace
@@ -136,6 +175,14 @@ Result<Submitted> Node::Queue(const Principal* who, std::string event) {
     }
     if (e.officer() == nullptr || e.officer()->string_view() != who->user.id) {
       return Error{errc::forbidden, "officer: must be the logged-in account", "officer"};
+    }
+    if (auto s = CheckPersonFields(e, *who); !s.ok()) return s.error();
+    // Deadlines are judged by this time: it is the node's clock, not the
+    // client's (a few minutes of skew allowed).
+    int64_t skew = e.created_at_us() - NowMicros();
+    if (skew > kMaxClockSkewUs || skew < -kMaxClockSkewUs) {
+      return Error{errc::bad_input, "created_at_us: must be now (leave it out; the node fills it in)",
+                   "created_at_us"};
     }
   }
   wire::EventId id = wire::EventId::FromFb(*e.id());

@@ -239,11 +239,14 @@ Result<std::vector<std::pair<uint64_t, std::string>>> NodeStore::Pending(uint64_
   return out;
 }
 
-Status NodeStore::Settle(const wire::EventId& id, const OutboxStatus& status) {
+Status NodeStore::Settle(const wire::EventId& id, const OutboxStatus& status, const WriteSet* extra) {
   rocksdb::WriteBatch batch;
   batch.Delete(handles_[kPending], Be64(status.local_seq));
   batch.Put(handles_[kStatus], IdKey(id), EncodeStatus(status));
-  auto s = db_->Write(rocksdb::WriteOptions(), &batch);
+  AddTo(&batch, extra);
+  rocksdb::WriteOptions wo;
+  wo.sync = extra != nullptr && !extra->empty();
+  auto s = db_->Write(wo, &batch);
   if (!s.ok()) return Translate(s, "settle");
   return OkStatus();
 }

@@ -139,16 +139,6 @@ json UserToJson(const User& u) {
           {"locked_until_us", u.locked_until_us}};
 }
 
-json TokenToJson(const TokenInfo& t) {
-  return {{"id", t.id},
-          {"user", t.user},
-          {"name", t.name},
-          {"session", t.session},
-          {"created_at_us", t.created_us},
-          {"expires_at_us", t.expires_us},
-          {"last_used_at_us", t.last_used_us},
-          {"revoked", t.revoked}};
-}
 
 // The node's store, or nullptr after saying why (*rc: the exit code).
 std::unique_ptr<NodeStore> OpenStore(const std::string& dir, int* rc) {
@@ -190,7 +180,7 @@ int Tokens(AccountStore& accounts, const std::string& user, bool as_json) {
   int64_t now = NowMicros();
   if (as_json) {
     json out = json::array();
-    for (const auto& t : *tokens) out.push_back(TokenToJson(t));
+    for (const auto& t : *tokens) out.push_back(t.ToJson());
     std::cout << json{{"tokens", out}}.dump() << "\n";
     return kExitOk;
   }
@@ -283,10 +273,7 @@ int RunUserCommand(int argc, char** argv) {
     if (!store) return rc;
   }
 
-  AccountOptions options;
-  options.agencies = config.agencies;
-  if (options.agencies.empty() && !config.default_agency.empty()) options.agencies = {config.default_agency};
-  AccountStore accounts(store.get(), options);
+  AccountStore accounts(store.get(), AccountOptionsFor(config));
   int64_t now = NowMicros();
 
   if (add->parsed()) {

@@ -270,7 +270,7 @@ TEST_F(AccountStoreTest, DisabledAccountIsRefusedAndItsTokensRevoked) {
   EXPECT_EQ(CodeOf(accounts_->SetDisabled("nobody", true).error()), errc::not_found);
 }
 
-TEST_F(AccountStoreTest, NewPasswordEndsSessionsButKeepsApiTokens) {
+TEST_F(AccountStoreTest, NewPasswordRevokesEveryTokenOfThePerson) {
   ASSERT_TRUE(accounts_->AddUser(Officer("somchai.k"), kPassword, kNow).ok());
   auto session = accounts_->Login("somchai.k", kPassword, "127.0.0.1", kNow);
   auto api = accounts_->IssueApiToken("somchai.k", "script", 0, kNow);
@@ -278,7 +278,8 @@ TEST_F(AccountStoreTest, NewPasswordEndsSessionsButKeepsApiTokens) {
   EXPECT_EQ(accounts_->SetPassword("somchai.k", "short").error().field, "password");
   ASSERT_TRUE(accounts_->SetPassword("somchai.k", "a brand new passphrase").ok());
   EXPECT_FALSE(accounts_->Authenticate(session->token, kNow + kSecond).ok());
-  EXPECT_TRUE(accounts_->Authenticate(api->token, kNow + kSecond).ok());
+  // A reset after a stolen session must not leave a token minted with it.
+  EXPECT_FALSE(accounts_->Authenticate(api->token, kNow + kSecond).ok());
   EXPECT_FALSE(accounts_->Login("somchai.k", kPassword, "127.0.0.1", kNow).ok());
   EXPECT_TRUE(accounts_->Login("somchai.k", "a brand new passphrase", "127.0.0.1", kNow).ok());
 }

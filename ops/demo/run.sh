@@ -154,7 +154,7 @@ say "Each node's administrator creates the officers' accounts (passwords hashed 
 add_user th-node officer-th-0001 th-rtp-atpd officer
 add_user kh-node officer-kh-0007 kh-mosvy officer,supervisor
 add_user kh-node dpo-kh-01 kh-mosvy auditor
-add_user vn-node officer-vn-0003 vn-mps-cpd officer
+add_user vn-node officer-vn-0003 vn-mps-cpd officer,supervisor
 start_node th-node
 start_node kh-node
 start_node vn-node

@@ -127,6 +127,14 @@ Status CheckEnvelope(const fb::Event& e) {
   if (e.case_id() != nullptr && e.case_id()->size() > kMaxCaseIdBytes) {
     return Invalid("case_id", fmt::format("is longer than {} bytes", kMaxCaseIdBytes));
   }
+  // Case ids and officer ids become keys and log fields at every node: no
+  // control characters, no separators, nothing a terminal interprets.
+  if (e.case_id() != nullptr && !IsCaseId(e.case_id()->string_view(), true)) {
+    return Invalid("case_id", "may hold only letters A-Z a-z, digits and . _ : / -");
+  }
+  if (e.officer() != nullptr && !IsCaseId(e.officer()->string_view(), true)) {
+    return Invalid("officer", "may hold only letters, digits and . _ : / - (an account id)");
+  }
   if (e.national_refs()) {
     for (size_t i = 0; i < e.national_refs()->size(); ++i) {
       if (auto s = CheckCountry(e.national_refs()->Get(i)->country(),
@@ -241,6 +249,17 @@ Status CheckBody(const fb::Event& e) {
 }
 
 }  // namespace
+
+bool IsCaseId(std::string_view id, bool allow_empty) {
+  if (id.empty()) return allow_empty;
+  if (id.size() > 64) return false;
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+              c == '_' || c == ':' || c == '/' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
 
 bool IsAgencyId(std::string_view id) {
   if (id.empty() || id.size() > 64 || id[0] < 'a' || id[0] > 'z') return false;

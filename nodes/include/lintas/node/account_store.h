@@ -5,6 +5,7 @@
 // lockout and a per-address login rate limit.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -12,7 +13,10 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "lintas/common/result.h"
+#include "lintas/node/config.h"
 #include "lintas/node/node_store.h"
 
 namespace lintas::node {
@@ -63,6 +67,9 @@ struct TokenInfo {
   int64_t expires_us = 0;  // sessions: moved forward on use (idle timeout)
   int64_t last_used_us = 0;
   bool revoked = false;
+
+  // Its form in API replies and listings (never the token or its hash).
+  nlohmann::json ToJson() const;
 };
 
 struct AccountOptions {
@@ -104,7 +111,8 @@ class AccountStore {
   [[nodiscard]] Result<std::vector<User>> ListUsers();
   // Disabling revokes every token of the account at once.
   [[nodiscard]] Status SetDisabled(const std::string& id, bool disabled);
-  // Sets a new password, lifts a lockout and ends the account's sessions.
+  // Sets a new password, lifts a lockout and revokes every token of the
+  // account (sessions and API tokens: a reset after a theft ends them all).
   [[nodiscard]] Status SetPassword(const std::string& id, const std::string& password);
   [[nodiscard]] Status SetLanguage(const std::string& id, const std::string& language);
 
@@ -132,7 +140,19 @@ class AccountStore {
   std::mutex mu_;
   // Failed logins per address: times within the window. Guarded by mu_.
   std::map<std::string, std::vector<int64_t>> failures_by_address_;
+  // Failed logins to names that are no account, counted and locked like an
+  // account's so that a lockout does not tell which names exist (failures,
+  // locked until). Guarded by mu_; bounded by kMaxTrackedAddresses.
+  std::map<std::string, std::pair<uint32_t, int64_t>> unknown_names_;
+  // Password checks running now: each takes 64 MiB (Argon2id), so at most
+  // kMaxConcurrentHashes run at once; more logins are refused (rate_limited).
+  static constexpr int kMaxConcurrentHashes = 4;
+  std::atomic<int> hashing_{0};
 };
+
+// The options for a node's configuration: accounts may belong to the
+// agencies it serves (its default agency when it lists none).
+AccountOptions AccountOptionsFor(const NodeConfig& config);
 
 // Known role names: officer, supervisor, auditor, admin.
 bool IsRoleName(std::string_view role);

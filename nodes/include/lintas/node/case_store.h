@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -93,6 +94,7 @@ class CaseTxn {
   void Erase(const std::string& key);
   Result<std::optional<std::string>> ReadRaw(const std::string& key);
 
+  Status ApplyOne(const fb::Event& e, Direction d, uint64_t offset, const Principal* who, int64_t now);
   // One per root body (case_rules.cc).
   Status ApplyRoot(const fb::Event& e, Direction d, uint64_t offset, const Principal* who, int64_t now);
   Status ApplyAnswer(const fb::Event& e, Direction d, uint64_t offset, const Principal* who, int64_t now);
@@ -141,8 +143,11 @@ class CaseStore {
   // The broker refused one of this node's events: an item it opened shows
   // `refused` with the reason (never `sent`), an answer is marked refused in
   // the thread. Unknown ids are ignored.
+  // `commit` writes the case model's changes together with the caller's
+  // (the outbox status), in one synced write, under the case lock.
   [[nodiscard]] Status MarkRefused(const std::string& event_id, const std::string& code,
-                                   const std::string& message);
+                                   const std::string& message,
+                                   const std::function<Status(const WriteSet&)>& commit);
   // Whether `agency` is a party of the case.
   [[nodiscard]] Result<bool> IsParty(const std::string& case_id, const std::string& agency);
 

@@ -93,7 +93,9 @@ class NodeStore {
   // Records the broker's answer; the event leaves the pending queue. Not
   // synced by itself: a lost update only causes a resend, which the broker
   // answers with the same offset.
-  [[nodiscard]] Status Settle(const wire::EventId& id, const OutboxStatus& status);
+  // With `extra` (the case model's changes), both go in one synced write.
+  [[nodiscard]] Status Settle(const wire::EventId& id, const OutboxStatus& status,
+                              const WriteSet* extra = nullptr);
   [[nodiscard]] Result<std::optional<OutboxStatus>> GetStatus(const wire::EventId& id);
   [[nodiscard]] Result<std::optional<std::string>> OutboxEvent(uint64_t local_seq);
 

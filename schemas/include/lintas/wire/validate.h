@@ -17,6 +17,9 @@ namespace lintas::wire {
 // Agency ids: 1-64 of [a-z0-9-], starting with a letter ("th-rtp-atpd").
 bool IsAgencyId(std::string_view id);
 
+// Case ids (and officer account ids): 1-64 of [A-Za-z0-9._:/-].
+bool IsCaseId(std::string_view id, bool allow_empty = false);
+
 // The Body union member's name ("ReferralCreated"), or "NONE".
 std::string_view BodyName(fb::Body type);
 
