@@ -1,21 +1,27 @@
 // The country node end to end: a real broker, real nodes (in-process or as
 // processes killed with SIGKILL), their HTTP API and the lintas CLI, over
-// real sockets with real RocksDB in temporary directories.
-#include <array>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <set>
-#include <thread>
+// real sockets with real RocksDB in temporary directories. Every call is
+// authenticated: in-process nodes get an account and an API token through
+// their AccountStore, lintas-node processes an account made offline with
+// `lintas-node user add` and a session from POST /v1/login, and the CLI logs
+// in with `lintas login --password-stdin`.
+#include "lintas/node/node.h"
 
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <nlohmann/json.hpp>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lintas/node/node.h"
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "lintas/common/clock.h"
 #include "lintas/store/rocksdb_store.h"
 #include "lintas/wire/bytes.h"
 #include "lintas/wire/verify.h"
@@ -29,8 +35,15 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 
 const std::map<std::string, std::pair<std::string, std::string>> kNodes = {
-    {"th-node", {"THA", "th-rtp-atpd"}}, {"kh-node", {"KHM", "kh-mosvy"}},
+    {"th-node", {"THA", "th-rtp-atpd"}},
+    {"kh-node", {"KHM", "kh-mosvy"}},
     {"vn-node", {"VNM", "vn-mps-cpd"}}};
+
+// The officer account each test node gets (agency: the node's default).
+std::string OfficerOf(const std::string& node_id) {
+  return "officer-" + node_id.substr(0, 2) + "-0001";
+}
+std::string PasswordOf(const std::string& user) { return "pw-" + user + "-long-enough"; }
 
 node::NodeConfig NodeConfigFor(const std::string& id, const std::string& dir,
                                const std::string& broker_endpoint) {
@@ -51,16 +64,21 @@ node::NodeConfig NodeConfigFor(const std::string& id, const std::string& dir,
 
 // A referral from THA to kh-mosvy as the API takes it.
 json Referral(const std::string& case_id) {
-  json e{{"destinations", {{{"country", "KHM"}, {"agency", "kh-mosvy"}}}},
-         {"case_id", case_id},
-         {"priority", "Urgent"},
-         {"body_type", "ReferralCreated"},
-         {"body", {{"victim", {{"pseudonym", "V-TEST-" + case_id}}}, {"consent", {{"items", {"Identity"}}}}}}};
+  json e{
+      {"destinations", {{{"country", "KHM"}, {"agency", "kh-mosvy"}}}},
+      {"case_id", case_id},
+      {"priority", "Urgent"},
+      {"body_type", "ReferralCreated"},
+      {"body",
+       {{"victim", {{"pseudonym", "V-TEST-" + case_id}}}, {"consent", {{"items", {"Identity"}}}}}}};
   return e;
 }
 
+// The node's API with a bearer token (none: an anonymous caller).
 struct Http {
-  explicit Http(int port) : client("127.0.0.1", port) {}
+  Http(int port, const std::string& token) : client("127.0.0.1", port) {
+    if (!token.empty()) client.set_bearer_token_auth(token);
+  }
   std::pair<int, json> Post(const std::string& path, const std::string& body) {
     auto r = client.Post(path, body, "application/json");
     if (!r) return {0, json()};
@@ -104,7 +122,17 @@ std::map<std::string, int> LogIds(store::Store& log) {
   return out;
 }
 
-// lintas-node as a child process.
+// A session token from POST /v1/login.
+std::string Login(int port, const std::string& user) {
+  auto [status, body] =
+      Http(port, "").Post("/v1/login", json{{"user", user}, {"password", PasswordOf(user)}}.dump());
+  EXPECT_EQ(status, 200) << body.dump();
+  return body.is_object() ? body.value("token", "") : "";
+}
+
+// lintas-node as a child process. Its officer account is made offline
+// (`lintas-node user add`, the node stopped) before the first start; the
+// test logs in once it listens.
 class NodeProcess {
  public:
   NodeProcess(const std::string& id, const std::string& dir, const std::string& broker) {
@@ -112,6 +140,7 @@ class NodeProcess {
     std::string config = dir + "/" + id + ".toml";
     std::string port_file = dir + "/" + id + ".port";
     std::filesystem::remove(port_file);
+    bool first_start = !std::filesystem::exists(c.data_dir);
     std::ofstream(config) << "[node]\nid = \"" << id << "\"\ncountry = \"" << c.country
                           << "\"\ndefault_agency = \"" << c.default_agency << "\"\ndata_dir = \""
                           << c.data_dir << "\"\napi_port = 0\napi_port_file = \"" << port_file
@@ -119,17 +148,28 @@ class NodeProcess {
                           << "\"\nretry_initial_ms = 20\nretry_max_ms = 200\n"
                           << "[security]\nmode = \"plaintext\"\n";
     std::string binary = std::string(LINTAS_BINARY_DIR) + "/nodes/lintas-node";
+    std::string user = OfficerOf(id);
+    if (first_start) {
+      std::string add = "printf '%s\\n' '" + PasswordOf(user) + "' | " + binary +
+                        " user --config " + config + " add " + user + " --agency " +
+                        c.default_agency + " --roles officer --password-stdin > /dev/null";
+      int rc = std::system(add.c_str());
+      EXPECT_EQ(rc, 0) << add;
+    }
     pid_ = fork();
     if (pid_ == 0) {
-      execl(binary.c_str(), binary.c_str(), "--config", config.c_str(), static_cast<char*>(nullptr));
+      execl(binary.c_str(), binary.c_str(), "--config", config.c_str(),
+            static_cast<char*>(nullptr));
       _exit(127);
     }
     Eventually([&] {
       std::ifstream in(port_file);
       return static_cast<bool>(in >> port_);
     });
+    if (port_ > 0) token_ = Login(port_, user);
   }
   ~NodeProcess() { Kill(); }
+  const std::string& token() const { return token_; }
   void Kill() {
     if (pid_ <= 0) return;
     kill(pid_, SIGKILL);
@@ -141,6 +181,7 @@ class NodeProcess {
  private:
   pid_t pid_ = -1;
   int port_ = 0;
+  std::string token_;
 };
 
 class NodeTest : public ::testing::Test {
@@ -150,23 +191,43 @@ class NodeTest : public ::testing::Test {
     broker_ = std::make_unique<testutil::InProcessBroker>(
         testutil::TestConfig(dir_.Sub("broker-data"), BrokerEndpoint()));
   }
+  // An in-process node with its officer account (made on first start) and
+  // an API token for it (kept: the node keeps its tokens across restarts).
   std::unique_ptr<node::Node> StartNode(const std::string& id, int* port) {
-    auto n = std::make_unique<node::Node>(NodeConfigFor(id, dir_.path().string(), BrokerEndpoint()));
+    auto n =
+        std::make_unique<node::Node>(NodeConfigFor(id, dir_.path().string(), BrokerEndpoint()));
+    std::string user = OfficerOf(id);
+    auto existing = n->accounts().GetUser(user);
+    EXPECT_TRUE(existing.ok());
+    if (existing.ok() && !existing->has_value()) {
+      node::User u;
+      u.id = user;
+      u.agency = kNodes.at(id).second;
+      u.roles = {"officer", "supervisor"};
+      auto added = n->accounts().AddUser(u, PasswordOf(user), NowMicros());
+      EXPECT_TRUE(added.ok()) << added.error().message;
+      auto issued = n->accounts().IssueApiToken(user, "node_test", 0, NowMicros());
+      EXPECT_TRUE(issued.ok());
+      if (issued.ok()) tokens_[id] = issued->token;
+    }
     *port = n->Start();
     return n;
   }
+  const std::string& TokenOf(const std::string& id) { return tokens_[id]; }
 
   testutil::TempDir dir_;
   std::unique_ptr<testutil::InProcessBroker> broker_;
+  std::map<std::string, std::string> tokens_;
 };
 
 TEST_F(NodeTest, WithTheBrokerDownANodeAccepts100ThatAreAllAcknowledgedOnceWhenItComesUp) {
   int port = 0;
   auto th = StartNode("th-node", &port);
-  Http api(port);
+  Http api(port, TokenOf("th-node"));
   std::vector<std::string> ids;
   for (int i = 0; i < 100; ++i) {
-    auto [status, body] = api.Post("/v1/events", Referral("TH-2026-" + std::to_string(1000 + i)).dump());
+    auto [status, body] =
+        api.Post("/v1/events", Referral("TH-2026-" + std::to_string(1000 + i)).dump());
     ASSERT_EQ(status, 202) << body.dump();
     EXPECT_EQ(body["status"], "queued");
     ids.push_back(body["id"]);
@@ -183,10 +244,11 @@ TEST_F(NodeTest, ANodeKeepsTheBrokersLatestSignedCheckpointAndChecksItExtends) {
   StartBroker();
   int port = 0;
   auto th = StartNode("th-node", &port);
-  Http api(port);
+  Http api(port, TokenOf("th-node"));
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i) {
-    auto [status, body] = api.Post("/v1/events", Referral("TH-2026-" + std::to_string(2000 + i)).dump());
+    auto [status, body] =
+        api.Post("/v1/events", Referral("TH-2026-" + std::to_string(2000 + i)).dump());
     ASSERT_EQ(status, 202) << body.dump();
     ids.push_back(body["id"]);
   }
@@ -199,7 +261,7 @@ TEST_F(NodeTest, ANodeKeepsTheBrokersLatestSignedCheckpointAndChecksItExtends) {
   }));
   th.reset();
   th = StartNode("th-node", &port);
-  Http again(port);
+  Http again(port, TokenOf("th-node"));
   ASSERT_TRUE(Eventually([&] {
     auto [hs, health] = again.Get("/v1/health");
     return health["broker_checkpoint"].is_object() && health["broker_checkpoint"]["size"] == 5;
@@ -214,9 +276,11 @@ TEST_F(NodeTest, ANodeKilledWithQueuedEventsDeliversEachExactlyOnceAfterRestart)
   {
     NodeProcess th("th-node", dir_.path().string(), BrokerEndpoint());
     ASSERT_GT(th.port(), 0);
-    Http api(th.port());
+    ASSERT_FALSE(th.token().empty());
+    Http api(th.port(), th.token());
     for (int i = 0; i < 50; ++i) {
-      auto [status, body] = api.Post("/v1/events", Referral("TH-2026-" + std::to_string(2000 + i)).dump());
+      auto [status, body] =
+          api.Post("/v1/events", Referral("TH-2026-" + std::to_string(2000 + i)).dump());
       ASSERT_EQ(status, 202);
       ids.push_back(body["id"]);
     }
@@ -224,7 +288,8 @@ TEST_F(NodeTest, ANodeKilledWithQueuedEventsDeliversEachExactlyOnceAfterRestart)
   }
   StartBroker();
   NodeProcess th("th-node", dir_.path().string(), BrokerEndpoint());
-  Http api(th.port());
+  ASSERT_FALSE(th.token().empty()) << "the account made offline survives the kill";
+  Http api(th.port(), th.token());
   ASSERT_TRUE(Eventually([&] { return AllAcknowledged(api, ids); }));
   auto in_log = LogIds(broker_->broker().store());
   EXPECT_EQ(in_log.size(), 50u);
@@ -235,12 +300,14 @@ TEST_F(NodeTest, RedeliveredEventsAppearOnceInTheInbox) {
   StartBroker();
   int kh_port = 0;
   auto kh = StartNode("kh-node", &kh_port);
-  Http kh_api(kh_port);
+  Http kh_api(kh_port, TokenOf("kh-node"));
   int th_port = 0;
   auto th = StartNode("th-node", &th_port);
-  Http th_api(th_port);
+  Http th_api(th_port, TokenOf("th-node"));
   for (int i = 0; i < 10; ++i) {
-    ASSERT_EQ(th_api.Post("/v1/events", Referral("TH-2026-" + std::to_string(3000 + i)).dump()).first, 202);
+    ASSERT_EQ(
+        th_api.Post("/v1/events", Referral("TH-2026-" + std::to_string(3000 + i)).dump()).first,
+        202);
   }
   auto inbox_size = [&] { return kh_api.Get("/v1/inbox?limit=1000").second["events"].size(); };
   ASSERT_TRUE(Eventually([&] { return inbox_size() == 10; }));
@@ -270,7 +337,7 @@ TEST_F(NodeTest, RedeliveredEventsAppearOnceInTheInbox) {
 TEST_F(NodeTest, BadApiInputGetsAClearErrorAndChangesNothing) {
   int port = 0;
   auto th = StartNode("th-node", &port);
-  Http api(port);
+  Http api(port, TokenOf("th-node"));
   auto expect_400 = [&](const std::string& body, const std::string& field) {
     auto [status, reply] = api.Post("/v1/events", body);
     EXPECT_EQ(status, 400) << body;
@@ -285,8 +352,10 @@ TEST_F(NodeTest, BadApiInputGetsAClearErrorAndChangesNothing) {
   json no_destination = Referral("TH-1");
   no_destination.erase("destinations");
   expect_400(no_destination.dump(), "destinations");
+  // Another country, for the officer's own agency: the node publishes for
+  // THA only.
   json foreign = Referral("TH-1");
-  foreign["origin"] = {{"country", "VNM"}, {"agency", "vn-mps-cpd"}};
+  foreign["origin"] = {{"country", "VNM"}, {"agency", "th-rtp-atpd"}};
   expect_400(foreign.dump(), "origin.country");
   json bad_id = Referral("TH-1");
   bad_id["id"] = "not-a-uuid";
@@ -296,15 +365,31 @@ TEST_F(NodeTest, BadApiInputGetsAClearErrorAndChangesNothing) {
   expect_400(minor.dump(), "body.victim.guardian");
   auto [big_status, big] = api.Post("/v1/events", std::string(2 * 1024 * 1024, ' '));
   EXPECT_EQ(big_status, 413);
+  // Another agency than the officer's: refused before anything else.
+  json other_agency = Referral("TH-1");
+  other_agency["origin"] = {{"country", "THA"}, {"agency", "th-dsi"}};
+  auto [forbidden, why] = api.Post("/v1/events", other_agency.dump());
+  EXPECT_EQ(forbidden, 403) << why.dump();
+  EXPECT_EQ(why["error"]["field"], "origin.agency");
+  // No token: refused too.
+  EXPECT_EQ(Http(port, "").Post("/v1/events", Referral("TH-1").dump()).first, 401);
   auto [hs, health] = api.Get("/v1/health");
   EXPECT_EQ(health["outbox_pending"], 0);
-  EXPECT_TRUE(api.Get("/v1/referrals").second["referrals"].empty());
+  auto [cs, cases] = api.Get("/v1/cases");
+  EXPECT_EQ(cs, 200);
+  EXPECT_TRUE(cases["cases"].empty()) << cases.dump();
 }
 
-// Runs the CLI; returns (exit code, stdout).
-std::pair<int, std::string> Cli(int port, const std::string& args) {
-  std::string cmd = std::string(LINTAS_BINARY_DIR) + "/nodes/lintas --node http://127.0.0.1:" +
-                    std::to_string(port) + " " + args + " 2>/dev/null";
+// Runs the CLI as the officer whose config directory is `home` (their stored
+// login; none when empty), `input` on stdin; returns (exit code, stdout).
+std::pair<int, std::string> Cli(int port, const std::string& args, const std::string& home = "",
+                                const std::string& input = "") {
+  std::string cmd = "env -u LINTAS_TOKEN -u LINTAS_NODE LINTAS_CONFIG_DIR='" +
+                    (home.empty() ? std::string("/nonexistent/lintas") : home) + "' " +
+                    std::string(LINTAS_BINARY_DIR) +
+                    "/nodes/lintas --node http://127.0.0.1:" + std::to_string(port) + " " + args +
+                    " 2>/dev/null";
+  if (!input.empty()) cmd = "printf '%s\\n' '" + input + "' | " + cmd;
   FILE* p = popen(cmd.c_str(), "r");
   std::string out;
   std::array<char, 4096> buf{};
@@ -319,48 +404,94 @@ TEST_F(NodeTest, CliMainCommandsWorkEndToEnd) {
   int kh_port = 0;
   auto th = StartNode("th-node", &th_port);
   auto kh = StartNode("kh-node", &kh_port);
+  // Each officer logs in with their own config directory.
+  const std::string th_home = dir_.Sub("home/th");
+  const std::string kh_home = dir_.Sub("home/kh");
+  EXPECT_EQ(
+      Cli(th_port, "send --to KHM/kh-mosvy --case TH-2026-0191 --victim V-TH-0191", th_home).first,
+      2)
+      << "not logged in: refused (401)";
+  auto [login_rc, login] = Cli(th_port, "--json login --user officer-th-0001 --password-stdin",
+                               th_home, PasswordOf("officer-th-0001"));
+  ASSERT_EQ(login_rc, 0) << login;
+  EXPECT_EQ(json::parse(login)["user"]["agency"], "th-rtp-atpd");
+  ASSERT_EQ(Cli(kh_port, "login --user officer-kh-0001 --password-stdin", kh_home,
+                PasswordOf("officer-kh-0001"))
+                .first,
+            0);
+  EXPECT_EQ(Cli(kh_port, "login --user officer-kh-0001 --password-stdin", dir_.Sub("home/x"),
+                "wrong-password")
+                .first,
+            2);
 
-  auto [send_rc, sent] = Cli(th_port, "--json send --to KHM/social_welfare --case TH-2026-0192 "
-                                      "--victim V-TH-0192 --minor --guardian G-TH-0192-1 "
-                                      "--nationality KHM --language km --priority urgent --due 3d --handling H1");
+  auto [send_rc, sent] =
+      Cli(th_port,
+          "--json send --to KHM/social_welfare --case TH-2026-0192 "
+          "--victim V-TH-0192 --minor --guardian G-TH-0192-1 "
+          "--nationality KHM --language km --priority urgent --due 3d --handling H1",
+          th_home);
   ASSERT_EQ(send_rc, 0);
   std::string id = json::parse(sent)["id"];
-  auto [status_rc, status] = Cli(th_port, "--json status " + id + " --wait 20");
+  auto [status_rc, status] = Cli(th_port, "--json status " + id + " --wait 20", th_home);
   ASSERT_EQ(status_rc, 0);
   EXPECT_EQ(json::parse(status)["status"], "acknowledged");
 
   ASSERT_TRUE(Eventually([&] {
-    auto [rc, out] = Cli(kh_port, "--json inbox");
+    auto [rc, out] = Cli(kh_port, "--json inbox", kh_home);
     return rc == 0 && out.find(id) != std::string::npos;
   }));
-  auto [table_rc, table] = Cli(kh_port, "inbox");
+  auto [table_rc, table] = Cli(kh_port, "inbox", kh_home);
   EXPECT_EQ(table_rc, 0);
   EXPECT_NE(table.find("TH-2026-0192"), std::string::npos);
-  EXPECT_EQ(Cli(kh_port, "ack " + id + " --officer officer-kh-0007").first, 0);
+  // The acknowledgement is by the logged-in officer, by case id.
+  EXPECT_EQ(Cli(kh_port, "referral ack TH-2026-0192 --note Received", kh_home).first, 0);
   ASSERT_TRUE(Eventually([&] {
-    auto [rc, out] = Cli(th_port, "--json thread TH-2026-0192");
-    return rc == 0 && json::parse(out)["state"] == "acknowledged";
+    auto [rc, out] = Cli(th_port, "--json case show TH-2026-0192", th_home);
+    auto view = json::parse(out, nullptr, false);
+    return rc == 0 && view.is_object() && view["items"][0]["state"] == "acknowledged";
   }));
+  auto [show_rc, show] = Cli(th_port, "--json case show TH-2026-0192", th_home);
+  ASSERT_EQ(show_rc, 0);
+  json view = json::parse(show);
+  ASSERT_EQ(view["items"][0]["acks"].size(), 1u);
+  EXPECT_EQ(view["items"][0]["acks"][0]["officer"], "officer-kh-0001");
+  EXPECT_EQ(view["items"][0]["acks"][0]["agency"], "kh-mosvy");
+  EXPECT_EQ(view["events"][0]["officer"], "officer-th-0001");
+  EXPECT_EQ(view["events"].back()["type"], "ReferralAcknowledged");
+  EXPECT_EQ(view["events"].back()["officer"], "officer-kh-0001");
 
   // A referral due in one second, never acknowledged, becomes overdue.
-  ASSERT_EQ(Cli(th_port, "send --to KHM/kh-mosvy --case TH-2026-0193 --victim V-TH-0193 --due 1s").first, 0);
+  ASSERT_EQ(Cli(th_port, "send --to KHM/kh-mosvy --case TH-2026-0193 --victim V-TH-0193 --due 1s",
+                th_home)
+                .first,
+            0);
   ASSERT_TRUE(Eventually([&] {
-    auto [rc, out] = Cli(th_port, "--json overdue");
+    auto [rc, out] = Cli(th_port, "--json overdue", th_home);
     auto list = json::parse(out, nullptr, false);
-    return rc == 0 && list.is_object() && list["referrals"].size() == 1 &&
-           list["referrals"][0]["case_id"] == "TH-2026-0193";
+    return rc == 0 && list.is_object() && list["items"].size() == 1 &&
+           list["items"][0]["case_id"] == "TH-2026-0193";
   }));
 
   // Exit codes: bad input (and nothing queued), not found, unreachable.
-  auto pending_before = Http(th_port).Get("/v1/referrals").second["referrals"].size();
-  EXPECT_EQ(Cli(th_port, "send --to KH --case X --victim V").first, 2);
-  EXPECT_EQ(Cli(th_port, "send --to KHM/kh-mosvy --case X --victim V --minor").first, 2);
-  EXPECT_EQ(Cli(th_port, "send --to KHM/kh-mosvy --case X --victim V --due soon").first, 2);
-  EXPECT_EQ(Cli(th_port, "send --to KHM/kh-mosvy --case X --victim V --agency kh-mosvy").first, 2);
-  EXPECT_EQ(Http(th_port).Get("/v1/referrals").second["referrals"].size(), pending_before);
-  EXPECT_EQ(Cli(th_port, "thread NO-SUCH-CASE").first, 4);
-  EXPECT_EQ(Cli(1, "inbox").first, 3);
-  EXPECT_EQ(Cli(th_port, "--json referrals").first, 0);
+  Http api(th_port, TokenOf("th-node"));
+  auto cases_before = api.Get("/v1/cases").second["cases"].size();
+  auto pending_before = api.Get("/v1/health").second["outbox_pending"];
+  EXPECT_EQ(Cli(th_port, "send --to KH --case X --victim V", th_home).first, 2);
+  EXPECT_EQ(Cli(th_port, "send --to KHM/kh-mosvy --case X --victim V --minor", th_home).first, 2);
+  EXPECT_EQ(Cli(th_port, "send --to KHM/kh-mosvy --case X --victim V --due soon", th_home).first,
+            2);
+  EXPECT_EQ(
+      Cli(th_port, "send --to KHM/kh-mosvy --case X --victim V --agency kh-mosvy", th_home).first,
+      2);
+  EXPECT_EQ(Cli(th_port, "referral new --to KHM/kh-mosvy --case X", th_home).first, 2)
+      << "no victim";
+  EXPECT_EQ(api.Get("/v1/cases").second["cases"].size(), cases_before);
+  EXPECT_EQ(api.Get("/v1/health").second["outbox_pending"], pending_before);
+  EXPECT_EQ(Cli(th_port, "case show NO-SUCH-CASE", th_home).first, 4);
+  EXPECT_EQ(Cli(1, "inbox", th_home).first, 3);
+  auto [list_rc, list] = Cli(th_port, "--json case list", th_home);
+  EXPECT_EQ(list_rc, 0);
+  EXPECT_EQ(json::parse(list)["cases"].size(), 2u);
 }
 
 TEST(KeygenTest, WritesAKeyPairWithAPrivateSecretAndNeverOverwrites) {
