@@ -38,7 +38,9 @@ struct NodeConfig {
   // event addressed to a role reaches the right local agency's officers.
   // Default: "" (role-addressed events go to default_agency)
   std::string directory_csv;
-  std::map<std::string, std::vector<std::string>> agency_roles;  // filled from directory_csv
+  // Filled from directory_csv by LoadNodeConfig / ParseNodeConfig only: a
+  // config built in code sets agency_roles itself.
+  std::map<std::string, std::vector<std::string>> agency_roles;
   // Required. The node's RocksDB directory (outbox, inbox, cases, accounts).
   std::string data_dir;
   // Local HTTP API. Never expose it beyond the host without a proxy that
