@@ -369,11 +369,17 @@ void BrokerLink::HandleDeliver(const Incoming& m) {
   std::string subscription = d->subscription() ? d->subscription()->str() : "";
   std::vector<InboxEntry> entries;
   std::vector<wire::EventId> ids;
+  std::vector<const fb::Event*> events;  // of `entries`, views into `m`
+  // The case model's updates and the automatic delivery receipts go into the
+  // same synced write as the records they answer.
+  NodeStore::Answers receipts;
+  auto txn = node_->cases().Begin();
+  int64_t now = NowMicros();
   // Acknowledged are only the records up to the first one refused here:
   // the broker redelivers from there (and the refusal raises an alarm).
   uint64_t last = 0;
   bool refused = false;
-  for (size_t i = 0; i < m.payload_count() && !refused; ++i) {
+  for (size_t i = 0; i < m.payload_count(); ++i) {
     uint64_t offset = d->offsets()->Get(i);
     auto record = wire::VerifyRecord(m.payload(i));
     if (!record.ok() || (*record)->offset() != offset) {
@@ -393,18 +399,9 @@ void BrokerLink::HandleDeliver(const Incoming& m) {
     auto p = m.payload(i);
     entries.push_back({offset, std::string(p.begin(), p.end())});
     ids.push_back(wire::EventId::FromFb(*event->id()));
-  }
-  // The case model's updates and the automatic delivery receipts go into the
-  // same synced write as the records they answer.
-  NodeStore::Answers receipts;
-  std::vector<std::string> receipt_bytes;
-  auto txn = node_->cases().Begin();
-  int64_t now = NowMicros();
-  for (const auto& entry : entries) {
-    auto record = wire::VerifyRecord(wire::AsBytes(entry.record));
-    const fb::Event* event = fb::GetEvent(wire::RecordEventBytes(**record).data());
-    if (auto s = txn->Apply(*event, Direction::kIncoming, entry.offset, nullptr, now); !s.ok()) {
-      Log()->warn("received offset={} kept in the inbox, not added to a case: {}", entry.offset, s.error().message);
+    events.push_back(event);
+    if (auto s = txn->Apply(*event, Direction::kIncoming, offset, nullptr, now); !s.ok()) {
+      Log()->warn("received offset={} kept in the inbox, not added to a case: {}", offset, s.error().message);
     }
     if (config_.auto_delivery_receipt && event->body_type() == fb::Body::ReferralCreated) {
       auto receipt = BuildReceipt(*event, now);
@@ -435,12 +432,10 @@ void BrokerLink::HandleDeliver(const Incoming& m) {
     return;
   }
   (void)client_->SendControl(wire::EncodeCredit(subscription, 0, static_cast<uint32_t>(m.payload_count())));
-  for (const auto& entry : *fresh) {
-    auto record = wire::VerifyRecord(wire::AsBytes(entry.record));
-    const fb::Event* event = fb::GetEvent(wire::RecordEventBytes(**record).data());
-    Log()->debug("received offset={} type={} from={}/{} subscription={}", entry.offset,
-                wire::BodyName(event->body_type()), event->origin()->country()->string_view(),
-                event->origin()->agency()->string_view(), subscription);
+  for (size_t i = 0; i < std::min(events.size(), fresh->size()); ++i) {
+    Log()->debug("received offset={} type={} from={}/{} subscription={}", (*fresh)[i].offset,
+                 wire::BodyName(events[i]->body_type()), events[i]->origin()->country()->string_view(),
+                 events[i]->origin()->agency()->string_view(), subscription);
   }
 }
 

@@ -101,6 +101,9 @@ void CaseTxn::RecordMiss(const json& item, int64_t answered_at_us, int64_t now) 
   std::string key = keys::Missed(item.value("case_id", ""), item.value("item_id", ""), due);
   auto existing = Read(key);
   json miss = existing.ok() && existing->has_value() ? **existing : json::object();
+  // Recorded already, and nothing new to add: no write (the overdue list
+  // sees the same misses on every call).
+  if (!miss.empty() && (answered_at_us == 0 || miss.value("answered_at_us", int64_t{0}) == answered_at_us)) return;
   if (miss.empty()) {
     miss = {{"case_id", item.value("case_id", "")}, {"item_id", item.value("item_id", "")},
             {"kind", item.value("kind", "")},       {"direction", item.value("direction", "")},
@@ -307,22 +310,30 @@ Result<json> CaseStore::Overdue(const std::string& agency, bool escalated_only, 
   json out = json::array();
   // Everything due before now, in deadline order: the index holds only
   // items that still await an answer.
-  auto page = store_->Scan(Cf::kCases, "d/", 100000);
-  if (!page.ok()) return std::move(page).error();
   std::vector<json> misses;
-  for (auto& [key, value] : *page) {
-    int64_t due = static_cast<int64_t>(keys::FromBe64(std::string_view(key).substr(2, 8)));
-    if (due >= now) break;
-    if (!agency.empty() && value != agency) continue;
-    std::string rest = key.substr(2 + 8 + 1);
-    auto sep = rest.find(keys::kSep);
-    if (sep == std::string::npos) continue;
-    auto item = Item(ItemRef{rest.substr(0, sep), rest.substr(sep + 1)}, now);
-    if (!item.ok()) return std::move(item).error();
-    if (!item->has_value() || !(**item).value("overdue", false)) continue;
-    misses.push_back(**item);
-    if (escalated_only && !(**item).value("escalated", false)) continue;
-    out.push_back(std::move(**item));
+  std::string after;
+  for (bool past_now = false; !past_now;) {
+    auto page = store_->Scan(Cf::kCases, "d/", 256, after);
+    if (!page.ok()) return std::move(page).error();
+    if (page->empty()) break;
+    for (auto& [key, value] : *page) {
+      after = key;
+      int64_t due = static_cast<int64_t>(keys::FromBe64(std::string_view(key).substr(2, 8)));
+      if (due >= now) {
+        past_now = true;
+        break;
+      }
+      if (!agency.empty() && value != agency) continue;
+      std::string rest = key.substr(2 + 8 + 1);
+      auto sep = rest.find(keys::kSep);
+      if (sep == std::string::npos) continue;
+      auto item = Item(ItemRef{rest.substr(0, sep), rest.substr(sep + 1)}, now);
+      if (!item.ok()) return std::move(item).error();
+      if (!item->has_value() || !(**item).value("overdue", false)) continue;
+      misses.push_back(**item);
+      if (escalated_only && !(**item).value("escalated", false)) continue;
+      out.push_back(std::move(**item));
+    }
   }
   // Record every miss seen (a late answer later keeps it).
   if (!misses.empty()) {

@@ -35,8 +35,6 @@ nlohmann::json SubscriptionToJson(const SubscriptionConfig& s) {
           {"min_priority", s.min_priority}};
 }
 
-
-
 CaseOptions CaseOptionsFor(const NodeConfig& c) {
   CaseOptions o;
   o.country = c.country;
