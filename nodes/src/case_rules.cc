@@ -188,10 +188,20 @@ Status CaseTxn::AddEvent(json& kase, const json& item, const fb::Event& e, Direc
 }
 
 Status CaseTxn::Apply(const fb::Event& e, Direction d, uint64_t offset, const Principal* who, int64_t now) {
-  // A refused event leaves nothing behind: its writes are undone.
-  auto savepoint = overlay_;
+  // A refused event leaves nothing behind: the keys it touched get their
+  // values from before it back (an undo log, not a copy of the batch).
+  undo_.clear();
   Status s = ApplyOne(e, d, offset, who, now);
-  if (!s.ok()) overlay_ = std::move(savepoint);
+  if (!s.ok()) {
+    for (auto& [key, before] : undo_) {
+      if (before) {
+        overlay_[key] = std::move(*before);
+      } else {
+        overlay_.erase(key);
+      }
+    }
+  }
+  undo_.clear();
   return s;
 }
 

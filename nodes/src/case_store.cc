@@ -53,7 +53,16 @@ Result<std::optional<json>> CaseTxn::Read(const std::string& key) {
   return std::optional<json>(std::move(j));
 }
 
-void CaseTxn::Put(const std::string& key, const std::string& value) { overlay_[key] = value; }
+void CaseTxn::Remember(const std::string& key) {
+  if (undo_.count(key)) return;
+  auto it = overlay_.find(key);
+  undo_[key] = it == overlay_.end() ? std::nullopt : std::optional<std::optional<std::string>>(it->second);
+}
+
+void CaseTxn::Put(const std::string& key, const std::string& value) {
+  Remember(key);
+  overlay_[key] = value;
+}
 
 const WriteSet& CaseTxn::writes() {
   writes_ = WriteSet();
@@ -71,7 +80,10 @@ void CaseTxn::Write(const std::string& key, const json& value) {
   Put(key, value.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
-void CaseTxn::Erase(const std::string& key) { overlay_[key] = std::nullopt; }
+void CaseTxn::Erase(const std::string& key) {
+  Remember(key);
+  overlay_[key] = std::nullopt;
+}
 
 void CaseTxn::Reindex(const json& before, const json& after, int64_t) {
   auto key = [](const json& item) -> std::string {

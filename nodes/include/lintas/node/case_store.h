@@ -109,6 +109,10 @@ class CaseTxn {
   CaseStore* cases_;
   std::unique_lock<std::mutex> lock_;
   std::map<std::string, std::optional<std::string>> overlay_;
+  // What the event being applied overwrote: key -> its overlay entry before
+  // (nullopt: it had none). Undone if the event is refused.
+  std::map<std::string, std::optional<std::optional<std::string>>> undo_;
+  void Remember(const std::string& key);
   WriteSet writes_;
 };
 
