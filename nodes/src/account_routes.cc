@@ -34,13 +34,30 @@ json TokenJson(const TokenInfo& t, int64_t now_us) {
   return j;
 }
 
-// A session token as a cookie for the console (not readable by its scripts).
-void SetSessionCookie(httplib::Response& res, const std::string& token) {
-  res.set_header("Set-Cookie", std::string(kCookie) + "=" + token + "; HttpOnly; SameSite=Strict; Path=/");
+// A session token as a cookie for the console: not readable by its scripts,
+// never sent cross-site, and over TLS never sent in clear.
+void SetSessionCookie(Node* node, httplib::Response& res, const std::string& token) {
+  res.set_header("Set-Cookie", std::string(kCookie) + "=" + token + "; HttpOnly; SameSite=Strict; Path=/" +
+                                   (node->config().api_tls() ? "; Secure" : ""));
 }
 
-void ClearSessionCookie(httplib::Response& res) {
-  res.set_header("Set-Cookie", std::string(kCookie) + "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+void ClearSessionCookie(Node* node, httplib::Response& res) {
+  res.set_header("Set-Cookie", std::string(kCookie) + "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0" +
+                                   (node->config().api_tls() ? "; Secure" : ""));
+}
+
+// What a login (or a new password) hands back: for the console
+// (`via_cookie`) the session cookie and the CSRF token, the token itself
+// staying out of the scripts' reach; for the CLI and systems the token.
+void HandOver(Node* node, httplib::Response& res, json& reply, const IssuedToken& issued, bool via_cookie) {
+  reply["token_id"] = issued.id;
+  reply["expires_at_us"] = issued.expires_us;
+  if (via_cookie) {
+    SetSessionCookie(node, res, issued.token);
+    reply["csrf_token"] = api::CsrfToken(issued.token);
+  } else {
+    reply["token"] = issued.token;
+  }
 }
 
 // The agencies accounts may belong to: the node's (empty: any).
@@ -96,6 +113,11 @@ void AddLoginRoutes(httplib::Server& srv, Node* node) {
     auto password = api::StringField(*body, "password", res);
     if (!password) return;
     if (user->empty()) return api::Fail(res, errc::bad_input, "user", "user: missing");
+    auto mode = api::StringField(*body, "session", res, "token");
+    if (!mode) return;
+    if (*mode != "token" && *mode != "cookie") {
+      return api::Fail(res, errc::bad_input, "session", "session: \"token\" (the default) or \"cookie\" (the console)");
+    }
     auto issued = node->accounts().Login(*user, *password, api::Address(req), NowMicros());
     if (!issued.ok()) {
       const Error& e = issued.error();
@@ -110,12 +132,9 @@ void AddLoginRoutes(httplib::Server& srv, Node* node) {
     if (!account.ok()) return api::ReplyError(res, account.error());
     if (!account->has_value()) return api::Fail(res, errc::unauthenticated, "password", "user or password is wrong");
     Log()->info("event=login user={} address={} token_id={}", *user, api::Address(req), issued->id);
-    SetSessionCookie(res, issued->token);
-    api::Reply(res, 200,
-               {{"token", issued->token},
-                {"token_id", issued->id},
-                {"expires_at_us", issued->expires_us},
-                {"user", api::UserJson(**account)}});
+    json reply{{"user", api::UserJson(**account)}};
+    HandOver(node, res, reply, *issued, *mode == "cookie");
+    api::Reply(res, 200, reply);
   });
 
   srv.Post("/v1/logout", [node](const httplib::Request& req, httplib::Response& res) {
@@ -123,7 +142,7 @@ void AddLoginRoutes(httplib::Server& srv, Node* node) {
     if (!who) return;
     if (auto s = node->accounts().Revoke(who->token_id); !s.ok()) return api::ReplyError(res, s.error());
     Log()->info("event=logout user={} token_id={}", who->user.id, who->token_id);
-    ClearSessionCookie(res);
+    ClearSessionCookie(node, res);
     res.status = 204;
   });
 }
@@ -135,6 +154,7 @@ void AddMeRoutes(httplib::Server& srv, Node* node) {
     json me = api::UserJson(who->user);
     me["token_id"] = who->token_id;
     me["session"] = who->session;
+    if (who->via_cookie) me["csrf_token"] = who->csrf_token;
     api::Reply(res, 200, me);
   });
 
@@ -177,12 +197,7 @@ void AddMeRoutes(httplib::Server& srv, Node* node) {
     if (who->session) {
       // Every session ended, the caller's too: give the caller a fresh one.
       auto fresh = accounts.Login(who->user.id, *new_password, address, NowMicros());
-      if (fresh.ok()) {
-        SetSessionCookie(res, fresh->token);
-        reply["token"] = fresh->token;
-        reply["token_id"] = fresh->id;
-        reply["expires_at_us"] = fresh->expires_us;
-      }
+      if (fresh.ok()) HandOver(node, res, reply, *fresh, who->via_cookie);
     }
     api::Reply(res, 200, reply);
   });
@@ -374,7 +389,7 @@ void AddTokenRoutes(httplib::Server& srv, Node* node) {
     }
     if (auto s = node->accounts().Revoke(id); !s.ok()) return api::ReplyError(res, s.error());
     Log()->info("event=token_revoked user={} token_id={} by={}", (*info)->user, id, who->user.id);
-    if (id == who->token_id) ClearSessionCookie(res);
+    if (id == who->token_id) ClearSessionCookie(node, res);
     res.status = 204;
   });
 }

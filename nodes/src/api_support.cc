@@ -1,6 +1,8 @@
 // HTTP API helpers: replies, errors, authentication.
 #include "api_support.h"
 
+#include <sodium.h>
+
 #include "lintas/common/clock.h"
 #include "lintas/node/node.h"
 #include "lintas/wire/errc.h"
@@ -46,9 +48,14 @@ void Fail(httplib::Response& res, errc code, const std::string& field, const std
 
 namespace {
 
-std::string BearerToken(const httplib::Request& req) {
+// The token of the request: the Authorization header's, else the session
+// cookie's (`from_cookie` then set: the browser sends it by itself, so a
+// state change needs the CSRF token as well).
+std::string BearerToken(const httplib::Request& req, bool* from_cookie) {
+  *from_cookie = false;
   std::string auth = req.get_header_value("Authorization");
   if (auth.rfind("Bearer ", 0) == 0) return auth.substr(7);
+  *from_cookie = true;
   std::string cookies = req.get_header_value("Cookie");
   const std::string name = "lintas_session=";
   for (size_t pos = 0; pos < cookies.size();) {
@@ -61,10 +68,52 @@ std::string BearerToken(const httplib::Request& req) {
   return {};
 }
 
+bool SafeMethod(const std::string& method) { return method == "GET" || method == "HEAD" || method == "OPTIONS"; }
+
+// A state change through the session cookie must come from the console's
+// own pages: the X-CSRF-Token header (which only a page of this origin can
+// read from /v1/me or the login reply) and, when the browser names one, an
+// Origin of this host.
+bool CsrfChecked(const httplib::Request& req, const std::string& token, httplib::Response& res) {
+  std::string origin = req.get_header_value("Origin");
+  if (!origin.empty()) {
+    std::string host = req.get_header_value("Host");
+    auto scheme_end = origin.find("://");
+    if (host.empty() || scheme_end == std::string::npos || origin.substr(scheme_end + 3) != host) {
+      Fail(res, errc::forbidden, "Origin", "Origin: a state change must come from this node's console");
+      return false;
+    }
+  }
+  std::string sent = req.get_header_value("X-CSRF-Token");
+  std::string expected = CsrfToken(token);
+  if (sent.size() != expected.size() || sodium_memcmp(sent.data(), expected.data(), sent.size()) != 0) {
+    Fail(res, errc::forbidden, "X-CSRF-Token",
+         "X-CSRF-Token: missing or wrong; a change made with the session cookie needs the console's CSRF token "
+         "(reload the page)");
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
+std::string CsrfToken(const std::string& session_token) {
+  static constexpr unsigned char kKey[] = "lintas-console-csrf-v1";
+  unsigned char out[32];
+  crypto_generichash(out, sizeof out, reinterpret_cast<const unsigned char*>(session_token.data()),
+                     session_token.size(), kKey, sizeof kKey - 1);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char c : out) {
+    hex.push_back(kHex[c >> 4]);
+    hex.push_back(kHex[c & 15]);
+  }
+  return hex;
+}
+
 std::optional<Principal> Authenticate(Node& node, const httplib::Request& req, httplib::Response& res) {
-  std::string token = BearerToken(req);
+  bool from_cookie = false;
+  std::string token = BearerToken(req, &from_cookie);
   if (token.empty()) {
     res.set_header("WWW-Authenticate", "Bearer realm=\"lintas-node\"");
     Fail(res, errc::unauthenticated, "Authorization",
@@ -77,6 +126,9 @@ std::optional<Principal> Authenticate(Node& node, const httplib::Request& req, h
     ReplyError(res, who.error());
     return std::nullopt;
   }
+  if (from_cookie && !SafeMethod(req.method) && !CsrfChecked(req, token, res)) return std::nullopt;
+  who->via_cookie = from_cookie;
+  if (from_cookie) who->csrf_token = CsrfToken(token);
   return std::move(who).value();
 }
 

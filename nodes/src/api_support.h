@@ -31,6 +31,9 @@ void Fail(httplib::Response& res, errc code, const std::string& field, const std
 
 // The caller, from "Authorization: Bearer <token>" or the session cookie
 // (lintas_session); answers 401 and returns nullopt when there is none.
+// The console's CSRF token of a session: a keyed hash of the session token,
+// so it needs no storage and dies with the session.
+std::string CsrfToken(const std::string& session_token);
 std::optional<Principal> Authenticate(Node& node, const httplib::Request& req, httplib::Response& res);
 // As Authenticate, and the caller must hold one of `roles` (403 otherwise).
 std::optional<Principal> Require(Node& node, const httplib::Request& req, httplib::Response& res,

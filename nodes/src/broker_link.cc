@@ -242,6 +242,7 @@ void BrokerLink::Handle(const Incoming& m) {
         if (auto s = node_->store().Settle(it->second.first, status); !s.ok()) {
           Log()->error("status write failed: {}", s.error().message);
         }
+        node_->changes().Bump();
         in_flight_.erase(it);
       }
       break;
@@ -273,6 +274,7 @@ void BrokerLink::Handle(const Incoming& m) {
           !s.ok()) {
         Log()->error("refusal not recorded: {}", s.error().message);
       }
+      node_->changes().Bump();
       in_flight_.erase(it);
       break;
     }
@@ -421,6 +423,7 @@ void BrokerLink::HandleDeliver(const Incoming& m) {
     Disconnect("inbox write failed");
     return;
   }
+  node_->changes().Bump();
   if (!receipts.empty()) node_->Wake();
   if (last > 0 && !client_->SendControl(wire::EncodeDeliveryAck(subscription, last)).ok()) {
     Disconnect("delivery ack not sent");

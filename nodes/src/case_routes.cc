@@ -5,6 +5,7 @@
 #include "api_support.h"
 #include "case_actions.h"
 #include "lintas/common/clock.h"
+#include "lintas/common/logging.h"
 #include "lintas/node/node.h"
 #include "routes.h"
 
@@ -49,6 +50,24 @@ void DoStep(Node* node, const httplib::Request& req, httplib::Response& res, con
 
 std::string Param(const httplib::Request& req, const char* name) {
   return req.has_param(name) ? req.get_param_value(name) : "";
+}
+
+
+// Unread marks: the case's update time when the user last opened it
+// ("seen/<user>/<case>"; not synced: a mark lost in a crash shows a case as
+// unread once more).
+std::string SeenKey(const std::string& user, const std::string& case_id) { return "seen/" + user + "/" + case_id; }
+
+bool Unread(Node* node, const std::string& user, const json& kase) {
+  auto seen = node->store().Get(SeenKey(user, kase.value("case_id", "")));
+  if (!seen.ok() || !seen->has_value()) return true;
+  return kase.value("updated_at_us", int64_t{0}) > std::strtoll((*seen)->c_str(), nullptr, 10);
+}
+
+void MarkSeen(Node* node, const std::string& user, const json& kase) {
+  auto s = node->store().Put(SeenKey(user, kase.value("case_id", "")),
+                             std::to_string(kase.value("updated_at_us", int64_t{0})), false);
+  if (!s.ok()) GetLogger("node")->warn("unread mark not stored user={} error={}", user, s.error().message);
 }
 
 }  // namespace
@@ -148,7 +167,10 @@ void AddCaseRoutes(httplib::Server& srv, Node* node) {
     auto cases = node->cases().ListCases(auditor ? "" : who->user.agency, state, limit, NowMicros());
     if (!cases.ok()) return api::ReplyError(res, cases.error());
     std::vector<std::string> ids;
-    for (const auto& c : *cases) ids.push_back(c.value("case_id", ""));
+    for (auto& c : *cases) {
+      ids.push_back(c.value("case_id", ""));
+      c["unread"] = Unread(node, who->user.id, c);
+    }
     if (!ids.empty() && !api::LogRead(*node, *who, req, "list_cases", "", ids, res)) return;
     api::Reply(res, 200, {{"cases", *cases}});
   });
@@ -164,6 +186,7 @@ void AddCaseRoutes(httplib::Server& srv, Node* node) {
     std::vector<std::string> ids;
     for (const auto& e : (**view)["events"]) ids.push_back(e.value("id", ""));
     if (!api::LogRead(*node, *who, req, "view_case", case_id, ids, res)) return;
+    MarkSeen(node, who->user.id, **view);
     api::Reply(res, 200, **view);
   });
 

@@ -24,11 +24,12 @@ using config::Get;
 using config::ResolvePath;
 const auto& Strings = config::GetStrings;
 
-// agency id -> roles, from the directory CSV (the broker's format).
-std::map<std::string, std::vector<std::string>> ReadRoles(const std::string& path, const std::string& country) {
+// Every agency of the directory CSV (the broker's format: country_iso3,
+// country, agency_id, agency, roles, ...; roles separated by ';').
+std::vector<DirectoryAgency> ReadDirectory(const std::string& path) {
   std::ifstream in(path);
   if (!in) Fail("node.directory: cannot read " + path);
-  std::map<std::string, std::vector<std::string>> out;
+  std::vector<DirectoryAgency> out;
   std::string line;
   std::getline(in, line);  // header
   while (std::getline(in, line)) {
@@ -36,11 +37,11 @@ std::map<std::string, std::vector<std::string>> ReadRoles(const std::string& pat
     std::stringstream ss(line);
     std::string col;
     while (std::getline(ss, col, ',')) cols.push_back(col);
-    if (cols.size() < 5 || cols[0] != country) continue;
-    std::vector<std::string> roles;
+    if (cols.size() < 5) continue;
+    DirectoryAgency a{cols[0], cols[1], cols[2], cols[3], {}};
     std::stringstream rs(cols[4]);
-    while (std::getline(rs, col, ';')) roles.push_back(col);
-    out[cols[2]] = roles;
+    while (std::getline(rs, col, ';')) a.roles.push_back(col);
+    out.push_back(std::move(a));
   }
   return out;
 }
@@ -67,7 +68,7 @@ NodeConfig ParseNodeConfig(const std::string& text, const std::string& base_dir)
   const toml::table* n = root["node"].as_table();
   if (n == nullptr) Fail("node: the [node] table is required");
   CheckKeys(*n, "node", {"id", "country", "agencies", "default_agency", "data_dir", "api_address", "api_port",
-                         "api_port_file", "max_in_flight", "credit", "auto_delivery_receipt", "directory",
+                         "api_port_file", "api_tls_cert", "api_tls_key", "max_in_flight", "credit", "auto_delivery_receipt", "directory",
                          "log_level", "log_json"});
   c.id = Get<std::string>(*n, "node", "id", "");
   c.country = Get<std::string>(*n, "node", "country", "");
@@ -82,12 +83,28 @@ NodeConfig ParseNodeConfig(const std::string& text, const std::string& base_dir)
   }
   c.data_dir = ResolvePath(base_dir, Get<std::string>(*n, "node", "data_dir", ""));
   c.directory_csv = ResolvePath(base_dir, Get<std::string>(*n, "node", "directory", ""));
-  if (!c.directory_csv.empty()) c.agency_roles = ReadRoles(c.directory_csv, c.country);
+  if (!c.directory_csv.empty()) {
+    c.directory = ReadDirectory(c.directory_csv);
+    for (const auto& a : c.directory) {
+      if (a.country == c.country) c.agency_roles[a.agency] = a.roles;
+    }
+  }
   c.api_address = Get<std::string>(*n, "node", "api_address", c.api_address);
   int64_t port = Get<int64_t>(*n, "node", "api_port", c.api_port);
   if (port < 0 || port > 65535) Fail("node.api_port: outside 0..65535");
   c.api_port = static_cast<uint16_t>(port);
   c.api_port_file = ResolvePath(base_dir, Get<std::string>(*n, "node", "api_port_file", ""));
+  c.api_tls_cert = ResolvePath(base_dir, Get<std::string>(*n, "node", "api_tls_cert", ""));
+  c.api_tls_key = ResolvePath(base_dir, Get<std::string>(*n, "node", "api_tls_key", ""));
+  if (c.api_tls_cert.empty() != c.api_tls_key.empty()) {
+    Fail(c.api_tls_cert.empty() ? "node.api_tls_cert: needed with node.api_tls_key"
+                                : "node.api_tls_key: needed with node.api_tls_cert");
+  }
+  for (const auto* f : {&c.api_tls_cert, &c.api_tls_key}) {
+    if (!f->empty() && !std::ifstream(*f)) {
+      Fail(std::string(f == &c.api_tls_cert ? "node.api_tls_cert" : "node.api_tls_key") + ": cannot read " + *f);
+    }
+  }
   c.max_in_flight = static_cast<uint32_t>(Get<int64_t>(*n, "node", "max_in_flight", c.max_in_flight));
   c.credit = static_cast<uint32_t>(Get<int64_t>(*n, "node", "credit", c.credit));
   c.auto_delivery_receipt = Get<bool>(*n, "node", "auto_delivery_receipt", c.auto_delivery_receipt);

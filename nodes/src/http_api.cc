@@ -10,6 +10,7 @@
 
 #include "api_support.h"
 #include "lintas/common/logging.h"
+#include "lintas/node/node.h"
 #include "lintas/wire/limits.h"
 #include "routes.h"
 
@@ -56,9 +57,22 @@ const char* CodeFor(int status) {
 
 }  // namespace
 
-HttpApi::HttpApi(Node* node) : node_(node), server_(std::make_unique<httplib::Server>()) {
-  Routes();
+namespace {
+
+// An HTTPS server with the configured certificate, or plain HTTP.
+std::unique_ptr<httplib::Server> MakeServer(const NodeConfig& c) {
+  if (!c.api_tls()) return std::make_unique<httplib::Server>();
+  auto tls = std::make_unique<httplib::SSLServer>(c.api_tls_cert.c_str(), c.api_tls_key.c_str());
+  if (!tls->is_valid()) {
+    throw std::runtime_error("node.api_tls_cert / api_tls_key: cannot load the certificate " + c.api_tls_cert +
+                             " with its key " + c.api_tls_key + " (PEM, matching pair)");
+  }
+  return tls;
 }
+
+}  // namespace
+
+HttpApi::HttpApi(Node* node) : node_(node), server_(MakeServer(node->config())) { Routes(); }
 
 HttpApi::~HttpApi() { Stop(); }
 
@@ -110,10 +124,19 @@ void HttpApi::Routes() {
                                                  "chunked bodies are not accepted"}}}});
     return httplib::Server::HandlerResponse::Handled;
   });
-  // Every answer is JSON, refusals included, and nothing is cached.
+  // Nothing is cached but the console's files (revalidated), nothing is
+  // sniffed, framed or sent a referrer, and a page may run only the
+  // node's own scripts and styles: free text from another country that
+  // slipped into markup still could not run.
   srv.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
-    res.set_header("Cache-Control", "no-store");
+    if (!res.has_header("Cache-Control")) res.set_header("Cache-Control", "no-store");
     res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("Content-Security-Policy",
+                   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                   "connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+                   "base-uri 'none'");
+    res.set_header("X-Frame-Options", "DENY");
+    res.set_header("Referrer-Policy", "no-referrer");
   });
   srv.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
@@ -138,6 +161,8 @@ void HttpApi::Routes() {
   AddEventRoutes(srv, node_);
   AddCaseRoutes(srv, node_);
   AddAuditRoutes(srv, node_);
+  AddConsoleRoutes(srv, node_);
+  AddStatisticsRoutes(srv, node_);
 }
 
 }  // namespace lintas::node

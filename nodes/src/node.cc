@@ -129,6 +129,7 @@ uint16_t Node::Start() {
 }
 
 void Node::Stop() {
+  changes_.Close();  // the console's waiting requests return, so the API can stop
   if (api_) api_->Stop();
   if (link_) link_->Stop();
   api_.reset();
@@ -197,6 +198,8 @@ Result<Submitted> Node::Queue(const Principal* who, std::string event) {
   }
   auto queued = store_->Enqueue(id, event, NowMicros(), &txn->writes());
   if (!queued.ok()) return std::move(queued).error();
+  txn.reset();
+  changes_.Bump();
   if (!queued->existed && link_) link_->Wake();
   return Submitted{id, queued->status, queued->existed};
 }

@@ -19,5 +19,9 @@ void AddEventRoutes(httplib::Server& srv, Node* node);
 void AddCaseRoutes(httplib::Server& srv, Node* node);
 // /v1/audit/local (audit_routes.cc)
 void AddAuditRoutes(httplib::Server& srv, Node* node);
+// /, /console/..., /v1/changes, /v1/directory (console_routes.cc)
+void AddConsoleRoutes(httplib::Server& srv, Node* node);
+// /v1/statistics (statistics_routes.cc)
+void AddStatisticsRoutes(httplib::Server& srv, Node* node);
 
 }  // namespace lintas::node

@@ -50,6 +50,10 @@ struct Principal {
   User user;
   std::string token_id;  // the token's public id (first 12 hex of its hash)
   bool session = false;  // a login session (true) or an API token
+  // Set by the HTTP API: the token came in the console's session cookie,
+  // and the CSRF token its state changes must carry.
+  bool via_cookie = false;
+  std::string csrf_token;
 };
 
 struct IssuedToken {

@@ -142,6 +142,11 @@ class CaseStore {
   [[nodiscard]] Result<nlohmann::json> Overdue(const std::string& agency, bool escalated_only, int64_t now_us);
   // Every missed deadline recorded (kept after a late answer).
   [[nodiscard]] Result<nlohmann::json> Missed(const std::string& agency);
+  // The figures of `agency`'s items (every agency's when empty), from the
+  // items themselves (case_statistics.cc): by partner country and direction,
+  // by type, by state, and deadlines met, missed, open and overdue. Reads
+  // every item: O(items), for a statistics page, not a hot path.
+  [[nodiscard]] Result<nlohmann::json> Statistics(const std::string& agency, int64_t now_us);
   // Alerts sent or received: state "" | active | expired | cancelled.
   [[nodiscard]] Result<nlohmann::json> Alerts(const std::string& state, int64_t now_us);
   // The broker refused one of this node's events: an item it opened shows

@@ -22,6 +22,15 @@ struct SubscriptionConfig {
   std::string min_priority = "Routine";       // Default: "Routine"
 };
 
+// One agency of the directory (the broker's CSV).
+struct DirectoryAgency {
+  std::string country;       // ISO 3166-1 alpha-3
+  std::string country_name;  // as the directory spells it
+  std::string agency;        // agency id
+  std::string name;
+  std::vector<std::string> roles;  // directory roles (police, social_welfare, ...)
+};
+
 struct NodeConfig {
   // Required: the node id the broker knows ("th-node") and its country.
   std::string id;
@@ -41,6 +50,8 @@ struct NodeConfig {
   // Filled from directory_csv by LoadNodeConfig / ParseNodeConfig only: a
   // config built in code sets agency_roles itself.
   std::map<std::string, std::vector<std::string>> agency_roles;
+  // Every agency of directory_csv, for the console's address book.
+  std::vector<DirectoryAgency> directory;
   // Required. The node's RocksDB directory (outbox, inbox, cases, accounts).
   std::string data_dir;
   // Local HTTP API. Never expose it beyond the host without a proxy that
@@ -50,6 +61,12 @@ struct NodeConfig {
   uint16_t api_port = 7480;
   // Written with the bound API port once listening. Default: "" (none)
   std::string api_port_file;
+  // TLS for the API and the console (PEM files): needed beyond localhost,
+  // and what makes the session cookie Secure. Both or neither.
+  // Default: "", "" (plain HTTP)
+  std::string api_tls_cert;
+  std::string api_tls_key;
+  bool api_tls() const { return !api_tls_cert.empty(); }
   // The broker, and fallbacks tried in turn when a connection fails
   // (broker.endpoints in the file; broker.endpoint for just one).
   // Default: "tcp://127.0.0.1:7400"

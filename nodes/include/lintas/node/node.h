@@ -15,6 +15,7 @@
 #include "lintas/node/access_log.h"
 #include "lintas/node/account_store.h"
 #include "lintas/node/case_store.h"
+#include "lintas/node/change_feed.h"
 #include "lintas/node/config.h"
 #include "lintas/node/node_store.h"
 #include "lintas/wire/event_id.h"
@@ -67,6 +68,7 @@ class Node {
   AccountStore& accounts() { return accounts_; }
   AccessLog& access_log() { return access_log_; }
   CaseStore& cases() { return cases_; }
+  ChangeFeed& changes() { return changes_; }
   wire::EventIdGenerator& ids() { return ids_; }
   bool broker_connected() const;
   // New events are in the outbox (the link sends them).
@@ -80,6 +82,7 @@ class Node {
   AccountStore accounts_;
   AccessLog access_log_;
   CaseStore cases_;
+  ChangeFeed changes_;
   wire::EventIdGenerator ids_;
   std::unique_ptr<BrokerLink> link_;
   std::unique_ptr<HttpApi> api_;
