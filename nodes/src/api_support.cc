@@ -12,7 +12,10 @@ namespace lintas::node::api {
 
 void Reply(httplib::Response& res, int status, const json& body) {
   res.status = status;
-  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+  // With the charset, cpp-httplib does not compress the reply: the Debian
+  // build would use Brotli at its slowest quality (940 ms for the 700 KB of
+  // a 500-case inbox, against 40 ms to build it).
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json; charset=utf-8");
 }
 
 void ReplyError(httplib::Response& res, const Error& e) {

@@ -17,10 +17,12 @@
 namespace lintas::node {
 namespace {
 
-// Worker threads. A client holds a worker while it sends its request; the
-// read timeout bounds how long a silent one can, and a pool larger than a
-// few slow clients keeps /v1/health answering.
-constexpr size_t kWorkers = 32;
+// Worker threads. cpp-httplib gives each connection a worker for as long as
+// it is kept alive: a browser holds one or two, plus a long poll of
+// /v1/changes (at most 64 of those wait at once). 128 serve 50 console
+// users at once (bench/console: with 32, 18 of 50 users waited ~20 s); the
+// read timeout bounds how long a silent client holds one.
+constexpr size_t kWorkers = 128;
 // Seconds a connection may stay silent while sending or waiting.
 constexpr time_t kReadTimeoutS = 5;
 constexpr time_t kWriteTimeoutS = 5;
@@ -82,6 +84,10 @@ uint16_t HttpApi::Start(const std::string& address, uint16_t port) {
   server_->set_write_timeout(kWriteTimeoutS, 0);
   server_->set_keep_alive_timeout(kKeepAliveS);
   server_->set_keep_alive_max_count(100);
+  // A response's headers and body go out as two writes: without NODELAY,
+  // Nagle holds the body until the client's delayed ACK (~40 ms a request
+  // on a kept-alive connection, as a browser's is).
+  server_->set_tcp_nodelay(true);
   server_->new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };
   // The listening socket is the last one the options are applied to (a
   // socket that fails to bind is closed and the next address tried).

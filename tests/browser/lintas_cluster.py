@@ -485,8 +485,9 @@ def _import_selenium():
 
 
 @contextlib.contextmanager
-def browser(lang="en-GB", width=1366, height=768):
-    """A headless Chromium driven by chromedriver (selenium), closed on exit."""
+def browser(lang="en-GB", width=1366, height=768, phone=False):
+    """A headless Chromium driven by chromedriver (selenium), closed on exit. phone=True: a phone's screen
+    (Chrome's device emulation at width x height CSS pixels: a desktop window cannot be made that narrow)."""
     for path, package in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")):
         if not os.access(path, os.X_OK):
             raise RuntimeError(f"{path} is missing: apt-get install {package}")
@@ -497,6 +498,9 @@ def browser(lang="en-GB", width=1366, height=768):
                      f"--window-size={width},{height}", f"--lang={lang}"):
         options.add_argument(argument)
     options.add_experimental_option("prefs", {"intl.accept_languages": lang})
+    if phone:
+        options.add_experimental_option("mobileEmulation", {
+            "deviceMetrics": {"width": width, "height": height, "pixelRatio": 2.0, "touch": True}})
     from selenium.webdriver.chrome.service import Service
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     try:

@@ -242,7 +242,7 @@ TEST_F(NodeHttpTest, ATenMegabyteBodyGets413WithAJsonErrorBody) {
   ASSERT_TRUE(r) << httplib::to_string(r.error());
   EXPECT_EQ(r->status, 413);
   EXPECT_TRUE(IsJsonError(r->body, "message_too_large"));
-  EXPECT_EQ(r->get_header_value("Content-Type"), "application/json");
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/json; charset=utf-8");
   // The same without a token: the size is refused before anything else.
   auto anonymous = Client(false)->Post("/v1/login", big, "application/json");
   ASSERT_TRUE(anonymous) << httplib::to_string(anonymous.error());
@@ -401,6 +401,146 @@ TEST_F(NodeHttpTest, ARequestWithoutATokenGets401WithJsonAndWwwAuthenticate) {
   EXPECT_EQ(bad->status, 401);
   EXPECT_TRUE(IsJsonError(bad->body, "unauthenticated"));
   EXPECT_NE(bad->get_header_value("WWW-Authenticate").find("invalid_token"), std::string::npos);
+}
+
+// The console's session: a cookie out of the page's reach, and a CSRF token
+// that every state change by cookie must carry (docs/API.md).
+struct CookieSession {
+  std::string cookie;  // "lintas_session=..."
+  std::string csrf;
+};
+
+CookieSession CookieLogin(httplib::Client& anonymous, std::string* set_cookie = nullptr) {
+  json body{{"user", kOfficer}, {"password", kPassword}, {"session", "cookie"}};
+  auto r = anonymous.Post("/v1/login", body.dump(), "application/json");
+  EXPECT_TRUE(r);
+  if (!r) return {};
+  EXPECT_EQ(r->status, 200) << r->body;
+  std::string header = r->get_header_value("Set-Cookie");
+  if (set_cookie) *set_cookie = header;
+  json reply = json::parse(r->body, nullptr, false);
+  return {header.substr(0, header.find(';')), reply.value("csrf_token", "")};
+}
+
+TEST_F(NodeHttpTest, ACookieLoginSetsAnHttpOnlyStrictCookieAndReturnsACsrfTokenNotTheToken) {
+  auto anonymous = Client(false);
+  std::string set_cookie;
+  CookieSession s = CookieLogin(*anonymous, &set_cookie);
+  EXPECT_EQ(set_cookie.rfind("lintas_session=lnt_", 0), 0u) << set_cookie;
+  EXPECT_NE(set_cookie.find("HttpOnly"), std::string::npos) << set_cookie;
+  EXPECT_NE(set_cookie.find("SameSite=Strict"), std::string::npos) << set_cookie;
+  EXPECT_EQ(s.csrf.size(), 64u);
+
+  // The default (a token for scripts and the CLI) sets no cookie and has no CSRF token.
+  auto token = anonymous->Post("/v1/login", json{{"user", kOfficer}, {"password", kPassword}}.dump(), "application/json");
+  ASSERT_TRUE(token);
+  EXPECT_EQ(token->status, 200);
+  EXPECT_FALSE(token->has_header("Set-Cookie"));
+  json t = json::parse(token->body);
+  EXPECT_EQ(t.value("token", "").rfind("lnt_", 0), 0u);
+  EXPECT_FALSE(t.contains("csrf_token"));
+
+  auto bogus = anonymous->Post("/v1/login", json{{"user", kOfficer}, {"password", kPassword}, {"session", "both"}}.dump(),
+                               "application/json");
+  ASSERT_TRUE(bogus);
+  EXPECT_EQ(bogus->status, 400);
+  EXPECT_TRUE(IsJsonError(bogus->body, "bad_input"));
+  EXPECT_EQ(json::parse(bogus->body)["error"].value("field", ""), "session");
+
+  // /v1/me gives the page its CSRF token again (after a reload).
+  auto me = anonymous->Get("/v1/me", httplib::Headers{{"Cookie", s.cookie}});
+  ASSERT_TRUE(me);
+  EXPECT_EQ(me->status, 200);
+  EXPECT_EQ(json::parse(me->body).value("csrf_token", ""), s.csrf);
+}
+
+TEST_F(NodeHttpTest, AStateChangeByCookieNeedsTheCsrfTokenAndTheSameOrigin) {
+  auto anonymous = Client(false);
+  CookieSession s = CookieLogin(*anonymous);
+  std::string body = json{{"language", "km"}}.dump();
+  std::string host = "127.0.0.1:" + std::to_string(port_);
+  auto put = [&](httplib::Headers headers) {
+    headers.emplace("Cookie", s.cookie);
+    auto r = anonymous->Put("/v1/me/language", headers, body, "application/json");
+    EXPECT_TRUE(r);
+    return r;
+  };
+  auto field_of = [](const httplib::Result& r) { return json::parse(r->body)["error"].value("field", ""); };
+
+  auto none = put({});
+  EXPECT_EQ(none->status, 403);
+  EXPECT_TRUE(IsJsonError(none->body, "forbidden"));
+  EXPECT_EQ(field_of(none), "X-CSRF-Token");
+  auto wrong = put({{"X-CSRF-Token", std::string(64, '0')}});
+  EXPECT_EQ(wrong->status, 403);
+  EXPECT_EQ(field_of(wrong), "X-CSRF-Token");
+  auto elsewhere = put({{"X-CSRF-Token", s.csrf}, {"Origin", "http://evil.example"}});
+  EXPECT_EQ(elsewhere->status, 403);
+  EXPECT_EQ(field_of(elsewhere), "Origin");
+  // Nothing changed so far.
+  auto me = anonymous->Get("/v1/me", httplib::Headers{{"Cookie", s.cookie}});
+  EXPECT_NE(json::parse(me->body).value("language", ""), "km") << me->body;
+
+  auto right = put({{"X-CSRF-Token", s.csrf}, {"Origin", "http://" + host}});
+  EXPECT_EQ(right->status, 200) << right->body;
+  // A bearer token is never sent by a browser on its own: no CSRF token needed.
+  auto bearer = Client()->Put("/v1/me/language", json{{"language", "en"}}.dump(), "application/json");
+  ASSERT_TRUE(bearer);
+  EXPECT_EQ(bearer->status, 200) << bearer->body;
+}
+
+TEST_F(NodeHttpTest, TheConsoleIsServedWithItsSecurityHeadersAndRevalidated) {
+  auto anonymous = Client(false);
+  auto index = anonymous->Get("/");
+  ASSERT_TRUE(index);
+  EXPECT_EQ(index->status, 200);
+  EXPECT_EQ(index->get_header_value("Content-Type").rfind("text/html", 0), 0u);
+  EXPECT_NE(index->body.find("/console/js/main.js"), std::string::npos);
+  EXPECT_NE(index->get_header_value("Content-Security-Policy").find("script-src 'self'"), std::string::npos);
+  EXPECT_EQ(index->get_header_value("X-Frame-Options"), "DENY");
+  std::string etag = index->get_header_value("ETag");
+  ASSERT_FALSE(etag.empty());
+  auto again = anonymous->Get("/", httplib::Headers{{"If-None-Match", etag}});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 304);
+
+  auto script = anonymous->Get("/console/js/main.js");
+  ASSERT_TRUE(script);
+  EXPECT_EQ(script->status, 200);
+  EXPECT_NE(script->get_header_value("Content-Type").find("javascript"), std::string::npos);
+  auto catalogue = anonymous->Get("/console/i18n/km.json");
+  ASSERT_TRUE(catalogue);
+  EXPECT_EQ(catalogue->status, 200);
+  EXPECT_FALSE(json::parse(catalogue->body, nullptr, false).is_discarded());
+  for (const char* path : {"/console/../CMakeLists.txt", "/console/js/missing.js", "/console/"}) {
+    auto r = anonymous->Get(path);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 404) << path;
+  }
+  // Case data is never cached.
+  auto cases = Client()->Get("/v1/cases");
+  ASSERT_TRUE(cases);
+  EXPECT_EQ(cases->get_header_value("Cache-Control"), "no-store");
+}
+
+TEST_F(NodeHttpTest, AWaitingChangesCallReturnsWhenTheCaseModelChanges) {
+  auto first = Client()->Get("/v1/changes");
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->status, 200) << first->body;
+  uint64_t seq = json::parse(first->body).value("seq", uint64_t{0});
+  std::atomic<uint64_t> seen{seq};
+  std::thread waiter([&] {
+    auto r = Client()->Get("/v1/changes?since=" + std::to_string(seq) + "&wait=20");
+    if (r && r->status == 200) seen = json::parse(r->body).value("seq", uint64_t{0});
+  });
+  // A referral changes the case model (it is queued: no broker listens).
+  json referral{{"to", "THA/police"}, {"case_id", "KH-CHANGES-1"}, {"victim", {{"pseudonym", "V-KH-C1"}}},
+                {"consent", {"identity"}}, {"summary", "test"}};
+  auto sent = Client()->Post("/v1/referrals", referral.dump(), "application/json");
+  ASSERT_TRUE(sent);
+  EXPECT_EQ(sent->status, 202) << sent->body;
+  waiter.join();
+  EXPECT_NE(seen.load(), seq);
 }
 
 }  // namespace

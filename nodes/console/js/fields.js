@@ -36,9 +36,9 @@ export function checkbox({ id, label: text, checked }) {
 }
 
 // A group of checkboxes: options [[value, text]]; ids `${id}-${value}`.
-export function checkboxes({ id, legend, hint: help, options, checked = [] }) {
+export function checkboxes({ id, legend, hint: help, options, checked = [], required }) {
   return h('fieldset', { class: 'field', id },
-    h('legend', {}, legend), hint(id, help),
+    h('legend', {}, legend, required ? h('span', { class: 'required' }, ` (${t('form.required')})`) : null), hint(id, help),
     options.map(([v, text]) => h('div', { class: 'check' },
       h('input', { id: `${id}-${v}`, name: id, type: 'checkbox', value: v, checked: checked.includes(v) }),
       h('label', { for: `${id}-${v}` }, text))));

@@ -80,7 +80,7 @@ function referralFields(byCountry) {
       text('victim.nationality', { hint: t('hint.nationality'), maxlength: 3 }),
       text('victim.languages', { hint: t('hint.languages'), maxlength: 64 }),
       area('victim.needs', { hint: t('hint.lines'), rows: 2 })),
-    fields.checkboxes({ id: id('consent'), legend: t('field.consent'), hint: t('hint.consent'), options: fields.codes('consent', CONSENT_ITEMS) }),
+    fields.checkboxes({ id: id('consent'), legend: t('field.consent'), required: true, hint: t('hint.consent'), options: fields.codes('consent', CONSENT_ITEMS) }),
     pick('exploitation', 'exploitation', EXPLOITATION, { noChoice: true, value: 'Unknown' }),
     area('summary', { required: true, hint: t('hint.summary'), rows: 5 }),
     ...commonTail('referral'),
@@ -156,6 +156,7 @@ function check(kind, form, body) {
   }
   if (kind === 'referral') {
     need('victim.pseudonym', body.victim.pseudonym);
+    if (!body.consent.length) errors.push({ id: `${id('consent')}-${CONSENT_ITEMS[0]}`, text: t('compose.consent_required') });
     const minor = body.victim.minor || (body.victim.age !== undefined && body.victim.age < 18);
     if (minor && !body.victim.guardian) errors.push({ id: id('victim.guardian'), text: t('compose.guardian_required') });
     if (body.victim.age !== undefined && !(Number.isInteger(body.victim.age) && body.victim.age >= 0 && body.victim.age <= 120)) {

@@ -63,6 +63,8 @@ export async function render(main) {
       h('p', { class: 'summary', id: 'inbox-summary' }, t('inbox.summary', { items: list.length, unread })),
       list.length ? table(list) : h('p', { class: 'empty' }, t('inbox.empty')),
       (r.data.cases || []).length >= LIMIT ? h('p', { class: 'hint' }, t('inbox.limited', { n: LIMIT })) : null);
+    // For bench/console: the time from navigation to the first full inbox.
+    if (!performance.getEntriesByName('lintas:inbox-rendered').length) performance.mark('lintas:inbox-rendered');
   }
   await refresh();
   return { refresh };

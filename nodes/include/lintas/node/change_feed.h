@@ -17,9 +17,9 @@ namespace lintas::node {
 // see, since the re-read is authorised again).
 class ChangeFeed {
  public:
-  // At most `max_waiters` requests wait at once (each holds an HTTP worker).
-  // Default: 16
-  explicit ChangeFeed(size_t max_waiters = 16);
+  // At most `max_waiters` requests wait at once (each holds an HTTP worker,
+  // of the API's 128: docs/API.md). Default: 64
+  explicit ChangeFeed(size_t max_waiters = 64);
 
   // Called after a change was committed.
   void Bump();
