@@ -72,7 +72,7 @@ void Validate(BrokerConfig& c) {
     if (!wire::IsPartyCode(n.country)) {
       Fail(fmt::format("{}.country: '{}' is not an ISO 3166-1 alpha-3 code", where, n.country));
     }
-    if (n.agencies.empty()) {
+    if (n.agencies.empty() && !n.agencies_listed) {
       for (const auto& a : c.agencies) {
         if (a.country == n.country) n.agencies.push_back(a.id);
       }
@@ -193,6 +193,7 @@ BrokerConfig ParseConfig(const std::string& text, const std::string& base_dir) {
       n.id = Get<std::string>(*t, where, "id", "");
       n.country = Get<std::string>(*t, where, "country", "");
       n.agencies = GetStrings(*t, where, "agencies");
+      n.agencies_listed = t->contains("agencies");
       n.public_key = Get<std::string>(*t, where, "public_key", "");
       if (t->contains("permissions")) {
         n.can_publish = n.can_subscribe = n.can_audit = false;

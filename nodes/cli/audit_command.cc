@@ -17,6 +17,7 @@
 #include "lintas/common/clock.h"
 #include "lintas/fb/audit_generated.h"
 #include "lintas/node/audit_client.h"
+#include "lintas/node/audit_connection.h"
 #include "lintas/node/config.h"
 #include "lintas/wire/errc.h"
 
@@ -68,40 +69,15 @@ bool ParseTime(const std::string& text, int64_t* out) {
   return true;
 }
 
-// The node's broker connection settings and keys, from its config file.
-struct Connection {
-  zmq::context_t ctx{1};
-  std::unique_ptr<node::BrokerClient> client;
-};
-
-Result<std::unique_ptr<Connection>> Connect(const std::string& config_path) {
+// The auditor's identity (a node config), connected to its broker.
+Result<std::unique_ptr<node::AuditConnection>> Connect(const std::string& config_path) {
   node::NodeConfig config;
   try {
     config = node::LoadNodeConfig(config_path);
   } catch (const std::exception& e) {
     return Error{wire::errc::json_invalid, e.what()};
   }
-  node::ClientOptions o;
-  o.endpoint = config.broker_endpoint;
-  o.node_id = config.id;
-  o.country = config.country;
-  o.software = "lintas-audit/0.1.0";
-  if (config.security == "curve") {
-    std::ifstream in(config.secret_key_file);
-    std::string secret;
-    char pub[41] = {};
-    if (!(in >> secret) || secret.size() != 40 || zmq_curve_public(pub, secret.c_str()) != 0) {
-      return Error{wire::errc::json_invalid,
-                   "security.secret_key_file: no CURVE secret key in " + config.secret_key_file};
-    }
-    o.secret_key = secret;
-    o.public_key = pub;
-    o.broker_public_key = config.broker_public_key;
-  }
-  auto c = std::make_unique<Connection>();
-  c->client = std::make_unique<node::BrokerClient>(c->ctx, o);
-  if (auto s = c->client->Connect(); !s.ok()) return s.error();
-  return c;
+  return node::ConnectAuditor(config, "lintas-audit/0.1.0");
 }
 
 // Checks the reply's signature with the pinned key (flag or state), or pins
@@ -319,26 +295,15 @@ int Access(const AuditFlags& f, bool as_json) {
                              "ACTION", "EVENTS", "JUSTIFICATION / SUBSCRIPTION");
   }
   for (const auto& bytes : *records) {
-    flatbuffers::Verifier v(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
-    if (!fb::VerifyAccessRecordBuffer(v)) continue;
+    json j = node::AccessRecordJson(bytes);
+    if (j.is_null()) continue;
     const auto* r = fb::GetAccessRecord(bytes.data());
     std::string detail = r->justification() ? r->justification()->str()
                          : r->subscription() ? "subscription " + r->subscription()->str()
                                              : "";
     size_t events = r->offsets() ? r->offsets()->size() : 0;
     if (as_json) {
-      json offs = json::array();
-      if (r->offsets()) for (uint64_t o : *r->offsets()) offs.push_back(o);
-      list.push_back({{"seq", r->seq()},
-                      {"time_us", r->time_us()},
-                      {"node_id", r->node_id()->str()},
-                      {"country", r->country() ? r->country()->str() : ""},
-                      {"action", fb::EnumNameAccessAction(r->action())},
-                      {"subscription", r->subscription() ? r->subscription()->str() : ""},
-                      {"justification", r->justification() ? r->justification()->str() : ""},
-                      {"purpose", r->purpose() ? r->purpose()->str() : ""},
-                      {"case_id", r->case_id() ? r->case_id()->str() : ""},
-                      {"offsets", offs}});
+      list.push_back(std::move(j));
     } else {
       std::cout << fmt::format("{:>6}  {:<27} {:<12} {:<13} {:>7}  {}\n", r->seq(),
                                FormatMicros(r->time_us()), r->node_id()->str(),

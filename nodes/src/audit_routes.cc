@@ -3,6 +3,8 @@
 #include <httplib.h>
 
 #include "api_support.h"
+#include "lintas/node/audit_client.h"
+#include "lintas/node/audit_connection.h"
 #include "lintas/node/human_time.h"
 #include "lintas/common/clock.h"
 #include "lintas/node/node.h"
@@ -47,6 +49,42 @@ void AddAuditRoutes(httplib::Server& srv, Node* node) {
                 {"entries", list},
                 {"chain", {{"ok", chain->ok}, {"entries", chain->entries}, {"head", chain->head_hash},
                            {"first_bad_seq", chain->first_bad_seq}, {"problem", chain->problem}}}});
+  });
+  // The broker's consultation log (who received or replayed a case's events
+  // there), read through the node's auditor identity. Blocks this HTTP
+  // worker for the round trip (the connection is the worker's own).
+  srv.Get("/v1/audit/broker", [node](const httplib::Request& req, httplib::Response& res) {
+    auto who = api::Require(*node, req, res, {"auditor"});
+    if (!who) return;
+    std::string justification = api::Justification(req);
+    if (justification.empty()) {
+      return api::Fail(res, errc::justification_required, "justification",
+                       "justification: reading the broker's consultation log needs one");
+    }
+    const std::string& identity = node->config().audit_identity;
+    if (identity.empty()) {
+      return api::Fail(res, errc::not_found, "audit_identity",
+                       "this node has no auditor identity (node.audit_identity); use lintas audit access");
+    }
+    NodeConfig auditor;
+    try {
+      auditor = LoadNodeConfig(identity);
+    } catch (const std::exception& e) {
+      return api::Fail(res, errc::storage, "audit_identity", std::string("node.audit_identity: ") + e.what());
+    }
+    std::string case_id = req.has_param("case") ? req.get_param_value("case").substr(0, 64) : "";
+    if (!api::LogRead(*node, *who, req, "export_broker_access", case_id, {}, res)) return;
+    auto conn = ConnectAuditor(auditor, "lintas-node-audit/0.1.0");
+    if (!conn.ok()) return api::Fail(res, errc::unavailable, "broker", "the broker cannot be reached: " + conn.error().message);
+    AuditClient client((*conn)->client.get());
+    auto records = client.Access(case_id, justification);
+    if (!records.ok()) return api::Fail(res, errc::unavailable, "broker", "the broker refused: " + records.error().message);
+    api::json list = api::json::array();
+    for (const auto& bytes : *records) {
+      api::json j = AccessRecordJson(bytes);
+      if (!j.is_null()) list.push_back(std::move(j));
+    }
+    api::Reply(res, 200, {{"identity", auditor.id}, {"records", list}});
   });
 }
 

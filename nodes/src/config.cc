@@ -68,7 +68,7 @@ NodeConfig ParseNodeConfig(const std::string& text, const std::string& base_dir)
   const toml::table* n = root["node"].as_table();
   if (n == nullptr) Fail("node: the [node] table is required");
   CheckKeys(*n, "node", {"id", "country", "agencies", "default_agency", "data_dir", "api_address", "api_port",
-                         "api_port_file", "api_tls_cert", "api_tls_key", "max_in_flight", "credit", "auto_delivery_receipt", "directory",
+                         "api_port_file", "api_tls_cert", "api_tls_key", "audit_identity", "max_in_flight", "credit", "auto_delivery_receipt", "directory",
                          "log_level", "log_json"});
   c.id = Get<std::string>(*n, "node", "id", "");
   c.country = Get<std::string>(*n, "node", "country", "");
@@ -104,6 +104,10 @@ NodeConfig ParseNodeConfig(const std::string& text, const std::string& base_dir)
     if (!f->empty() && !std::ifstream(*f)) {
       Fail(std::string(f == &c.api_tls_cert ? "node.api_tls_cert" : "node.api_tls_key") + ": cannot read " + *f);
     }
+  }
+  c.audit_identity = ResolvePath(base_dir, Get<std::string>(*n, "node", "audit_identity", ""));
+  if (!c.audit_identity.empty() && !std::ifstream(c.audit_identity)) {
+    Fail("node.audit_identity: cannot read " + c.audit_identity);
   }
   c.max_in_flight = static_cast<uint32_t>(Get<int64_t>(*n, "node", "max_in_flight", c.max_in_flight));
   c.credit = static_cast<uint32_t>(Get<int64_t>(*n, "node", "credit", c.credit));

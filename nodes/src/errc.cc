@@ -27,6 +27,7 @@ std::string_view ErrcName(errc code) {
     case errc::limit_exceeded: return "limit_exceeded";
     case errc::justification_required: return "justification_required";
     case errc::storage: return "storage";
+    case errc::unavailable: return "unavailable";
   }
   return "unknown";
 }
@@ -44,6 +45,7 @@ int HttpStatus(errc code) {
     case errc::limit_exceeded: return 409;
     case errc::justification_required: return 400;
     case errc::storage: return 500;
+    case errc::unavailable: return 503;
   }
   return 500;
 }

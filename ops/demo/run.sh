@@ -44,6 +44,7 @@ th_pub=$(pub th-node)
 kh_pub=$(pub kh-node)
 vn_pub=$(pub vn-node)
 audit_pub=$(pub asean-audit)
+kh_audit_pub=$(pub kh-audit)
 
 cat > "$work/broker.toml" <<TOML
 [broker]
@@ -72,6 +73,14 @@ id = "asean-audit"
 country = "ASE"
 permissions = ["audit"]
 public_key = "$audit_pub"
+# Cambodia's data-protection officer reads the broker's consultation log from
+# the console through this identity (kh-node's node.audit_identity).
+[[nodes]]
+id = "kh-audit"
+country = "KHM"
+agencies = []
+permissions = ["audit"]
+public_key = "$kh_audit_pub"
 # The routing policy: anything no rule allows is refused (policy_denied).
 [policy]
 default = "deny"
@@ -149,6 +158,19 @@ pids+=($!)
 wait_file "$work/broker.endpoint"
 write_node_config th-node THA th-rtp-atpd
 write_node_config kh-node KHM kh-mosvy
+cat > "$work/kh-audit.toml" <<TOML
+[node]
+id = "kh-audit"
+country = "KHM"
+data_dir = "kh-audit-data"
+[broker]
+endpoint = "ipc://$work/broker.sock"
+[security]
+mode = "curve"
+secret_key_file = "keys/kh-audit.key"
+broker_public_key = "$broker_pub"
+TOML
+sed -i '/^default_agency = "kh-mosvy"/a audit_identity = "kh-audit.toml"' "$work/kh-node.toml"
 write_node_config vn-node VNM vn-mps-cpd
 say "Each node's administrator creates the officers' accounts (passwords hashed with Argon2id)"
 add_user th-node officer-th-0001 th-rtp-atpd officer

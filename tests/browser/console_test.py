@@ -283,6 +283,29 @@ class ConsoleTest(unittest.TestCase):
             self.assertEqual(status, 403, body)
             self.assertEqual(body["error"]["code"], "forbidden")
 
+    def test_auditor_sees_who_viewed_and_who_received_a_case(self):
+        en = catalogue("en")
+        sent = cluster.seed_referrals("THA", "KHM", 1)[0]
+        officer = cluster.login("KHM", "officer")
+        status, _ = cluster.api("KHM", "GET", f"/v1/cases/{sent['case_id']}", token=officer)
+        self.assertEqual(status, 200)
+        with browser() as d:
+            auditor = Console(d, "KHM")
+            auditor.login_as("auditor")
+            auditor.wait_css("#audit-form")
+            self.assertTrue(auditor.all("#checkpoint"))
+            auditor.fill("#audit-justification", "DPO review of a test case")
+            auditor.fill("#audit-case", sent["case_id"])
+            auditor.click(auditor.find("#audit-form button[type=submit]"))
+            local = auditor.wait("the node's log", lambda: "officer-kh-0001" in auditor.text("#audit-results table")
+                                 and auditor.text("#audit-results"))
+            self.assertIn(en["audit.action.view_case"], local)
+            self.assertIn(en["audit.chain_ok"].split("(")[0].strip(), auditor.text("#chain-status"))
+            broker = auditor.wait("the broker's log", lambda: auditor.text("#broker-log table"))
+            self.assertIn("kh-node", broker)
+            self.assertIn(en["audit.broker_action.Delivered"], broker)
+            auditor.shot("audit-en")
+
     def test_hostile_free_text_renders_as_text(self):
         token = cluster.login("THA", "officer")
         body = cluster.referral_body("THA", "KHM", 990002)

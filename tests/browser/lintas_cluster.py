@@ -231,6 +231,10 @@ class Cluster:
         if len(str(self.dir / "broker.sock")) > 100:
             raise RuntimeError(f"{self.dir}: too long for an ipc:// socket path; set TMPDIR to a shorter folder")
         node_tables = "".join(f'[[nodes]]\nid = "{COUNTRIES[c][0]}"\ncountry = "{c}"\n' for c in self.countries)
+        # Each node's auditor identity (node.audit_identity: the console's audit page reads the broker's
+        # consultation log through it), listed with the audit permission.
+        node_tables += "".join(f'[[nodes]]\nid = "{COUNTRIES[c][2]}-audit"\ncountry = "{c}"\nagencies = []\npermissions = ["audit"]\n'
+                               for c in self.countries)
         (self.dir / "broker.toml").write_text(f"""\
 [broker]
 endpoint = "{self.broker_endpoint}"
@@ -245,12 +249,24 @@ agencies_csv = "{DIRECTORY_CSV}"
         for country in self.countries:
             node_id, agency, _ = COUNTRIES[country]
             config = self.dir / f"{node_id}.toml"
+            audit_id = f"{COUNTRIES[country][2]}-audit"
+            (self.dir / f"{audit_id}.toml").write_text(f"""\
+[node]
+id = "{audit_id}"
+country = "{country}"
+data_dir = "{audit_id}-data"
+[broker]
+endpoint = "{self.broker_endpoint}"
+[security]
+mode = "plaintext"
+""")
             config.write_text(f"""\
 [node]
 id = "{node_id}"
 country = "{country}"
 default_agency = "{agency}"
 directory = "{DIRECTORY_CSV}"
+audit_identity = "{audit_id}.toml"
 data_dir = "{node_id}-data"
 api_port = 0
 api_port_file = "{node_id}.port"

@@ -129,9 +129,16 @@ async function loggedIn() {
   renderShell();
 }
 
+// A burst of changes (a batch of receipts) re-reads the page once: at most
+// one refresh per second, the last change always shown.
+let refreshTimer = null;
 function startLive() {
   live.start(() => {
-    if (shown && shown.handle && shown.handle.refresh) shown.handle.refresh();
+    if (refreshTimer) return;
+    refreshTimer = setTimeout(() => {
+      refreshTimer = null;
+      if (shown && shown.handle && shown.handle.refresh) shown.handle.refresh();
+    }, 1000);
   });
 }
 

@@ -25,8 +25,10 @@ struct AgencyConfig {
 struct NodeConfig {
   std::string id;       // "kh-node"
   std::string country;  // ISO 3166-1 alpha-3
-  // Agencies this node serves. Default: every agency of its country.
+  // Agencies this node serves. Default (the key absent): every agency of its
+  // country; `agencies = []` serves none (an auditor's identity).
   std::vector<std::string> agencies;
+  bool agencies_listed = false;  // the key was given
   // Default: publish, subscribe
   bool can_publish = true;
   bool can_subscribe = true;

@@ -1,7 +1,8 @@
-// Audit, for the data-protection officer: who viewed or received a case's
-// events (the node's consultation log, itself a hash chain that the node
-// verifies), and the verification status of the broker's latest signed
-// checkpoint. Every read needs a justification, which is itself logged.
+// Audit, for the data-protection officer: who viewed a case's events here
+// (the node's consultation log, a hash chain the node verifies), who
+// received them at the broker (the broker's consultation log, through the
+// node's auditor identity), and the verification status of the broker's
+// latest signed checkpoint. Every read needs a justification, itself logged.
 import * as api from '../api.js';
 import { fill, h } from '../dom.js';
 import * as fields from '../fields.js';
@@ -26,6 +27,25 @@ function checkpoint(health) {
   ];
   if (health.consultation_log_alarm) rows.push([t('audit.log_alarm'), h('span', { class: 'failure' }, String(health.consultation_log_alarm))]);
   return h('dl', { class: 'facts', id: 'checkpoint' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+}
+
+// The broker's consultation log: which node received (or which auditor
+// replayed, proved) the case's events there.
+function brokerRecords(r) {
+  if (!r.ok) {
+    return r.error.field === 'audit_identity' ? h('p', { class: 'hint', id: 'broker-log' }, t('audit.broker_log_note'))
+      : h('div', { id: 'broker-log' }, failure(r.error));
+  }
+  const list = r.data.records || [];
+  if (!list.length) return h('p', { class: 'empty', id: 'broker-log' }, t('audit.no_entries'));
+  return h('div', { id: 'broker-log' }, sortableTable([
+    { label: t('audit.seq'), value: (e) => e.seq, cell: (e) => String(e.seq) },
+    { label: t('case.when'), value: (e) => e.time_us, cell: (e) => formatTime(e.time_us) },
+    { label: t('audit.node'), value: (e) => e.node_id, cell: (e) => `${e.node_id} (${e.country})` },
+    { label: t('audit.action'), value: (e) => e.action, cell: (e) => t(`audit.broker_action.${e.action}`) },
+    { label: t('audit.events'), value: (e) => e.offsets.length, cell: (e) => String(e.offsets.length) },
+    { label: t('field.justification'), value: (e) => e.justification || e.subscription, cell: (e) => e.justification || (e.subscription ? t('audit.subscription', { name: e.subscription }) : '') },
+  ], [...list].reverse(), { caption: t('audit.broker_entries', { identity: r.data.identity }) }));
 }
 
 function entries(list) {
@@ -60,17 +80,19 @@ export async function render(main) {
     showErrors(form, []);
     sessionStorage.setItem('lintas.justification', justification);
     fill(results, loading());
-    const r = await api.get(`/v1/audit/local${api.query({ justification, case: fields.value(form, 'audit-case'), user: fields.value(form, 'audit-user'), from: fields.value(form, 'audit-from') })}`);
-    if (!r.ok) {
-      fill(results, failure(r.error));
-      return;
-    }
-    fill(results, chainStatus(r.data.chain), (r.data.entries || []).length ? entries(r.data.entries) : h('p', { class: 'empty' }, t('audit.no_entries')));
+    const caseId = fields.value(form, 'audit-case');
+    const [r, broker] = await Promise.all([
+      api.get(`/v1/audit/local${api.query({ justification, case: caseId, user: fields.value(form, 'audit-user'), from: fields.value(form, 'audit-from') })}`),
+      api.get(`/v1/audit/broker${api.query({ justification, case: caseId })}`)]);
+    fill(results,
+      h('h3', {}, t('audit.local_title')),
+      !r.ok ? failure(r.error) : [chainStatus(r.data.chain), (r.data.entries || []).length ? entries(r.data.entries) : h('p', { class: 'empty' }, t('audit.no_entries'))],
+      h('h3', {}, t('audit.broker_title')),
+      brokerRecords(broker));
   });
   fill(main, h('h1', {}, t('audit.title')),
     h('h2', {}, t('audit.checkpoint_title')),
     health.ok ? checkpoint(health.data) : failure(health.error),
-    h('p', { class: 'hint' }, t('audit.broker_log_note')),
     h('h2', {}, t('audit.log_title')), form, results);
   return {};
 }

@@ -67,6 +67,11 @@ struct NodeConfig {
   std::string api_tls_cert;
   std::string api_tls_key;
   bool api_tls() const { return !api_tls_cert.empty(); }
+  // The config file of this node's auditor identity (another node id, that
+  // the broker lists with the audit permission), through which the console's
+  // audit page reads the broker's consultation log (GET /v1/audit/broker).
+  // Default: "" (the page shows this node's log only)
+  std::string audit_identity;
   // The broker, and fallbacks tried in turn when a connection fails
   // (broker.endpoints in the file; broker.endpoint for just one).
   // Default: "tcp://127.0.0.1:7400"

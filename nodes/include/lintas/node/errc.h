@@ -22,6 +22,7 @@ enum class errc : uint16_t {
   limit_exceeded = 8,          // a bound on what one case or sender may store (409)
   justification_required = 9,  // this role must say why it reads (400)
   storage = 10,                // the node could not write (500)
+  unavailable = 11,            // the broker cannot be reached or did not answer (503)
 };
 
 std::string_view ErrcName(errc code);
