@@ -78,6 +78,18 @@ TEST(ConfigTest, NodeAgencyMustBeInItsCountry) {
   EXPECT_NE(e.find("belongs to KHM"), std::string::npos) << e;
 }
 
+TEST(ConfigTest, AnEmptyAgencyListServesNoneSoAnAuditorIdentitySitsBesideTheNode) {
+  BrokerConfig c = ParseConfig(Base("[[nodes]]\nid = \"kh-node\"\ncountry = \"KHM\"\n"
+                                    "[[nodes]]\nid = \"kh-audit\"\ncountry = \"KHM\"\nagencies = []\n"
+                                    "permissions = [\"audit\"]\n"),
+                               "/");
+  ASSERT_EQ(c.nodes.size(), 2u);
+  EXPECT_FALSE(c.nodes[0].agencies.empty());  // absent: every agency of KHM
+  EXPECT_TRUE(c.nodes[1].agencies.empty());
+  EXPECT_TRUE(c.nodes[1].can_audit);
+  EXPECT_FALSE(c.nodes[1].can_publish);
+}
+
 TEST(ConfigTest, AnAgencyIsServedByOneNode) {
   std::string e = ErrorOf(Base("[[nodes]]\nid = \"a-node\"\ncountry = \"THA\"\n"
                                "[[nodes]]\nid = \"b-node\"\ncountry = \"THA\"\n"));
