@@ -273,6 +273,7 @@ Result<std::optional<json>> CaseStore::CaseView(const std::string& case_id, int6
   });
   view["items"] = list;
   view["state"] = all_closed ? "closed" : "open";
+  if (event_limit == 0) return std::optional<json>(std::move(view));  // a list: no thread
   uint64_t total = view.value("events_total", uint64_t{0});
   // The newest `event_limit` events, oldest first.
   uint64_t first = total > event_limit ? total - event_limit + 1 : 1;
@@ -307,7 +308,6 @@ Result<json> CaseStore::ListCases(const std::string& agency, const std::string& 
       for (const auto& p : c["parties"]) party = party || p.value("agency", "") == agency;
       if (!party) continue;
       if (!state.empty() && c.value("state", "") != state) continue;
-      c.erase("events");
       json overdue = false;
       for (const auto& item : c["items"]) overdue = overdue.get<bool>() || item.value("overdue", false);
       c["overdue"] = overdue;

@@ -15,6 +15,9 @@
 #include <vector>
 
 #include <arpa/inet.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
@@ -541,6 +544,79 @@ TEST_F(NodeHttpTest, AWaitingChangesCallReturnsWhenTheCaseModelChanges) {
   EXPECT_EQ(sent->status, 202) << sent->body;
   waiter.join();
   EXPECT_NE(seen.load(), seq);
+}
+
+// A self-signed certificate for 127.0.0.1 (PEM files), made for the test.
+void WriteSelfSignedCertificate(const std::string& cert_path, const std::string& key_path) {
+  EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+  ASSERT_NE(key, nullptr);
+  X509* cert = X509_new();
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert), 0);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
+  X509_set_pubkey(cert, key);
+  X509_NAME* name = X509_get_subject_name(cert);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
+  X509_set_issuer_name(cert, name);
+  ASSERT_GT(X509_sign(cert, key, EVP_sha256()), 0);
+  FILE* c = fopen(cert_path.c_str(), "w");
+  FILE* k = fopen(key_path.c_str(), "w");
+  ASSERT_TRUE(c && k);
+  PEM_write_X509(c, cert);
+  PEM_write_PrivateKey(k, key, nullptr, nullptr, 0, nullptr, nullptr);
+  fclose(c);
+  fclose(k);
+  X509_free(cert);
+  EVP_PKEY_free(key);
+}
+
+TEST(NodeHttpsTest, TheApiAndTheConsoleServeHttpsWithTheConfiguredCertificateAndTheCookieIsSecure) {
+  testutil::TempDir dir;
+  node::NodeConfig c;
+  c.id = "kh-node";
+  c.country = "KHM";
+  c.default_agency = "kh-mosvy";
+  c.agencies = {c.default_agency};
+  c.data_dir = dir.Sub("kh-node");
+  c.api_port = 0;
+  c.broker_endpoint = "ipc://" + dir.Sub("no-broker.sock");
+  c.log_level = "error";
+  c.security = "plaintext";
+  c.api_tls_cert = dir.Sub("api.crt");
+  c.api_tls_key = dir.Sub("api.key");
+  WriteSelfSignedCertificate(c.api_tls_cert, c.api_tls_key);
+  node::Node n(c);
+  node::User officer;
+  officer.id = kOfficer;
+  officer.agency = "kh-mosvy";
+  officer.roles = {"officer"};
+  ASSERT_TRUE(n.accounts().AddUser(officer, kPassword, NowMicros()).ok());
+  int port = n.Start();
+  ASSERT_GT(port, 0);
+
+  httplib::SSLClient tls("127.0.0.1", port);
+  tls.set_ca_cert_path(c.api_tls_cert.c_str());
+  tls.enable_server_certificate_verification(true);
+  auto health = tls.Get("/v1/health");
+  ASSERT_TRUE(health) << httplib::to_string(health.error());
+  EXPECT_EQ(health->status, 200);
+  auto index = tls.Get("/");
+  ASSERT_TRUE(index);
+  EXPECT_EQ(index->status, 200);
+  auto login = tls.Post("/v1/login", json{{"user", kOfficer}, {"password", kPassword}, {"session", "cookie"}}.dump(),
+                        "application/json");
+  ASSERT_TRUE(login);
+  EXPECT_EQ(login->status, 200) << login->body;
+  EXPECT_NE(login->get_header_value("Set-Cookie").find("; Secure"), std::string::npos)
+      << login->get_header_value("Set-Cookie");
+
+  // Plain HTTP on the same port gets no answer it could mistake for the API's.
+  httplib::Client plain("127.0.0.1", port);
+  plain.set_connection_timeout(2, 0);
+  plain.set_read_timeout(2, 0);
+  auto refused = plain.Get("/v1/health");
+  EXPECT_TRUE(!refused || refused->status != 200);
+  n.Stop();
 }
 
 }  // namespace

@@ -35,8 +35,11 @@ const RULES = {
 export function allowed(item) {
   if (!item || item.kind === 'alert' || item.state === 'closed') return [];
   const origin = item.direction === 'outgoing';
-  return Object.entries(RULES).filter(([, [kind, o, c, states]]) => (kind === 'any' || kind === item.kind)
-    && (origin ? o : c) && (!states || states.includes(item.state))).map(([name]) => name);
+  // One acknowledgement per agency (a second is refused as a conflict).
+  const acknowledged = (item.acks || []).some((a) => a.agency === item.local_agency);
+  return Object.entries(RULES).filter(([name, [kind, o, c, states]]) => (kind === 'any' || kind === item.kind)
+    && (origin ? o : c) && (!states || states.includes(item.state))
+    && !(name === 'acknowledge' && acknowledged)).map(([name]) => name);
 }
 
 const text = (name, opts = {}) => ({ name, kind: 'text', ...opts });

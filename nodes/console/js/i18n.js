@@ -64,20 +64,35 @@ export function codeName(kind, value) {
   return has(key) ? t(key) : String(value);
 }
 
+// Whether the browser's Intl data covers the language: Debian's Chromium
+// has no Khmer, Lao or Burmese date data (it would answer in US English).
+function intlHas(kind) {
+  try { return Intl[kind].supportedLocalesOf([locale()]).length > 0; } catch { return false; }
+}
+
+const pad = (n) => String(n).padStart(2, '0');
+
+// A date and time in the browser's time zone: the locale's medium style, or
+// 2026-12-09 14:30 where the browser has no data for the language.
 export function formatTime(us) {
   if (!us) return '';
-  return new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(us / 1000));
+  const d = new Date(us / 1000);
+  if (!intlHas('DateTimeFormat')) {
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  }
+  return new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeStyle: 'short' }).format(d);
 }
 
 export function formatNumber(n) { return new Intl.NumberFormat(locale()).format(n); }
 
 // "in 3 days", "2 hours ago": the largest whole unit of a span in seconds.
+// (From the catalogue, time.future.day etc., where the browser lacks the
+// language's data.)
 export function formatRelative(seconds) {
-  const rtf = new Intl.RelativeTimeFormat(locale(), { numeric: 'always' });
   const abs = Math.abs(seconds);
-  const units = [['day', 86400], ['hour', 3600], ['minute', 60]];
-  for (const [unit, size] of units) {
-    if (abs >= size) return rtf.format(Math.trunc(seconds / size), unit);
-  }
-  return rtf.format(Math.trunc(seconds), 'second');
+  const units = [['day', 86400], ['hour', 3600], ['minute', 60], ['second', 1]];
+  const [unit, size] = units.find(([, s]) => abs >= s) || units[3];
+  const n = Math.trunc(seconds / size);
+  if (!intlHas('RelativeTimeFormat')) return t(`time.${seconds < 0 ? 'past' : 'future'}.${unit}`, { n: Math.abs(n) });
+  return new Intl.RelativeTimeFormat(locale(), { numeric: 'always' }).format(n, unit);
 }

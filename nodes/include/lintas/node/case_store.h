@@ -130,7 +130,8 @@ class CaseStore {
   [[nodiscard]] Result<std::optional<nlohmann::json>> Item(const ItemRef& ref, int64_t now_us);
   // The whole case: header, parties, items (with deadlines and overdue
   // flags), every event in order. nullopt if unknown. `event_limit` caps the
-  // event list (the newest are kept; `events_total` says how many there are).
+  // event list (the newest are kept; `events_total` says how many there are;
+  // 0: no `events` key at all, for lists).
   [[nodiscard]] Result<std::optional<nlohmann::json>> CaseView(const std::string& case_id, int64_t now_us,
                                                                size_t event_limit = 5000);
   // Cases in which `agency` is a party (every case when empty), most
