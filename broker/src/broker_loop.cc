@@ -304,6 +304,7 @@ void BrokerLoop::HandleHello(const std::string& peer, const std::string& user_id
   session.last_recv_ms = SteadyMillis();
   node_sessions_[node->id] = peer;
   probe_.ConnectedNodes(sessions_.size());
+  probe_.SessionStarted();
 
   proto::ControlT control;
   proto::ReadyT ready;

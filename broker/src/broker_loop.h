@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -60,6 +61,8 @@ struct ReplayState {
   uint64_t credit = 0;
   uint64_t count = 0;
   uint64_t end = 0;  // the log's end when the replay started: it stops there
+  uint64_t recorded_to = 0;     // disclosures up to here are in the consultation log
+  std::set<uint64_t> missing;   // index hits whose record could not be read: told in ReplayEnd
 };
 
 struct Session {
@@ -78,6 +81,23 @@ struct EventIdHash {
     for (int i = 8; i < 16; ++i) h = (h << 8) | id.bytes()[i];
     return static_cast<size_t>(h);
   }
+};
+
+// What the publish path needs to know of an event that an answer names as
+// its parent: H2's parties and a cancelled alert's category. Read from the
+// in-flight map while the parent is not committed yet, from the log after.
+struct ParentFacts {
+  fb::HandlingCode handling = fb::HandlingCode::H0;
+  std::optional<uint8_t> alert_category;  // set when the parent is AlertPublished
+  std::string originator;                 // the node that published it
+  std::vector<std::string> parties;       // the nodes its destinations resolve to
+};
+
+// An event accepted but not yet committed: its offset for dedup, and its
+// facts for the answers that may arrive before its commit.
+struct InflightEvent {
+  uint64_t offset = 0;
+  ParentFacts facts;
 };
 
 // The store's leaves, for a MerkleLog: the event log's complete blocks
@@ -126,13 +146,17 @@ class BrokerLoop {
   void Nack(Session& session, uint64_t seq, const Error& error);
   void SubmitCurrent();
   void CompleteCommits();
-  uint8_t CancelledAlertCategory(const fb::Event& event);
+  // The parent's facts, from the in-flight map or the log; empty if the log
+  // holds no such event. A storage failure is an error.
+  [[nodiscard]] Result<std::optional<ParentFacts>> LookupParent(const wire::EventId& parent_id);
+  uint8_t CancelledAlertCategory(const std::optional<ParentFacts>& parent);
   // The routing policy for one event's addressees and selected countries,
   // and H2's ban on distribution (publish.cc).
   [[nodiscard]] Status CheckPolicy(const fb::Event& event, uint8_t category);
   // H2 of the event this one answers: only its parties may be addressed.
   // `inbox_nodes` as resolved from this event's destinations.
   [[nodiscard]] Status CheckOnwardTransfer(const NodeConfig& node, const fb::Event& event,
+                                           const std::optional<ParentFacts>& parent,
                                            const std::vector<std::string>& inbox_nodes);
 
   // The audit trail (audit_trail.cc).
@@ -161,6 +185,16 @@ class BrokerLoop {
   void PumpDeliveries();
   void PumpSubscription(Subscription& sub, uint64_t watermark);
   void PumpReplay(Session& session, ReplayState& replay, uint64_t watermark);
+  void EndReplay(Session& session, ReplayState& replay);  // erases it
+  enum class Disclosed { kSent, kNotNow, kGone };
+  // One batch to a subscription (`replay` null) or a replay: recorded in the
+  // consultation log first (once, even when a would-block makes the caller
+  // retry the same batch), then sent. kSent: the caller moves its position
+  // past the batch; kNotNow: it keeps it and tries again later; kGone: the
+  // session (and what the caller holds of it) may be gone.
+  Disclosed Disclose(Session& session, std::string_view subscription, const ReplayState* replay,
+                     const std::vector<uint64_t>& offsets, const std::vector<std::string>& records,
+                     uint64_t* recorded_to);
   void ReportBacklog(const Subscription& sub);
 
   BrokerConfig config_;
@@ -185,7 +219,7 @@ class BrokerLoop {
 
   uint64_t next_offset_ = 1;       // the next offset to assign
   int64_t last_received_us_ = 0;   // received_at never decreases along the log
-  std::unordered_map<wire::EventId, uint64_t, EventIdHash> inflight_ids_;
+  std::unordered_map<wire::EventId, InflightEvent, EventIdHash> inflight_ids_;
   std::unique_ptr<CommitBatch> current_;
   // Audit trail: trees over the committed log and the consultation log.
   StoreLeafSource log_leaves_{nullptr, false};

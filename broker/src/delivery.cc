@@ -278,24 +278,43 @@ void BrokerLoop::PumpSubscription(Subscription& sub, uint64_t watermark) {
     if (!offsets.empty()) {
       auto session = sessions_.find(sub.peer);
       if (session == sessions_.end()) return;
-      // Nothing is disclosed unless it is recorded; a batch retried after a
-      // would-block is recorded once.
-      if (offsets.back() > sub.recorded_to) {
-        if (!RecordAccess(session->second, fb::AccessAction::Delivered, offsets, sub.name)) return;
-        sub.recorded_to = offsets.back();
-      }
-      SendResult sent = Send(sub.peer, wire::EncodeDeliver(sub.name, 0, offsets), &records);
-      if (sent == SendResult::kGone) return;  // the session (and sub) may be gone
-      if (sent == SendResult::kWouldBlock) {
-        deliveries_pending_ = false;
-        return;  // position unchanged: retried on the next pump
-      }
+      Disclosed sent = Disclose(session->second, sub.name, nullptr, offsets, records, &sub.recorded_to);
+      if (sent == Disclosed::kGone) return;  // the session (and sub) may be gone
+      if (sent == Disclosed::kNotNow) return;  // position unchanged: retried on the next pump
       sub.credit -= offsets.size();
-      probe_.Delivered(offsets.size());
     }
     sub.position = position;
   }
   if (!sub.idle) deliveries_pending_ = true;  // budget or batch cut it short: continue soon
+}
+
+BrokerLoop::Disclosed BrokerLoop::Disclose(Session& session, std::string_view subscription,
+                                           const ReplayState* replay,
+                                           const std::vector<uint64_t>& offsets,
+                                           const std::vector<std::string>& records,
+                                           uint64_t* recorded_to) {
+  // Nothing is disclosed unless it is recorded.
+  if (offsets.back() > *recorded_to) {
+    bool recorded = replay == nullptr
+                        ? RecordAccess(session, fb::AccessAction::Delivered, offsets, subscription)
+                        : RecordAccess(session, fb::AccessAction::Replayed, offsets, {}, replay->id,
+                                       replay->justification);
+    if (!recorded) return Disclosed::kNotNow;
+    *recorded_to = offsets.back();
+  }
+  std::string control = replay == nullptr ? wire::EncodeDeliver(subscription, 0, offsets)
+                                          : wire::EncodeDeliver("", replay->id, offsets);
+  switch (Send(session.peer, control, &records)) {
+    case SendResult::kSent:
+      probe_.Delivered(offsets.size());
+      return Disclosed::kSent;
+    case SendResult::kWouldBlock:
+      deliveries_pending_ = false;  // wait for the socket in the loop's poll
+      return Disclosed::kNotNow;
+    case SendResult::kGone:
+      break;
+  }
+  return Disclosed::kGone;
 }
 
 void BrokerLoop::PumpReplay(Session& session, ReplayState& r, uint64_t watermark) {
@@ -329,16 +348,24 @@ void BrokerLoop::PumpReplay(Session& session, ReplayState& r, uint64_t watermark
     if (candidates.empty()) done = true;
     offsets.clear();
     records.clear();
+    // The replay's position moves past this batch only once it is sent.
+    uint64_t position = r.position;
     for (uint64_t offset : candidates) {
       if (offset > end) {
         done = true;
         break;
       }
       if (offsets.size() >= r.credit || offsets.size() >= config_.max_batch) break;
-      r.position = offset;
+      position = offset;
       --budget;
       auto record = store_->ReadRecord(offset);
-      if (!record.ok() || !record->has_value()) continue;
+      if (!record.ok() || !record->has_value()) {
+        // An index names a record the log cannot give: the auditor is told
+        // (ReplayEnd.missing), never left with a silent gap.
+        Log()->error("replay_id={} record missing or unreadable offset={}", r.id, offset);
+        r.missing.insert(offset);
+        continue;
+      }
       auto verified = wire::VerifyRecord(wire::AsBytes(**record));
       if (!verified.ok()) {
         // An auditor must see a damaged record, not a silent gap.
@@ -356,33 +383,40 @@ void BrokerLoop::PumpReplay(Session& session, ReplayState& r, uint64_t watermark
       offsets.push_back(offset);
       records.push_back(std::move(**record));
     }
-    if (r.position >= end) done = true;
     if (!offsets.empty()) {
-      if (!RecordAccess(session, fb::AccessAction::Replayed, offsets, {}, r.id, r.justification)) {
-        return;
-      }
-      if (Send(session.peer, wire::EncodeDeliver("", r.id, offsets), &records) != SendResult::kSent) {
-        return;
-      }
+      Disclosed sent = Disclose(session, {}, &r, offsets, records, &r.recorded_to);
+      if (sent == Disclosed::kGone) return;    // the session (and r) may be gone
+      if (sent == Disclosed::kNotNow) return;  // position unchanged: retried on the next pump
       r.credit -= offsets.size();
       r.count += offsets.size();
-      probe_.Delivered(offsets.size());
     }
+    r.position = position;
+    if (r.position >= end) done = true;
   }
   if (done) {
-    proto::ControlT control;
-    proto::ReplayEndT end_msg;
-    end_msg.replay_id = r.id;
-    end_msg.count = r.count;
-    end_msg.last_offset = r.position;
-    control.command.Set(std::move(end_msg));
-    uint64_t id = r.id;
-    (void)Send(session.peer, wire::EncodeControl(control));
-    Log()->info("replay finished node={} replay_id={} count={}", session.node->id, id, r.count);
-    session.replays.erase(id);  // invalidates r
+    EndReplay(session, r);
     return;
   }
   deliveries_pending_ = true;
+}
+
+void BrokerLoop::EndReplay(Session& session, ReplayState& r) {
+  proto::ControlT control;
+  proto::ReplayEndT end_msg;
+  end_msg.replay_id = r.id;
+  end_msg.count = r.count;
+  end_msg.last_offset = r.position;
+  end_msg.missing.assign(r.missing.begin(), r.missing.end());
+  control.command.Set(std::move(end_msg));
+  uint64_t id = r.id;
+  (void)Send(session.peer, wire::EncodeControl(control));
+  if (r.missing.empty()) {
+    Log()->info("replay finished node={} replay_id={} count={}", session.node->id, id, r.count);
+  } else {
+    Log()->error("replay finished incomplete node={} replay_id={} count={} missing={}",
+                 session.node->id, id, r.count, r.missing.size());
+  }
+  session.replays.erase(id);  // invalidates r
 }
 
 void BrokerLoop::ReportBacklog(const Subscription& sub) {

@@ -7,6 +7,8 @@
 #include <CLI/CLI.hpp>
 
 #include "lintas/broker/broker.h"
+#include "lintas/common/file_util.h"
+#include "lintas/common/shutdown.h"
 #include "lintas/broker/logger.h"
 
 int main(int argc, char** argv) {
@@ -45,23 +47,25 @@ int main(int argc, char** argv) {
   try {
     lintas::broker::Broker broker(config);
     std::string endpoint = broker.Bind();
-    if (!config.endpoint_file.empty()) {
-      std::string tmp = config.endpoint_file + ".tmp";
-      std::ofstream(tmp) << endpoint << "\n";
-      std::rename(tmp.c_str(), config.endpoint_file.c_str());
-    }
+    if (!config.endpoint_file.empty()) lintas::WriteFileAtomically(config.endpoint_file, endpoint);
     std::thread waiter([&] {
       int sig = 0;
       sigwait(&signals, &sig);
       lintas::broker::Log()->info("signal {} received: shutting down", sig);
       broker.Stop();
     });
-    broker.Run();
-    // Run() returns only after Stop(), which only the waiter calls.
+    try {
+      broker.Run();
+    } catch (const std::exception& e) {
+      // Never std::terminate: say why, wake the waiter, exit non-zero.
+      lintas::broker::Log()->critical("the broker loop stopped by an unexpected error: {}", e.what());
+      lintas::RequestShutdown(1);
+    }
+    // Run() returns after Stop(), which the waiter calls on a signal.
     waiter.join();
   } catch (const std::exception& e) {
     lintas::broker::Log()->critical("cannot start: {}", e.what());
     return 1;
   }
-  return 0;
+  return lintas::RequestedExitCode();
 }

@@ -63,6 +63,11 @@ BrokerProbe::BrokerProbe() : registry_(std::make_shared<prometheus::Registry>())
                     .Help("Nodes with a live session")
                     .Register(*registry_)
                     .Add({});
+  sessions_ = &BuildCounter()
+                   .Name("lintas_broker_sessions_started_total")
+                   .Help("Sessions begun by a Hello (a node that reconnects often shows here)")
+                   .Register(*registry_)
+                   .Add({});
   backlog_ = &BuildGauge()
                   .Name("lintas_broker_subscriber_backlog_offsets")
                   .Help("Log offsets between a subscription's cursor and the log's end (an upper "

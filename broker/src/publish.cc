@@ -86,7 +86,7 @@ void BrokerLoop::HandlePublish(Session& session, const wire::MessageView& messag
     // Dedup: first the events not yet committed, then the persistent index.
     std::optional<uint64_t> original;
     if (auto it = inflight_ids_.find(id); it != inflight_ids_.end()) {
-      original = it->second;
+      original = it->second.offset;
     } else {
       auto found = store_->FindEvent(id);
       if (!found.ok()) {
@@ -109,11 +109,22 @@ void BrokerLoop::HandlePublish(Session& session, const wire::MessageView& messag
         continue;
       }
     }
+    // The parent may be in this very commit window: its facts come from the
+    // in-flight map then, so an answer is never refused for being quick.
+    std::optional<ParentFacts> parent;
+    if (event.parent_id() != nullptr) {
+      auto found = LookupParent(wire::EventId::FromFb(*event.parent_id()));
+      if (!found.ok()) {
+        Nack(session, seq, found.error());
+        continue;
+      }
+      parent = std::move(*found);
+    }
     uint8_t category = 0;
     if (event.body_type() == fb::Body::AlertPublished) {
       category = static_cast<uint8_t>(event.body_as_AlertPublished()->category());
     } else if (event.body_type() == fb::Body::AlertCancelled) {
-      category = CancelledAlertCategory(event);
+      category = CancelledAlertCategory(parent);
     }
     if (auto s = CheckPolicy(event, category); !s.ok()) {
       SecurityLog()->warn("policy refused node={} field={} reason={}", node.id, s.error().field,
@@ -121,7 +132,7 @@ void BrokerLoop::HandlePublish(Session& session, const wire::MessageView& messag
       Nack(session, seq, s.error());
       continue;
     }
-    if (auto s = CheckOnwardTransfer(node, event, entry.index.inbox_nodes); !s.ok()) {
+    if (auto s = CheckOnwardTransfer(node, event, parent, entry.index.inbox_nodes); !s.ok()) {
       if (s.error().code == wire::errc::policy_denied) {
         SecurityLog()->warn("onward transfer refused node={} reason={}", node.id,
                             s.error().message);
@@ -145,7 +156,12 @@ void BrokerLoop::HandlePublish(Session& session, const wire::MessageView& messag
     current_->bytes += entry.record.size();
     for (const auto& n : entry.index.inbox_nodes) current_->inbox_nodes.insert(n);
     current_->distributed |= entry.index.distribution.has_value();
-    inflight_ids_[id] = entry.offset;
+    InflightEvent& inflight = inflight_ids_[id];
+    inflight.offset = entry.offset;
+    inflight.facts.handling = event.handling();
+    if (event.body_type() == fb::Body::AlertPublished) inflight.facts.alert_category = category;
+    inflight.facts.originator = node.id;
+    inflight.facts.parties = entry.index.inbox_nodes;
     current_->acks.push_back({session.peer, seq, entry.offset, false, id});
     current_->entries.push_back(std::move(entry));
     ++session.inflight;
@@ -201,41 +217,44 @@ Status BrokerLoop::CheckPolicy(const fb::Event& event, uint8_t category) {
   return OkStatus();
 }
 
-Status BrokerLoop::CheckOnwardTransfer(const NodeConfig& node, const fb::Event& event,
-                                       const std::vector<std::string>& inbox_nodes) {
-  if (event.parent_id() == nullptr) return OkStatus();
-  wire::EventId parent_id = wire::EventId::FromFb(*event.parent_id());
+Result<std::optional<ParentFacts>> BrokerLoop::LookupParent(const wire::EventId& parent_id) {
+  if (auto it = inflight_ids_.find(parent_id); it != inflight_ids_.end()) {
+    return std::optional<ParentFacts>(it->second.facts);
+  }
   auto offset = store_->FindEvent(parent_id);
   if (!offset.ok()) {
-    return Error{wire::errc::storage_error, "parent lookup failed; resend later"};
+    return Error{wire::errc::storage_error, "parent lookup failed; resend later", "parent_id"};
   }
-  if (!offset->has_value()) {
-    if (inflight_ids_.count(parent_id)) {
-      // Its handling code cannot be read before it is committed.
-      return Error{wire::errc::overloaded,
-                   "the event this one answers is not committed yet; resend", "parent_id"};
-    }
-    return OkStatus();  // nothing stored to protect
-  }
+  if (!offset->has_value()) return std::optional<ParentFacts>();  // nothing stored to protect
   auto record = store_->ReadRecord(**offset);
   if (!record.ok() || !record->has_value()) {
-    return Error{wire::errc::storage_error, "parent read failed; resend later"};
+    return Error{wire::errc::storage_error, "parent read failed; resend later", "parent_id"};
   }
   auto verified = wire::VerifyRecord(wire::AsBytes(**record));
   if (!verified.ok()) {
     Log()->error("stored record unverifiable offset={}: {}", **offset, verified.error().message);
-    return Error{wire::errc::internal, "the parent's stored record is unverifiable"};
+    return Error{wire::errc::internal, "the parent's stored record is unverifiable", "parent_id"};
   }
-  const fb::Event* parent = fb::GetEvent(wire::RecordEventBytes(**verified).data());
-  if (parent->handling() != fb::HandlingCode::H2) return OkStatus();
-  std::string_view originator = (*verified)->publisher()->node_id()->string_view();
-  if (originator == node.id) return OkStatus();  // the originator may share its own event
+  const fb::Event* event = fb::GetEvent(wire::RecordEventBytes(**verified).data());
+  ParentFacts facts;
+  facts.handling = event->handling();
+  if (event->body_type() == fb::Body::AlertPublished) {
+    facts.alert_category = static_cast<uint8_t>(event->body_as_AlertPublished()->category());
+  }
+  facts.originator = (*verified)->publisher()->node_id()->str();
+  if (event->destinations() != nullptr) {
+    (void)directory_.ResolveInbox(*event->destinations(), &facts.parties);
+  }
+  return std::optional<ParentFacts>(std::move(facts));
+}
+
+Status BrokerLoop::CheckOnwardTransfer(const NodeConfig& node, const fb::Event& event,
+                                       const std::optional<ParentFacts>& parent,
+                                       const std::vector<std::string>& inbox_nodes) {
+  if (!parent || parent->handling != fb::HandlingCode::H2) return OkStatus();
+  if (parent->originator == node.id) return OkStatus();  // the originator may share its own event
   // Everyone else may answer only the parties of the H2 event: its
   // originator and its addressees.
-  std::vector<std::string> parties{std::string(originator)};
-  if (parent->destinations() != nullptr) {
-    (void)directory_.ResolveInbox(*parent->destinations(), &parties);
-  }
   const fb::Distribution* distribution = event.distribution();
   if (distribution != nullptr && distribution->kind() != fb::DistributionKind::Addressed) {
     return Error{wire::errc::policy_denied,
@@ -244,7 +263,8 @@ Status BrokerLoop::CheckOnwardTransfer(const NodeConfig& node, const fb::Event& 
                  "distribution"};
   }
   for (const auto& n : inbox_nodes) {
-    if (std::find(parties.begin(), parties.end(), n) == parties.end()) {
+    if (n != parent->originator &&
+        std::find(parent->parties.begin(), parent->parties.end(), n) == parent->parties.end()) {
       return Error{wire::errc::policy_denied,
                    fmt::format("the event this one answers is H2 (no onward transfer without the "
                                "originator's permission); node {} is not one of its parties",
@@ -255,19 +275,10 @@ Status BrokerLoop::CheckOnwardTransfer(const NodeConfig& node, const fb::Event& 
   return OkStatus();
 }
 
-uint8_t BrokerLoop::CancelledAlertCategory(const fb::Event& event) {
+uint8_t BrokerLoop::CancelledAlertCategory(const std::optional<ParentFacts>& parent) {
   // The cancellation carries no category: use the cancelled alert's, so that
   // a category filter lets both through.
-  if (event.parent_id() == nullptr) return 0;
-  auto offset = store_->FindEvent(wire::EventId::FromFb(*event.parent_id()));
-  if (!offset.ok() || !offset->has_value()) return 0;
-  auto record = store_->ReadRecord(**offset);
-  if (!record.ok() || !record->has_value()) return 0;
-  auto verified = wire::VerifyRecord(wire::AsBytes(**record));
-  if (!verified.ok()) return 0;
-  const fb::Event* parent = fb::GetEvent(wire::RecordEventBytes(**verified).data());
-  if (parent->body_type() != fb::Body::AlertPublished) return 0;
-  return static_cast<uint8_t>(parent->body_as_AlertPublished()->category());
+  return parent && parent->alert_category ? *parent->alert_category : 0;
 }
 
 void BrokerLoop::SubmitCurrent() {

@@ -8,9 +8,11 @@
 
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <rocksdb/db.h>
 
 #include "lintas/broker/broker.h"
 #include "lintas/common/clock.h"
+#include "lintas/store/rocksdb_store.h"
 #include "lintas/store/store.h"
 #include "lintas/wire/bytes.h"
 #include "lintas/wire/frame.h"
@@ -384,6 +386,61 @@ TEST_F(BrokerTest, ReplayByCaseForAnAuditorWithJustification) {
   ASSERT_TRUE(audit->SendControl(wire::EncodeControl(control)).ok());
   auto got = ReceiveDeliveries(*audit, "", 100, 5s, 7);
   EXPECT_EQ(OffsetsOf(got), (std::set<uint64_t>{out[0].offset, out[2].offset}));
+}
+
+// Regression: a replay skipped an index hit whose record the log could not
+// give, and said nothing; the auditor now gets ReplayEnd.missing.
+TEST_F(BrokerTest, AReplayNamesTheRecordsItsIndexPromisedButTheLogLacks) {
+  std::vector<testutil::PublishOutcome> out;
+  {
+    auto th = Connect("th-node");
+    out = PublishAndWait(*th, {
+        Event([](fb::EventT& e) { e.case_id = "TH-2026-0192"; }),
+        Event([](fb::EventT& e) { e.case_id = "TH-2026-0192"; }),
+        Event([](fb::EventT& e) { e.case_id = "TH-2026-0192"; }),
+    });
+    for (const auto& o : out) ASSERT_TRUE(o.acked) << o.message;
+  }
+  broker_.reset();
+  {
+    auto store = store::RocksDbStore::Open({dir_.Sub("data")});
+    ASSERT_TRUE(store.ok());
+    std::string key(8, '\0');
+    key[7] = static_cast<char>(out[1].offset);
+    ASSERT_TRUE((*store)->db()->Delete(rocksdb::WriteOptions(), (*store)->log_family(), key).ok());
+  }
+  Start();
+  auto audit = Connect("audit-node");
+  proto::ControlT control;
+  proto::ReplayT replay;
+  replay.replay_id = 9;
+  replay.case_id = "TH-2026-0192";
+  replay.justification = "DPO request 2026-18";
+  control.command.Set(std::move(replay));
+  ASSERT_TRUE(audit->SendControl(wire::EncodeControl(control)).ok());
+  std::set<uint64_t> delivered;
+  std::vector<uint64_t> missing;
+  bool ended = false;
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!ended && std::chrono::steady_clock::now() < deadline) {
+    auto in = audit->Receive(100ms);
+    ASSERT_TRUE(in.ok());
+    if (!in->has_value()) continue;
+    const node::Incoming& m = **in;
+    if (m.command == proto::Command::Deliver) {
+      const auto* d = m.control()->command_as_Deliver();
+      for (auto offset : *d->offsets()) delivered.insert(offset);
+    } else if (m.command == proto::Command::ReplayEnd) {
+      const auto* end = m.control()->command_as_ReplayEnd();
+      ASSERT_NE(end->missing(), nullptr);
+      missing.assign(end->missing()->begin(), end->missing()->end());
+      EXPECT_EQ(end->count(), 2u);
+      ended = true;
+    }
+  }
+  ASSERT_TRUE(ended);
+  EXPECT_EQ(delivered, (std::set<uint64_t>{out[0].offset, out[2].offset}));
+  EXPECT_EQ(missing, std::vector<uint64_t>{out[1].offset});
 }
 
 TEST_F(BrokerTest, ReplayByOriginOffsetRangeAndTimeRange) {

@@ -157,6 +157,14 @@ Status AuditClient::Replay(const proto::ReplayT& replay,
     if (m.command == proto::Command::Error) return BrokerError(*m.control()->command_as_Error());
     if (m.command == proto::Command::ReplayEnd &&
         m.control()->command_as_ReplayEnd()->replay_id() == id) {
+      const auto* missing = m.control()->command_as_ReplayEnd()->missing();
+      if (missing != nullptr && missing->size() > 0) {
+        return Error{wire::errc::storage_error,
+                     fmt::format("the replay is incomplete: the broker's log could not give {} "
+                                 "record(s) its index names, first offset {}",
+                                 missing->size(), missing->Get(0)),
+                     "missing"};
+      }
       return OkStatus();
     }
     if (m.command != proto::Command::Deliver) continue;

@@ -11,6 +11,7 @@
 
 #include "lintas/common/clock.h"
 #include "lintas/common/logging.h"
+#include "lintas/common/shutdown.h"
 #include "lintas/node/node.h"
 #include "lintas/wire/bytes.h"
 #include "lintas/wire/errc.h"
@@ -87,7 +88,14 @@ BrokerLink::~BrokerLink() { Stop(); }
 void BrokerLink::Start() {
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "lintas-link");
-    Run();
+    try {
+      Run();
+    } catch (const std::exception& e) {
+      // Never std::terminate: say why, and let the node stop cleanly.
+      Log()->critical("broker link stopped by an unexpected error: {}; the node stops", e.what());
+      connected_ = false;
+      RequestShutdown(1);
+    }
   });
 }
 
@@ -114,6 +122,7 @@ void BrokerLink::Disconnect(const char* reason) {
   connected_ = false;
   if (client_) client_->Close();
   in_flight_.clear();
+  retries_.clear();
   last_loaded_seq_ = 0;  // everything not settled is sent again
 }
 
@@ -138,10 +147,7 @@ bool BrokerLink::ConnectAndAttach() {
   }
   // The inbox, then every named subscription; each resumes from its cursor.
   if (!client_->SendControl(SubscribeFrame("inbox", nullptr, config_.credit)).ok()) return false;
-  auto subs = node_->Subscriptions();
-  if (subs.ok()) {
-    for (const auto& sub : *subs) (void)client_->SendControl(SubscribeFrame(sub.name, &sub, config_.credit));
-  }
+  if (!Resubscribe()) resubscribe_ = true;  // the named ones again on the next turn
   connected_ = true;
   backoff_ms_ = 0;
   AskCheckpoint();
@@ -161,23 +167,23 @@ void BrokerLink::Run() {
       }
       outbox_dirty_ = true;
     }
-    if (resubscribe_.exchange(false)) {
-      auto subs = node_->Subscriptions();
-      if (subs.ok()) {
-        for (const auto& sub : *subs) (void)client_->SendControl(SubscribeFrame(sub.name, &sub, config_.credit));
-      }
-    }
+    if (resubscribe_.exchange(false) && !Resubscribe()) resubscribe_ = true;  // again next turn
     std::vector<std::string> unsubscribes;
     {
       std::lock_guard lock(mu_);
       unsubscribes.swap(unsubscribes_);
     }
-    for (const auto& name : unsubscribes) {
+    for (size_t k = 0; k < unsubscribes.size(); ++k) {
       proto::ControlT control;
       proto::UnsubscribeT u;
-      u.subscription = name;
+      u.subscription = unsubscribes[k];
       control.command.Set(std::move(u));
-      (void)client_->SendControl(wire::EncodeControl(control));
+      if (!client_->SendControl(wire::EncodeControl(control)).ok()) {
+        // The pipe is full: keep this one and the rest for the next turn.
+        std::lock_guard lock(mu_);
+        unsubscribes_.insert(unsubscribes_.begin(), unsubscribes.begin() + k, unsubscribes.end());
+        break;
+      }
     }
     SendOutbox();
     if (std::chrono::steady_clock::now() >= next_checkpoint_) AskCheckpoint();
@@ -198,7 +204,78 @@ void BrokerLink::Run() {
   if (client_) client_->Close();
 }
 
+bool BrokerLink::Resubscribe() {
+  auto subs = node_->Subscriptions();
+  if (!subs.ok()) {
+    Log()->error("subscriptions unreadable: {}", subs.error().message);
+    return false;
+  }
+  for (const auto& sub : *subs) {
+    if (!client_->SendControl(SubscribeFrame(sub.name, &sub, config_.credit)).ok()) return false;
+  }
+  return true;
+}
+
+void BrokerLink::RaiseAlarm(const std::string& what) {
+  if (auto s = node_->store().Put("audit/alarm", what, true); !s.ok()) {
+    // The alarm is in the security log already; health cannot show it.
+    SecurityLog()->critical("alarm not recorded for /v1/health: {}", s.error().message);
+  }
+}
+
+void BrokerLink::ScheduleRetry(uint64_t local_seq, wire::errc code) {
+  Retry& r = retries_[local_seq];
+  ++r.attempts;
+  // Exponential per event, from retry_initial_ms to retry_max_ms.
+  uint64_t ms = config_.retry_initial_ms;
+  for (int i = 1; i < r.attempts && ms < config_.retry_max_ms; ++i) ms *= 2;
+  ms = std::min<uint64_t>(ms, config_.retry_max_ms);
+  r.due = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  auto log_level = r.attempts % 10 == 0 ? spdlog::level::warn : spdlog::level::debug;
+  Log()->log(log_level, "broker asks to resend later code={} local_seq={} attempts={} in_ms={}",
+             wire::ErrcName(code), local_seq, r.attempts, ms);
+}
+
+bool BrokerLink::SendRetries() {
+  auto now = std::chrono::steady_clock::now();
+  std::vector<std::string> events;
+  std::vector<std::pair<wire::EventId, uint64_t>> which;
+  size_t max_batch = client_->ready().max_batch ? client_->ready().max_batch : 256;
+  for (auto it = retries_.begin(); it != retries_.end() && events.size() < max_batch;) {
+    if (it->second.due > now || in_flight_.size() + events.size() >= config_.max_in_flight) {
+      ++it;
+      continue;
+    }
+    auto bytes = node_->store().OutboxEvent(it->first);
+    if (!bytes.ok()) {
+      Log()->error("outbox read failed local_seq={}: {}", it->first, bytes.error().message);
+      return true;  // retried on the next turn
+    }
+    if (!bytes->has_value()) {  // settled meanwhile: nothing to resend
+      it = retries_.erase(it);
+      continue;
+    }
+    auto verified = wire::VerifyEvent(wire::AsBytes(**bytes));
+    if (!verified.ok()) {  // cannot happen: verified before it was queued
+      it = retries_.erase(it);
+      continue;
+    }
+    which.emplace_back(wire::EventId::FromFb(*(*verified)->id()), it->first);
+    events.push_back(std::move(**bytes));
+    ++it;
+  }
+  if (events.empty()) return true;
+  auto first = client_->Publish(events);
+  if (!first.ok()) return false;  // would block: try again on the next turn
+  for (size_t i = 0; i < which.size(); ++i) {
+    in_flight_[*first + i] = which[i];
+    retries_.erase(which[i].second);
+  }
+  return true;
+}
+
 void BrokerLink::SendOutbox() {
+  if (!retries_.empty() && !SendRetries()) return;
   if (!outbox_dirty_.load()) return;  // set by Wake, reconnects, and a full window
   while (in_flight_.size() < config_.max_in_flight) {
     size_t room = std::min<size_t>(config_.max_in_flight - in_flight_.size(),
@@ -240,7 +317,12 @@ void BrokerLink::Handle(const Incoming& m) {
         status.offset = e->offset();
         status.duplicate = e->duplicate();
         if (auto s = node_->store().Settle(it->second.first, status); !s.ok()) {
+          // Still pending in the outbox: a new session resends it and the
+          // broker's duplicate ack settles it then.
           Log()->error("status write failed: {}", s.error().message);
+          Disconnect("outbox status not written");
+          WaitBackoff();
+          return;
         }
         node_->changes().Bump();
         in_flight_.erase(it);
@@ -251,7 +333,14 @@ void BrokerLink::Handle(const Incoming& m) {
       auto it = in_flight_.find(n->seq());
       if (it == in_flight_.end()) break;
       auto code = static_cast<wire::errc>(n->code());
-      if (wire::IsRetryable(code)) {
+      if (code == wire::errc::overloaded || code == wire::errc::storage_error) {
+        // This event only: the connection and everything else in flight stay.
+        uint64_t local_seq = it->second.second;
+        in_flight_.erase(it);
+        ScheduleRetry(local_seq, code);
+        break;
+      }
+      if (wire::IsRetryable(code)) {  // shutting_down, not_ready: the session is going
         Log()->warn("broker asks to retry later code={}", wire::ErrcName(code));
         Disconnect("retryable refusal: resend after backoff");
         WaitBackoff();
@@ -315,7 +404,7 @@ void BrokerLink::AskCheckpoint() {
   if (++unanswered_checkpoints_ >= 3 && known > 0) {
     SecurityLog()->critical("broker checkpoint check FAILED: no valid checkpoint for {} requests",
                             unanswered_checkpoints_);
-    (void)node_->store().Put("audit/alarm", "the broker stopped answering checkpoint requests", true);
+    RaiseAlarm("the broker stopped answering checkpoint requests");
   }
   proto::ControlT control;
   proto::AuditQueryT q;
@@ -325,7 +414,10 @@ void BrokerLink::AskCheckpoint() {
   q.kind = proto::AuditQueryKind::Checkpoint;
   q.known_size = known;
   control.command.Set(std::move(q));
-  (void)client_->SendControl(wire::EncodeControl(control));
+  // Unsent (the pipe is full) counts as unanswered; the next timer asks again.
+  if (!client_->SendControl(wire::EncodeControl(control)).ok()) {
+    Log()->debug("checkpoint request not sent: the pipe is full");
+  }
 }
 
 void BrokerLink::HandleAuditReply(const proto::AuditReply& reply) {
@@ -337,7 +429,7 @@ void BrokerLink::HandleAuditReply(const proto::AuditReply& reply) {
   if (reply.query_id() == 0 || asked_from != kept_size) return;  // stale: a newer one is kept
   auto alarm = [this](const std::string& what) {
     SecurityLog()->critical("broker checkpoint check FAILED: {}", what);
-    (void)node_->store().Put("audit/alarm", what, true);
+    RaiseAlarm(what);
   };
   auto newer = DecodeCheckpointReply(reply);
   if (!newer.ok()) return alarm(newer.error().message);
@@ -360,9 +452,15 @@ void BrokerLink::HandleAuditReply(const proto::AuditReply& reply) {
   }
   if (!pinned.ok() || !pinned->has_value()) {
     Log()->info("broker signing key pinned: {}", key_b64);
-    (void)node_->store().Put("audit/broker_key", key_b64, true);
+    if (auto s = node_->store().Put("audit/broker_key", key_b64, true); !s.ok()) {
+      Log()->error("broker signing key not pinned (asked again next time): {}", s.error().message);
+      return;
+    }
   }
-  (void)node_->store().Put("audit/checkpoint", newer->checkpoint.body, true);
+  if (auto s = node_->store().Put("audit/checkpoint", newer->checkpoint.body, true); !s.ok()) {
+    Log()->error("checkpoint not kept (asked again next time): {}", s.error().message);
+    return;
+  }
   unanswered_checkpoints_ = 0;
 }
 
@@ -430,11 +528,17 @@ void BrokerLink::HandleDeliver(const Incoming& m) {
     return;
   }
   if (refused) {
-    (void)node_->store().Put("audit/alarm", "the broker delivered a record that fails verification", true);
+    RaiseAlarm("the broker delivered a record that fails verification");
     Disconnect("a delivered record failed verification");
     return;
   }
-  (void)client_->SendControl(wire::EncodeCredit(subscription, 0, static_cast<uint32_t>(m.payload_count())));
+  if (!client_->SendControl(wire::EncodeCredit(subscription, 0, static_cast<uint32_t>(m.payload_count())))
+           .ok()) {
+    // Without it the broker stops delivering once the window is used up; a
+    // new session starts with a full window.
+    Disconnect("credit not sent");
+    return;
+  }
   for (size_t i = 0; i < std::min(events.size(), fresh->size()); ++i) {
     Log()->debug("received offset={} type={} from={}/{} subscription={}", (*fresh)[i].offset,
                  wire::BodyName(events[i]->body_type()), events[i]->origin()->country()->string_view(),

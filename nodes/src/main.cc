@@ -6,7 +6,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "lintas/common/file_util.h"
 #include "lintas/common/logging.h"
+#include "lintas/common/shutdown.h"
 #include "lintas/node/node.h"
 #include "user_command.h"
 
@@ -43,11 +45,7 @@ int main(int argc, char** argv) {
     uint16_t port = node.Start();
     lintas::GetLogger("node")->info("API listening on http://{}:{} node={}", config.api_address,
                                     port, config.id);
-    if (!config.api_port_file.empty()) {
-      std::string tmp = config.api_port_file + ".tmp";
-      std::ofstream(tmp) << port << "\n";
-      std::rename(tmp.c_str(), config.api_port_file.c_str());
-    }
+    if (!config.api_port_file.empty()) lintas::WriteFileAtomically(config.api_port_file, std::to_string(port));
     int sig = 0;
     sigwait(&signals, &sig);
     lintas::GetLogger("node")->info("signal {} received: stopping", sig);
@@ -56,5 +54,5 @@ int main(int argc, char** argv) {
     lintas::GetLogger("node")->critical("cannot start: {}", e.what());
     return 1;
   }
-  return 0;
+  return lintas::RequestedExitCode();
 }

@@ -216,6 +216,42 @@ TEST_F(PolicyTest, TheRecipientOfAnH2EventCannotTransferItOnward) {
   EXPECT_EQ(broker_->broker().store().size(), 5u);
 }
 
+// Regression: an answer whose parent was still in the same commit window was
+// refused as `overloaded` (retryable, so the node tore down its link), and a
+// cancellation there took category 0, which no category rule allows.
+TEST_F(PolicyTest, AnAnswerInItsParentsCommitWindowIsJudgedByTheParent) {
+  auto vn = Connect("vn-node");
+  ASSERT_TRUE(testutil::Subscribe(*vn, "alerts"));
+  auto th = Connect("th-node");
+  using B = fb::Body;
+  wire::EventId h2_id;
+  wire::EventId alert_id = ids_.Next();
+  fb::EventT alert = testutil::SampleEvent(B::AlertPublished, alert_id, NowMicros());
+  alert.distribution->kind = fb::DistributionKind::Regional;
+  alert.distribution->countries.clear();
+  alert.body.AsAlertPublished()->category = fb::AlertCategory::ForcedCriminality;
+  fb::EventT cancel = testutil::SampleEvent(B::AlertCancelled, ids_.Next(), NowMicros());
+  cancel.distribution->kind = fb::DistributionKind::Regional;
+  cancel.distribution->countries.clear();
+  cancel.parent_id = std::make_unique<fb::Uuid>(alert_id.ToFb());
+  // One Publish frame: each answer is read while its parent is in flight.
+  auto out = testutil::PublishAndWait(*th, {
+      Event(B::ReferralCreated, "THA", "th-msdhs", "VNM", "vn-molisa",
+            [](fb::EventT& e) { e.handling = fb::HandlingCode::H2; }, &h2_id),
+      // The originator may share its own H2 event.
+      Event(B::ReferralCreated, "THA", "th-msdhs", "KHM", "kh-mosvy", AnswerTo(h2_id)),
+      testutil::PackEvent(alert),
+      testutil::PackEvent(cancel),
+  });
+  ASSERT_EQ(out.size(), 4u);
+  for (const auto& o : out) EXPECT_TRUE(o.acked) << o.message;
+  // The cancellation carries the alert's category: the subscriber gets both.
+  auto got = testutil::ReceiveDeliveries(*vn, "alerts", 2, 5s);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].offset, out[2].offset);
+  EXPECT_EQ(got[1].offset, out[3].offset);
+}
+
 TEST(PolicyConfigTest, MistakesInRulesNameTheField) {
   testutil::TempDir dir;
   std::string base = testutil::TestConfigToml(dir.Sub("data"));

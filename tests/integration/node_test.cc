@@ -187,9 +187,10 @@ class NodeProcess {
 class NodeTest : public ::testing::Test {
  protected:
   std::string BrokerEndpoint() { return "ipc://" + dir_.Sub("broker.sock"); }
-  void StartBroker() {
-    broker_ = std::make_unique<testutil::InProcessBroker>(
-        testutil::TestConfig(dir_.Sub("broker-data"), BrokerEndpoint()));
+  void StartBroker(uint32_t max_inflight_per_peer = 0) {
+    auto config = testutil::TestConfig(dir_.Sub("broker-data"), BrokerEndpoint());
+    if (max_inflight_per_peer > 0) config.max_inflight_per_peer = max_inflight_per_peer;
+    broker_ = std::make_unique<testutil::InProcessBroker>(config);
   }
   // An in-process node with its officer account (made on first start) and
   // an API token for it (kept: the node keeps its tokens across restarts).
@@ -237,6 +238,30 @@ TEST_F(NodeTest, WithTheBrokerDownANodeAccepts100ThatAreAllAcknowledgedOnceWhenI
   ASSERT_TRUE(Eventually([&] { return AllAcknowledged(api, ids); }));
   auto in_log = LogIds(broker_->broker().store());
   EXPECT_EQ(in_log.size(), 100u);
+  for (const auto& id : ids) EXPECT_EQ(in_log[id], 1) << id;
+}
+
+// Regression: every retryable refusal made the node drop its link and resend
+// everything in flight. An `overloaded` event is now resent alone, later, on
+// the same connection.
+TEST_F(NodeTest, AnOverloadedRefusalResendsThatEventWithoutReconnecting) {
+  int port = 0;
+  auto th = StartNode("th-node", &port);
+  Http api(port, TokenOf("th-node"));
+  std::vector<std::string> ids;
+  for (int i = 0; i < 300; ++i) {
+    auto [status, body] =
+        api.Post("/v1/events", Referral("TH-2026-" + std::to_string(2000 + i)).dump());
+    ASSERT_EQ(status, 202) << body.dump();
+    ids.push_back(body["id"]);
+  }
+  // The node sends up to 1,024 at once; this broker takes 8 in flight per peer.
+  StartBroker(8);
+  ASSERT_TRUE(Eventually([&] { return AllAcknowledged(api, ids); }, 60s));
+  EXPECT_GT(broker_->broker().probe().refused(), 0u);  // the refusals happened
+  EXPECT_EQ(broker_->broker().probe().sessions(), 1u);  // and the link stayed up
+  auto in_log = LogIds(broker_->broker().store());
+  EXPECT_EQ(in_log.size(), 300u);
   for (const auto& id : ids) EXPECT_EQ(in_log[id], 1) << id;
 }
 

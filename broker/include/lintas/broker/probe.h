@@ -47,6 +47,10 @@ class BrokerProbe {
   void LogSize(uint64_t events) { log_size_->Set(static_cast<double>(events)); }
   void Delivered(uint64_t records) { delivered_->Increment(static_cast<double>(records)); }
   void ConnectedNodes(size_t n) { connected_->Set(static_cast<double>(n)); }
+  void SessionStarted() {
+    sessions_->Increment();
+    sessions_total_ += 1;
+  }
   void Backlog(const std::string& subscription, uint64_t events);
   void MalformedFrame() { malformed_->Increment(); }
 
@@ -56,6 +60,7 @@ class BrokerProbe {
   double commit_seconds() const { return static_cast<double>(commit_nanos_total_.load()) / 1e9; }
   uint64_t published() const { return published_total_.load(); }
   uint64_t refused() const { return refused_total_.load(); }
+  uint64_t sessions() const { return sessions_total_.load(); }
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -70,6 +75,7 @@ class BrokerProbe {
   prometheus::Histogram* commit_batch_;
   prometheus::Gauge* log_size_;
   prometheus::Gauge* connected_;
+  prometheus::Counter* sessions_;
   prometheus::Family<prometheus::Gauge>* backlog_;
   std::map<std::string, prometheus::Gauge*> backlog_gauges_;  // loop thread only
 
@@ -78,6 +84,7 @@ class BrokerProbe {
   std::atomic<uint64_t> commit_nanos_total_{0};
   std::atomic<uint64_t> published_total_{0};
   std::atomic<uint64_t> refused_total_{0};
+  std::atomic<uint64_t> sessions_total_{0};
 };
 
 }  // namespace lintas::broker

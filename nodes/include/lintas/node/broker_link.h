@@ -16,6 +16,7 @@
 
 #include "lintas/node/broker_client.h"
 #include "lintas/node/config.h"
+#include "lintas/wire/errc.h"
 #include "lintas/wire/event_id.h"
 
 namespace lintas::node {
@@ -50,6 +51,10 @@ class BrokerLink {
   // agency it was addressed to.
   std::string BuildReceipt(const fb::Event& original, int64_t now_us);
   void Disconnect(const char* reason);
+  // Sends Subscribe for every named subscription; false if one was not sent.
+  bool Resubscribe();
+  // Records a security alarm for /v1/health (meta "audit/alarm").
+  void RaiseAlarm(const std::string& what);
   void WaitBackoff();
 
   Node* node_;
@@ -77,6 +82,17 @@ class BrokerLink {
 
   // Loop thread only.
   std::map<uint64_t, std::pair<wire::EventId, uint64_t>> in_flight_;  // wire seq -> (id, local seq)
+  // Events the broker asked to resend later (overloaded, storage_error): sent
+  // again alone when due, on the same connection; cleared by Disconnect,
+  // which resends everything unsettled anyway.
+  struct Retry {
+    int attempts = 0;
+    std::chrono::steady_clock::time_point due;
+  };
+  std::map<uint64_t, Retry> retries_;  // by local outbox seq
+  void ScheduleRetry(uint64_t local_seq, wire::errc code);
+  // Sends the retries that are due; false if the send would block.
+  bool SendRetries();
   uint64_t last_loaded_seq_ = 0;  // outbox events up to here were sent on this connection
   uint32_t backoff_ms_ = 0;
   size_t endpoint_index_ = 0;  // into the endpoint and its fallbacks

@@ -25,6 +25,11 @@ struct RocksDbOptions {
   // Shared block cache for all column families.
   // Default: 256 MiB
   size_t block_cache_bytes = 256u << 20;
+  // The write-ahead log's bound: past it RocksDB flushes the column families
+  // whose memtables keep the oldest WAL file alive, so that the WAL (and the
+  // replay at the next start) stays this small.
+  // Default: 256 MiB
+  uint64_t max_total_wal_bytes = 256u << 20;
   // Memtable size per column family.
   // Default: 64 MiB
   size_t write_buffer_bytes = 64u << 20;
