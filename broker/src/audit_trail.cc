@@ -1,6 +1,7 @@
 // The audit trail: Merkle trees over the event log and the consultation log,
 // signed checkpoints, and the queries auditors and nodes make of them.
 #include <algorithm>
+#include <cstdlib>
 #include <set>
 
 #include <fmt/format.h>
@@ -218,6 +219,20 @@ void BrokerLoop::AppendCommitted(const CommitBatch& batch) {
     }
   }
   MaybeCheckpoint(false);
+}
+
+void BrokerLoop::AppendRecovered() {
+  if (!log_tree_) return;
+  CommitBatch recovered;
+  for (uint64_t offset = log_tree_->size() + 1; offset < store_->next_offset(); ++offset) {
+    auto record = store_->ReadRecord(offset);
+    if (!record.ok() || !record->has_value()) {
+      Log()->critical("record {} recovered after a failed write cannot be read; aborting", offset);
+      std::abort();
+    }
+    recovered.leaves.push_back(audit::LeafHash(**record));
+  }
+  if (!recovered.leaves.empty()) AppendCommitted(recovered);
 }
 
 bool BrokerLoop::RecordAccess(const Session& session, fb::AccessAction action,

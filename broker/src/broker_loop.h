@@ -169,6 +169,9 @@ class BrokerLoop {
                                   std::string_view justification = {},
                                   std::string_view purpose = {}, std::string_view case_id = {});
   void AppendCommitted(const CommitBatch& batch);
+  // After the store was reopened following a failed write: the records of a
+  // failed batch that reached the disk after all go into the tree too.
+  void AppendRecovered();
   // Signs a checkpoint if the logs grew and `force`, or enough records or
   // time passed since the last one.
   void MaybeCheckpoint(bool force);

@@ -78,7 +78,13 @@ node::ClientOptions NodeOptions(const std::string& endpoint, const std::string& 
 }
 
 InProcessBroker::InProcessBroker(broker::BrokerConfig config)
-    : broker_(std::make_unique<broker::Broker>(std::move(config))) {
+    : InProcessBroker(std::make_unique<broker::Broker>(std::move(config))) {}
+
+InProcessBroker::InProcessBroker(broker::BrokerConfig config, std::unique_ptr<store::Store> store)
+    : InProcessBroker(std::make_unique<broker::Broker>(std::move(config), std::move(store))) {}
+
+InProcessBroker::InProcessBroker(std::unique_ptr<broker::Broker> broker)
+    : broker_(std::move(broker)) {
   endpoint_ = broker_->Bind();
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "lintas-loop");

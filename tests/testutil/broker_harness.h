@@ -39,11 +39,15 @@ node::ClientOptions NodeOptions(const std::string& endpoint, const std::string& 
 class InProcessBroker {
  public:
   explicit InProcessBroker(broker::BrokerConfig config);
+  // With a given store (a RocksDbStore on a fault-injecting file system).
+  InProcessBroker(broker::BrokerConfig config, std::unique_ptr<store::Store> store);
   ~InProcessBroker();
   const std::string& endpoint() const { return endpoint_; }
   broker::Broker& broker() { return *broker_; }
 
  private:
+  explicit InProcessBroker(std::unique_ptr<broker::Broker> broker);
+
   std::unique_ptr<broker::Broker> broker_;
   std::string endpoint_;
   std::thread thread_;

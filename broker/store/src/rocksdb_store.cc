@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/memtablerep.h>
 #include <rocksdb/slice_transform.h>
@@ -55,7 +56,18 @@ std::string EncodeCursor(const CursorState& state) {
 }  // namespace
 
 Result<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const RocksDbOptions& options) {
+  auto store = std::unique_ptr<RocksDbStore>(new RocksDbStore());
+  store->options_ = options;
+  store->sync_ = !options.unsafe_skip_sync_for_tests;
+  if (options.file_system) store->env_ = rocksdb::NewCompositeEnv(options.file_system);
+  if (auto r = store->OpenDb(); !r.ok()) return std::move(r).error();
+  return store;
+}
+
+Status RocksDbStore::OpenDb() {
+  const RocksDbOptions& options = options_;
   rocksdb::Options db_options;
+  if (env_) db_options.env = env_.get();
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.paranoid_checks = true;
@@ -106,18 +118,14 @@ Result<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const RocksDbOptions& o
     families.emplace_back(kFamilyNames[f], o);
   }
 
-  auto store = std::unique_ptr<RocksDbStore>(new RocksDbStore());
-  store->sync_ = options.sync;
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s =
-      rocksdb::DB::Open(db_options, options.path, families, &store->handles_, &raw);
+  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, families, &handles_, &raw);
   if (!s.ok()) return Translate(s, "open " + options.path);
-  store->db_.reset(raw);
-  if (auto r = store->Recover(); !r.ok()) return std::move(r).error();
-  return store;
+  db_.reset(raw);
+  return Recover();
 }
 
-RocksDbStore::~RocksDbStore() {
+void RocksDbStore::CloseDb() {
   if (!db_) return;
   // A clean shutdown leaves no WAL to replay: the memtables go to SST files
   // (the WAL files they kept alive are then deleted).
@@ -128,7 +136,23 @@ RocksDbStore::~RocksDbStore() {
   }
   for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
   handles_.clear();
-  db_->Close();
+  (void)db_->Close();  // after a failed write it returns that error; it closes anyway
+  db_.reset();
+}
+
+RocksDbStore::~RocksDbStore() { CloseDb(); }
+
+Status RocksDbStore::ReopenAfterFailedWrite() {
+  if (!write_failed_.load(std::memory_order_acquire)) return OkStatus();
+  // After a failed WAL write (paranoid_checks) RocksDB refuses every write,
+  // and Resume() cannot clear that error: it must be closed and reopened,
+  // as after a crash. Recovery replays what the WAL holds, so a batch whose
+  // sync failed may turn out stored after all; next_offset() says so, and
+  // its resent events are then duplicates of it.
+  CloseDb();
+  if (auto r = OpenDb(); !r.ok()) return r;
+  write_failed_.store(false, std::memory_order_release);
+  return OkStatus();
 }
 
 Status RocksDbStore::Recover() {
@@ -182,7 +206,10 @@ Status RocksDbStore::Append(std::span<const AppendEntry> entries) {
   rocksdb::WriteOptions wo;
   wo.sync = sync_;
   rocksdb::Status s = db_->Write(wo, &batch);
-  if (!s.ok()) return Translate(s, "append");
+  if (!s.ok()) {
+    write_failed_.store(true, std::memory_order_release);
+    return Translate(s, "append");
+  }
   last_received_at_us_.store(entries.back().index.received_at_us, std::memory_order_release);
   next_offset_.store(expected, std::memory_order_release);
   return OkStatus();
@@ -351,6 +378,12 @@ Result<std::optional<std::string>> RocksDbStore::LatestCheckpoint() {
 }
 
 Status RocksDbStore::Sync() {
+  // Not on a WAL whose writer has failed: Debian's librocksdb is built with
+  // assertions, and SyncWAL aborts the process there (writable_file_writer.h,
+  // AssertFalseAndGetStatusForPrevError).
+  if (write_failed_.load(std::memory_order_acquire)) {
+    return Error{errc::io_error, "sync: a write failed; the store must be reopened first"};
+  }
   rocksdb::Status s = db_->SyncWAL();
   return s.ok() ? OkStatus() : Status(Translate(s, "sync"));
 }

@@ -35,6 +35,7 @@ class MemoryStore final : public Store {
   Status PutCheckpoint(uint64_t size, std::string_view bytes) override;
   Result<std::optional<std::string>> LatestCheckpoint() override;
   Status Sync() override;
+  Status ReopenAfterFailedWrite() override { return OkStatus(); }
 
  private:
   mutable std::mutex mu_;

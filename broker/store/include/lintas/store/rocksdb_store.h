@@ -11,6 +11,8 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class Env;
+class FileSystem;
 }  // namespace rocksdb
 
 namespace lintas::store {
@@ -18,10 +20,17 @@ namespace lintas::store {
 struct RocksDbOptions {
   // Directory of the database; created if missing.
   std::string path;
-  // Sync the WAL before Append returns. Only the raw-limit benchmark turns it
-  // off; the broker refuses to start without it.
-  // Default: true
-  bool sync = true;
+  // The file system RocksDB runs on. A test seam (LevelDB's Env idea): tests
+  // pass a fault-injecting one (tests/testutil/fault_injection_fs.h) to cut
+  // the power or fail a write. Production leaves it empty.
+  // Default: nullptr (the operating system's file system)
+  std::shared_ptr<rocksdb::FileSystem> file_system = nullptr;
+  // UNSAFE, TESTS ONLY: Append returns without syncing the WAL, so an
+  // acknowledged event is lost on a power cut. It exists so that the
+  // durability tests can prove they would catch a missing fsync. Nothing
+  // reads it from a configuration file.
+  // Default: false
+  bool unsafe_skip_sync_for_tests = false;
   // Shared block cache for all column families.
   // Default: 256 MiB
   size_t block_cache_bytes = 256u << 20;
@@ -73,6 +82,7 @@ class RocksDbStore final : public Store {
   Status PutCheckpoint(uint64_t size, std::string_view bytes) override;
   Result<std::optional<std::string>> LatestCheckpoint() override;
   Status Sync() override;
+  Status ReopenAfterFailedWrite() override;
 
   // For tests that tamper with or inspect the database directly.
   rocksdb::DB* db() { return db_.get(); }
@@ -87,10 +97,19 @@ class RocksDbStore final : public Store {
 
   RocksDbStore() = default;
   Status Recover();
+  Status OpenDb();   // opens options_.path; recovers next_offset()
+  void CloseDb();
 
+  // The Env over RocksDbOptions::file_system, if one was given; declared
+  // before db_ so that it outlives it.
+  std::unique_ptr<rocksdb::Env> env_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned; destroyed before db_
   bool sync_ = true;
+  RocksDbOptions options_;
+  // An Append's write failed and the DB has not been reopened since. Set by
+  // the appending thread, read by Sync() on the broker loop's thread.
+  std::atomic<bool> write_failed_{false};
   std::atomic<uint64_t> next_offset_{1};
   std::atomic<int64_t> last_received_at_us_{0};
   std::atomic<uint64_t> access_size_{0};

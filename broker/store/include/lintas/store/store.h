@@ -129,6 +129,12 @@ class Store {
   [[nodiscard]] virtual Result<std::optional<std::string>> LatestCheckpoint() = 0;
   // Makes everything written so far durable.
   [[nodiscard]] virtual Status Sync() = 0;
+  // After an Append failed: makes the store writable again (RocksDB must be
+  // closed and reopened, as after a crash) and recovers next_offset(), which
+  // may include the failed entries if they reached the disk after all. OK
+  // when no Append failed. Must not overlap any other call. On error the
+  // store must not be used any more (the broker aborts: a restart recovers).
+  [[nodiscard]] virtual Status ReopenAfterFailedWrite() = 0;
 
   // Number of records in the log.
   uint64_t size() const { return next_offset() - 1; }
