@@ -129,10 +129,13 @@ void RocksDbStore::CloseDb() {
   if (!db_) return;
   // A clean shutdown leaves no WAL to replay: the memtables go to SST files
   // (the WAL files they kept alive are then deleted).
+  // Not after a failed write: the DB is in its error state then.
   rocksdb::FlushOptions flush;
   flush.wait = true;
-  if (auto s = db_->Flush(flush, handles_); !s.ok()) {
-    Log()->warn("flush at close failed (the next start replays the WAL): {}", s.ToString());
+  if (!write_failed_.load(std::memory_order_acquire)) {
+    if (auto s = db_->Flush(flush, handles_); !s.ok()) {
+      Log()->warn("flush at close failed (the next start replays the WAL): {}", s.ToString());
+    }
   }
   for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
   handles_.clear();
