@@ -93,7 +93,7 @@ class BadInputTest : public ::testing::Test {
 TEST_F(BadInputTest, GarbageControlFrameGetsAnErrorAndOthersAreServed) {
   auto raw = Raw();
   SendFrames(*raw, {"definitely not a flatbuffer"});
-  EXPECT_EQ(ErrorCode(*raw), static_cast<int>(wire::errc::wrong_identifier));
+  EXPECT_EQ(ErrorCode(*raw), static_cast<int>(wire::errc::malformed_message));
   SendFrames(*raw, {std::string("\x0c\x00\x00\x00LNTP\xff\xff\xff\x7f", 12)});
   EXPECT_EQ(ErrorCode(*raw), static_cast<int>(wire::errc::malformed_message));
   HonestNodeIsServed();
