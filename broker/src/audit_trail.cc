@@ -362,6 +362,14 @@ void BrokerLoop::HandleAuditQuery(Session& session, const proto::AuditQuery& que
         }
         std::string bytes = HashesToBytes(*proof);
         reply.consistency.assign(bytes.begin(), bytes.end());
+      } else if (known > checkpoint_size_) {
+        // The node holds a checkpoint of a larger log than this one: no proof
+        // can exist. Said explicitly, not by an empty proof the node might
+        // take for "nothing changed".
+        reply.rollback = true;
+        SecurityLog()->warn("checkpoint asked from size {} beyond the log's {} node={}: rolled "
+                            "back or forked log",
+                            known, checkpoint_size_, session.node->id);
       }
       break;
     }

@@ -128,12 +128,7 @@ void BrokerLoop::Run() {
   }
   std::vector<std::string> peers;
   for (const auto& [peer, session] : sessions_) peers.push_back(peer);
-  proto::ControlT goodbye;
-  proto::GoodbyeT g;
-  g.reason = "broker shutting down";
-  goodbye.command.Set(std::move(g));
-  std::string bye = wire::EncodeControl(goodbye);
-  for (const auto& peer : peers) (void)Send(peer, bye);
+  for (const auto& peer : peers) SendGoodbye(peer, proto::GoodbyeCode::Shutdown, "broker shutting down");
   committer_->Stop();
   Log()->info("stopped: log_size={}", store_->size());
 }
@@ -158,6 +153,7 @@ void BrokerLoop::ReadMessages() {
     // (zmq_msg_gets, not cppzmq's gets: a missing property is not an error.)
     const char* user = frames.empty() ? nullptr : zmq_msg_gets(frames[0].handle(), "User-Id");
     std::string user_id = user ? user : "";
+    const char* address = frames.empty() ? nullptr : zmq_msg_gets(frames[0].handle(), "Peer-Address");
     if (total_frames > frames.size()) {
       probe_.MalformedFrame();
       probe_.Refused(wire::errc::batch_too_large);
@@ -166,7 +162,7 @@ void BrokerLoop::ReadMessages() {
                             wire::kMaxBatch + 1));
       continue;
     }
-    Dispatch(peer, user_id, frames);
+    Dispatch(peer, {user_id, address ? address : ""}, frames);
     if (current_->entries.size() >= config_.commit_max_events ||
         current_->bytes >= config_.commit_max_bytes) {
       break;
@@ -175,8 +171,9 @@ void BrokerLoop::ReadMessages() {
   SubmitCurrent();
 }
 
-void BrokerLoop::Dispatch(const std::string& peer, const std::string& user_id,
+void BrokerLoop::Dispatch(const std::string& peer, const PeerInfo& from,
                           const std::vector<zmq::message_t>& frames) {
+  const std::string& user_id = from.user_id;
   // FlatBuffers reads 4- and 8-byte fields in place; ZeroMQ does not align
   // frame data (small frames live inside the message, batched ones at any
   // offset of a receive buffer). Frames that are not 8-aligned are copied.
@@ -205,7 +202,7 @@ void BrokerLoop::Dispatch(const std::string& peer, const std::string& user_id,
   }
   const wire::MessageView& m = *decoded;
   if (m.command == proto::Command::Hello) {
-    HandleHello(peer, user_id, *m.control->command_as_Hello());
+    HandleHello(peer, from, *m.control->command_as_Hello());
     return;
   }
   auto it = sessions_.find(peer);
@@ -262,8 +259,10 @@ void BrokerLoop::Dispatch(const std::string& peer, const std::string& user_id,
   }
 }
 
-void BrokerLoop::HandleHello(const std::string& peer, const std::string& user_id,
+void BrokerLoop::HandleHello(const std::string& peer, const PeerInfo& from,
                              const proto::Hello& hello) {
+  const std::string& user_id = from.user_id;
+  const std::string& address = from.address;
   auto version = wire::NegotiateVersion(*hello.versions());
   if (!version.ok()) {
     probe_.Refused(wire::errc::unsupported_version);
@@ -296,11 +295,23 @@ void BrokerLoop::HandleHello(const std::string& peer, const std::string& user_id
   }
   if (sessions_.count(peer)) EndSession(peer, "hello again");
   if (auto old = node_sessions_.find(node->id); old != node_sessions_.end()) {
-    EndSession(old->second, "replaced by a new connection");
+    // The newer connection wins (a node restarted after a crash must not wait
+    // for its old session to time out); the old one is told why it ends. Two
+    // live processes with one key replace each other: the warning says so.
+    std::string old_peer = old->second;
+    auto old_session = sessions_.find(old_peer);
+    Log()->warn("session replaced node={} old_peer={} old_address={} new_peer={} new_address={}",
+                node->id, PeerName(old_peer),
+                old_session != sessions_.end() ? old_session->second.address : "", PeerName(peer),
+                address);
+    SendGoodbye(old_peer, proto::GoodbyeCode::Replaced,
+                "another connection said Hello as this node and replaced this one");
+    EndSession(old_peer, "replaced by a new connection");
   }
   Session& session = sessions_[peer];
   session.peer = peer;
   session.node = node;
+  session.address = address;
   session.last_recv_ms = SteadyMillis();
   node_sessions_[node->id] = peer;
   probe_.ConnectedNodes(sessions_.size());
@@ -356,7 +367,12 @@ void BrokerLoop::Tick() {
       (void)Send(peer, wire::EncodeHeartbeat(NowMicros()));
     }
   }
-  for (const auto& peer : dead) EndSession(peer, "heartbeat timeout");
+  for (const auto& peer : dead) {
+    // A peer that is only stuck (not gone) learns why it must say Hello again.
+    SendGoodbye(peer, proto::GoodbyeCode::Timeout,
+                fmt::format("nothing received for {} ms", hb * wire::kHeartbeatLiveness));
+    EndSession(peer, "heartbeat timeout");
+  }
   for (const auto& peer : std::exchange(gone_peers_, {})) EndSession(peer, "peer gone");
 }
 
@@ -403,6 +419,26 @@ BrokerLoop::SendResult BrokerLoop::Send(const std::string& peer, const std::stri
 
 void BrokerLoop::SendError(const std::string& peer, wire::errc code, const std::string& message) {
   (void)Send(peer, wire::EncodeError(code, message));
+}
+
+void BrokerLoop::SendGoodbye(const std::string& peer, proto::GoodbyeCode code,
+                             const std::string& reason) {
+  proto::ControlT control;
+  proto::GoodbyeT goodbye;
+  goodbye.reason = reason;
+  goodbye.code = code;
+  control.command.Set(std::move(goodbye));
+  (void)Send(peer, wire::EncodeControl(control));
+}
+
+std::string PeerName(std::string_view routing_id) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : routing_id) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 0xf]);
+  }
+  return out;
 }
 
 void BrokerLoop::LogRefusal(const std::string& peer, const Error& error) {

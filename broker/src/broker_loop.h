@@ -65,8 +65,16 @@ struct ReplayState {
   std::set<uint64_t> missing;   // index hits whose record could not be read: told in ReplayEnd
 };
 
+// Who sent a message, as ZeroMQ says: the ZAP User-Id (empty in plaintext
+// mode) and the remote address ("127.0.0.1"; empty for inproc).
+struct PeerInfo {
+  std::string user_id;
+  std::string address;
+};
+
 struct Session {
   std::string peer;
+  std::string address;  // the remote address at Hello, for log lines
   const NodeConfig* node = nullptr;
   int64_t last_recv_ms = 0;
   int64_t last_send_ms = 0;
@@ -130,14 +138,16 @@ class BrokerLoop {
 
   // Receiving and dispatch (broker_loop.cc).
   void ReadMessages();
-  void Dispatch(const std::string& peer, const std::string& user_id,
+  void Dispatch(const std::string& peer, const PeerInfo& from,
                 const std::vector<zmq::message_t>& frames);
-  void HandleHello(const std::string& peer, const std::string& user_id, const proto::Hello& hello);
+  void HandleHello(const std::string& peer, const PeerInfo& from, const proto::Hello& hello);
   void Tick();
   void EndSession(const std::string& peer, const char* reason);
   SendResult Send(const std::string& peer, const std::string& control,
                   const std::vector<std::string>* payloads = nullptr);
   void SendError(const std::string& peer, wire::errc code, const std::string& message);
+  // Tells `peer` that its session ends and why (docs/PROTOCOL.md 4.5).
+  void SendGoodbye(const std::string& peer, proto::GoodbyeCode code, const std::string& reason);
   void LogRefusal(const std::string& peer, const Error& error);
   void RefreshRevocations();
 
@@ -247,5 +257,8 @@ class BrokerLoop {
 };
 
 int64_t SteadyMillis();
+
+// A routing id (binary) as hex, for log lines.
+std::string PeerName(std::string_view routing_id);
 
 }  // namespace lintas::broker

@@ -12,17 +12,26 @@
 namespace lintas::broker {
 namespace {
 
+// The most credit a subscription or replay can hold; grants beyond it are
+// clamped, not refused (docs/PROTOCOL.md section 4.3).
 constexpr uint64_t kMaxCredit = 1u << 20;
 // Index entries one pump may look at per subscription, so that a filtered
 // subscription scanning a long backlog does not starve the others.
 constexpr size_t kScanBudget = 4096;
 constexpr size_t kMaxNameBytes = 64;
+constexpr std::string_view kInbox = "inbox";  // the reserved name of a node's inbox
 
 bool IsSubscriptionName(std::string_view name) {
   if (name.empty() || name.size() > kMaxNameBytes) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
   });
+}
+
+// The named subscriptions attached to `session`: those the cap counts.
+size_t NamedSubscriptions(const Session& session) {
+  std::string inbox = session.node->id + "/" + std::string(kInbox);
+  return session.subscriptions.size() - session.subscriptions.count(inbox);
 }
 
 }  // namespace
@@ -42,12 +51,17 @@ void BrokerLoop::HandleSubscribe(Session& session, const proto::Subscribe& subsc
     return;
   }
   std::string key = node.id + "/" + std::string(name);
+  bool inbox = name == kInbox;
   if (subscriptions_.count(key)) {
     Detach(key);  // a reconnect takes the subscription over
-  } else if (session.subscriptions.size() >= config_.max_subscriptions_per_node) {
-    probe_.Refused(wire::errc::overloaded);
-    SendError(session.peer, wire::errc::overloaded,
-              fmt::format("at most {} subscriptions per node", config_.max_subscriptions_per_node));
+  } else if (!inbox && NamedSubscriptions(session) >= config_.max_subscriptions_per_node) {
+    // The inbox is never capped: without it a node's referrals are never
+    // delivered. Not retryable: only an Unsubscribe makes room.
+    probe_.Refused(wire::errc::too_many_subscriptions);
+    SendError(session.peer, wire::errc::too_many_subscriptions,
+              fmt::format("at most {} named subscriptions per node (the inbox not counted); "
+                          "unsubscribe one first",
+                          config_.max_subscriptions_per_node));
     return;
   }
 
@@ -79,7 +93,7 @@ void BrokerLoop::HandleSubscribe(Session& session, const proto::Subscribe& subsc
   Subscription& sub = subscriptions_[key];
   sub.key = key;
   sub.name = std::string(name);
-  sub.inbox = name == "inbox";
+  sub.inbox = inbox;
   sub.filter = std::move(filter);
   sub.peer = session.peer;
   sub.node_id = node.id;
@@ -87,7 +101,9 @@ void BrokerLoop::HandleSubscribe(Session& session, const proto::Subscribe& subsc
   sub.node_roles = directory_.NodeRoles(node);
   sub.acked = acked;
   sub.position = acked;  // everything after the cursor is (re)delivered
-  sub.credit = subscribe.credit() > 0 ? subscribe.credit() : config_.credit_window;
+  // The same cap as Credit: a larger grant is not refused, it is clamped.
+  sub.credit = std::min<uint64_t>(subscribe.credit() > 0 ? subscribe.credit() : config_.credit_window,
+                                  kMaxCredit);
   sub.idle = false;
   session.subscriptions.insert(key);
 
@@ -193,7 +209,8 @@ void BrokerLoop::HandleReplay(Session& session, const proto::Replay& replay) {
   if (replay.case_id()) r.case_id = replay.case_id()->str();
   r.justification = replay.justification()->str();
   r.position = r.from_offset > 0 ? r.from_offset - 1 : 0;
-  r.credit = replay.credit() > 0 ? replay.credit() : config_.credit_window;
+  r.credit = std::min<uint64_t>(replay.credit() > 0 ? replay.credit() : config_.credit_window,
+                                kMaxCredit);
   r.end = store_->next_offset() - 1;
   Log()->info("replay started node={} replay_id={} justification_bytes={}", session.node->id,
               r.id, replay.justification()->size());

@@ -76,11 +76,18 @@ void BrokerLoop::HandlePublish(Session& session, const wire::MessageView& messag
       SecurityLog()->warn("origin mismatch node={} node_country={} claimed_country={} "
                           "claimed_agency={}",
                           node.id, node.country, origin_country, origin_agency);
+      // `field` names the part at fault, as tests/vectors/frames/nack.json shows.
+      bool country_wrong = origin_country != node.country;
       Nack(session, seq,
-           Error{wire::errc::origin_mismatch,
-                 fmt::format("origin {}/{} is not served by the authenticated node {}",
-                             origin_country, origin_agency, node.id),
-                 "origin"});
+           country_wrong
+               ? Error{wire::errc::origin_mismatch,
+                       fmt::format("origin.country: {} is not the authenticated node's country",
+                                   origin_country),
+                       "origin.country"}
+               : Error{wire::errc::origin_mismatch,
+                       fmt::format("origin.agency: {} is not served by the authenticated node",
+                                   origin_agency),
+                       "origin.agency"});
       continue;
     }
     wire::EventId id = wire::EventId::FromFb(*event.id());

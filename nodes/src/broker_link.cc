@@ -383,6 +383,12 @@ void BrokerLink::Handle(const Incoming& m) {
       HandleAuditReply(*m.control()->command_as_AuditReply());
       break;
     case proto::Command::Goodbye:
+      if (m.control()->command_as_Goodbye()->code() == proto::GoodbyeCode::Replaced) {
+        // An operator must act: another process holds this node's key.
+        Log()->error("broker ended this session: another connection said Hello as node {} "
+                     "(is a second process using this node's key?)",
+                     config_.id);
+      }
       Disconnect("broker said goodbye");
       WaitBackoff();
       break;

@@ -39,6 +39,7 @@ std::string_view ErrcName(errc code) {
     case errc::json_invalid: return "json_invalid";
     case errc::internal: return "internal";
     case errc::not_found: return "not_found";
+    case errc::too_many_subscriptions: return "too_many_subscriptions";
   }
   return "unknown";
 }

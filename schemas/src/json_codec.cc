@@ -16,6 +16,7 @@ namespace internal {
 extern const std::string_view k_event_schema;
 extern const std::string_view k_protocol_schema;
 extern const std::string_view k_record_schema;
+extern const std::string_view k_audit_schema;
 }  // namespace internal
 
 namespace {
@@ -37,6 +38,7 @@ std::string_view SchemaText(SchemaKind kind) {
     case SchemaKind::kEvent: return internal::k_event_schema;
     case SchemaKind::kControl: return internal::k_protocol_schema;
     case SchemaKind::kRecord: return internal::k_record_schema;
+    case SchemaKind::kAccess: return internal::k_audit_schema;
   }
   return {};
 }
@@ -67,6 +69,11 @@ Status VerifyKind(SchemaKind kind, std::span<const uint8_t> buffer) {
     }
     case SchemaKind::kRecord: {
       auto r = VerifyRecord(buffer);
+      if (!r.ok()) return std::move(r).error();
+      return OkStatus();
+    }
+    case SchemaKind::kAccess: {
+      auto r = VerifyAccessRecord(buffer);
       if (!r.ok()) return std::move(r).error();
       return OkStatus();
     }

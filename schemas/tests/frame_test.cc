@@ -186,7 +186,7 @@ TEST(FrameTest, RefusesGarbageControlFrames) {
   Frames wrong_id({std::string("\x08\x00\x00\x00LNTE\x00\x00\x00\x00", 12)});
   auto v = wrong_id.Decode();
   ASSERT_FALSE(v.ok());
-  EXPECT_EQ(v.error().code, errc::wrong_identifier);
+  EXPECT_EQ(v.error().code, errc::malformed_message);  // PROTOCOL.md sections 3 and 7
 }
 
 TEST(FrameTest, RefusesNoCommonVersion) {

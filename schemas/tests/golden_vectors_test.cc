@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -127,6 +128,87 @@ struct FrameVector {
   std::vector<std::string> frames;
 };
 
+// Subscription answers, the session's end and the audit trail.
+std::vector<FrameVector> MoreFrameVectors() {
+  proto::ControlT subscribed;
+  proto::SubscribedT sd;
+  sd.subscription = "alerts";
+  sd.acked_offset = 1040;
+  sd.has_acked = true;
+  subscribed.command.Set(std::move(sd));
+
+  proto::ControlT unsubscribe;
+  proto::UnsubscribeT us;
+  us.subscription = "alerts";
+  us.remove = true;
+  unsubscribe.command.Set(std::move(us));
+
+  proto::ControlT goodbye;
+  proto::GoodbyeT gb;
+  gb.reason = "another connection said Hello as this node and replaced this one";
+  gb.code = proto::GoodbyeCode::Replaced;
+  goodbye.command.Set(std::move(gb));
+
+  proto::ControlT audit_query;
+  proto::AuditQueryT aq;
+  aq.query_id = 1001;
+  aq.kind = proto::AuditQueryKind::Checkpoint;
+  aq.known_size = 1000;
+  audit_query.command.Set(std::move(aq));
+
+  proto::ControlT audit_query_access;
+  proto::AuditQueryT aqa;
+  aqa.query_id = 7;
+  aqa.kind = proto::AuditQueryKind::Access;
+  aqa.justification = "DPO request 2026-17";
+  aqa.after = 0;
+  aqa.case_id = "TH-2026-0192";
+  audit_query_access.command.Set(std::move(aqa));
+
+  // Fixed bytes: a vector shows the layout, not a real signature.
+  proto::ControlT audit_reply;
+  proto::AuditReplyT ar;
+  ar.query_id = 1001;
+  ar.checkpoint = "lintas-checkpoint/1\nasean-broker-1\n1041\n...\n";
+  ar.signature.assign(64, 0x5a);
+  ar.public_key.assign(32, 0x3c);
+  ar.consistency.assign(64, 0xc3);
+  audit_reply.command.Set(std::move(ar));
+
+  proto::ControlT audit_reply_access;
+  proto::AuditReplyT ara;
+  ara.query_id = 7;
+  ara.checkpoint = "lintas-checkpoint/1\nasean-broker-1\n1041\n...\n";
+  ara.signature.assign(64, 0x5a);
+  ara.public_key.assign(32, 0x3c);
+  ara.more = false;
+  ara.last_seq = 1;
+  audit_reply_access.command.Set(std::move(ara));
+
+  fb::AccessRecordT ac;
+  ac.seq = 1;
+  ac.time_us = kCreatedAt + 3000;
+  ac.node_id = "kh-node-1";
+  ac.country = "KHM";
+  ac.action = fb::AccessAction::Delivered;
+  ac.subscription = "inbox";
+  ac.offsets = {1041};
+  flatbuffers::FlatBufferBuilder access_fbb;
+  access_fbb.Finish(fb::AccessRecord::Pack(access_fbb, &ac), fb::AccessRecordIdentifier());
+  std::string access(reinterpret_cast<const char*>(access_fbb.GetBufferPointer()),
+                     access_fbb.GetSize());
+
+  return {
+      {"subscribed", {EncodeControl(subscribed)}},
+      {"unsubscribe", {EncodeControl(unsubscribe)}},
+      {"goodbye", {EncodeControl(goodbye)}},
+      {"audit_query", {EncodeControl(audit_query)}},
+      {"audit_query_access", {EncodeControl(audit_query_access)}},
+      {"audit_reply", {EncodeControl(audit_reply)}},
+      {"audit_reply_access", {EncodeControl(audit_reply_access), access}},
+  };
+}
+
 std::vector<FrameVector> FrameVectors() {
   std::string event =
       testutil::PackEvent(testutil::SampleEvent(fb::Body::ReferralCreated, FixedId(1), kCreatedAt));
@@ -190,10 +272,18 @@ std::vector<FrameVector> FrameVectors() {
   };
 }
 
+std::vector<FrameVector> AllFrameVectors() {
+  std::vector<FrameVector> all = FrameVectors();
+  for (auto& v : MoreFrameVectors()) all.push_back(std::move(v));
+  return all;
+}
+
 TEST(GoldenVectorsTest, EveryFrameKind) {
   JsonCodec control_codec(SchemaKind::kControl);
   JsonCodec record_codec(SchemaKind::kRecord);
-  for (const FrameVector& v : FrameVectors()) {
+  JsonCodec access_codec(SchemaKind::kAccess);
+  std::set<std::string> commands;
+  for (const FrameVector& v : AllFrameVectors()) {
     SCOPED_TRACE(v.name);
     fs::path hex_path = kDir / "frames" / (v.name + ".hex");
     if (Writing()) {
@@ -219,6 +309,15 @@ TEST(GoldenVectorsTest, EveryFrameKind) {
     if (v.name == "deliver") {
       CheckJson(record_codec, v.frames[1], kDir / "frames" / "deliver.record.json");
     }
+    if (v.name == "audit_reply_access") {
+      CheckJson(access_codec, v.frames[1], kDir / "frames" / "audit_reply_access.record.json");
+    }
+    commands.insert(std::string(CommandName(proto::GetControl(v.frames[0].data())->command_type())));
+  }
+  // PROTOCOL.md section 1 promises a vector of every frame kind.
+  for (auto command : proto::EnumValuesCommand()) {
+    if (command == proto::Command::NONE) continue;
+    EXPECT_TRUE(commands.count(std::string(CommandName(command)))) << "no vector for " << CommandName(command);
   }
 }
 

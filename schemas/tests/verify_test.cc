@@ -120,6 +120,30 @@ TEST_F(VerifyTest, RefusesAControlFrameAsAnEvent) {
   EXPECT_EQ(event.error().code, errc::wrong_identifier);
 }
 
+// PROTOCOL.md section 7: a required field missing is event_invalid, and
+// `field` names it; event_unverifiable is for buffers that are not sound.
+TEST_F(VerifyTest, MissingRequiredFieldInsideATableIsInvalidAndNamed) {
+  std::string incomplete = testutil::WithoutVictimPseudonym(Sample());
+  auto event = VerifyEvent(AsBytes(incomplete));
+  ASSERT_FALSE(event.ok());
+  EXPECT_EQ(event.error().code, errc::event_invalid) << event.error().message;
+  EXPECT_EQ(event.error().field, "body.victim.pseudonym");
+  // Truncated, the same buffer is not sound: unverifiable, no field.
+  auto truncated = VerifyEvent(AsBytes(std::string_view(incomplete).substr(0, 40)));
+  ASSERT_FALSE(truncated.ok());
+  EXPECT_EQ(truncated.error().code, errc::event_unverifiable);
+  EXPECT_TRUE(truncated.error().field.empty());
+}
+
+// PROTOCOL.md section 3: frame 0 without "LNTP" is refused as
+// malformed_message; wrong_identifier is for payloads.
+TEST_F(VerifyTest, ControlFrameWithoutItsIdentifierIsMalformed) {
+  std::string event = Sample();
+  auto control = VerifyControl(AsBytes(event));
+  ASSERT_FALSE(control.ok());
+  EXPECT_EQ(control.error().code, errc::malformed_message);
+}
+
 TEST_F(VerifyTest, RecordVerificationCoversTheEmbeddedEvent) {
   std::string event = Sample();
   auto build = [](std::string_view ev) {

@@ -1,6 +1,10 @@
 // Sample events for tests: the library's examples under their test names.
 #pragma once
 
+#include <cstdint>
+#include <cstring>
+#include <string>
+
 #include "lintas/wire/examples.h"
 
 namespace lintas::testutil {
@@ -11,6 +15,23 @@ using wire::PackEvent;
 
 inline fb::EventT SampleEvent(fb::Body type, const wire::EventId& id, int64_t created_at_us) {
   return wire::ExampleEvent(type, id, created_at_us);
+}
+
+// `event` (a packed ReferralCreated) with its body's victim.pseudonym, a
+// required field, taken out of the victim table's vtable: a buffer that is
+// sound but incomplete, as a hand-written encoder could produce (the
+// builders refuse to). The vtable may be shared with a table of the same
+// layout, which then loses the field too.
+inline std::string WithoutVictimPseudonym(std::string event) {
+  const auto* e = fb::GetEvent(event.data());
+  const auto* victim = reinterpret_cast<const uint8_t*>(e->body_as_ReferralCreated()->victim());
+  flatbuffers::soffset_t to_vtable = 0;
+  std::memcpy(&to_vtable, victim, sizeof(to_vtable));
+  size_t entry = static_cast<size_t>(victim - reinterpret_cast<const uint8_t*>(event.data()) -
+                                     to_vtable) +
+                 fb::VictimBlock::VT_PSEUDONYM;
+  std::memset(event.data() + entry, 0, sizeof(flatbuffers::voffset_t));
+  return event;
 }
 
 }  // namespace lintas::testutil

@@ -30,12 +30,14 @@ enum class errc : uint16_t {
   json_invalid = 18,          // local API: JSON does not match the schema
   internal = 19,              // a bug; reported, never silent
   not_found = 20,             // an audit query names an event the log does not hold
+  too_many_subscriptions = 21,  // a new named subscription beyond the broker's cap (not the inbox)
 };
 
 // Short stable name ("origin_mismatch"), for logs and metric labels.
 std::string_view ErrcName(errc code);
 
-// Whether a publisher may resend the same event later and expect success.
+// Whether a publisher may resend the same event (or a node the same
+// command) later and expect success without changing anything first.
 bool IsRetryable(errc code);
 
 const std::error_category& WireCategory();

@@ -27,8 +27,9 @@ struct MessageView {
   std::vector<std::span<const uint8_t>> payloads;
 };
 
-// Errors: malformed_message (no frames, unknown command, payload count that
-// does not match the command), message_too_large, wrong_identifier.
+// Errors: malformed_message (no frames, a control frame without "LNTP" or
+// that fails the verifier, unknown command, payload count that does not
+// match the command), message_too_large, batch_too_large.
 // Thread-safe.
 [[nodiscard]] Result<MessageView> DecodeMessage(std::span<const std::span<const uint8_t>> frames);
 

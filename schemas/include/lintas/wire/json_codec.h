@@ -18,7 +18,8 @@ class Parser;
 
 namespace lintas::wire {
 
-enum class SchemaKind { kEvent, kControl, kRecord };
+// kAccess: the consultation record (AccessRecord, schemas/audit.fbs).
+enum class SchemaKind { kEvent, kControl, kRecord, kAccess };
 
 // Converts between JSON and binary for one schema.
 //
