@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <thread>
 #include <vector>
 
@@ -24,6 +25,7 @@
 #include "load_subscriber.h"
 #include "raw_limits.h"
 #include "stats.h"
+#include "thread_cpu.h"
 #include "testutil/temp_dir.h"
 
 namespace lintas::bench {
@@ -261,7 +263,21 @@ int Main(int argc, char** argv) {
   }
   PublishPhase publish;
   DeliveryPhase delivery;
+  auto broker_cpu0 = ThreadCpuSeconds(broker.pid());
+  double self_cpu0 = ProcessCpuSeconds(getpid());
   RunPhase(ctx, pubs, subs, &publish, &delivery, o.events > 0 ? 0 : o.duration_s);
+  // CPU per acknowledged event, by broker thread, and the generator's own.
+  std::map<std::string, double> cpu_us;  // role -> µs per event
+  double broker_cpu_us = 0;
+  double generator_cpu_us = 0;
+  if (publish.acked > 0) {
+    const double per_event = 1e6 / static_cast<double>(publish.acked);
+    for (const auto& [name, seconds] : CpuSince(broker_cpu0, ThreadCpuSeconds(broker.pid()))) {
+      cpu_us[ThreadRole(name)] += seconds * per_event;
+      broker_cpu_us += seconds * per_event;
+    }
+    generator_cpu_us = (ProcessCpuSeconds(getpid()) - self_cpu0) * per_event;
+  }
   CommitStats commits = broker.Commits();
 
   // Phase 2: a backlog for a subscriber that is away, then its catch-up.
@@ -370,6 +386,9 @@ int Main(int argc, char** argv) {
   j.Number("raw_fsync_4k_p50_ms", fsync.p50_ms);
   j.Number("raw_fsync_4k_p99_ms", fsync.p99_ms);
   j.Number("ratio_to_raw_rocksdb", raw_rocksdb > 0 ? rate / raw_rocksdb : 0);
+  j.Number("broker_cpu_us_per_event", broker_cpu_us);
+  for (const auto& [role, us] : cpu_us) j.Number("broker_cpu_us_per_event_" + role, us);
+  j.Number("generator_cpu_us_per_event", generator_cpu_us);
   j.Integer("complete", complete ? 1 : 0);
   j.String("error", error);
 
@@ -402,6 +421,16 @@ int Main(int argc, char** argv) {
   if (o.backlog > 0) {
     row("catch-up events/s", fmt::format("{:.0f}", catchup_rate),
         fmt::format("backlog of {} read in {:.2f} s", catchup.received, catchup.seconds));
+  }
+  {
+    std::string split;
+    for (const auto& [role, us] : cpu_us) {
+      if (us >= 0.05) split += fmt::format("{}{} {:.1f}", split.empty() ? "" : ", ", role, us);
+    }
+    row("broker CPU per event (µs)", fmt::format("{:.1f}", broker_cpu_us), split);
+    row("load generator CPU per event (µs)", fmt::format("{:.1f}", generator_cpu_us),
+        generator_cpu_us > broker_cpu_us ? "more than the broker: the figure is the generator's"
+                                         : "less than the broker");
   }
   row("broker peak RSS (MiB)", fmt::format("{:.1f}", static_cast<double>(peak_rss) / (1 << 20)));
   row("average commit batch (events)", fmt::format("{:.1f}", avg_batch),

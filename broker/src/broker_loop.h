@@ -27,6 +27,7 @@
 #include "lintas/broker/zap_handler.h"
 #include "lintas/store/store.h"
 #include "lintas/wire/frame.h"
+#include "recent_records.h"
 
 namespace lintas::broker {
 
@@ -209,6 +210,8 @@ class BrokerLoop {
                      const std::vector<uint64_t>& offsets, const std::vector<std::string>& records,
                      uint64_t* recorded_to);
   void ReportBacklog(const Subscription& sub);
+  // A committed record for delivery: from the recent records, else the store.
+  [[nodiscard]] Result<std::optional<std::string>> ReadCommitted(uint64_t offset);
 
   BrokerConfig config_;
   Directory directory_;
@@ -234,6 +237,7 @@ class BrokerLoop {
   int64_t last_received_us_ = 0;   // received_at never decreases along the log
   std::unordered_map<wire::EventId, InflightEvent, EventIdHash> inflight_ids_;
   std::unique_ptr<CommitBatch> current_;
+  RecentRecords recent_;  // the last committed records, for live deliveries
   // Audit trail: trees over the committed log and the consultation log.
   StoreLeafSource log_leaves_{nullptr, false};
   StoreLeafSource access_leaves_{nullptr, true};

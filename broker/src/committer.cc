@@ -79,6 +79,12 @@ void Committer::Run(zmq::context_t* ctx, std::string endpoint) {
       status = store_->Append(entries);
       double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      // The entries go back to their batches: the loop keeps the records
+      // of recent commits for live deliveries.
+      size_t k = 0;
+      for (auto& b : work) {
+        for (auto& e : b->entries) e = std::move(entries[k++]);
+      }
       if (status.ok()) {
         if (!entries.empty()) probe_->Committed(entries.size(), bytes, seconds);
       } else {

@@ -248,16 +248,35 @@ void BrokerLoop::PumpSubscription(Subscription& sub, uint64_t watermark) {
     }
     hits.clear();
     size_t limit = sub.inbox ? std::min<uint64_t>(sub.credit, config_.max_batch) : std::min<size_t>(budget, 1024);
-    auto s = store_->Scan(sub.inbox ? store::Index::kInbox : store::Index::kDistributed,
-                          sub.inbox ? sub.node_id : std::string(), sub.position, limit, &hits);
-    if (!s.ok()) {
-      Log()->error("delivery scan failed subscription={} error={}", sub.key, s.error().message);
-      return;
-    }
-    if (hits.empty()) {
-      sub.position = watermark - 1;
-      sub.idle = true;
-      break;
+    // A subscriber following the log reads the recent records: no store
+    // read. The cache must reach the watermark, or a record committed but
+    // not yet added to it would be taken for absent.
+    bool recent = recent_.first() != 0 && recent_.first() <= sub.position + 1 &&
+                  recent_.last() + 1 >= watermark;
+    if (recent) {
+      uint64_t examined =
+          recent_.Scan(sub.inbox ? sub.node_id : std::string(), sub.position, limit, budget, &hits);
+      if (hits.empty()) {
+        budget -= std::min<size_t>(budget, examined - sub.position);
+        sub.position = examined;
+        if (examined + 1 >= watermark) {
+          sub.idle = true;
+          break;
+        }
+        continue;
+      }
+    } else {
+      auto s = store_->Scan(sub.inbox ? store::Index::kInbox : store::Index::kDistributed,
+                            sub.inbox ? sub.node_id : std::string(), sub.position, limit, &hits);
+      if (!s.ok()) {
+        Log()->error("delivery scan failed subscription={} error={}", sub.key, s.error().message);
+        return;
+      }
+      if (hits.empty()) {
+        sub.position = watermark - 1;
+        sub.idle = true;
+        break;
+      }
     }
     offsets.clear();
     records.clear();
@@ -280,7 +299,7 @@ void BrokerLoop::PumpSubscription(Subscription& sub, uint64_t watermark) {
           if (policy_.Allows(x).empty()) continue;  // the policy keeps it from this node
         }
       }
-      auto record = store_->ReadRecord(hit.offset);
+      auto record = ReadCommitted(hit.offset);
       if (!record.ok() || !record->has_value()) {
         Log()->error("record missing offset={} subscription={}", hit.offset, sub.key);
         return;
@@ -332,6 +351,13 @@ BrokerLoop::Disclosed BrokerLoop::Disclose(Session& session, std::string_view su
       break;
   }
   return Disclosed::kGone;
+}
+
+Result<std::optional<std::string>> BrokerLoop::ReadCommitted(uint64_t offset) {
+  if (const RecentRecords::Entry* e = recent_.Find(offset)) {
+    return std::optional<std::string>(e->record);
+  }
+  return store_->ReadRecord(offset);
 }
 
 void BrokerLoop::PumpReplay(Session& session, ReplayState& r, uint64_t watermark) {

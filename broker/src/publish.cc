@@ -319,6 +319,7 @@ void BrokerLoop::CompleteCommits() {
     }
     if (ok) {
       AppendCommitted(*batch);
+      for (auto& e : batch->entries) recent_.Add(std::move(e));
       if (!batch->entries.empty()) probe_.Published(batch->entries.size());
       for (auto& [key, sub] : subscriptions_) {
         if (sub.inbox ? batch->inbox_nodes.count(sub.node_id) > 0 : batch->distributed) {
@@ -327,6 +328,7 @@ void BrokerLoop::CompleteCommits() {
       }
     } else {
       storage_failed_ = true;
+      recent_.Clear();
     }
   }
   // One Ack per max_batch entries keeps each control frame far under its cap.

@@ -35,7 +35,7 @@ struct PendingAck {
 
 // One loop iteration's worth of appends and the acks that wait for them.
 struct CommitBatch {
-  std::vector<store::AppendEntry> entries;  // moved out by the committer
+  std::vector<store::AppendEntry> entries;  // lent to the store's write, then given back
   // The entries' Merkle leaves, in order; kept for the loop's tree (the
   // committer moves the entries themselves into the store's write).
   std::vector<std::array<uint8_t, 32>> leaves;
