@@ -25,6 +25,7 @@
 #include "load_subscriber.h"
 #include "raw_limits.h"
 #include "stats.h"
+#include "storage_check.h"
 #include "thread_cpu.h"
 #include "testutil/temp_dir.h"
 
@@ -49,6 +50,7 @@ struct Options {
   bool json = false;
   bool raw = true;
   double raw_seconds = 2;
+  bool storage = false;
   std::string broker_binary;
 };
 
@@ -208,6 +210,9 @@ int Main(int argc, char** argv) {
   app.add_option("--raw-seconds", o.raw_seconds, "Duration of each raw-limit measurement")
       ->capture_default_str();
   app.add_option("--broker", o.broker_binary, "The lintas-broker binary")->capture_default_str();
+  app.add_flag("--storage", o.storage,
+               "After the run: bytes per event on disk, WAL left after a clean shutdown, restart time "
+               "and RSS on that data");
   CLI11_PARSE(app, argc, argv);
   o.publishers = std::clamp<size_t>(o.publishers, 1, 32);
   o.subscribers = std::clamp<size_t>(o.subscribers, 0, 32);
@@ -311,6 +316,11 @@ int Main(int argc, char** argv) {
   }
   uint64_t peak_rss = broker.PeakRssBytes();
   broker.Terminate();
+  StorageFigures storage;
+  if (o.storage) {
+    storage = MeasureStorageAndRestart(o.broker_binary, dir.Sub("broker"), nodes, o.curve,
+                                       publish.acked + catchup.events);
+  }
 
   // The raw limits, with the broker gone.
   double avg_batch = commits.commits > 0 ? commits.events / commits.commits : 0;
@@ -386,6 +396,15 @@ int Main(int argc, char** argv) {
   j.Number("raw_fsync_4k_p50_ms", fsync.p50_ms);
   j.Number("raw_fsync_4k_p99_ms", fsync.p99_ms);
   j.Number("ratio_to_raw_rocksdb", raw_rocksdb > 0 ? rate / raw_rocksdb : 0);
+  if (o.storage) {
+    j.Integer("storage_events", storage.events);
+    j.Integer("storage_data_bytes", storage.data_bytes);
+    j.Integer("storage_wal_bytes", storage.wal_bytes);
+    j.Number("storage_bytes_per_event",
+             storage.events > 0 ? static_cast<double>(storage.data_bytes) / storage.events : 0);
+    j.Number("restart_seconds", storage.restart_seconds);
+    j.Integer("restart_rss_bytes", storage.restart_rss_bytes);
+  }
   j.Number("broker_cpu_us_per_event", broker_cpu_us);
   for (const auto& [role, us] : cpu_us) j.Number("broker_cpu_us_per_event_" + role, us);
   j.Number("generator_cpu_us_per_event", generator_cpu_us);
@@ -431,6 +450,15 @@ int Main(int argc, char** argv) {
     row("load generator CPU per event (µs)", fmt::format("{:.1f}", generator_cpu_us),
         generator_cpu_us > broker_cpu_us ? "more than the broker: the figure is the generator's"
                                          : "less than the broker");
+  }
+  if (o.storage) {
+    row("on disk after a clean shutdown (B/event)",
+        fmt::format("{:.0f}", storage.events > 0 ? static_cast<double>(storage.data_bytes) / storage.events : 0),
+        fmt::format("{:.1f} MiB for {} events, WAL {:.1f} MiB", storage.data_bytes / 1048576.0,
+                    storage.events, storage.wal_bytes / 1048576.0));
+    row("restart on that data (s)", fmt::format("{:.2f}", storage.restart_seconds),
+        storage.error.empty() ? fmt::format("RSS {:.1f} MiB after the start", storage.restart_rss_bytes / 1048576.0)
+                              : storage.error);
   }
   row("broker peak RSS (MiB)", fmt::format("{:.1f}", static_cast<double>(peak_rss) / (1 << 20)));
   row("average commit batch (events)", fmt::format("{:.1f}", avg_batch),
