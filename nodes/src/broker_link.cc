@@ -536,6 +536,7 @@ void BrokerLink::HandleDeliver(const Incoming& m) {
   if (refused) {
     RaiseAlarm("the broker delivered a record that fails verification");
     Disconnect("a delivered record failed verification");
+    WaitBackoff();  // the broker will deliver it again: not in a tight loop
     return;
   }
   if (!client_->SendControl(wire::EncodeCredit(subscription, 0, static_cast<uint32_t>(m.payload_count())))

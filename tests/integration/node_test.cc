@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <rocksdb/db.h>
 #include <set>
 #include <thread>
 
@@ -263,6 +264,49 @@ TEST_F(NodeTest, AnOverloadedRefusalResendsThatEventWithoutReconnecting) {
   auto in_log = LogIds(broker_->broker().store());
   EXPECT_EQ(in_log.size(), 300u);
   for (const auto& id : ids) EXPECT_EQ(in_log[id], 1) << id;
+}
+
+// Regression: the node's cumulative DeliveryAck covered a record it had
+// refused, so the broker's cursor moved past it for ever. It now acknowledges
+// only up to the last record it stored, and raises an alarm.
+TEST_F(NodeTest, ARecordThatFailsVerificationIsNeverAcknowledged) {
+  StartBroker();
+  int th_port = 0;
+  auto th = StartNode("th-node", &th_port);
+  Http api(th_port, TokenOf("th-node"));
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto [status, body] = api.Post("/v1/events", Referral("TH-2026-" + std::to_string(3000 + i)).dump());
+    ASSERT_EQ(status, 202) << body.dump();
+    ids.push_back(body["id"]);
+  }
+  ASSERT_TRUE(Eventually([&] { return AllAcknowledged(api, ids); }));
+  th.reset();
+  broker_.reset();
+  {  // The broker's stored record 2 is damaged on disk.
+    auto store = store::RocksDbStore::Open({dir_.Sub("broker-data")});
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    std::string key(8, '\0');
+    key[7] = 2;
+    ASSERT_TRUE((*store)->db()->Put(rocksdb::WriteOptions(), (*store)->log_family(), key,
+                                    "not a stored record").ok());
+  }
+  StartBroker();
+  int kh_port = 0;
+  auto kh = StartNode("kh-node", &kh_port);
+  Http kh_api(kh_port, TokenOf("kh-node"));
+  ASSERT_TRUE(Eventually([&] {
+    auto [hs, health] = kh_api.Get("/v1/health");
+    return health["status"] == "alarm" && health["audit_alarm"].is_string();
+  })) << "no alarm";
+  // Record 1 is stored and acknowledged; the cursor never passes record 2.
+  ASSERT_TRUE(Eventually([&] {
+    auto cursor = broker_->broker().store().GetCursor("kh-node/inbox");
+    return cursor.ok() && cursor->has_value() && (*cursor)->acked_offset == 1;
+  }));
+  auto cursor = broker_->broker().store().GetCursor("kh-node/inbox");
+  ASSERT_TRUE(cursor.ok() && cursor->has_value());
+  EXPECT_EQ((*cursor)->acked_offset, 1u);
 }
 
 TEST_F(NodeTest, ANodeKeepsTheBrokersLatestSignedCheckpointAndChecksItExtends) {
