@@ -31,9 +31,11 @@ struct RocksDbOptions {
   // reads it from a configuration file.
   // Default: false
   bool unsafe_skip_sync_for_tests = false;
-  // Shared block cache for all column families.
-  // Default: 256 MiB
-  size_t block_cache_bytes = 256u << 20;
+  // Shared block cache for all column families. Live deliveries do not use
+  // it (the broker keeps its recent records); catch-up and replay read the
+  // log through it, and proofs' leaf blocks bypass it.
+  // Default: 64 MiB
+  size_t block_cache_bytes = 64u << 20;
   // The write-ahead log's bound: past it RocksDB flushes the column families
   // whose memtables keep the oldest WAL file alive, so that the WAL (and the
   // replay at the next start) stays this small.
@@ -42,6 +44,10 @@ struct RocksDbOptions {
   // Memtable size per column family.
   // Default: 64 MiB
   size_t write_buffer_bytes = 64u << 20;
+  // All memtables together: past it the largest is flushed, whatever the
+  // column family (RocksDB's db_write_buffer_size).
+  // Default: 128 MiB
+  size_t max_memtable_bytes = 128u << 20;
 };
 
 // Column families: log (BE offset -> stored record), dedup (event id ->
