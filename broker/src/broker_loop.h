@@ -16,6 +16,7 @@
 
 #include "lintas/audit/checkpoint.h"
 #include "lintas/audit/merkle_log.h"
+#include "lintas/audit/signer.h"
 #include "lintas/fb/audit_generated.h"
 #include "lintas/broker/committer.h"
 #include "lintas/broker/config.h"

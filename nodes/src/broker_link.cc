@@ -15,7 +15,7 @@
 #include "lintas/node/node.h"
 #include "lintas/wire/bytes.h"
 #include "lintas/wire/errc.h"
-#include "lintas/wire/examples.h"
+#include "lintas/wire/pack.h"
 #include "lintas/wire/frame.h"
 #include "lintas/wire/validate.h"
 #include "lintas/wire/verify.h"

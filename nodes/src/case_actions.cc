@@ -8,7 +8,7 @@
 
 #include "lintas/node/errc.h"
 #include "lintas/node/human_time.h"
-#include "lintas/wire/examples.h"
+#include "lintas/wire/pack.h"
 #include "names.h"
 
 namespace lintas::node::actions {

@@ -15,7 +15,6 @@
 #include "lintas/node/http_api.h"
 #include "lintas/wire/bytes.h"
 #include "lintas/wire/errc.h"
-#include "lintas/wire/examples.h"
 #include "lintas/wire/validate.h"
 #include "lintas/wire/verify.h"
 

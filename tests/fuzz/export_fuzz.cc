@@ -17,6 +17,7 @@
 #include "lintas/audit/checkpoint.h"
 #include "lintas/audit/export_format.h"
 #include "lintas/audit/merkle.h"
+#include "lintas/audit/signer.h"
 #include "lintas/wire/event_id.h"
 #include "lintas/wire/examples.h"
 #include "lintas/wire/record.h"

@@ -11,6 +11,7 @@
 #include <rocksdb/db.h>
 
 #include "lintas/audit/export_format.h"
+#include "lintas/audit/signer.h"
 #include "lintas/common/clock.h"
 #include "lintas/fb/audit_generated.h"
 #include "lintas/node/audit_client.h"

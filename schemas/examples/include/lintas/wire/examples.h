@@ -1,5 +1,7 @@
 // Example events of every body type, built with pseudonyms only: for the
-// CLI's "example" command, the docs, the golden vectors and the tests.
+// CLI's "example" command (the node's GET /v1/examples/{type}), the docs, the
+// golden vectors, the tests and the benchmarks. Library lintas::wire_examples,
+// linked only by what needs example data.
 #pragma once
 
 #include <string>
@@ -7,6 +9,7 @@
 
 #include "lintas/fb/event_generated.h"
 #include "lintas/wire/event_id.h"
+#include "lintas/wire/pack.h"  // PackEvent, which examples are usually passed to
 
 namespace lintas::wire {
 
@@ -17,9 +20,6 @@ std::vector<fb::Body> AllBodyTypes();
 // every envelope field the body allows is set. `id` and `created_at_us` make
 // it deterministic.
 fb::EventT ExampleEvent(fb::Body type, const EventId& id, int64_t created_at_us);
-
-// Serialises with the "LNTE" identifier.
-std::string PackEvent(const fb::EventT& event);
 
 // A minimal valid addressed referral from `origin_country`/`origin_agency`
 // to `dest_agency` in `dest_country`, with a summary of `padding` bytes.

@@ -252,12 +252,6 @@ fb::EventT ExampleEvent(fb::Body type, const EventId& id, int64_t created_at_us)
   return e;
 }
 
-std::string PackEvent(const fb::EventT& event) {
-  flatbuffers::FlatBufferBuilder fbb(1024);
-  fbb.Finish(fb::Event::Pack(fbb, &event), fb::EventIdentifier());
-  return {reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize()};
-}
-
 std::string MinimalReferral(const EventId& id, const std::string& origin_country,
                             const std::string& origin_agency, const std::string& dest_country,
                             const std::string& dest_agency, size_t padding) {

@@ -11,7 +11,8 @@
 //   time_us <Unix microseconds, UTC>
 //
 // signed with Ed25519 (libsodium crypto_sign_detached) over exactly these
-// bytes, each line ending in "\n".
+// bytes, each line ending in "\n". This header parses and verifies; the
+// broker signs with lintas::audit::Signer (broker/audit, signer.h).
 #pragma once
 
 #include <array>
@@ -54,26 +55,5 @@ Result<PublicKey> KeyFromBase64(std::string_view text);
 // Reads a public key file (base64, one line) or, failing that, takes
 // `text_or_path` itself as the base64 key.
 Result<PublicKey> LoadPublicKey(const std::string& text_or_path);
-
-// An Ed25519 signing key. Ownership: holds the secret in memory.
-// Thread safety: Sign is const and safe from any thread.
-class Signer {
- public:
-  // Reads the secret key file (base64 of libsodium's 64-byte secret key);
-  // if it does not exist, creates it (mode 0600) and `path`.pub beside it.
-  // Throws std::runtime_error (start-up only).
-  static Signer LoadOrCreate(const std::string& path);
-  // A fresh key in memory (tests and benchmarks).
-  static Signer Generate();
-  // A key derived from a 32-byte seed (fuzzing, reproducible tests).
-  static Signer FromSeed(const std::array<uint8_t, 32>& seed);
-
-  const PublicKey& public_key() const { return public_key_; }
-  SignedCheckpoint Sign(const Checkpoint& checkpoint) const;
-
- private:
-  std::array<uint8_t, 64> secret_{};
-  PublicKey public_key_{};
-};
 
 }  // namespace lintas::audit
