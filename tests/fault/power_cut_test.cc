@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "durable_broker_fixture.h"
+#include "lintas/node/audit_client.h"
 
 namespace lintas {
 namespace {
@@ -83,6 +84,46 @@ TEST_F(PowerCutTest, WithoutSyncAPowerCutLosesAcknowledgedEvents) {
   // loses every event published since.
   EXPECT_EQ(lost.size(), events.size());
   EXPECT_EQ(store->next_offset(), 1u);
+}
+
+}  // namespace
+}  // namespace lintas
+
+namespace lintas {
+namespace {
+
+// A checkpoint a node was given must never be beyond what the broker still
+// holds after a power cut: consultation records (written unsynced when a
+// delivery is recorded) are synced before a checkpoint covers them, and the
+// checkpoint before it is served.
+TEST_F(PowerCutTest, ACheckpointANodeHoldsIsNeverBeyondTheLogsAfterAPowerCut) {
+  StartBroker();
+  auto events = PublishAcked(1, 5);
+  ASSERT_FALSE(HasFailure());
+  node::CheckpointReply held;
+  {
+    node::BrokerClient kh(ctx_, testutil::NodeOptions(broker_->endpoint(), "kh-node"));
+    ASSERT_TRUE(kh.Connect().ok());
+    ASSERT_TRUE(testutil::Subscribe(kh, "inbox"));
+    ASSERT_EQ(testutil::ReceiveDeliveries(kh, "inbox", 5, std::chrono::seconds(5)).size(), 5u);
+    // The broker syncs the consultation log at most every 200 ms: the first
+    // delivery's record is synced at once, a second one within the window
+    // is not, until the next sync.
+    auto more = PublishAcked(1, 5);
+    ASSERT_FALSE(HasFailure());
+    ASSERT_EQ(testutil::ReceiveDeliveries(kh, "inbox", 5, std::chrono::seconds(5)).size(), 5u);
+    node::AuditClient audit(&kh);
+    auto cp = audit.Checkpoint();
+    ASSERT_TRUE(cp.ok()) << cp.error().message;
+    held = *cp;
+  }
+  ASSERT_GE(held.parsed.access_size, 1u);  // the deliveries are in it
+  CutPower();
+  auto store = Reopen();
+  ASSERT_NE(store, nullptr);
+  EXPECT_GE(store->size(), held.parsed.size);
+  EXPECT_GE(store->access_size(), held.parsed.access_size)
+      << "the node holds a checkpoint over consultation records the broker lost";
 }
 
 }  // namespace
