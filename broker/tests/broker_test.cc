@@ -377,13 +377,8 @@ TEST_F(BrokerTest, ReplayByCaseForAnAuditorWithJustification) {
       Event([](fb::EventT& e) { e.case_id = "TH-2026-0192"; }),
   });
   auto audit = Connect("audit-node");
-  proto::ControlT control;
-  proto::ReplayT replay;
-  replay.replay_id = 7;
-  replay.case_id = "TH-2026-0192";
-  replay.justification = "DPO request 2026-17";
-  control.command.Set(std::move(replay));
-  ASSERT_TRUE(audit->SendControl(wire::EncodeControl(control)).ok());
+  ASSERT_TRUE(testutil::StartReplay(*audit, 7, "DPO request 2026-17",
+                                    [](proto::ReplayT& r) { r.case_id = "TH-2026-0192"; }));
   auto got = ReceiveDeliveries(*audit, "", 100, 5s, 7);
   EXPECT_EQ(OffsetsOf(got), (std::set<uint64_t>{out[0].offset, out[2].offset}));
 }
@@ -411,36 +406,13 @@ TEST_F(BrokerTest, AReplayNamesTheRecordsItsIndexPromisedButTheLogLacks) {
   }
   Start();
   auto audit = Connect("audit-node");
-  proto::ControlT control;
-  proto::ReplayT replay;
-  replay.replay_id = 9;
-  replay.case_id = "TH-2026-0192";
-  replay.justification = "DPO request 2026-18";
-  control.command.Set(std::move(replay));
-  ASSERT_TRUE(audit->SendControl(wire::EncodeControl(control)).ok());
-  std::set<uint64_t> delivered;
-  std::vector<uint64_t> missing;
-  bool ended = false;
-  auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (!ended && std::chrono::steady_clock::now() < deadline) {
-    auto in = audit->Receive(100ms);
-    ASSERT_TRUE(in.ok());
-    if (!in->has_value()) continue;
-    const node::Incoming& m = **in;
-    if (m.command == proto::Command::Deliver) {
-      const auto* d = m.control()->command_as_Deliver();
-      for (auto offset : *d->offsets()) delivered.insert(offset);
-    } else if (m.command == proto::Command::ReplayEnd) {
-      const auto* end = m.control()->command_as_ReplayEnd();
-      ASSERT_NE(end->missing(), nullptr);
-      missing.assign(end->missing()->begin(), end->missing()->end());
-      EXPECT_EQ(end->count(), 2u);
-      ended = true;
-    }
-  }
-  ASSERT_TRUE(ended);
-  EXPECT_EQ(delivered, (std::set<uint64_t>{out[0].offset, out[2].offset}));
-  EXPECT_EQ(missing, std::vector<uint64_t>{out[1].offset});
+  ASSERT_TRUE(testutil::StartReplay(*audit, 9, "DPO request 2026-18",
+                                    [](proto::ReplayT& r) { r.case_id = "TH-2026-0192"; }));
+  auto replay = testutil::ReceiveReplay(*audit, 9, 5s);
+  ASSERT_TRUE(replay.ended);
+  EXPECT_EQ(OffsetsOf(replay.delivered), (std::set<uint64_t>{out[0].offset, out[2].offset}));
+  EXPECT_EQ(replay.count, 2u);
+  EXPECT_EQ(replay.missing, std::vector<uint64_t>{out[1].offset});
 }
 
 TEST_F(BrokerTest, ReplayByOriginOffsetRangeAndTimeRange) {

@@ -255,13 +255,8 @@ TEST_F(ConformanceTest, ReplayTimeRangeFiltersOnReceivedAt) {
 
   auto audit = Connect("audit-node");
   auto replay = [&](uint64_t id, int64_t from_time_us) {
-    proto::ControlT control;
-    proto::ReplayT r;
-    r.replay_id = id;
-    r.from_time_us = from_time_us;
-    r.justification = "conformance test";
-    control.command.Set(std::move(r));
-    EXPECT_TRUE(audit->SendControl(wire::EncodeControl(control)).ok());
+    EXPECT_TRUE(testutil::StartReplay(*audit, id, "conformance test",
+                                      [&](proto::ReplayT& r) { r.from_time_us = from_time_us; }));
     return ReceiveDeliveries(*audit, "", 10, 5s, id);
   };
   auto got = replay(1, between);
@@ -269,18 +264,13 @@ TEST_F(ConformanceTest, ReplayTimeRangeFiltersOnReceivedAt) {
   EXPECT_EQ(got[0].offset, after[0].offset);
 
   // An empty replay: ReplayEnd{count 0, last_offset from_offset - 1, or 0}.
-  proto::ControlT control;
-  proto::ReplayT r;
-  r.replay_id = 2;
-  r.case_id = "NO-SUCH-CASE";
-  r.justification = "conformance test";
-  control.command.Set(std::move(r));
-  ASSERT_TRUE(audit->SendControl(wire::EncodeControl(control)).ok());
-  auto end = Next(*audit, proto::Command::ReplayEnd);
-  ASSERT_TRUE(end.has_value());
-  EXPECT_EQ(end->control()->command_as_ReplayEnd()->replay_id(), 2u);
-  EXPECT_EQ(end->control()->command_as_ReplayEnd()->count(), 0u);
-  EXPECT_EQ(end->control()->command_as_ReplayEnd()->last_offset(), 0u);
+  ASSERT_TRUE(testutil::StartReplay(*audit, 2, "conformance test",
+                                    [](proto::ReplayT& r) { r.case_id = "NO-SUCH-CASE"; }));
+  auto empty = testutil::ReceiveReplay(*audit, 2, 5s);
+  ASSERT_TRUE(empty.ended);
+  EXPECT_EQ(empty.count, 0u);
+  EXPECT_EQ(empty.last_offset, 0u);
+  EXPECT_TRUE(empty.delivered.empty());
 }
 
 class SilenceTest : public ConformanceTest {

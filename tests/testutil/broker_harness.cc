@@ -246,4 +246,44 @@ const fb::Event* RecordEvent(const std::string& record) {
   return fb::GetEvent(wire::RecordEventBytes(**verified).data());
 }
 
+
+bool StartReplay(node::BrokerClient& client, uint64_t replay_id, const std::string& justification,
+                 const std::function<void(proto::ReplayT&)>& fill) {
+  proto::ControlT control;
+  proto::ReplayT r;
+  r.replay_id = replay_id;
+  r.justification = justification;
+  if (fill) fill(r);
+  control.command.Set(std::move(r));
+  return client.SendControl(wire::EncodeControl(control)).ok();
+}
+
+ReplayResult ReceiveReplay(node::BrokerClient& client, uint64_t replay_id,
+                           std::chrono::milliseconds timeout) {
+  ReplayResult out;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!out.ended && std::chrono::steady_clock::now() < deadline) {
+    auto in = client.Receive(std::min<std::chrono::milliseconds>(Remaining(deadline), 100ms));
+    if (!in.ok() || !in->has_value()) continue;
+    const node::Incoming& m = **in;
+    if (m.command == proto::Command::Deliver) {
+      const auto* d = m.control()->command_as_Deliver();
+      if (d->replay_id() != replay_id) continue;
+      for (size_t i = 0; i < m.payload_count(); ++i) {
+        auto bytes = m.payload(i);
+        out.delivered.push_back({d->offsets()->Get(static_cast<flatbuffers::uoffset_t>(i)),
+                                 std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size())});
+      }
+    } else if (m.command == proto::Command::ReplayEnd) {
+      const auto* end = m.control()->command_as_ReplayEnd();
+      if (end->replay_id() != replay_id) continue;
+      out.ended = true;
+      out.count = end->count();
+      out.last_offset = end->last_offset();
+      if (end->missing() != nullptr) out.missing.assign(end->missing()->begin(), end->missing()->end());
+    }
+  }
+  return out;
+}
+
 }  // namespace lintas::testutil

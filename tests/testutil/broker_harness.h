@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -99,6 +100,22 @@ std::vector<Delivered> ReceiveDeliveries(node::BrokerClient& client,
                                          const std::string& subscription, size_t count,
                                          std::chrono::milliseconds timeout,
                                          uint64_t replay_id = 0);
+
+// Asks for a replay (audit permission needed); false if it could not be sent.
+// `fill` sets the criteria; the id and the justification are given here.
+bool StartReplay(node::BrokerClient& client, uint64_t replay_id, const std::string& justification,
+                 const std::function<void(proto::ReplayT&)>& fill = {});
+
+// A whole replay: its records, and its ReplayEnd (ended false on timeout).
+struct ReplayResult {
+  std::vector<Delivered> delivered;
+  bool ended = false;
+  uint64_t count = 0;
+  uint64_t last_offset = 0;
+  std::vector<uint64_t> missing;
+};
+ReplayResult ReceiveReplay(node::BrokerClient& client, uint64_t replay_id,
+                           std::chrono::milliseconds timeout);
 
 // Sends Subscribe and waits for Subscribed; false on timeout or Error.
 bool Subscribe(node::BrokerClient& client, const std::string& name,
