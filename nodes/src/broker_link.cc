@@ -437,6 +437,11 @@ void BrokerLink::HandleAuditReply(const proto::AuditReply& reply) {
     SecurityLog()->critical("broker checkpoint check FAILED: {}", what);
     RaiseAlarm(what);
   };
+  if (reply.rollback()) {
+    return alarm(fmt::format("the broker's log is shorter than the checkpoint this node holds (size {}): "
+                             "rolled back or truncated",
+                             kept_size));
+  }
   auto newer = DecodeCheckpointReply(reply);
   if (!newer.ok()) return alarm(newer.error().message);
   // Pin the broker's signing key on first use (its Z85 CURVE key is pinned

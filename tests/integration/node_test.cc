@@ -340,6 +340,51 @@ TEST_F(NodeTest, ANodeKeepsTheBrokersLatestSignedCheckpointAndChecksItExtends) {
   EXPECT_TRUE(health["audit_alarm"].is_null()) << health.dump();
 }
 
+// A broker restored from an older copy answers the node's checkpoint query
+// with `rollback`: the node raises an alarm that says so.
+TEST_F(NodeTest, ABrokerRolledBackBehindTheNodesCheckpointRaisesAnAlarm) {
+  auto publish = [&](int port, int first, int n) {
+    Http api(port, TokenOf("th-node"));
+    std::vector<std::string> ids;
+    for (int i = first; i < first + n; ++i) {
+      auto [status, body] = api.Post("/v1/events", Referral("TH-2026-" + std::to_string(4000 + i)).dump());
+      EXPECT_EQ(status, 202) << body.dump();
+      ids.push_back(body["id"]);
+    }
+    EXPECT_TRUE(Eventually([&] { return AllAcknowledged(api, ids); }));
+  };
+  auto kept_size = [&](int port) {
+    auto [hs, health] = Http(port, TokenOf("th-node")).Get("/v1/health");
+    return health["broker_checkpoint"].is_object() ? health["broker_checkpoint"].value("size", 0) : -1;
+  };
+  StartBroker();
+  int port = 0;
+  auto th = StartNode("th-node", &port);
+  publish(port, 0, 3);
+  th.reset();
+  broker_.reset();
+  std::filesystem::copy(dir_.Sub("broker-data"), dir_.Sub("broker-backup"),
+                        std::filesystem::copy_options::recursive);
+  StartBroker();
+  th = StartNode("th-node", &port);
+  publish(port, 3, 2);
+  th.reset();  // a node asks for a checkpoint when it connects
+  th = StartNode("th-node", &port);
+  ASSERT_TRUE(Eventually([&] { return kept_size(port) == 5; })) << kept_size(port);
+  th.reset();
+  broker_.reset();
+  std::filesystem::remove_all(dir_.Sub("broker-data"));
+  std::filesystem::rename(dir_.Sub("broker-backup"), dir_.Sub("broker-data"));
+  StartBroker();
+  th = StartNode("th-node", &port);
+  Http api(port, TokenOf("th-node"));
+  ASSERT_TRUE(Eventually([&] {
+    auto [hs, health] = api.Get("/v1/health");
+    return health["status"] == "alarm" && health["audit_alarm"].is_string() &&
+           health["audit_alarm"].get<std::string>().find("rolled back") != std::string::npos;
+  })) << api.Get("/v1/health").second.dump();
+}
+
 TEST_F(NodeTest, ANodeKilledWithQueuedEventsDeliversEachExactlyOnceAfterRestart) {
   std::vector<std::string> ids;
   {
