@@ -46,8 +46,8 @@ struct RocksDbOptions {
   size_t write_buffer_bytes = 64u << 20;
   // All memtables together: past it the largest is flushed, whatever the
   // column family (RocksDB's db_write_buffer_size).
-  // Default: 128 MiB
-  size_t max_memtable_bytes = 128u << 20;
+  // Default: 96 MiB
+  size_t max_memtable_bytes = 96u << 20;
 };
 
 // Column families: log (BE offset -> stored record), dedup (event id ->
