@@ -286,18 +286,6 @@ void BrokerLoop::MaybeCheckpoint(bool force) {
   bool due = size - checkpoint_size_ >= config_.checkpoint_every_events ||
              now - checkpoint_ms_ >= static_cast<int64_t>(config_.checkpoint_interval_ms);
   if (!force && !due) return;
-  // Sign only what is durable: the event log's leaves are (they are added
-  // after their group commit); consultation records are synced here first,
-  // or the checkpoint could cover records a power cut then takes away.
-  if (access_dirty_) {
-    if (auto s = store_->Sync(); !s.ok()) {
-      Log()->error("checkpoint not signed: the consultation log could not be synced: {}",
-                   s.error().message);
-      return;
-    }
-    access_dirty_ = false;
-    access_sync_ms_ = now;
-  }
   auto root = log_tree_->Root(size);
   auto access_root = access_tree_->Root(access_size);
   if (!root.ok() || !access_root.ok()) {
@@ -311,12 +299,15 @@ void BrokerLoop::MaybeCheckpoint(bool force) {
     Log()->error("checkpoint could not be stored: {}", s.error().message);
     return;
   }
-  // Served only once it is on disk: a node must never hold a checkpoint the
-  // broker could lose.
+  // Served only once it is on disk, with the consultation records it covers
+  // (written before it to the same WAL, so one sync makes both durable): a
+  // node must never hold a checkpoint over records the broker could lose.
   if (auto s = store_->Sync(); !s.ok()) {
     Log()->error("checkpoint could not be synced: {}", s.error().message);
     return;
   }
+  access_dirty_ = false;
+  access_sync_ms_ = now;
   checkpoint_ = std::move(signed_cp);
   checkpoint_size_ = size;
   checkpoint_access_size_ = access_size;

@@ -10,6 +10,7 @@
 
 #include "lintas/broker/logger.h"
 #include "lintas/common/clock.h"
+#include "lintas/wire/bytes.h"
 #include "lintas/wire/limits.h"
 
 namespace lintas::broker {
@@ -431,15 +432,7 @@ void BrokerLoop::SendGoodbye(const std::string& peer, proto::GoodbyeCode code,
   (void)Send(peer, wire::EncodeControl(control));
 }
 
-std::string PeerName(std::string_view routing_id) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : routing_id) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 0xf]);
-  }
-  return out;
-}
+std::string PeerName(std::string_view routing_id) { return wire::ToHex(routing_id); }
 
 void BrokerLoop::LogRefusal(const std::string& peer, const Error& error) {
   int64_t now_s = SteadyMillis() / 1000;

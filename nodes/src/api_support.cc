@@ -5,6 +5,7 @@
 
 #include "lintas/common/clock.h"
 #include "lintas/node/node.h"
+#include "lintas/wire/bytes.h"
 #include "lintas/wire/errc.h"
 #include "lintas/wire/limits.h"
 
@@ -105,13 +106,7 @@ std::string CsrfToken(const std::string& session_token) {
   unsigned char out[32];
   crypto_generichash(out, sizeof out, reinterpret_cast<const unsigned char*>(session_token.data()),
                      session_token.size(), kKey, sizeof kKey - 1);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned char c : out) {
-    hex.push_back(kHex[c >> 4]);
-    hex.push_back(kHex[c & 15]);
-  }
-  return hex;
+  return wire::ToHex(std::span<const uint8_t>(out, sizeof out));
 }
 
 std::optional<Principal> Authenticate(Node& node, const httplib::Request& req, httplib::Response& res) {

@@ -223,8 +223,9 @@ void BrokerLink::RaiseAlarm(const std::string& what) {
   }
 }
 
-void BrokerLink::ScheduleRetry(uint64_t local_seq, wire::errc code) {
+void BrokerLink::ScheduleRetry(const wire::EventId& id, uint64_t local_seq, wire::errc code) {
   Retry& r = retries_[local_seq];
+  r.id = id;
   ++r.attempts;
   // Exponential per event, from retry_initial_ms to retry_max_ms.
   uint64_t ms = config_.retry_initial_ms;
@@ -255,12 +256,7 @@ bool BrokerLink::SendRetries() {
       it = retries_.erase(it);
       continue;
     }
-    auto verified = wire::VerifyEvent(wire::AsBytes(**bytes));
-    if (!verified.ok()) {  // cannot happen: verified before it was queued
-      it = retries_.erase(it);
-      continue;
-    }
-    which.emplace_back(wire::EventId::FromFb(*(*verified)->id()), it->first);
+    which.emplace_back(it->second.id, it->first);
     events.push_back(std::move(**bytes));
     ++it;
   }
@@ -335,9 +331,9 @@ void BrokerLink::Handle(const Incoming& m) {
       auto code = static_cast<wire::errc>(n->code());
       if (code == wire::errc::overloaded || code == wire::errc::storage_error) {
         // This event only: the connection and everything else in flight stay.
-        uint64_t local_seq = it->second.second;
+        auto [id, local_seq] = it->second;
         in_flight_.erase(it);
-        ScheduleRetry(local_seq, code);
+        ScheduleRetry(id, local_seq, code);
         break;
       }
       if (wire::IsRetryable(code)) {  // shutting_down, not_ready: the session is going

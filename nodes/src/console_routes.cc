@@ -13,6 +13,7 @@
 #include "api_support.h"
 #include "console_assets.h"
 #include "lintas/node/node.h"
+#include "lintas/wire/bytes.h"
 #include "routes.h"
 
 namespace lintas::node {
@@ -28,13 +29,7 @@ constexpr std::chrono::milliseconds kMaxChangeWait{25000};
 std::string Etag(std::string_view body) {
   unsigned char h[16];
   crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(body.data()), body.size(), nullptr, 0);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
-  for (unsigned char c : h) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out + "\"";
+  return "\"" + wire::ToHex(std::span<const uint8_t>(h, sizeof h)) + "\"";
 }
 
 struct Served {

@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "lintas/wire/bytes.h"
 #include "lintas/wire/frame.h"
 #include "lintas/wire/json_codec.h"
 #include "lintas/wire/record.h"
@@ -38,15 +39,6 @@ EventId FixedId(uint8_t n) {
   return EventId({0x01, 0x9a, 0x3f, 0x2b, 0x48, 0x00, 0x70, n, 0x80, 0, 0, 0, 0, 0, 0x1d, n});
 }
 
-std::string ToHex(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 0xf]);
-  }
-  return out;
-}
 
 std::string FromHex(const std::string& hex) {
   std::string out;

@@ -86,11 +86,12 @@ class BrokerLink {
   // again alone when due, on the same connection; cleared by Disconnect,
   // which resends everything unsettled anyway.
   struct Retry {
+    wire::EventId id;
     int attempts = 0;
     std::chrono::steady_clock::time_point due;
   };
   std::map<uint64_t, Retry> retries_;  // by local outbox seq
-  void ScheduleRetry(uint64_t local_seq, wire::errc code);
+  void ScheduleRetry(const wire::EventId& id, uint64_t local_seq, wire::errc code);
   // Sends the retries that are due; false if the send would block.
   bool SendRetries();
   uint64_t last_loaded_seq_ = 0;  // outbox events up to here were sent on this connection
