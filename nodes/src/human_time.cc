@@ -37,17 +37,21 @@ std::optional<int64_t> ParseDuration(const std::string& text) {
       ++i;
     }
     if (i == start || i == text.size()) return std::nullopt;
-    int64_t unit = 0;
+    int64_t unit_us = 0;  // microseconds
     switch (text[i]) {
-      case 's': unit = 1; break;
-      case 'm': unit = 60; break;
-      case 'h': unit = 3600; break;
-      case 'd': unit = 86400; break;
-      case 'w': unit = 7 * 86400; break;
+      case 's': unit_us = 1000000; break;
+      case 'm': unit_us = 60 * 1000000LL; break;
+      case 'h': unit_us = 3600 * 1000000LL; break;
+      case 'd': unit_us = 86400 * 1000000LL; break;
+      case 'w': unit_us = 7 * 86400 * 1000000LL; break;
       default: return std::nullopt;
     }
+    if (text[i] == 'm' && i + 1 < text.size() && text[i + 1] == 's') {  // "500ms"
+      unit_us = 1000;
+      ++i;
+    }
     ++i;
-    total += n * unit * 1000000;
+    total += n * unit_us;
     if (total > kMaxDurationUs) return std::nullopt;
   }
   if (total <= 0) return std::nullopt;

@@ -59,6 +59,9 @@ TEST(NodeConfigTest, EndpointsGiveFallbacks) {
 TEST(HumanTimeTest, DurationsAndDates) {
   EXPECT_EQ(ParseDuration("3d"), 3LL * 86400 * 1000000);
   EXPECT_EQ(ParseDuration("1d12h"), 36LL * 3600 * 1000000);
+  EXPECT_EQ(ParseDuration("500ms"), 500LL * 1000);
+  EXPECT_EQ(ParseDuration("1m30s"), 90LL * 1000000);
+  EXPECT_EQ(ParseDuration("90m"), 90LL * 60 * 1000000);
   EXPECT_FALSE(ParseDuration("3 days"));
   EXPECT_FALSE(ParseDuration("0h"));
   EXPECT_EQ(ParseWhen("2026-12-09T10:00+07:00", 0), ParseWhen("2026-12-09T03:00Z", 0));
