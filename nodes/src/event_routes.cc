@@ -5,6 +5,7 @@
 #include <httplib.h>
 
 #include "api_support.h"
+#include "lintas/common/logging.h"
 #include "lintas/audit/checkpoint.h"
 #include "lintas/common/clock.h"
 #include "lintas/node/event_json.h"
@@ -39,6 +40,19 @@ uint64_t QueryU64(const httplib::Request& req, const char* key, uint64_t fallbac
   const std::string& v = req.get_param_value(key);
   if (v.empty() || v.size() > 19 || v.find_first_not_of("0123456789") != std::string::npos) return fallback;
   return std::stoull(v);
+}
+
+// {case_id, item_id, item} of a received event (item null when the event
+// belongs to none, e.g. an alert outside a case).
+json CaseContext(Node* node, const std::string& event_id) {
+  json context{{"case_id", ""}, {"item_id", ""}, {"item", nullptr}};
+  auto ref = node->cases().FindItem(event_id);
+  if (!ref.ok() || !ref->has_value()) return context;
+  context["case_id"] = (*ref)->case_id;
+  context["item_id"] = (*ref)->item_id;
+  auto item = node->cases().Item(**ref, NowMicros());
+  if (item.ok() && item->has_value()) context["item"] = std::move(**item);
+  return context;
 }
 
 bool Distributed(const fb::Event& e) {
@@ -142,6 +156,12 @@ void AddEventRoutes(httplib::Server& srv, Node* node) {
       if (cursor.ok() && cursor->has_value()) after = std::strtoull((*cursor)->c_str(), nullptr, 10);
     }
     uint64_t limit = std::clamp<uint64_t>(QueryU64(req, "limit", 100), 1, 1000);
+    // ?context=item: each event with its item and case (what an agency
+    // system files it under), read in the same consultation.
+    bool with_context = req.has_param("context") && req.get_param_value("context") == "item";
+    if (req.has_param("context") && !with_context) {
+      return api::Fail(res, errc::bad_input, "context", "context: the only value is \"item\"");
+    }
     json events = json::array();
     std::map<std::string, std::vector<std::string>> shown;  // case -> event ids
     uint64_t last = after;
@@ -153,15 +173,25 @@ void AddEventRoutes(httplib::Server& srv, Node* node) {
       for (const auto& e : *entries) {
         last = e.offset;
         auto record = wire::VerifyRecord(wire::AsBytes(e.record));
-        if (!record.ok()) continue;
+        if (!record.ok()) {
+          GetLogger("node")->error("inbox record unreadable, not shown offset={} error={}", e.offset,
+                                   record.error().message);
+          continue;
+        }
         auto bytes = wire::RecordEventBytes(**record);
         const fb::Event* ev = fb::GetEvent(bytes.data());
         if (!Distributed(*ev) && LocalAgencyFor(node->cases().options(), *ev) != who->user.agency) continue;
         auto ej = EventToApiJson(bytes);
-        if (!ej.ok()) continue;
-        shown[ev->case_id() ? ev->case_id()->str() : ""].push_back(wire::EventId::FromFb(*ev->id()).ToString());
+        if (!ej.ok()) {
+          GetLogger("node")->error("inbox event not convertible to JSON, not shown offset={} error={}", e.offset,
+                                   ej.error().message);
+          continue;
+        }
+        std::string event_id = wire::EventId::FromFb(*ev->id()).ToString();
+        shown[ev->case_id() ? ev->case_id()->str() : ""].push_back(event_id);
         events.push_back({{"offset", e.offset}, {"received_at_us", (*record)->received_at_us()},
                           {"publisher", (*record)->publisher()->node_id()->str()}, {"event", *ej}});
+        if (with_context) events.back()["case"] = CaseContext(node, event_id);
         if (events.size() >= limit) break;
       }
     }

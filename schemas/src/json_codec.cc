@@ -81,6 +81,27 @@ Status VerifyKind(SchemaKind kind, std::span<const uint8_t> buffer) {
   return Error{errc::internal, "unknown schema kind"};
 }
 
+// With natural_utf8, FlatBuffers copies every valid UTF-8 character into a
+// string as it is, control characters included (an ESC in free text from
+// another country), which JSON forbids: every parser then refuses the whole
+// event. Outside strings the one-line output has no control characters, so
+// each one is written as \u00XX.
+std::string EscapeControls(const std::string& text) {
+  size_t controls = 0;
+  for (unsigned char c : text) controls += c < 0x20;
+  if (controls == 0) return text;
+  std::string out;
+  out.reserve(text.size() + 5 * controls);
+  for (unsigned char c : text) {
+    if (c < 0x20) {
+      out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 JsonCodec::JsonCodec(SchemaKind kind) : kind_(kind) {
@@ -126,7 +147,7 @@ Result<std::string> JsonCodec::ToJson(std::span<const uint8_t> buffer) {
   if (!flatbuffers::GenerateText(*parser_, buffer.data(), &out)) {
     return Error{errc::json_invalid, "buffer holds a string that is not valid UTF-8"};
   }
-  return out;
+  return EscapeControls(out);
 }
 
 }  // namespace lintas::wire

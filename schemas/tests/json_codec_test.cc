@@ -60,6 +60,25 @@ TEST(JsonCodecTest, NonAsciiTextSurvives) {
             "ผู้เสียหาย ជនរងគ្រោះ nạn nhân");
 }
 
+// Free text with control characters (a terminal escape, a line break) is
+// valid JSON once converted, and comes back byte for byte.
+TEST(JsonCodecTest, ControlCharactersInTextStayValidJson) {
+  JsonCodec codec;
+  EventIdGenerator ids;
+  fb::EventT e = testutil::SampleEvent(fb::Body::ReferralCreated, ids.Next(), kNow);
+  const std::string hostile = "line one\nforged: \x1b[31mred\x01\ttab";
+  e.body.AsReferralCreated()->summary = hostile;
+  std::string buf = testutil::PackEvent(e);
+  auto json = codec.ToJson(AsBytes(buf));
+  ASSERT_TRUE(json.ok());
+  auto parsed = nlohmann::json::parse(*json, nullptr, false);
+  ASSERT_FALSE(parsed.is_discarded()) << *json;
+  EXPECT_EQ(parsed["body"]["summary"], hostile);
+  auto back = codec.FromJson(*json);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(fb::GetEvent(back->data())->body_as_ReferralCreated()->summary()->str(), hostile);
+}
+
 TEST(JsonCodecTest, UnknownFieldIsRefusedByName) {
   JsonCodec codec;
   auto r = codec.FromJson(R"({"origin":{"country":"THA","agency":"x"},"colour":"red"})");

@@ -172,7 +172,8 @@ EndpointWorker::Outcome EndpointWorker::HandlePage(const std::vector<json>& even
 Result<std::string> EndpointWorker::Payload(const json& entry, Stopper* stop) const {
   std::string id = EventIdOf(entry);
   for (;;) {
-    auto context = node_.CaseContext(id);
+    // The inbox page carries each event's item (context=item); a retry reads it again.
+    auto context = entry.contains("case") ? Result<json>(entry["case"]) : node_.CaseContext(id);
     if (context.ok()) {
       int64_t received = entry.value("received_at_us", int64_t{0});
       const json& ev = entry["event"];

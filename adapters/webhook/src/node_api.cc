@@ -60,7 +60,7 @@ Result<json> NodeApi::Call(const std::string& method, const std::string& path, c
 }
 
 Result<InboxPage> NodeApi::ReadInbox(const std::string& reader, uint32_t limit) const {
-  auto reply = Call("GET", fmt::format("/v1/inbox?reader={}&limit={}", reader, limit), nullptr, token_);
+  auto reply = Call("GET", fmt::format("/v1/inbox?reader={}&limit={}&context=item", reader, limit), nullptr, token_);
   if (!reply.ok()) return std::move(reply).error();
   if (!reply->contains("events") || !(*reply)["events"].is_array() || !reply->contains("next_after")) {
     return Error{std::make_error_code(std::errc::bad_message), "node inbox reply lacks events or next_after"};
