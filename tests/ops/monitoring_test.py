@@ -35,7 +35,7 @@ EXTERNAL = {"up": "Prometheus", "probe_success": "blackbox exporter", "probe_htt
 # PromQL words that are not metric names.
 PROMQL_WORDS = {"sum", "by", "without", "rate", "increase", "deriv", "absent", "histogram_quantile", "and", "or",
                 "unless", "on", "ignoring", "group_left", "group_right", "avg", "max", "min", "count", "bool",
-                "label_values", "humanizeDuration", "inf", "nan"}
+                "label_values", "humanizeDuration", "inf", "nan", "offset"}
 SCRAPE_TIMEOUT_S = 30
 
 failures = []
