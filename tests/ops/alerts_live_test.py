@@ -25,6 +25,7 @@ from pathlib import Path
 
 import yaml  # python3-yaml
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from monitoring_test import PROMETHEUS, MetricsCluster, free_port  # noqa: E402
 from lintas_cluster import wait_until  # noqa: E402

@@ -24,6 +24,7 @@ from pathlib import Path
 import yaml  # python3-yaml
 
 REPO = Path(__file__).resolve().parents[2]
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, str(REPO / "tests/browser"))
 from lintas_cluster import Cluster, wait_until  # noqa: E402
 
