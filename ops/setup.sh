@@ -22,6 +22,11 @@ packages=(
   # The console's browser tests: Debian's headless Chromium driven by Selenium,
   # and fonts that render Thai, Khmer, Lao and Burmese.
   chromium chromium-driver python3-selenium fonts-noto-core fonts-noto-cjk
+  # The operations kit's tests (tests/ops/): promtool (Debian ships it in the prometheus package, which
+  # also enables a Prometheus server on :9090 where systemd runs: `systemctl disable --now prometheus`
+  # if this machine should not run one; the same for prometheus-blackbox-exporter on :9115), systemd-analyze,
+  # and YAML for reading the alert rules.
+  prometheus prometheus-blackbox-exporter systemd python3-yaml
 )
 
 missing=()
