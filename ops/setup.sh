@@ -22,6 +22,8 @@ packages=(
   # The console's browser tests: Debian's headless Chromium driven by Selenium,
   # and fonts that render Thai, Khmer, Lao and Burmese.
   chromium chromium-driver python3-selenium fonts-noto-core fonts-noto-cjk
+  # The API contract tests (tests/api): docs/openapi.yaml parsed and replies validated (JSON Schema 2020-12).
+  python3-yaml python3-jsonschema
 )
 
 missing=()
