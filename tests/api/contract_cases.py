@@ -104,6 +104,12 @@ CASES = [
     Case("POST", "/v1/login", 400, who=None, body={"user": "officer-kh-0001", "password": "x", "session": "jwt"},
          error_field="session"),
     Case("POST", "/v1/login", 401, who=None, body={"user": "officer-kh-0001", "password": "not-the-password"}),
+    # Five failures lock an account, and a name that is no account the same way (429 with Retry-After).
+    *[Case("POST", "/v1/login", 401, who=None, body={"user": "nobody-kh-0001", "password": "not-a-password"},
+           error_field="password") for _ in range(5)],
+    Case("POST", "/v1/login", 429, who=None, body={"user": "nobody-kh-0001", "password": "not-a-password"},
+         error_field="user", save={"retry_after": lambda b, h: int(h["retry-after"])},
+         check=lambda b, c: expect(b["error"]["code"] == "locked_out" and c["retry_after"] > 0, "locked out")),
     Case("POST", "/v1/login", 400, who=None, raw=b"[1, 2", error_field="body"),
     Case("POST", "/v1/login", 411, who=None, raw=b'{"user": "officer-kh-0001"}', chunked=True,
          error_field="Content-Length"),

@@ -191,7 +191,8 @@ def source_routes(folder=ROUTE_SOURCES):
         constants = {m.group(1): m.group(3) if m.group(3) is not None else m.group(4)
                      for m in _CONSTANT.finditer(text)}
         for m in _REGISTRATION.finditer(text):
-            where = f"{path.relative_to(REPO)}:{text.count(chr(10), 0, m.start()) + 1}"
+            shown = path.relative_to(REPO) if path.is_relative_to(REPO) else path
+            where = f"{shown}:{text.count(chr(10), 0, m.start()) + 1}"
             pattern, _ = _route_argument(text, m.end(), constants, where)
             routes.append(Route(m.group(1).upper(), pattern, where))
     return routes

@@ -110,6 +110,25 @@ class SpecTest(unittest.TestCase):
         self.assertGreater(len(routes), 30, "the route registrations were found in nodes/src")
         self.assertEqual(oc.coverage_problems(self.spec, routes), [])
 
+    def test_the_route_check_catches_an_undocumented_route(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as d:
+            (Path(d) / "extra_routes.cc").write_text(
+                'constexpr const char* kName = R"(([a-z]{1,8}))";\n'
+                'void Add(httplib::Server& srv) {\n'
+                '  srv.Get("/v1/stats", [](const httplib::Request&, httplib::Response&) {});\n'
+                '  srv.Post(std::string("/v1/widgets/") + kName + "/spin",\n'
+                '           [](const httplib::Request&, httplib::Response&) {});\n'
+                '  srv.Delete(R"(/v1/referrals/([^/]+))", handler);\n'
+                '  store.Get("not/a/route");\n'
+                '}\n')
+            routes = oc.source_routes(d)
+        self.assertEqual([(r.method, r.template()) for r in routes],
+                         [("GET", "/v1/stats"), ("POST", "/v1/widgets/{}/spin"), ("DELETE", "/v1/referrals/{}")])
+        problems = oc.coverage_problems(self.spec, oc.source_routes() + routes)
+        self.assertEqual(len(problems), 3, problems)
+        self.assertTrue(all("is served but not documented" in p for p in problems), problems)
+
     def test_item_actions_match_the_node(self):
         header = (REPO / "nodes/src/case_actions.h").read_text()
         m = re.search(r'kActions\s*=\s*((?:\s*"[^"]*")+)\s*;', header)
