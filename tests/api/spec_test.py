@@ -26,6 +26,11 @@ import openapi_contract as oc  # noqa: E402
 REPO = oc.REPO
 EVENT_FBS = REPO / "schemas/event.fbs"
 VECTORS = REPO / "tests/vectors/events"
+# The JSON Schema 2020-12 keywords this document uses, and OpenAPI's own (discriminator, example).
+SCHEMA_KEYWORDS = {"$ref", "type", "enum", "const", "properties", "required", "additionalProperties",
+                   "unevaluatedProperties", "items", "minItems", "maxItems", "minimum", "maximum", "minLength",
+                   "maxLength", "pattern", "format", "default", "description", "example", "examples", "allOf",
+                   "anyOf", "oneOf", "not", "if", "then", "else", "discriminator", "title", "deprecated"}
 
 
 def walk(node, path=""):
@@ -83,6 +88,30 @@ class SpecTest(unittest.TestCase):
         for name, schema in self.doc["components"]["schemas"].items():
             with self.subTest(schema=name):
                 jsonschema.Draft202012Validator.check_schema(schema)
+
+    def test_schemas_use_only_known_keywords(self):
+        # JSON Schema ignores unknown keywords, so a YAML slip (an unquoted comma in a flow mapping turns the rest
+        # of a description into a key) would pass unnoticed: every key of a schema must be a keyword.
+        for where, schema in self.schemas():
+            with self.subTest(schema=where):
+                self.assertEqual(set(schema) - SCHEMA_KEYWORDS, set())
+
+    def schemas(self):
+        """(where, schema object) of every schema in the document, nested ones included."""
+        roots = [(f"components/schemas/{k}", v) for k, v in self.doc["components"]["schemas"].items()]
+        for pointer, node in walk(self.doc):
+            if "schema" in node and isinstance(node["schema"], dict) and not pointer.startswith("/components/schemas"):
+                roots.append((f"{pointer}/schema", node["schema"]))
+        stack = roots
+        while stack:
+            where, schema = stack.pop()
+            yield where, schema
+            for key in ("items", "not", "if", "then", "else", "additionalProperties", "unevaluatedProperties"):
+                if isinstance(schema.get(key), dict):
+                    stack.append((f"{where}/{key}", schema[key]))
+            for key in ("allOf", "anyOf", "oneOf"):
+                stack += [(f"{where}/{key}/{i}", s) for i, s in enumerate(schema.get(key, []))]
+            stack += [(f"{where}/properties/{k}", s) for k, s in schema.get("properties", {}).items()]
 
     def test_operations_are_complete(self):
         ids = []
