@@ -27,6 +27,8 @@ packages=(
   # if this machine should not run one; the same for prometheus-blackbox-exporter on :9115), systemd-analyze,
   # and YAML for reading the alert rules.
   prometheus prometheus-blackbox-exporter systemd python3-yaml
+  # The API contract tests (tests/api): docs/openapi.yaml parsed and replies validated (JSON Schema 2020-12).
+  python3-jsonschema
 )
 
 missing=()

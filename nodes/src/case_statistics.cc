@@ -41,7 +41,10 @@ Result<json> CaseStore::Statistics(const std::string& agency, int64_t now) {
       ++items;
       std::string partner = item.contains("counterpart") ? item["counterpart"].value("country", "") : "";
       std::string direction = item.value("direction", "");
-      by_partner[partner][direction] = by_partner[partner].value(direction, 0) + 1;
+      // json::value() throws on null: a partner seen first is an empty object.
+      json& counts = by_partner[partner];
+      if (counts.is_null()) counts = json::object();
+      counts[direction] = counts.value(direction, 0) + 1;
       std::string type = item.value("type", "");
       by_type[type] = by_type.value(type, 0) + 1;
       std::string state = item.value("state", "");
