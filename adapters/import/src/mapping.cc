@@ -201,7 +201,10 @@ std::optional<std::vector<std::string>> Items(const json& raw, const FieldRule& 
   }
   auto text = AsText(raw);
   if (!text) return std::nullopt;
-  if (r.type != ValueType::kList) return std::vector<std::string>{Trim(*text)};
+  if (r.type != ValueType::kList) {
+    if (!Trim(*text).empty()) items.push_back(Trim(*text));
+    return items;
+  }
   size_t start = 0;
   while (start <= text->size()) {
     size_t sep = text->find(r.split, start);
