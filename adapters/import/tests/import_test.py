@@ -164,10 +164,10 @@ class ImportTest(unittest.TestCase):
 
     def test_one_bad_cell_imports_nothing_and_names_row_and_column(self):
         table = rows("BAD", 12)
-        table[6]["victim_age"] = "seventeen"  # row 7, line 8 (the header is line 1)
+        table[6]["victim_age"] = "seventeen"  # row 7: line 14 (the header is line 1; each row's notes hold a line break)
         code, out, err = run_import(write_config("bad"), write_csv("bad.csv", table))
         self.assertEqual(code, 2, out + err)
-        self.assertIn('row 7 (line 8), column "victim_age" (victim.age): not a number', err)
+        self.assertIn('row 7 (line 14), column "victim_age" (victim.age): not a number', err)
         self.assertIn("12 rows, 1 with errors: nothing imported", err)
         self.assertNotIn("seventeen", err)  # cell values are not echoed
         self.assertNothingImported(table)
@@ -179,9 +179,9 @@ class ImportTest(unittest.TestCase):
         table[5]["consent"] = "fingerprints"  # the node refuses the consent item
         code, out, err = run_import(write_config("node"), write_csv("node.csv", table))
         self.assertEqual(code, 2, out + err)
-        self.assertRegex(err, r'row 3 \(line 4\), column "destination" \(to\): refused by the node: .*kh-nosuch')
-        self.assertRegex(err, r'row 5 \(line 6\), column "urgency" \(priority\): refused by the node: must be one of')
-        self.assertRegex(err, r'row 6 \(line 7\), column "consent" \(consent\): refused by the node: must be one of')
+        self.assertRegex(err, r'row 3 \(line 6\), column "destination" \(to\): refused by the node: .*kh-nosuch')
+        self.assertRegex(err, r'row 5 \(line 10\), column "urgency" \(priority\): refused by the node: must be one of')
+        self.assertRegex(err, r'row 6 \(line 12\), column "consent": refused by the node: must be one of')
         self.assertIn("8 rows, 3 with errors: nothing imported", err)
         self.assertNothingImported(table)
 

@@ -1,6 +1,9 @@
 // The mapping file and its transforms: columns, constants, value maps,
 // lists, dates, types, defaults; errors name the column and never echo the
 // cell's value.
+#include <fstream>
+#include <sstream>
+
 #include <gtest/gtest.h>
 
 #include "lintas/common/toml_reader.h"
@@ -157,6 +160,36 @@ TEST(MappingTest, BadMappingsAreRefusedNamingTheKey) {
             std::string::npos);
   EXPECT_NE(refused("kind = \"request\"\nid = \"i\"\n[fields]\nconsent = \"a\"\n").find("not a field of POST /v1/requests"),
             std::string::npos);
+}
+
+}  // namespace
+}  // namespace lintas::importer
+
+namespace lintas::importer {
+namespace {
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(ExamplesTest, TheReadmeExamplesMapWithoutErrors) {
+  const std::string dir = std::string(LINTAS_SOURCE_DIR) + "/adapters/import/examples/";
+  for (const auto& [data, mapping_file] : {std::pair{"referrals.csv", "referrals-csv.toml"},
+                                           std::pair{"requests.json", "requests-json.toml"}}) {
+    Mapping m = LoadMapping(dir + mapping_file);
+    auto format = FormatOf(data, m);
+    ASSERT_TRUE(format.ok());
+    auto source = ReadSource(ReadAll(dir + data), *format, m);
+    ASSERT_TRUE(source.ok()) << source.error().message;
+    EXPECT_TRUE(source->errors.empty());
+    for (const auto& row : source->rows) {
+      Mapped out = ApplyMapping(m, row.record);
+      for (const auto& e : out.errors) ADD_FAILURE() << data << " row " << row.number << " " << e.column << ": " << e.message;
+    }
+  }
 }
 
 }  // namespace
