@@ -250,6 +250,46 @@ class ImportTest(unittest.TestCase):
         self.assertEqual(sorted(i["kind"] for i in view["items"]), ["referral", "request"])
 
 
+class NodeOptionsTest(unittest.TestCase):
+    """The node's options the adapter relies on (docs/API.md): ?dry_run=true and client_ref."""
+
+    def test_dry_run_checks_and_queues_nothing(self):
+        th = Api("THA", "officer")
+        body = cluster.referral_body("THA", "KHM", 900001)
+        body["to"] = "KHM/social_welfare"
+        status, answer = th("POST", "/v1/referrals?dry_run=true", body)
+        self.assertEqual(status, 200, answer)
+        self.assertTrue(answer["dry_run"])
+        self.assertEqual(answer["addressees"], [{"to": "KHM/social_welfare", "agencies": ["kh-mosvy"]}])
+        self.assertEqual(answer["event"]["body_type"], "ReferralCreated")
+        self.assertEqual(answer["event"]["id"], answer["id"])
+        self.assertIsNone(case_items(th, body["case_id"]))
+        self.assertEqual(th("GET", f"/v1/events/{answer['id']}")[0], 404)
+        status, answer = th("POST", "/v1/referrals?dry_run=true", dict(body, to="KHM/labour"))
+        self.assertEqual((status, answer["error"]["code"], answer["error"]["field"]), (400, "unknown_destination", "to"))
+        status, answer = th("POST", "/v1/referrals", dict(body, to=["KHM/kh-mosvy", "KHM/kh-nosuch"]))
+        self.assertEqual((status, answer["error"]["field"]), (400, "to[1]"))
+        self.assertEqual(th("POST", "/v1/referrals?dry_run=maybe", body)[0], 400)
+
+    def test_client_ref_makes_a_resubmission_a_duplicate(self):
+        th = Api("THA", "officer")
+        body = dict(cluster.referral_body("THA", "KHM", 900002), client_ref="CMS-API-1")
+        status, first = th("POST", "/v1/referrals", body)
+        self.assertEqual(status, 202, first)
+        status, again = th("POST", "/v1/referrals", dict(body, due="2000-01-01"))  # not judged again
+        self.assertEqual(status, 200, again)
+        self.assertEqual((again["id"], again["duplicate"]), (first["id"], True))
+        status, dry = th("POST", "/v1/referrals?dry_run=true", body)
+        self.assertEqual((status, dry["id"], dry["duplicate"], dry["dry_run"]), (200, first["id"], True, True))
+        self.assertEqual(len(case_items(th, body["case_id"])), 1)
+        status, other = th("POST", "/v1/referrals", dict(cluster.referral_body("THA", "KHM", 900003),
+                                                         client_ref="CMS-API-2"))
+        self.assertEqual(status, 202, other)
+        self.assertNotEqual(other["id"], first["id"])
+        status, answer = th("POST", "/v1/referrals", dict(body, client_ref=""))
+        self.assertEqual((status, answer["error"]["field"]), (400, "client_ref"))
+
+
 def bench(rows_n):
     """The import rate: rows/s of a rows_n-row file (both passes), as the rest of the suite runs it."""
     global cluster, workdir
