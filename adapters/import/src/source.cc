@@ -1,6 +1,7 @@
 // Reading CSV and JSON exports into rows.
 #include "source.h"
 
+#include <cctype>
 #include <set>
 
 #include <fmt/format.h>
