@@ -231,6 +231,7 @@ class ImportTest(unittest.TestCase):
         self.assertIsNotNone(counts, out)
         imported, already = int(counts[1]), int(counts[2])
         self.assertEqual(imported + already, n)
+        print(f"\nkilled run: {before} rows imported before the kill; the re-run imported {imported}", file=sys.stderr)
         self.assertGreaterEqual(already, before)
         for r in table:
             self.assertEqual(len(case_items(self.th, r["case_no"]) or []), 1, r["case_no"])
