@@ -8,7 +8,8 @@
 
 namespace lintas::importer {
 
-ImportConfig ParseConfig(const std::string& text, const std::string& base_dir, const std::string& where) {
+ImportConfig ParseConfig(const std::string& text, const std::string& base_dir,
+                         const std::string& where) {
   toml::table t = config::Parse(text);
   config::CheckKeys(t, where, {"node", "import"});
   ImportConfig c;
@@ -19,13 +20,16 @@ ImportConfig ParseConfig(const std::string& text, const std::string& base_dir, c
       config::Fail("node.url: must start with http:// or https://");
     }
     while (!c.node_url.empty() && c.node_url.back() == '/') c.node_url.pop_back();
-    c.token_file = config::ResolvePath(base_dir, config::Get<std::string>(*node, "node", "token_file", ""));
-    c.ca_file = config::ResolvePath(base_dir, config::Get<std::string>(*node, "node", "ca_file", ""));
+    c.token_file =
+        config::ResolvePath(base_dir, config::Get<std::string>(*node, "node", "token_file", ""));
+    c.ca_file =
+        config::ResolvePath(base_dir, config::Get<std::string>(*node, "node", "ca_file", ""));
     c.timeout_s = config::GetU32(*node, "node", "timeout_s", c.timeout_s, 1, 600);
   }
   if (const toml::table* import = t["import"].as_table()) {
     config::CheckKeys(*import, "import", {"mapping", "parallel", "wait_s"});
-    c.mapping = config::ResolvePath(base_dir, config::Get<std::string>(*import, "import", "mapping", ""));
+    c.mapping =
+        config::ResolvePath(base_dir, config::Get<std::string>(*import, "import", "mapping", ""));
     c.parallel = config::GetU32(*import, "import", "parallel", c.parallel, 1, 32);
     c.wait_s = config::GetU32(*import, "import", "wait_s", c.wait_s, 0, 3600);
   }
@@ -45,7 +49,8 @@ std::string ReadToken(const ImportConfig& c) {
     return token;
   }
   const char* env = std::getenv("LINTAS_TOKEN");
-  if (env == nullptr || *env == '\0') config::Fail("node.token_file: not set, and $LINTAS_TOKEN is empty");
+  if (env == nullptr || *env == '\0')
+    config::Fail("node.token_file: not set, and $LINTAS_TOKEN is empty");
   return env;
 }
 

@@ -35,7 +35,8 @@ struct ImportConfig {
 
 // Reads `path`; unknown keys are refused. Throws ConfigError naming the key.
 ImportConfig LoadConfig(const std::string& path);
-ImportConfig ParseConfig(const std::string& text, const std::string& base_dir, const std::string& where);
+ImportConfig ParseConfig(const std::string& text, const std::string& base_dir,
+                         const std::string& where);
 
 // The API token: token_file's first line, else $LINTAS_TOKEN. Throws
 // ConfigError when there is none.

@@ -8,7 +8,9 @@
 namespace lintas::importer {
 namespace {
 
-Error At(size_t line, const std::string& what) { return MakeError(errc::bad_input, fmt::format("line {}: {}", line, what)); }
+Error At(size_t line, const std::string& what) {
+  return MakeError(errc::bad_input, fmt::format("line {}: {}", line, what));
+}
 
 }  // namespace
 
@@ -19,9 +21,9 @@ Result<std::vector<CsvRecord>> ParseCsv(std::string_view text, char delimiter) {
   std::string field;
   size_t line = 1;
   size_t i = 0;
-  bool quoted = false;       // inside a quoted field
-  bool was_quoted = false;   // the current field was quoted (and is closed)
-  bool any = false;          // the record has content (not a blank line)
+  bool quoted = false;      // inside a quoted field
+  bool was_quoted = false;  // the current field was quoted (and is closed)
+  bool any = false;         // the record has content (not a blank line)
   size_t quote_line = 0;
   record.line = 1;
   auto end_field = [&] {
@@ -72,8 +74,12 @@ Result<std::vector<CsvRecord>> ParseCsv(std::string_view text, char delimiter) {
     if (c == delimiter) {
       end_field();
     } else if (c == '"') {
-      if (!field.empty()) return At(line, "a quote inside an unquoted field (quote the whole field, doubling inner quotes)");
-      if (was_quoted) return At(line, "a quote after a closing quote (write \"\" for a quote inside a field)");
+      if (!field.empty())
+        return At(
+            line,
+            "a quote inside an unquoted field (quote the whole field, doubling inner quotes)");
+      if (was_quoted)
+        return At(line, "a quote after a closing quote (write \"\" for a quote inside a field)");
       quoted = true;
       quote_line = line;
     } else {

@@ -9,11 +9,16 @@ class Category : public std::error_category {
   const char* name() const noexcept override { return "lintas.import"; }
   std::string message(int code) const override {
     switch (static_cast<errc>(code)) {
-      case errc::success: return "success";
-      case errc::bad_input: return "bad_input";
-      case errc::rejected: return "rejected";
-      case errc::unreachable: return "unreachable";
-      case errc::node_failed: return "node_failed";
+      case errc::success:
+        return "success";
+      case errc::bad_input:
+        return "bad_input";
+      case errc::rejected:
+        return "rejected";
+      case errc::unreachable:
+        return "unreachable";
+      case errc::node_failed:
+        return "node_failed";
     }
     return "unknown";
   }

@@ -2,6 +2,8 @@
 // dry run), then submit every row.
 #include "importer.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -12,8 +14,6 @@
 #include <ostream>
 #include <sstream>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "node_client.h"
 
@@ -67,9 +67,11 @@ bool AboutTheRow(const Reply& reply, Fatal& fatal) {
   if (reply.status == 0) {
     fatal.Set(ErrorText(reply), kExitUnreachable);
   } else if (reply.status == 401) {
-    fatal.Set("the node refused the token (401): make a new one (lintas admin token create)", kExitBadInput);
+    fatal.Set("the node refused the token (401): make a new one (lintas admin token create)",
+              kExitBadInput);
   } else if (reply.status == 429 || reply.status >= 500 || !reply.body.is_object()) {
-    fatal.Set(fmt::format("the node failed (HTTP {}): {}", reply.status, ErrorText(reply)), kExitFailure);
+    fatal.Set(fmt::format("the node failed (HTTP {}): {}", reply.status, ErrorText(reply)),
+              kExitFailure);
   } else {
     return true;
   }
@@ -80,7 +82,8 @@ bool AboutTheRow(const Reply& reply, Fatal& fatal) {
 RowError Refusal(const Work& w, const Reply& reply, const Mapping& mapping) {
   std::string field = reply.body.contains("error") ? reply.body["error"].value("field", "") : "";
   std::string message = ErrorText(reply);
-  if (!field.empty() && message.rfind(field + ": ", 0) == 0) message = message.substr(field.size() + 2);
+  if (!field.empty() && message.rfind(field + ": ", 0) == 0)
+    message = message.substr(field.size() + 2);
   std::string column;
   if (field == "client_ref") {
     column = mapping.id_column;
@@ -98,17 +101,20 @@ void Classify(Work& w, const Reply& reply) {
 }
 
 // First pass: every row mapped, then checked by the node (dry run).
-void Validate(const Source& source, const Mapping& mapping, const ImportConfig& config, const std::string& token,
-              std::vector<Work>& work, std::vector<RowError>& errors, Fatal& fatal) {
+void Validate(const Source& source, const Mapping& mapping, const ImportConfig& config,
+              const std::string& token, std::vector<Work>& work, std::vector<RowError>& errors,
+              Fatal& fatal) {
   std::map<std::string, size_t> ids;
   for (const Row& row : source.rows) {
     Mapped m = ApplyMapping(mapping, row.record);
-    for (const auto& e : m.errors) errors.push_back(RowError{row.number, row.line, e.column, e.api_field, e.message});
+    for (const auto& e : m.errors)
+      errors.push_back(RowError{row.number, row.line, e.column, e.api_field, e.message});
     if (!m.row_id.empty()) {
       auto [it, added] = ids.emplace(m.row_id, row.number);
       if (!added) {
-        errors.push_back(RowError{row.number, row.line, mapping.id_column, "",
-                                  fmt::format("the same id as row {} (each row needs its own stable id)", it->second)});
+        errors.push_back(RowError{
+            row.number, row.line, mapping.id_column, "",
+            fmt::format("the same id as row {} (each row needs its own stable id)", it->second)});
         continue;
       }
     }
@@ -127,8 +133,8 @@ void Validate(const Source& source, const Mapping& mapping, const ImportConfig& 
 }
 
 // Second pass: every row not imported before.
-void Submit(const Mapping& mapping, const ImportConfig& config, const std::string& token, std::vector<Work>& work,
-            std::vector<RowError>& errors, Fatal& fatal) {
+void Submit(const Mapping& mapping, const ImportConfig& config, const std::string& token,
+            std::vector<Work>& work, std::vector<RowError>& errors, Fatal& fatal) {
   std::vector<std::optional<RowError>> refused(work.size());
   ForEach(work.size(), config, token, fatal, [&](NodeClient& client, size_t i) {
     Work& w = work[i];
@@ -162,12 +168,15 @@ void AwaitBroker(const ImportConfig& config, const std::string& token, std::vect
       if (status == "acknowledged" || status == "refused") {
         w.broker = status;
         if (status == "refused") {
-          std::string why = reply.body.contains("error") ? reply.body["error"].value("message", "") : "";
-          refused[i] = RowError{w.row->number, w.row->line, "", "", "refused by the broker: " + why};
+          std::string why =
+              reply.body.contains("error") ? reply.body["error"].value("message", "") : "";
+          refused[i] =
+              RowError{w.row->number, w.row->line, "", "", "refused by the broker: " + why};
         }
         return;
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));  // polling the node, not synchronising
+      std::this_thread::sleep_for(
+          std::chrono::milliseconds(100));  // polling the node, not synchronising
     }
   });
   for (auto& r : refused) {
@@ -176,7 +185,8 @@ void AwaitBroker(const ImportConfig& config, const std::string& token, std::vect
 }
 
 void Print(const std::string& path, std::vector<RowError>& errors, std::ostream& err) {
-  std::stable_sort(errors.begin(), errors.end(), [](const RowError& a, const RowError& b) { return a.row < b.row; });
+  std::stable_sort(errors.begin(), errors.end(),
+                   [](const RowError& a, const RowError& b) { return a.row < b.row; });
   for (const auto& e : errors) err << path << ": " << Describe(e) << "\n";
 }
 
@@ -190,7 +200,8 @@ size_t RowsWithErrors(const std::vector<RowError>& errors) {
 }  // namespace
 
 FileReport ImportFile(const std::string& path, const Mapping& mapping, const ImportConfig& config,
-                      const std::string& token, const RunOptions& options, std::ostream& out, std::ostream& err) {
+                      const std::string& token, const RunOptions& options, std::ostream& out,
+                      std::ostream& err) {
   FileReport report;
   auto fail = [&](const std::string& message, int code) {
     err << path << ": " << message << "\n";
@@ -214,30 +225,41 @@ FileReport ImportFile(const std::string& path, const Mapping& mapping, const Imp
   if (fatal.stop) return fail(fatal.message + "; nothing imported", fatal.exit_code);
   if (!report.errors.empty()) {
     Print(path, report.errors, err);
-    return fail(fmt::format("{} rows, {} with errors: nothing imported", report.rows, RowsWithErrors(report.errors)),
+    return fail(fmt::format("{} rows, {} with errors: nothing imported", report.rows,
+                            RowsWithErrors(report.errors)),
                 kExitBadInput);
   }
-  auto count = [&](State s) { return static_cast<size_t>(std::count_if(work.begin(), work.end(), [s](const Work& w) { return w.state == s; })); };
+  auto count = [&](State s) {
+    return static_cast<size_t>(
+        std::count_if(work.begin(), work.end(), [s](const Work& w) { return w.state == s; }));
+  };
   if (options.dry_run) {
-    out << fmt::format("{}: {} rows valid: {} to import, {} already imported (dry run: nothing sent)\n", path,
-                       report.rows, count(State::kNew), count(State::kAlready) + count(State::kRefusedEarlier));
+    out << fmt::format(
+        "{}: {} rows valid: {} to import, {} already imported (dry run: nothing sent)\n", path,
+        report.rows, count(State::kNew), count(State::kAlready) + count(State::kRefusedEarlier));
     return report;
   }
   Submit(mapping, config, token, work, report.errors, fatal);
   report.imported = count(State::kImported);
   report.already = count(State::kAlready);
   report.refused_earlier = count(State::kRefusedEarlier);
-  if (config.wait_s > 0 && !fatal.stop && report.errors.empty()) AwaitBroker(config, token, work, report.errors, fatal);
+  if (config.wait_s > 0 && !fatal.stop && report.errors.empty())
+    AwaitBroker(config, token, work, report.errors, fatal);
   for (const auto& w : work) report.acknowledged += w.broker == "acknowledged" ? 1 : 0;
   Print(path, report.errors, err);
-  std::string summary = fmt::format("{}: {} rows: {} imported, {} already imported", path, report.rows,
-                                    report.imported, report.already);
-  if (report.refused_earlier > 0) summary += fmt::format(", {} imported earlier and refused by the broker", report.refused_earlier);
-  if (config.wait_s > 0) summary += fmt::format("; {} acknowledged by the broker", report.acknowledged);
+  std::string summary = fmt::format("{}: {} rows: {} imported, {} already imported", path,
+                                    report.rows, report.imported, report.already);
+  if (report.refused_earlier > 0)
+    summary +=
+        fmt::format(", {} imported earlier and refused by the broker", report.refused_earlier);
+  if (config.wait_s > 0)
+    summary += fmt::format("; {} acknowledged by the broker", report.acknowledged);
   out << summary << "\n";
   if (fatal.stop || count(State::kFailed) > 0) {
     if (fatal.stop) err << path << ": " << fatal.message << "\n";
-    err << path << ": the import stopped part-way; run it again to complete it (rows already imported are not sent twice)\n";
+    err << path
+        << ": the import stopped part-way; run it again to complete it (rows already imported are "
+           "not sent twice)\n";
     report.exit_code = fatal.stop ? fatal.exit_code : kExitFailure;
     return report;
   }

@@ -28,10 +28,10 @@ inline constexpr int kExitRefused = 5;      // a row refused by the broker (seen
 
 struct FileReport {
   size_t rows = 0;
-  size_t imported = 0;          // queued by this run
-  size_t already = 0;           // imported by an earlier run
-  size_t refused_earlier = 0;   // imported by an earlier run and refused by the broker
-  size_t acknowledged = 0;      // wait_s: acknowledged by the broker
+  size_t imported = 0;         // queued by this run
+  size_t already = 0;          // imported by an earlier run
+  size_t refused_earlier = 0;  // imported by an earlier run and refused by the broker
+  size_t acknowledged = 0;     // wait_s: acknowledged by the broker
   std::vector<RowError> errors;
   int exit_code = kExitOk;
 };
@@ -43,6 +43,7 @@ struct RunOptions {
 // Imports `path`; writes the report to `out` (summary) and `err` (each
 // problem, naming row and column).
 FileReport ImportFile(const std::string& path, const Mapping& mapping, const ImportConfig& config,
-                      const std::string& token, const RunOptions& options, std::ostream& out, std::ostream& err);
+                      const std::string& token, const RunOptions& options, std::ostream& out,
+                      std::ostream& err);
 
 }  // namespace lintas::importer

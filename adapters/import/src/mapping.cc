@@ -1,14 +1,14 @@
 // Loading a mapping file and mapping one record to the API's JSON body.
 #include "mapping.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <ctime>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "lintas/common/toml_reader.h"
 
@@ -19,14 +19,31 @@ using nlohmann::json;
 
 // The fields of POST /v1/referrals and /v1/requests (docs/API.md) that a
 // mapping may fill; client_ref is the adapter's own.
-const std::set<std::string> kReferralFields = {
-    "to", "case_id", "reference", "victim.pseudonym", "victim.sex", "victim.age", "victim.age_is_estimate",
-    "victim.minor", "victim.guardian", "victim.guardian_relationship", "victim.nationality", "victim.languages",
-    "victim.needs", "consent", "exploitation", "summary", "priority", "due", "handling", "handling_text",
-    "language", "readdresses"};
-const std::set<std::string> kRequestFields = {"to",       "case_id", "reference",     "subject",
-                                              "questions", "legal_basis", "priority", "due",
-                                              "handling", "handling_text", "language"};
+const std::set<std::string> kReferralFields = {"to",
+                                               "case_id",
+                                               "reference",
+                                               "victim.pseudonym",
+                                               "victim.sex",
+                                               "victim.age",
+                                               "victim.age_is_estimate",
+                                               "victim.minor",
+                                               "victim.guardian",
+                                               "victim.guardian_relationship",
+                                               "victim.nationality",
+                                               "victim.languages",
+                                               "victim.needs",
+                                               "consent",
+                                               "exploitation",
+                                               "summary",
+                                               "priority",
+                                               "due",
+                                               "handling",
+                                               "handling_text",
+                                               "language",
+                                               "readdresses"};
+const std::set<std::string> kRequestFields = {"to",        "case_id",       "reference", "subject",
+                                              "questions", "legal_basis",   "priority",  "due",
+                                              "handling",  "handling_text", "language"};
 
 std::string Trim(std::string_view s) {
   size_t b = 0, e = s.size();
@@ -56,7 +73,8 @@ ValueType TypeNamed(const std::string& name, const std::string& where) {
   config::Fail(where + ": must be one of string, integer, boolean, list");
 }
 
-FieldRule ParseRule(const std::string& api_field, const toml::node& node, const std::string& where) {
+FieldRule ParseRule(const std::string& api_field, const toml::node& node,
+                    const std::string& where) {
   FieldRule r;
   r.api_field = api_field;
   if (node.is_string()) {  // shorthand: the column's name
@@ -65,33 +83,40 @@ FieldRule ParseRule(const std::string& api_field, const toml::node& node, const 
   }
   const toml::table* t = node.as_table();
   if (t == nullptr) config::Fail(where + ": use a column name or a table { column = ..., ... }");
-  config::CheckKeys(*t, where, {"column", "value", "type", "split", "map", "unmapped", "date_format", "date_offset",
-                                "required", "default"});
+  config::CheckKeys(*t, where,
+                    {"column", "value", "type", "split", "map", "unmapped", "date_format",
+                     "date_offset", "required", "default"});
   r.column = config::Get<std::string>(*t, where, "column", "");
   if (const toml::node* v = t->get("value")) r.value = TomlToJson(*v, where + ".value");
-  if (r.column.empty() == !r.value.has_value()) config::Fail(where + ": give exactly one of column and value");
+  if (r.column.empty() == !r.value.has_value())
+    config::Fail(where + ": give exactly one of column and value");
   if (t->contains("split")) {
     r.split = config::Get<std::string>(*t, where, "split", ",");
     if (r.split.empty()) config::Fail(where + ".split: must not be empty");
     r.type = ValueType::kList;
   }
-  if (t->contains("type")) r.type = TypeNamed(config::Get<std::string>(*t, where, "type", "string"), where + ".type");
+  if (t->contains("type"))
+    r.type = TypeNamed(config::Get<std::string>(*t, where, "type", "string"), where + ".type");
   if (const toml::node* m = t->get("map")) {
     const toml::table* mt = m->as_table();
-    if (mt == nullptr) config::Fail(where + ".map: must be a table { \"source value\" = \"API value\" }");
+    if (mt == nullptr)
+      config::Fail(where + ".map: must be a table { \"source value\" = \"API value\" }");
     for (const auto& [k, v] : *mt) {
       auto s = v.value<std::string>();
-      if (!s || !v.is_string()) config::Fail(fmt::format("{}.map.{}: must be a string", where, k.str()));
+      if (!s || !v.is_string())
+        config::Fail(fmt::format("{}.map.{}: must be a string", where, k.str()));
       r.map[std::string(k.str())] = *s;
     }
   }
   std::string unmapped = config::Get<std::string>(*t, where, "unmapped", "error");
-  if (unmapped != "error" && unmapped != "keep") config::Fail(where + ".unmapped: must be \"error\" or \"keep\"");
+  if (unmapped != "error" && unmapped != "keep")
+    config::Fail(where + ".unmapped: must be \"error\" or \"keep\"");
   r.keep_unmapped = unmapped == "keep";
   r.date_format = config::Get<std::string>(*t, where, "date_format", "");
   r.date_offset = config::Get<std::string>(*t, where, "date_offset", "");
-  if (!r.date_offset.empty() && (r.date_offset.size() != 6 || (r.date_offset[0] != '+' && r.date_offset[0] != '-') ||
-                                 r.date_offset[3] != ':')) {
+  if (!r.date_offset.empty() &&
+      (r.date_offset.size() != 6 || (r.date_offset[0] != '+' && r.date_offset[0] != '-') ||
+       r.date_offset[3] != ':')) {
     config::Fail(where + ".date_offset: use +HH:MM or -HH:MM");
   }
   r.required = config::Get<bool>(*t, where, "required", true);
@@ -115,14 +140,16 @@ std::optional<std::string> ConvertDate(const std::string& text, const FieldRule&
   if (end == nullptr || *end != '\0') return std::nullopt;
   std::tm check = tm;
   time_t t = timegm(&check);
-  if (t == static_cast<time_t>(-1) || check.tm_mday != tm.tm_mday || check.tm_mon != tm.tm_mon) return std::nullopt;
+  if (t == static_cast<time_t>(-1) || check.tm_mday != tm.tm_mday || check.tm_mon != tm.tm_mon)
+    return std::nullopt;
   bool timed = false;
-  for (const char* spec : {"%H", "%I", "%M", "%S", "%T", "%R"}) timed = timed || r.date_format.find(spec) != std::string::npos;
+  for (const char* spec : {"%H", "%I", "%M", "%S", "%T", "%R"})
+    timed = timed || r.date_format.find(spec) != std::string::npos;
   if (!timed && r.date_offset.empty()) {
     return fmt::format("{:04}-{:02}-{:02}", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
   }
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                     tm.tm_hour, tm.tm_min, tm.tm_sec, r.date_offset);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, r.date_offset);
 }
 
 // One item through the value map, the date format and the type.
@@ -132,9 +159,10 @@ std::optional<json> Convert(const std::string& item, const FieldRule& r, std::st
     auto it = r.map.find(v);
     if (it == r.map.end()) {
       for (auto m = r.map.begin(); m != r.map.end() && it == r.map.end(); ++m) {
-        if (std::equal(m->first.begin(), m->first.end(), v.begin(), v.end(),
-                       [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) ==
-                                                   std::tolower(static_cast<unsigned char>(b)); })) {
+        if (std::equal(m->first.begin(), m->first.end(), v.begin(), v.end(), [](char a, char b) {
+              return std::tolower(static_cast<unsigned char>(a)) ==
+                     std::tolower(static_cast<unsigned char>(b));
+            })) {
           it = m;
         }
       }
@@ -208,7 +236,8 @@ std::optional<std::vector<std::string>> Items(const json& raw, const FieldRule& 
   size_t start = 0;
   while (start <= text->size()) {
     size_t sep = text->find(r.split, start);
-    std::string piece = Trim(std::string_view(*text).substr(start, sep == std::string::npos ? std::string::npos : sep - start));
+    std::string piece = Trim(std::string_view(*text).substr(
+        start, sep == std::string::npos ? std::string::npos : sep - start));
     if (!piece.empty()) items.push_back(piece);
     if (sep == std::string::npos) break;
     start = sep + r.split.size();
@@ -218,11 +247,14 @@ std::optional<std::vector<std::string>> Items(const json& raw, const FieldRule& 
 
 void ApplyRule(const FieldRule& r, const json& record, Mapped& out) {
   if (r.value) return Put(out.body, r.api_field, *r.value);
-  auto fail = [&](std::string message) { out.errors.push_back(CellError{r.column, r.api_field, std::move(message)}); };
+  auto fail = [&](std::string message) {
+    out.errors.push_back(CellError{r.column, r.api_field, std::move(message)});
+  };
   const json* cell = Lookup(record, r.column);
   json raw = cell ? *cell : json(nullptr);
   auto items = Items(raw, r);
-  if (!items) return fail(raw.is_array() ? "is a list (set type = \"list\")" : "is not a plain value");
+  if (!items)
+    return fail(raw.is_array() ? "is a list (set type = \"list\")" : "is not a plain value");
   if (items->empty() && r.fallback) items = Items(json(*r.fallback), r);
   if (items->empty()) {
     if (r.required) fail("is empty");
@@ -247,7 +279,8 @@ const json* Lookup(const json& record, const std::string& column) {
   size_t start = 0;
   while (true) {
     size_t dot = column.find('.', start);
-    std::string key = column.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    std::string key =
+        column.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     if (!at->is_object()) return nullptr;
     auto it = at->find(key);
     if (it == at->end()) return nullptr;
@@ -270,7 +303,8 @@ const FieldRule* Mapping::RuleFor(std::string api_field) const {
 
 Mapping ParseMapping(const std::string& text, const std::string& where) {
   toml::table t = config::Parse(text);
-  config::CheckKeys(t, where, {"kind", "format", "id", "id_prefix", "delimiter", "records", "fields"});
+  config::CheckKeys(t, where,
+                    {"kind", "format", "id", "id_prefix", "delimiter", "records", "fields"});
   Mapping m;
   m.kind = config::Get<std::string>(t, where, "kind", "");
   if (m.kind == "referral") {
@@ -281,9 +315,11 @@ Mapping ParseMapping(const std::string& text, const std::string& where) {
     config::Fail(where + ": kind: must be \"referral\" or \"request\"");
   }
   m.format = config::Get<std::string>(t, where, "format", "");
-  if (!m.format.empty() && m.format != "csv" && m.format != "json") config::Fail(where + ": format: must be csv or json");
+  if (!m.format.empty() && m.format != "csv" && m.format != "json")
+    config::Fail(where + ": format: must be csv or json");
   m.id_column = config::Get<std::string>(t, where, "id", "");
-  if (m.id_column.empty()) config::Fail(where + ": id: required (the column that holds each row's stable id)");
+  if (m.id_column.empty())
+    config::Fail(where + ": id: required (the column that holds each row's stable id)");
   m.id_prefix = config::Get<std::string>(t, where, "id_prefix", "");
   std::string delimiter = config::Get<std::string>(t, where, "delimiter", ",");
   if (delimiter.size() != 1 || delimiter == "\"" || delimiter == "\n") {
@@ -292,7 +328,8 @@ Mapping ParseMapping(const std::string& text, const std::string& where) {
   m.delimiter = delimiter[0];
   m.records = config::Get<std::string>(t, where, "records", "");
   const toml::table* fields = t["fields"].as_table();
-  if (fields == nullptr || fields->empty()) config::Fail(where + ": [fields]: required (API field = column)");
+  if (fields == nullptr || fields->empty())
+    config::Fail(where + ": [fields]: required (API field = column)");
   const auto& known = m.kind == "referral" ? kReferralFields : kRequestFields;
   for (const auto& [key, node] : *fields) {
     std::string api_field(key.str());
@@ -314,11 +351,13 @@ Mapped ApplyMapping(const Mapping& mapping, const json& record) {
   const json* id = Lookup(record, mapping.id_column);
   auto id_text = id ? AsText(*id) : std::optional<std::string>();
   if (!id_text || Trim(*id_text).empty()) {
-    out.errors.push_back(CellError{mapping.id_column, "client_ref", "is empty (the row's stable id is required)"});
+    out.errors.push_back(
+        CellError{mapping.id_column, "client_ref", "is empty (the row's stable id is required)"});
   } else {
     out.row_id = Trim(*id_text);
     if (mapping.id_prefix.size() + out.row_id.size() > 128) {
-      out.errors.push_back(CellError{mapping.id_column, "client_ref", "is longer than 128 bytes with its prefix"});
+      out.errors.push_back(
+          CellError{mapping.id_column, "client_ref", "is longer than 128 bytes with its prefix"});
     }
     out.body["client_ref"] = mapping.id_prefix + out.row_id;
   }

@@ -7,11 +7,10 @@
 #pragma once
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace lintas::importer {
 
@@ -19,8 +18,8 @@ enum class ValueType { kString, kInteger, kBoolean, kList };
 
 // One API field and where its value comes from.
 struct FieldRule {
-  std::string api_field;              // "priority", "victim.age" (dotted: nested object)
-  std::string column;                 // the source column / JSON field; empty for a constant
+  std::string api_field;                // "priority", "victim.age" (dotted: nested object)
+  std::string column;                   // the source column / JSON field; empty for a constant
   std::optional<nlohmann::json> value;  // a constant instead of a column
   // Default: "string", or "list" when `split` is set.
   ValueType type = ValueType::kString;

@@ -13,7 +13,8 @@ Reply Convert(const httplib::Result& result) {
     return reply;
   }
   reply.status = result->status;
-  reply.body = result->body.empty() ? nlohmann::json() : nlohmann::json::parse(result->body, nullptr, false);
+  reply.body =
+      result->body.empty() ? nlohmann::json() : nlohmann::json::parse(result->body, nullptr, false);
   return reply;
 }
 

@@ -1,10 +1,10 @@
 // Reading CSV and JSON exports into rows.
 #include "source.h"
 
+#include <fmt/format.h>
+
 #include <cctype>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "csv.h"
 #include "errc.h"
@@ -17,13 +17,16 @@ using nlohmann::json;
 Result<Source> ReadCsv(const std::string& text, const Mapping& mapping) {
   auto records = ParseCsv(text, mapping.delimiter);
   if (!records.ok()) return std::move(records).error();
-  if (records->empty()) return MakeError(errc::bad_input, "no header line (the first line names the columns)");
+  if (records->empty())
+    return MakeError(errc::bad_input, "no header line (the first line names the columns)");
   Source out;
   const CsvRecord& header = records->front();
   std::set<std::string> seen;
   for (const auto& name : header.fields) {
-    if (!IsUtf8(name)) return MakeError(errc::bad_input, "line 1: a column name is not valid UTF-8");
-    if (!seen.insert(name).second) return MakeError(errc::bad_input, fmt::format("line 1: column \"{}\" appears twice", name));
+    if (!IsUtf8(name))
+      return MakeError(errc::bad_input, "line 1: a column name is not valid UTF-8");
+    if (!seen.insert(name).second)
+      return MakeError(errc::bad_input, fmt::format("line 1: column \"{}\" appears twice", name));
     out.columns.push_back(name);
   }
   std::vector<std::string> needed = {mapping.id_column};
@@ -31,20 +34,24 @@ Result<Source> ReadCsv(const std::string& text, const Mapping& mapping) {
     if (!r.column.empty()) needed.push_back(r.column);
   }
   for (const auto& c : needed) {
-    if (!seen.count(c)) return MakeError(errc::bad_input, fmt::format("the header has no column \"{}\" (the mapping names it)", c));
+    if (!seen.count(c))
+      return MakeError(errc::bad_input,
+                       fmt::format("the header has no column \"{}\" (the mapping names it)", c));
   }
   for (size_t i = 1; i < records->size(); ++i) {
     const CsvRecord& rec = (*records)[i];
     Row row{i, rec.line, json::object()};
     if (rec.fields.size() != header.fields.size()) {
-      out.errors.push_back(RowError{i, rec.line, "", "",
-                                    fmt::format("{} fields, the header has {}", rec.fields.size(), header.fields.size())});
+      out.errors.push_back(RowError{
+          i, rec.line, "", "",
+          fmt::format("{} fields, the header has {}", rec.fields.size(), header.fields.size())});
       continue;
     }
     bool utf8 = true;
     for (size_t c = 0; c < rec.fields.size(); ++c) {
       if (!IsUtf8(rec.fields[c])) {
-        out.errors.push_back(RowError{i, rec.line, header.fields[c], "", "not valid UTF-8 (save the export as UTF-8)"});
+        out.errors.push_back(RowError{i, rec.line, header.fields[c], "",
+                                      "not valid UTF-8 (save the export as UTF-8)"});
         utf8 = false;
         continue;
       }
@@ -63,11 +70,15 @@ Result<Source> ReadJson(const std::string& text, const Mapping& mapping) {
   const json* records = &doc;
   if (!mapping.records.empty()) {
     records = Lookup(doc, mapping.records);
-    if (records == nullptr) return MakeError(errc::bad_input, "no \"" + mapping.records + "\" in the document (mapping: records)");
+    if (records == nullptr)
+      return MakeError(errc::bad_input,
+                       "no \"" + mapping.records + "\" in the document (mapping: records)");
   }
   if (!records->is_array()) {
-    return MakeError(errc::bad_input, mapping.records.empty() ? "the document is not an array of records (set records in the mapping)"
-                                                           : "\"" + mapping.records + "\" is not an array of records");
+    return MakeError(errc::bad_input,
+                     mapping.records.empty()
+                         ? "the document is not an array of records (set records in the mapping)"
+                         : "\"" + mapping.records + "\" is not an array of records");
   }
   Source out;
   for (size_t i = 0; i < records->size(); ++i) {
@@ -109,7 +120,8 @@ Result<std::string> FormatOf(const std::string& path, const Mapping& mapping) {
   return MakeError(errc::bad_input, path + ": neither .csv nor .json (set format in the mapping)");
 }
 
-Result<Source> ReadSource(const std::string& text, const std::string& format, const Mapping& mapping) {
+Result<Source> ReadSource(const std::string& text, const std::string& format,
+                          const Mapping& mapping) {
   return format == "csv" ? ReadCsv(text, mapping) : ReadJson(text, mapping);
 }
 

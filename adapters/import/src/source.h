@@ -3,10 +3,9 @@
 // `records` path). Pure functions; thread-safe.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "lintas/common/result.h"
 #include "mapping.h"
@@ -14,8 +13,8 @@
 namespace lintas::importer {
 
 struct Row {
-  size_t number = 0;  // 1-based, the header not counted
-  size_t line = 0;    // CSV: the line it starts on; JSON: 0
+  size_t number = 0;      // 1-based, the header not counted
+  size_t line = 0;        // CSV: the line it starts on; JSON: 0
   nlohmann::json record;  // CSV: {column: cell}; JSON: the record
 };
 
@@ -43,6 +42,7 @@ struct Source {
 // Reads `text` (the file's contents) as the mapping says. An error is about
 // the whole file (not CSV, not JSON, no header, a column the mapping names
 // missing from the header); a bad row is listed in Source::errors.
-[[nodiscard]] Result<Source> ReadSource(const std::string& text, const std::string& format, const Mapping& mapping);
+[[nodiscard]] Result<Source> ReadSource(const std::string& text, const std::string& format,
+                                        const Mapping& mapping);
 
 }  // namespace lintas::importer

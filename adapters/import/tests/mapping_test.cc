@@ -1,13 +1,14 @@
 // The mapping file and its transforms: columns, constants, value maps,
 // lists, dates, types, defaults; errors name the column and never echo the
 // cell's value.
-#include <fstream>
-#include <sstream>
+#include "mapping.h"
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "lintas/common/toml_reader.h"
-#include "mapping.h"
 #include "source.h"
 
 namespace lintas::importer {
@@ -34,11 +35,16 @@ exploitation = { column = "type", map = { "fishing" = "forced_labour" }, unmappe
 )";
 
 json Record() {
-  return json{{"row_id", " 17 "},          {"destination", "cambodia"},
-              {"case_no", "TH-2026-0192"}, {"victim", {{"code", "V-TH-0192"}}},
-              {"victim_age", "17"},        {"minor", ""},
-              {"langs", "km; th ;"},       {"consent", "ID|RET"},
-              {"urgency", "2"},            {"reply_by", "09/12/2026"},
+  return json{{"row_id", " 17 "},
+              {"destination", "cambodia"},
+              {"case_no", "TH-2026-0192"},
+              {"victim", {{"code", "V-TH-0192"}}},
+              {"victim_age", "17"},
+              {"minor", ""},
+              {"langs", "km; th ;"},
+              {"consent", "ID|RET"},
+              {"urgency", "2"},
+              {"reply_by", "09/12/2026"},
               {"type", "sexual"}};
 }
 
@@ -117,15 +123,23 @@ questions = { column = "questions", type = "list" }
 due = { column = "due", date_format = "%Y-%m-%d %H:%M", date_offset = "+07:00" }
 )",
                            "test");
-  Mapped out = ApplyMapping(m, json{{"id", 42}, {"to", {"KHM/police"}}, {"case", "C"}, {"subject", "S-1"},
-                                    {"questions", {"Where?", "When?"}}, {"due", "2026-12-09 10:30"}});
+  Mapped out = ApplyMapping(m, json{{"id", 42},
+                                    {"to", {"KHM/police"}},
+                                    {"case", "C"},
+                                    {"subject", "S-1"},
+                                    {"questions", {"Where?", "When?"}},
+                                    {"due", "2026-12-09 10:30"}});
   ASSERT_TRUE(out.errors.empty()) << out.errors[0].message;
   EXPECT_EQ(out.row_id, "42");
   EXPECT_EQ(out.body["to"], json::array({"KHM/police"}));
   EXPECT_EQ(out.body["questions"], json::array({"Where?", "When?"}));
   EXPECT_EQ(out.body["due"], "2026-12-09T10:30:00+07:00");
-  Mapped list_in_plain = ApplyMapping(m, json{{"id", 1}, {"to", "KHM/police"}, {"case", {"x"}}, {"subject", "S"},
-                                              {"questions", "Q"}, {"due", "2026-12-09 10:30"}});
+  Mapped list_in_plain = ApplyMapping(m, json{{"id", 1},
+                                              {"to", "KHM/police"},
+                                              {"case", {"x"}},
+                                              {"subject", "S"},
+                                              {"questions", "Q"},
+                                              {"due", "2026-12-09 10:30"}});
   ASSERT_EQ(list_in_plain.errors.size(), 1u);
   EXPECT_EQ(list_in_plain.errors[0].column, "case");
   EXPECT_EQ(list_in_plain.errors[0].message, "is a list (set type = \"list\")");
@@ -149,16 +163,23 @@ TEST(MappingTest, BadMappingsAreRefusedNamingTheKey) {
     }
     return std::string();
   };
-  EXPECT_NE(refused("kind = \"referral\"\nid = \"i\"\n[fields]\nvictim_age = \"a\"\n").find("fields.victim_age: not a field"),
+  EXPECT_NE(refused("kind = \"referral\"\nid = \"i\"\n[fields]\nvictim_age = \"a\"\n")
+                .find("fields.victim_age: not a field"),
             std::string::npos);
-  EXPECT_NE(refused("kind = \"alert\"\nid = \"i\"\n[fields]\nto = \"a\"\n").find("kind: must be"), std::string::npos);
-  EXPECT_NE(refused("kind = \"referral\"\n[fields]\nto = \"a\"\n").find("id: required"), std::string::npos);
-  EXPECT_NE(refused("kind = \"referral\"\nid = \"i\"\n[fields]\nto = { column = \"a\", value = \"b\" }\n")
-                .find("exactly one of column and value"),
+  EXPECT_NE(refused("kind = \"alert\"\nid = \"i\"\n[fields]\nto = \"a\"\n").find("kind: must be"),
             std::string::npos);
-  EXPECT_NE(refused("kind = \"referral\"\nid = \"i\"\n[fields]\nto = { column = \"a\", typo = 1 }\n").find("typo"),
+  EXPECT_NE(refused("kind = \"referral\"\n[fields]\nto = \"a\"\n").find("id: required"),
             std::string::npos);
-  EXPECT_NE(refused("kind = \"request\"\nid = \"i\"\n[fields]\nconsent = \"a\"\n").find("not a field of POST /v1/requests"),
+  EXPECT_NE(
+      refused("kind = \"referral\"\nid = \"i\"\n[fields]\nto = { column = \"a\", value = \"b\" }\n")
+          .find("exactly one of column and value"),
+      std::string::npos);
+  EXPECT_NE(
+      refused("kind = \"referral\"\nid = \"i\"\n[fields]\nto = { column = \"a\", typo = 1 }\n")
+          .find("typo"),
+      std::string::npos);
+  EXPECT_NE(refused("kind = \"request\"\nid = \"i\"\n[fields]\nconsent = \"a\"\n")
+                .find("not a field of POST /v1/requests"),
             std::string::npos);
 }
 
@@ -187,7 +208,8 @@ TEST(ExamplesTest, TheReadmeExamplesMapWithoutErrors) {
     EXPECT_TRUE(source->errors.empty());
     for (const auto& row : source->rows) {
       Mapped out = ApplyMapping(m, row.record);
-      for (const auto& e : out.errors) ADD_FAILURE() << data << " row " << row.number << " " << e.column << ": " << e.message;
+      for (const auto& e : out.errors)
+        ADD_FAILURE() << data << " row " << row.number << " " << e.column << ": " << e.message;
     }
   }
 }
