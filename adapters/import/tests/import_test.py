@@ -16,6 +16,7 @@ import io
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -141,6 +142,8 @@ def setUpModule():
 def tearDownModule():
     if cluster is not None:
         cluster.__exit__(None, None, None)
+    if workdir is not None:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 class ImportTest(unittest.TestCase):
