@@ -12,8 +12,6 @@ by running it again; the README's example files import. Waits poll with a deadli
 """
 import argparse
 import csv
-import io
-import json
 import os
 import re
 import shutil
