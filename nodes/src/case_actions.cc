@@ -125,7 +125,7 @@ Result<std::unique_ptr<fb::DestinationT>> Destination(const std::string& to, con
 
 fb::EventT Envelope(const Context& ctx) {
   fb::EventT e;
-  e.id = std::make_unique<fb::Uuid>(ctx.ids.Next().ToFb());
+  e.id = std::make_unique<fb::Uuid>((ctx.id ? *ctx.id : ctx.ids.Next()).ToFb());
   e.created_at_us = ctx.now_us;
   e.origin = std::make_unique<fb::PartyT>();
   e.origin->country = ctx.config.country;

@@ -5,6 +5,7 @@
 // functions; thread-safe.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -23,6 +24,9 @@ struct Context {
   const CaseOptions& cases;
   wire::EventIdGenerator& ids;
   int64_t now_us;
+  // The event id to use instead of a new one (a client-supplied id).
+  // Default: none (ids.Next())
+  std::optional<wire::EventId> id = std::nullopt;
 };
 
 // POST /v1/referrals, /v1/requests, /v1/alerts.

@@ -1,12 +1,21 @@
 // Routes for the case model: new referrals, requests and alerts, each step
 // on an item, the case views, overdue items, missed deadlines.
+#include <algorithm>
+#include <array>
+
 #include <httplib.h>
+#include <sodium.h>
 
 #include "api_support.h"
 #include "case_actions.h"
 #include "lintas/common/clock.h"
 #include "lintas/common/logging.h"
+#include "lintas/node/event_json.h"
 #include "lintas/node/node.h"
+#include "lintas/wire/bytes.h"
+#include "lintas/wire/errc.h"
+#include "lintas/wire/verify.h"
+#include "names.h"
 #include "routes.h"
 
 namespace lintas::node {
@@ -21,7 +30,117 @@ actions::Context ContextFor(Node* node, const Principal& who) {
 json Queued(const Submitted& s) {
   json j{{"id", s.id.ToString()}, {"status", StateName(s.status.state)}, {"local_seq", s.status.local_seq},
          {"queued_at_us", s.status.queued_at_us}};
+  if (s.existed) {  // submitted before: its status, nothing queued again
+    j["duplicate"] = true;
+    if (s.status.state == OutboxState::kAcknowledged) j["offset"] = s.status.offset;
+    if (s.status.state == OutboxState::kRefused) {
+      j["error"] = {{"code", wire::ErrcName(static_cast<wire::errc>(s.status.code))},
+                    {"field", s.status.field},
+                    {"message", s.status.message}};
+    }
+  }
   return j;
+}
+
+// The event id of a client's own stable reference (`client_ref`, e.g. a case
+// system's row id): SHA-256("lintas-client-ref/v1\n" country "\n" agency "\n"
+// ref), first 16 bytes, with the UUIDv7 version and variant bits set (its
+// timestamp bits carry no time). The same reference from the same agency is
+// always the same event, which the outbox and the broker dedup; the agency
+// is the caller's, so two agencies' references never collide.
+wire::EventId ClientRefId(const std::string& country, const std::string& agency, const std::string& ref) {
+  std::string input = "lintas-client-ref/v1\n" + country + "\n" + agency + "\n" + ref;
+  std::array<unsigned char, crypto_hash_sha256_BYTES> hash{};
+  crypto_hash_sha256(hash.data(), reinterpret_cast<const unsigned char*>(input.data()), input.size());
+  std::array<uint8_t, wire::EventId::kSize> bytes{};
+  std::copy_n(hash.begin(), bytes.size(), bytes.begin());
+  bytes[6] = static_cast<uint8_t>((bytes[6] & 0x0f) | 0x70);
+  bytes[8] = static_cast<uint8_t>((bytes[8] & 0x3f) | 0x80);
+  return wire::EventId(bytes);
+}
+
+// The agencies each addressee resolves to in the node's directory
+// (node.directory), as the broker will resolve them; an addressee that no
+// agency answers to is refused here (unknown_destination, naming `to`)
+// rather than later by the broker. Without a directory: as written.
+Result<json> Addressees(const NodeConfig& config, const std::string& event) {
+  auto verified = wire::VerifyEvent(wire::AsBytes(event));
+  if (!verified.ok()) return std::move(verified).error();
+  json out = json::array();
+  const auto* destinations = (*verified)->destinations();
+  size_t n = destinations ? destinations->size() : 0;
+  for (size_t i = 0; i < n; ++i) {
+    const auto* d = destinations->Get(i);
+    std::string country = d->country() ? d->country()->str() : "";
+    std::string agency = d->agency() ? d->agency()->str() : "";
+    std::string role = agency.empty() ? SnakeCase(fb::EnumNameRole(d->role())) : "";
+    json one{{"to", country + "/" + (agency.empty() ? role : agency)}, {"agencies", json::array()}};
+    for (const auto& a : config.directory) {
+      if (a.country != country) continue;
+      bool plays = std::find(a.roles.begin(), a.roles.end(), role) != a.roles.end();
+      if ((!agency.empty() && a.agency == agency) || (agency.empty() && plays)) one["agencies"].push_back(a.agency);
+    }
+    std::string field = n == 1 ? "to" : "to[" + std::to_string(i) + "]";
+    if (!config.directory.empty() && one["agencies"].empty()) {
+      return Error{wire::errc::unknown_destination,
+                   field + ": " + (agency.empty() ? "no agency with role '" + role + "' in " + country
+                                                  : "no agency '" + agency + "' in " + country) +
+                       " in the node's directory",
+                   field};
+    }
+    if (config.directory.empty()) one["agencies"] = agency.empty() ? json::array() : json::array({agency});
+    out.push_back(std::move(one));
+  }
+  return out;
+}
+
+using Builder = Result<std::string> (*)(const json&, const actions::Context&);
+
+// POST /v1/referrals and /v1/requests: the optional `client_ref` fixes the
+// event id (a re-submission answers 200 with `duplicate: true` and the
+// status); `?dry_run=true` runs every check and answers 200 with what would
+// be sent, queueing nothing.
+void SubmitNew(Node* node, const httplib::Request& req, httplib::Response& res, Builder build) {
+  auto who = api::Require(*node, req, res, {"officer", "supervisor"});
+  if (!who) return;
+  auto body = api::ParseObject(req, res);
+  if (!body) return;
+  std::string dry = req.has_param("dry_run") ? req.get_param_value("dry_run") : "false";
+  if (dry != "true" && dry != "1" && dry != "false" && dry != "0") {
+    return api::Fail(res, errc::bad_input, "dry_run", "dry_run: must be true or false");
+  }
+  bool dry_run = dry == "true" || dry == "1";
+  actions::Context ctx = ContextFor(node, *who);
+  if (body->contains("client_ref")) {
+    const json& ref = (*body)["client_ref"];
+    if (!ref.is_string() || ref.get<std::string>().empty() || ref.get<std::string>().size() > 128) {
+      return api::Fail(res, errc::bad_input, "client_ref", "client_ref: must be a string of 1-128 bytes");
+    }
+    ctx.id = ClientRefId(node->config().country, who->user.agency, ref.get<std::string>());
+    // Submitted before: its status, before the body is judged again (its
+    // `due` may have passed since).
+    auto existing = node->store().GetStatus(*ctx.id);
+    if (!existing.ok()) return api::ReplyError(res, existing.error());
+    if (existing->has_value()) {
+      json answer = Queued(Submitted{*ctx.id, **existing, true});
+      if (dry_run) answer["dry_run"] = true;
+      return api::Reply(res, 200, answer);
+    }
+  }
+  auto built = build(*body, ctx);
+  if (!built.ok()) return api::ReplyError(res, built.error());
+  auto addressees = Addressees(node->config(), *built);
+  if (!addressees.ok()) return api::ReplyError(res, addressees.error());
+  auto event = dry_run ? EventToApiJson(wire::AsBytes(*built)) : Result<json>(json());
+  if (!event.ok()) return api::ReplyError(res, event.error());
+  auto submitted = node->SubmitAs(*who, std::move(*built), dry_run);
+  if (!submitted.ok()) return api::ReplyError(res, submitted.error());
+  if (!dry_run) return api::Reply(res, submitted->existed ? 200 : 202, Queued(*submitted));
+  json answer = submitted->existed ? Queued(*submitted) : json{{"id", submitted->id.ToString()}};
+  answer["dry_run"] = true;
+  answer["addressees"] = *addressees;
+  if (!submitted->existed) answer["event"] = *event;
+  api::Reply(res, 200, answer);
 }
 
 void Submit(Node* node, const Principal& who, Result<std::string> built, httplib::Response& res) {
@@ -74,18 +193,10 @@ void MarkSeen(Node* node, const std::string& user, const json& kase) {
 
 void AddCaseRoutes(httplib::Server& srv, Node* node) {
   srv.Post("/v1/referrals", [node](const httplib::Request& req, httplib::Response& res) {
-    auto who = api::Require(*node, req, res, {"officer", "supervisor"});
-    if (!who) return;
-    auto body = api::ParseObject(req, res);
-    if (!body) return;
-    Submit(node, *who, actions::NewReferral(*body, ContextFor(node, *who)), res);
+    SubmitNew(node, req, res, actions::NewReferral);
   });
   srv.Post("/v1/requests", [node](const httplib::Request& req, httplib::Response& res) {
-    auto who = api::Require(*node, req, res, {"officer", "supervisor"});
-    if (!who) return;
-    auto body = api::ParseObject(req, res);
-    if (!body) return;
-    Submit(node, *who, actions::NewRequest(*body, ContextFor(node, *who)), res);
+    SubmitNew(node, req, res, actions::NewRequest);
   });
   srv.Post("/v1/alerts", [node](const httplib::Request& req, httplib::Response& res) {
     auto who = api::Require(*node, req, res, {"officer", "supervisor"});

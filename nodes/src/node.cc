@@ -143,11 +143,11 @@ void Node::Wake() {
 
 Result<Submitted> Node::Submit(std::string event) { return Queue(nullptr, std::move(event)); }
 
-Result<Submitted> Node::SubmitAs(const Principal& who, std::string event) {
-  return Queue(&who, std::move(event));
+Result<Submitted> Node::SubmitAs(const Principal& who, std::string event, bool dry_run) {
+  return Queue(&who, std::move(event), dry_run);
 }
 
-Result<Submitted> Node::Queue(const Principal* who, std::string event) {
+Result<Submitted> Node::Queue(const Principal* who, std::string event, bool dry_run) {
   auto verified = wire::VerifyEvent(wire::AsBytes(event));
   if (!verified.ok()) return std::move(verified).error();
   const fb::Event& e = **verified;
@@ -195,6 +195,7 @@ Result<Submitted> Node::Queue(const Principal* who, std::string event) {
     if (who != nullptr) return std::move(s).error();
     GetLogger("node")->warn("event {} not added to the case model: {}", id.ToString(), s.error().message);
   }
+  if (dry_run) return Submitted{id, OutboxStatus{}, false};  // the transaction's writes are dropped
   auto queued = store_->Enqueue(id, event, NowMicros(), &txn->writes());
   if (!queued.ok()) return std::move(queued).error();
   txn.reset();

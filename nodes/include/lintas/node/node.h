@@ -53,7 +53,9 @@ class Node {
   // the origin agency must be the principal's, the event carries the
   // principal's id as `officer`, and the case model checks the step is
   // allowed (who may answer, in which state) before anything is queued.
-  [[nodiscard]] Result<Submitted> SubmitAs(const Principal& who, std::string event);
+  // `dry_run`: every check, then nothing is written or queued (an id
+  // submitted before still answers with its status, `existed`).
+  [[nodiscard]] Result<Submitted> SubmitAs(const Principal& who, std::string event, bool dry_run = false);
 
   // The event bytes for an id, from the inbox or the outbox.
   [[nodiscard]] Result<std::optional<std::string>> FindEvent(const wire::EventId& id);
@@ -75,7 +77,7 @@ class Node {
   void Wake();
 
  private:
-  Result<Submitted> Queue(const Principal* who, std::string event);
+  Result<Submitted> Queue(const Principal* who, std::string event, bool dry_run = false);
 
   NodeConfig config_;
   std::unique_ptr<NodeStore> store_;
