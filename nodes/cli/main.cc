@@ -20,6 +20,7 @@
 #include "audit_command.h"
 #include "case_commands.h"
 #include "case_view.h"
+#include "stats_commands.h"
 #include "credentials.h"
 #include "client.h"
 #include "lintas/common/clock.h"
@@ -377,6 +378,7 @@ int main(int argc, char** argv) {
   AddAuditCommands(app, &g.json, &rc);
   AddCaseCommands(app, &g.node, &g.json, &rc);
   AddAccountCommands(app, &g.node, &g.json, &rc);
+  AddStatsCommands(app, &g.node, &g.json, &rc);
 
   std::string type;
   auto* ex = app.add_subcommand("example", "Print an example event of a body type, as JSON");

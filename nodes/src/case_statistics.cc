@@ -2,10 +2,12 @@
 // data-protection officers (items by partner country, type and state;
 // deadlines met and missed), counted from the items and the missed-deadline
 // records.
+#include <map>
 #include <set>
 
 #include "case_keys.h"
 #include "lintas/node/case_store.h"
+#include "lintas/node/item_stats.h"
 
 namespace lintas::node {
 
@@ -63,6 +65,37 @@ Result<json> CaseStore::Statistics(const std::string& agency, int64_t now) {
               {"by_state", by_state},
               {"deadlines", {{"met", met}, {"missed", missed.size()}, {"open_on_time", open_on_time},
                              {"overdue_now", overdue}}}};
+}
+
+Result<json> CaseStore::Stats(const StatsQuery& query, int64_t now) {
+  // Items whose deadline was missed, and whether one was answered late.
+  std::map<std::string, bool> missed;
+  for (std::string after;;) {
+    auto page = store_->Scan(Cf::kCases, "m/", 512, after);
+    if (!page.ok()) return std::move(page).error();
+    if (page->empty()) break;
+    for (const auto& [key, value] : *page) {
+      after = key;
+      json m = json::parse(value, nullptr, false);
+      if (m.is_discarded()) continue;
+      bool& late = missed[m.value("item_id", "")];
+      late = late || m.value("answered_at_us", int64_t{0}) > 0;
+    }
+  }
+  std::vector<ItemFacts> facts;
+  for (std::string after;;) {
+    auto page = store_->Scan(Cf::kCases, "i/", 512, after);
+    if (!page.ok()) return std::move(page).error();
+    if (page->empty()) break;
+    for (const auto& [key, value] : *page) {
+      after = key;
+      json item = json::parse(value, nullptr, false);
+      if (item.is_discarded() || (!query.agency.empty() && item.value("local_agency", "") != query.agency)) continue;
+      auto it = missed.find(item.value("item_id", ""));
+      facts.push_back(FactsOf(item, it != missed.end(), it != missed.end() && it->second, now));
+    }
+  }
+  return StatsReport(facts, query, now);
 }
 
 }  // namespace lintas::node
