@@ -43,7 +43,10 @@ Result<json> CaseStore::Statistics(const std::string& agency, int64_t now) {
       ++items;
       std::string partner = item.contains("counterpart") ? item["counterpart"].value("country", "") : "";
       std::string direction = item.value("direction", "");
-      by_partner[partner][direction] = by_partner[partner].value(direction, 0) + 1;
+      // value() throws on null: the partner's object first.
+      json& per_partner = by_partner[partner];
+      if (!per_partner.is_object()) per_partner = json::object();
+      per_partner[direction] = per_partner.value(direction, 0) + 1;
       std::string type = item.value("type", "");
       by_type[type] = by_type.value(type, 0) + 1;
       std::string state = item.value("state", "");

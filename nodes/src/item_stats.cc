@@ -157,7 +157,10 @@ ItemFacts FactsOf(const json& item, bool missed, bool answered_late, int64_t now
   }
   f.reason = "none";
   if (item.contains("decline")) f.reason = item["decline"].value("reason", "Unspecified");
-  if (item.contains("refusal")) f.reason = item["refusal"].value("reason", "Unspecified");
+  // "refusal" is the partner's InformationRefused (a coded reason), or the
+  // broker's refusal of the item itself (a wire error code).
+  bool broker_refused = f.state == "refused" && item.contains("refusal") && item["refusal"].contains("code");
+  if (item.contains("refusal") && !broker_refused) f.reason = item["refusal"].value("reason", "Unspecified");
   f.agency = item.value("local_agency", "");
   f.created_at_us = item.value("created_at_us", int64_t{0});
   f.month = MonthOf(f.created_at_us);
@@ -169,7 +172,7 @@ ItemFacts FactsOf(const json& item, bool missed, bool answered_late, int64_t now
     f.deadline = "missed";
   } else if (awaiting) {
     f.deadline = "open";
-  } else if (f.state == "refused" || due <= 0) {
+  } else if (broker_refused || due <= 0) {
     f.deadline = "not_applicable";  // the broker refused it: it never went out
   } else {
     f.deadline = "met";

@@ -73,7 +73,14 @@ TEST(ItemStatsTest, FactsOfAnItemAndItsDeadline) {
   EXPECT_TRUE(FactsOf(Item("referral", "acknowledged", t0, t0 + kSecond), false, false, kNow).overdue_now);
   EXPECT_EQ(FactsOf(Item("request", "requested", t0, kNow + kSecond), false, false, kNow).deadline, "open");
   EXPECT_EQ(FactsOf(Item("request", "provided", t0, t0 + kSecond), true, true, kNow).deadline, "missed");
-  EXPECT_EQ(FactsOf(Item("referral", "refused", t0, t0 + kSecond), false, false, kNow).deadline, "not_applicable");
+  json broker_refused = Item("referral", "refused", t0, t0 + kSecond);
+  broker_refused["refusal"] = {{"code", "policy_denied"}, {"message", "no route"}};
+  EXPECT_EQ(FactsOf(broker_refused, false, false, kNow).deadline, "not_applicable");
+  EXPECT_EQ(FactsOf(broker_refused, false, false, kNow).reason, "none");
+  json refused = Item("request", "refused", t0, t0 + 3600 * kSecond);
+  refused["refusal"] = {{"reason", "OngoingInvestigation"}, {"note", ""}};
+  EXPECT_EQ(FactsOf(refused, false, false, kNow).deadline, "met") << "the partner's refusal is an answer";
+  EXPECT_EQ(FactsOf(refused, false, false, kNow).reason, "OngoingInvestigation");
   json declined = Item("referral", "declined", t0, t0 + 3600 * kSecond);
   declined["decline"] = {{"reason", "NotCompetent"}, {"note", "free text never counted"}};
   EXPECT_EQ(FactsOf(declined, false, false, kNow).reason, "NotCompetent");
