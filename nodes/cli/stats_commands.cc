@@ -69,7 +69,9 @@ std::string Upper(std::string s) {
 // 45s, 12m, 3h20m, 2d4h.
 std::string Human(const json& seconds) {
   if (!seconds.is_number()) return "-";
-  auto s = static_cast<int64_t>(seconds.get<double>());
+  double exact = seconds.get<double>();
+  if (exact < 1) return "<1s";
+  auto s = static_cast<int64_t>(exact);
   if (s < 60) return fmt::format("{}s", s);
   if (s < 3600) return fmt::format("{}m", s / 60);
   if (s < 86400) return fmt::format("{}h{:02}m", s / 3600, s % 3600 / 60);
@@ -136,8 +138,10 @@ int NodeStats(const std::string& url, const NodeStatsFlags& f, bool as_json) {
   rows.push_back(std::move(total));
   if (!f.csv) {
     std::string agency = r.body.value("agency", "");
-    std::cout << fmt::format("Items {} of {}, from {} to {}\n", "created", agency.empty() ? "every agency here" : Safe(agency),
-                             When(r.body.value("from_us", int64_t{0})),
+    int64_t from_us = r.body.value("from_us", int64_t{0});
+    std::cout << fmt::format("Items of {} created from {} until {}\n",
+                             agency.empty() ? "every agency here" : Safe(agency),
+                             from_us > 0 ? When(from_us) : std::string("the start"),
                              r.body["to_us"].is_null() ? std::string("now") : When(r.body["to_us"].get<int64_t>()));
   }
   PrintTable(headers, rows, dims, f.csv);
