@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -48,9 +49,10 @@ std::vector<proto::StatsCellT> PublishCells(const std::map<StatsKey, uint64_t>& 
                                             const std::vector<proto::StatsDimension>& by,
                                             uint32_t threshold);
 
-// One query in progress: scans the log's records received in the request's
-// months, a bounded number per step, so that the loop keeps serving (the
-// commit path does not see it). Ownership: owns its counts. Thread safety:
+// One query in progress: reads the log's records received in the request's
+// months (one run of offsets, found once in the time index), a bounded
+// number per step, so that the loop keeps serving (the commit path does not
+// see it). Ownership: owns its counts. Thread safety:
 // none; the loop thread only.
 class StatsScan {
  public:
@@ -67,13 +69,15 @@ class StatsScan {
   const std::map<StatsKey, uint64_t>& counts() const { return counts_; }
 
  private:
-  void Count(std::span<const uint8_t> record);
+  Result<uint64_t> FirstInWindow(store::Store& store) const;
+  // Counts the record if it was received in the window; its received_at
+  // (nullopt if it does not verify).
+  std::optional<int64_t> Count(std::span<const uint8_t> record);
 
   StatsRequest request_;
   int64_t from_us_ = 0;
   int64_t to_us_ = 0;  // inclusive
-  uint64_t position_ = 0;      // the last offset examined
-  int64_t last_time_us_ = 0;   // its received_at
+  uint64_t position_ = 0;  // the last offset examined
   uint64_t end_ = 0;
   std::map<StatsKey, uint64_t> counts_;
 };

@@ -164,6 +164,20 @@ TEST(RegionalStatsTest, ScanCountsTheMonthsAskedForStepByStep) {
   EXPECT_GE(steps, 3) << "8 records in October, 3 per step";
   std::map<StatsKey, uint64_t> expected{{{"THA", "", 0, 1, 202610}, 6}, {{"KHM", "", 0, 0, 202610}, 2}};
   EXPECT_EQ(scan.counts(), expected);
+  // November only: the window starts in the middle of the log.
+  StatsScan later(StatsRequest{{D::Origin, D::Priority}, 202611, 202612}, log.size());
+  for (int i = 0; i < 100; ++i) {
+    auto done = later.Step(log, 4);
+    ASSERT_TRUE(done.ok());
+    if (*done) break;
+  }
+  EXPECT_EQ(later.counts(), (std::map<StatsKey, uint64_t>{{{"THA", "", 0, 0, 0}, 9}}));
+  // A window with nothing in it.
+  StatsScan none(StatsRequest{{D::Origin}, 202501, 202509}, log.size());
+  auto done = none.Step(log, 4);
+  ASSERT_TRUE(done.ok());
+  EXPECT_TRUE(*done);
+  EXPECT_TRUE(none.counts().empty());
 }
 
 }  // namespace
