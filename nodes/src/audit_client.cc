@@ -22,6 +22,9 @@ namespace {
 
 using namespace std::chrono_literals;
 constexpr auto kReplyTimeout = 30s;
+// Statistics over many months take the broker a while (it reads each record
+// of the window, ~300k/s, between its other work).
+constexpr auto kStatsReplyTimeout = 600s;
 constexpr uint32_t kReplayCredit = 8192;
 constexpr uint64_t kExportRange = 65536;  // offsets replayed before their proofs are fetched
 
@@ -81,9 +84,10 @@ std::string ExportFilter::ToJson() const {
   return j.dump();
 }
 
-Result<Incoming> AuditClient::Ask(const std::string& control, uint64_t query_id) {
+Result<Incoming> AuditClient::Ask(const std::string& control, uint64_t query_id,
+                                  std::chrono::seconds timeout) {
   if (auto s = client_->SendControl(control); !s.ok()) return s.error();
-  auto deadline = std::chrono::steady_clock::now() + kReplyTimeout;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     auto in = client_->Receive(1s);
     if (!in.ok()) return in.error();
@@ -373,7 +377,7 @@ Result<nlohmann::json> AuditClient::Stats(const std::string& by, uint32_t from_m
   uint64_t id = q.query_id;
   proto::ControlT c;
   c.command.Set(std::move(q));
-  auto reply = Ask(wire::EncodeControl(c), id);
+  auto reply = Ask(wire::EncodeControl(c), id, kStatsReplyTimeout);
   if (!reply.ok()) return reply.error();
   if (reply->payload_count() != 1) {
     return Error{wire::errc::malformed_message, "the broker's statistics reply carries no table"};

@@ -4,6 +4,7 @@
 // identity (a node with the audit permission, except for checkpoints).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <ostream>
@@ -79,7 +80,8 @@ class AuditClient {
 
  private:
   // Sends `control` and waits for the AuditReply to it (or an Error).
-  Result<Incoming> Ask(const std::string& control, uint64_t query_id);
+  Result<Incoming> Ask(const std::string& control, uint64_t query_id,
+                       std::chrono::seconds timeout = std::chrono::seconds(30));
   // Streams a replay into `on_record(offset, bytes)`.
   Status Replay(const proto::ReplayT& replay, const std::function<void(uint64_t, std::string)>& on_record);
   Result<std::vector<std::vector<audit::Hash>>> Proofs(uint64_t tree_size,
