@@ -41,29 +41,31 @@ void BrokerLoop::HandleStatsQuery(Session& session, const proto::AuditQuery& que
 void BrokerLoop::PumpStats() {
   for (size_t i = 0; i < stats_scans_.size();) {
     PendingStats& p = stats_scans_[i];
+    if (sessions_.count(p.peer) == 0) {  // the asker is gone: stop counting
+      stats_scans_.erase(stats_scans_.begin() + static_cast<ptrdiff_t>(i));
+      continue;
+    }
     auto done = p.scan->Step(*store_, kStatsStepRecords);
     if (done.ok() && !*done) {
       ++i;
       continue;
     }
-    if (sessions_.count(p.peer) != 0) {
-      if (!done.ok()) {
-        Log()->error("regional statistics: log scan failed: {}", done.error().message);
-        probe_.Refused(wire::errc::storage_error);
-        SendError(p.peer, wire::errc::storage_error, "the log could not be read for statistics; retry");
-      } else if (std::string table = p.scan->Table(); table.size() > wire::kMaxFrameBytes) {
-        probe_.Refused(wire::errc::message_too_large);
-        SendError(p.peer, wire::errc::message_too_large,
-                  fmt::format("the table has more cells than one reply carries ({} bytes); ask for fewer "
-                              "dimensions or months", table.size()));
-      } else {
-        proto::ControlT control;
-        proto::AuditReplyT reply;
-        reply.query_id = p.query_id;
-        control.command.Set(std::move(reply));
-        std::vector<std::string> payloads{std::move(table)};
-        (void)Send(p.peer, wire::EncodeControl(control), &payloads);
-      }
+    if (!done.ok()) {
+      Log()->error("regional statistics: log scan failed: {}", done.error().message);
+      probe_.Refused(wire::errc::storage_error);
+      SendError(p.peer, wire::errc::storage_error, "the log could not be read for statistics; retry");
+    } else if (std::string table = p.scan->Table(); table.size() > wire::kMaxFrameBytes) {
+      probe_.Refused(wire::errc::message_too_large);
+      SendError(p.peer, wire::errc::message_too_large,
+                fmt::format("the table has more cells than one reply carries ({} bytes); ask for fewer "
+                            "dimensions or months", table.size()));
+    } else {
+      proto::ControlT control;
+      proto::AuditReplyT reply;
+      reply.query_id = p.query_id;
+      control.command.Set(std::move(reply));
+      std::vector<std::string> payloads{std::move(table)};
+      (void)Send(p.peer, wire::EncodeControl(control), &payloads);
     }
     stats_scans_.erase(stats_scans_.begin() + static_cast<ptrdiff_t>(i));
   }
