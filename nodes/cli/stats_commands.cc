@@ -132,8 +132,12 @@ int NodeStats(const std::string& url, const NodeStatsFlags& f, bool as_json) {
     for (auto& x : Figures(g, f.csv)) row.push_back(std::move(x));
     rows.push_back(std::move(row));
   }
+  if (dims == 0) {  // no grouping: one row, labelled
+    headers.insert(headers.begin(), f.csv ? "group" : "");
+    dims = 1;
+  }
   std::vector<std::string> total(dims, "");
-  if (dims > 0) total[0] = f.csv ? "total" : "TOTAL";
+  total[0] = f.csv ? "total" : "TOTAL";
   for (auto& x : Figures(r.body, f.csv)) total.push_back(std::move(x));
   rows.push_back(std::move(total));
   if (!f.csv) {

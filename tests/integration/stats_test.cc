@@ -380,6 +380,9 @@ TEST_F(StatsTest, NodeFiguresReconcileWithTheCasesBuilt) {
   ASSERT_EQ(table.rc, 0) << table.out;
   EXPECT_NE(table.out.find("TOTAL"), std::string::npos) << table.out;
   EXPECT_NE(table.out.find("missed"), std::string::npos) << table.out;
+  CliRun plain = Cli(env, "--node " + th.url + " stats --csv");
+  ASSERT_EQ(plain.rc, 0) << plain.out;
+  EXPECT_NE(plain.out.find("\r\ntotal," + std::to_string(own.size()) + ","), std::string::npos) << plain.out;
   CliRun bad = Cli(env, "--node " + th.url + " stats --by colour");
   EXPECT_EQ(bad.rc, 2) << bad.out;
   EXPECT_NE(bad.out.find("by"), std::string::npos) << bad.out;
