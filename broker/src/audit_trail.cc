@@ -353,6 +353,7 @@ void BrokerLoop::HandleAuditQuery(Session& session, const proto::AuditQuery& que
       return;
     }
   }
+  if (query.kind() == proto::AuditQueryKind::Stats) return HandleStatsQuery(session, query);
   switch (query.kind()) {
     case proto::AuditQueryKind::Checkpoint: {
       MaybeCheckpoint(true);

@@ -109,10 +109,12 @@ void BrokerLoop::Run() {
         {notify_.handle(), 0, ZMQ_POLLIN, 0},
         {router_.handle(), 0, static_cast<short>(can_read ? ZMQ_POLLIN : 0), 0},
     };
-    zmq::poll(items, 2, std::chrono::milliseconds(deliveries_pending_ ? 0 : kPollMs));
+    bool busy = deliveries_pending_ || !stats_scans_.empty();
+    zmq::poll(items, 2, std::chrono::milliseconds(busy ? 0 : kPollMs));
     if (items[0].revents & ZMQ_POLLIN) CompleteCommits();
     if (items[1].revents & ZMQ_POLLIN) ReadMessages();
     PumpDeliveries();
+    PumpStats();
     Tick();
   }
   // Drain: finish and acknowledge what is in flight, then say goodbye.

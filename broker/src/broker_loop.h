@@ -29,6 +29,7 @@
 #include "lintas/store/store.h"
 #include "lintas/wire/frame.h"
 #include "recent_records.h"
+#include "regional_stats.h"
 
 namespace lintas::broker {
 
@@ -189,6 +190,11 @@ class BrokerLoop {
   void MaybeCheckpoint(bool force);
   void HandleAuditQuery(Session& session, const proto::AuditQuery& query);
   void AuditTick(int64_t now_ms);
+  // Regional statistics (stats_queries.cc): a Stats query starts a scan
+  // that PumpStats advances a bounded step per loop turn; its reply goes
+  // out when it is complete.
+  void HandleStatsQuery(Session& session, const proto::AuditQuery& query);
+  void PumpStats();
 
   // Delivery and replay (delivery.cc).
   void HandleSubscribe(Session& session, const proto::Subscribe& subscribe);
@@ -256,6 +262,12 @@ class BrokerLoop {
   size_t inflight_batches_ = 0;
   bool storage_failed_ = false;
   bool deliveries_pending_ = false;
+  struct PendingStats {
+    std::string peer;
+    uint64_t query_id = 0;
+    std::unique_ptr<StatsScan> scan;
+  };
+  std::vector<PendingStats> stats_scans_;  // regional statistics in progress
 
   int64_t log_window_s_ = 0;  // refusal log rate limit
   int log_count_ = 0;

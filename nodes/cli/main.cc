@@ -20,6 +20,7 @@
 #include "audit_command.h"
 #include "case_commands.h"
 #include "case_view.h"
+#include "stats_commands.h"
 #include "credentials.h"
 #include "webhook_commands.h"
 #include "client.h"
@@ -379,6 +380,7 @@ int main(int argc, char** argv) {
   AddCaseCommands(app, &g.node, &g.json, &rc);
   AddAccountCommands(app, &g.node, &g.json, &rc);
   AddWebhookCommands(app, &g.node, &g.json, &rc);
+  AddStatsCommands(app, &g.node, &g.json, &rc);
 
   std::string type;
   auto* ex = app.add_subcommand("example", "Print an example event of a body type, as JSON");

@@ -1,6 +1,8 @@
 // The auditor's client.
 #include "lintas/node/audit_client.h"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 
 #include <fmt/format.h>
@@ -20,6 +22,9 @@ namespace {
 
 using namespace std::chrono_literals;
 constexpr auto kReplyTimeout = 30s;
+// Statistics over many months take the broker a while (it reads each record
+// of the window, ~300k/s, between its other work).
+constexpr auto kStatsReplyTimeout = 600s;
 constexpr uint32_t kReplayCredit = 8192;
 constexpr uint64_t kExportRange = 65536;  // offsets replayed before their proofs are fetched
 
@@ -79,9 +84,10 @@ std::string ExportFilter::ToJson() const {
   return j.dump();
 }
 
-Result<Incoming> AuditClient::Ask(const std::string& control, uint64_t query_id) {
+Result<Incoming> AuditClient::Ask(const std::string& control, uint64_t query_id,
+                                  std::chrono::seconds timeout) {
   if (auto s = client_->SendControl(control); !s.ok()) return s.error();
-  auto deadline = std::chrono::steady_clock::now() + kReplyTimeout;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     auto in = client_->Receive(1s);
     if (!in.ok()) return in.error();
@@ -339,6 +345,91 @@ Result<std::vector<std::string>> AuditClient::Access(const std::string& case_id,
     after = r->last_seq();
   }
   return out;
+}
+
+Result<nlohmann::json> AuditClient::Stats(const std::string& by, uint32_t from_month, uint32_t to_month,
+                                          const std::string& justification) {
+  static const std::vector<std::string> kNames = {"origin", "destination", "type", "priority", "month"};
+  proto::AuditQueryT q;
+  for (size_t start = 0; start < by.size();) {
+    size_t comma = by.find(',', start);
+    std::string name = by.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    start = comma == std::string::npos ? by.size() : comma + 1;
+    if (name.empty()) continue;
+    auto it = std::find(kNames.begin(), kNames.end(), name);
+    if (it == kNames.end()) {
+      return Error{wire::errc::malformed_message,
+                   fmt::format("by: no dimension '{}'; use origin, destination, type, priority, month",
+                               name.substr(0, 32)),
+                   "by"};
+    }
+    q.stats_by.push_back(static_cast<uint8_t>(it - kNames.begin()));
+  }
+  if (q.stats_by.empty()) return Error{wire::errc::malformed_message, "by: name at least one dimension", "by"};
+  if (justification.empty()) {
+    return Error{wire::errc::justification_required, "justification: statistics at the broker need one"};
+  }
+  q.query_id = next_id_++;
+  q.kind = proto::AuditQueryKind::Stats;
+  q.from_month = from_month;
+  q.to_month = to_month;
+  q.justification = justification;
+  uint64_t id = q.query_id;
+  proto::ControlT c;
+  c.command.Set(std::move(q));
+  auto reply = Ask(wire::EncodeControl(c), id, kStatsReplyTimeout);
+  if (!reply.ok()) return reply.error();
+  if (reply->payload_count() != 1) {
+    return Error{wire::errc::malformed_message, "the broker's statistics reply carries no table"};
+  }
+  nlohmann::json table = StatsTableJson(reply->payload(0));
+  if (table.is_null()) return Error{wire::errc::malformed_message, "the broker's statistics table does not verify"};
+  return table;
+}
+
+nlohmann::json StatsTableJson(std::span<const uint8_t> bytes) {
+  flatbuffers::Verifier v(bytes.data(), bytes.size());
+  if (!v.VerifyBuffer<proto::StatsTable>("LNTS")) return nullptr;
+  const auto* t = flatbuffers::GetRoot<proto::StatsTable>(bytes.data());
+  using nlohmann::json;
+  json by = json::array();
+  if (t->by()) {
+    for (uint8_t d : *t->by()) {
+      by.push_back(d <= static_cast<uint8_t>(proto::StatsDimension::MAX)
+                       ? fmt::format("{}", proto::EnumNameStatsDimension(static_cast<proto::StatsDimension>(d)))
+                       : std::string("unknown"));
+    }
+    for (auto& b : by) {
+      std::string s = b.get<std::string>();
+      for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      b = s;
+    }
+  }
+  auto str_or_null = [](const flatbuffers::String* s) {
+    return s == nullptr || s->size() == 0 ? json(nullptr) : json(s->str());
+  };
+  json cells = json::array();
+  if (t->cells()) {
+    for (const auto* c : *t->cells()) {
+      json cell{{"origin", str_or_null(c->origin_country())},
+                {"destination", str_or_null(c->destination_country())},
+                {"type", nullptr},
+                {"priority", nullptr},
+                {"month", nullptr},
+                {"count", c->suppressed() ? json(nullptr) : json(c->count())},
+                {"suppressed", c->suppressed()},
+                {"total", c->total()}};
+      if (c->body_type() != 0) cell["type"] = fb::EnumNameBody(static_cast<fb::Body>(c->body_type()));
+      if (c->priority() >= 0) cell["priority"] = fb::EnumNamePriority(static_cast<fb::Priority>(c->priority()));
+      if (c->month() != 0) cell["month"] = fmt::format("{:04}-{:02}", c->month() / 100, c->month() % 100);
+      cells.push_back(std::move(cell));
+    }
+  }
+  return json{{"by", by},
+              {"from_month", t->from_month()},
+              {"to_month", t->to_month()},
+              {"threshold", t->threshold()},
+              {"cells", cells}};
 }
 
 Status CheckExtends(const audit::Checkpoint& older, const CheckpointReply& newer) {

@@ -268,6 +268,10 @@ Status CaseTxn::ApplyAnswer(const fb::Event& e, Direction d, uint64_t offset, co
   bool awaiting_now = AwaitsAnswer(kind, item.value("state", ""));
   int64_t due = before.value("due_us", int64_t{0});
   if (was_awaiting && !awaiting_now && due > 0 && at > due) RecordMiss(before, at, now);
+  // The first answer that ended the wait, for the response-time statistics.
+  if (was_awaiting && !awaiting_now && side == Side::kCounterpart && !item.contains("answered_at_us")) {
+    item["answered_at_us"] = at;
+  }
   item["updated_at_us"] = std::max(at, item.value("updated_at_us", int64_t{0}));
   item["last_event"] = name;
   if (outgoing) {

@@ -2,10 +2,12 @@
 // data-protection officers (items by partner country, type and state;
 // deadlines met and missed), counted from the items and the missed-deadline
 // records.
+#include <map>
 #include <set>
 
 #include "case_keys.h"
 #include "lintas/node/case_store.h"
+#include "lintas/node/item_stats.h"
 
 namespace lintas::node {
 
@@ -41,10 +43,10 @@ Result<json> CaseStore::Statistics(const std::string& agency, int64_t now) {
       ++items;
       std::string partner = item.contains("counterpart") ? item["counterpart"].value("country", "") : "";
       std::string direction = item.value("direction", "");
-      // json::value() throws on null: a partner seen first is an empty object.
-      json& counts = by_partner[partner];
-      if (counts.is_null()) counts = json::object();
-      counts[direction] = counts.value(direction, 0) + 1;
+      // value() throws on null: the partner's object first.
+      json& per_partner = by_partner[partner];
+      if (!per_partner.is_object()) per_partner = json::object();
+      per_partner[direction] = per_partner.value(direction, 0) + 1;
       std::string type = item.value("type", "");
       by_type[type] = by_type.value(type, 0) + 1;
       std::string state = item.value("state", "");
@@ -66,6 +68,37 @@ Result<json> CaseStore::Statistics(const std::string& agency, int64_t now) {
               {"by_state", by_state},
               {"deadlines", {{"met", met}, {"missed", missed.size()}, {"open_on_time", open_on_time},
                              {"overdue_now", overdue}}}};
+}
+
+Result<json> CaseStore::Stats(const StatsQuery& query, int64_t now) {
+  // Items whose deadline was missed, and whether one was answered late.
+  std::map<std::string, bool> missed;
+  for (std::string after;;) {
+    auto page = store_->Scan(Cf::kCases, "m/", 512, after);
+    if (!page.ok()) return std::move(page).error();
+    if (page->empty()) break;
+    for (const auto& [key, value] : *page) {
+      after = key;
+      json m = json::parse(value, nullptr, false);
+      if (m.is_discarded()) continue;
+      bool& late = missed[m.value("item_id", "")];
+      late = late || m.value("answered_at_us", int64_t{0}) > 0;
+    }
+  }
+  std::vector<ItemFacts> facts;
+  for (std::string after;;) {
+    auto page = store_->Scan(Cf::kCases, "i/", 512, after);
+    if (!page.ok()) return std::move(page).error();
+    if (page->empty()) break;
+    for (const auto& [key, value] : *page) {
+      after = key;
+      json item = json::parse(value, nullptr, false);
+      if (item.is_discarded() || (!query.agency.empty() && item.value("local_agency", "") != query.agency)) continue;
+      auto it = missed.find(item.value("item_id", ""));
+      facts.push_back(FactsOf(item, it != missed.end(), it != missed.end() && it->second, now));
+    }
+  }
+  return StatsReport(facts, query, now);
 }
 
 }  // namespace lintas::node

@@ -21,7 +21,7 @@ void AddCaseRoutes(httplib::Server& srv, Node* node);
 void AddAuditRoutes(httplib::Server& srv, Node* node);
 // /, /console/..., /v1/changes, /v1/directory (console_routes.cc)
 void AddConsoleRoutes(httplib::Server& srv, Node* node);
-// /v1/statistics (statistics_routes.cc)
+// /v1/statistics, /v1/stats (statistics_routes.cc)
 void AddStatisticsRoutes(httplib::Server& srv, Node* node);
 
 }  // namespace lintas::node

@@ -177,6 +177,48 @@ std::vector<FrameVector> MoreFrameVectors() {
   ara.last_seq = 1;
   audit_reply_access.command.Set(std::move(ara));
 
+  proto::ControlT audit_query_stats;
+  proto::AuditQueryT aqs;
+  aqs.query_id = 8;
+  aqs.kind = proto::AuditQueryKind::Stats;
+  aqs.justification = "Regional steering committee, Q4 2026 report";
+  aqs.stats_by = {static_cast<uint8_t>(proto::StatsDimension::Origin),
+                  static_cast<uint8_t>(proto::StatsDimension::Destination)};
+  aqs.from_month = 202610;
+  aqs.to_month = 202612;
+  audit_query_stats.command.Set(std::move(aqs));
+
+  proto::ControlT audit_reply_stats;
+  proto::AuditReplyT ars;
+  ars.query_id = 8;
+  audit_reply_stats.command.Set(std::move(ars));
+  // The StatsTable payload: one cell, one suppressed cell, and the totals
+  // (THA's and the grand total withheld, as they include the small cell).
+  proto::StatsTableT st;
+  st.by = {static_cast<uint8_t>(proto::StatsDimension::Origin),
+           static_cast<uint8_t>(proto::StatsDimension::Destination)};
+  st.from_month = 202610;
+  st.to_month = 202612;
+  st.threshold = 5;
+  auto cell = [](const char* origin, const char* destination, uint64_t count, bool suppressed, bool total) {
+    auto c = std::make_unique<proto::StatsCellT>();
+    c->origin_country = origin;
+    c->destination_country = destination;
+    c->count = count;
+    c->suppressed = suppressed;
+    c->total = total;
+    return c;
+  };
+  st.cells.push_back(cell("THA", "KHM", 12, false, false));
+  st.cells.push_back(cell("THA", "VNM", 0, true, false));
+  st.cells.push_back(cell("", "KHM", 12, false, true));
+  st.cells.push_back(cell("", "VNM", 0, true, true));
+  st.cells.push_back(cell("THA", "", 0, true, true));
+  st.cells.push_back(cell("", "", 0, true, true));
+  flatbuffers::FlatBufferBuilder stats_fbb;
+  stats_fbb.Finish(proto::StatsTable::Pack(stats_fbb, &st), "LNTS");
+  std::string stats(reinterpret_cast<const char*>(stats_fbb.GetBufferPointer()), stats_fbb.GetSize());
+
   fb::AccessRecordT ac;
   ac.seq = 1;
   ac.time_us = kCreatedAt + 3000;
@@ -198,6 +240,8 @@ std::vector<FrameVector> MoreFrameVectors() {
       {"audit_query_access", {EncodeControl(audit_query_access)}},
       {"audit_reply", {EncodeControl(audit_reply)}},
       {"audit_reply_access", {EncodeControl(audit_reply_access), access}},
+      {"audit_query_stats", {EncodeControl(audit_query_stats)}},
+      {"audit_reply_stats", {EncodeControl(audit_reply_stats), stats}},
   };
 }
 

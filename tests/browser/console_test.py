@@ -235,6 +235,13 @@ class ConsoleTest(unittest.TestCase):
             self.assertIn(en["body.ReferralAccepted"], thread)
             self.assertIn("MOSVY-2026-0192", thai.text("main"))
 
+            # The statistics page counts it (GET /v1/statistics once answered 500 as soon as there was an item).
+            thai.go("#/statistics")
+            partners = thai.wait("the statistics page", lambda: thai.text("#stat-partner"))
+            self.assertIn(en["country.KHM"], partners)
+            self.assertNotIn(en["statistics.none"], partners)
+            self.assertIn(en["state.accepted"], thai.text("#stat-state"))
+
     def test_khmer_labels(self):
         km = catalogue("km")
         en = catalogue("en")

@@ -4,11 +4,14 @@
 // identity (a node with the audit permission, except for checkpoints).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "lintas/audit/checkpoint.h"
 #include "lintas/audit/export_format.h"
@@ -64,13 +67,21 @@ class AuditClient {
   [[nodiscard]] Result<ProvedEvent> Prove(const std::string& event_id,
                                           const std::string& justification);
 
+  // Regional statistics computed by the broker from routing metadata, small
+  // counts suppressed there (docs/STATISTICS.md), as JSON (StatsTableJson).
+  // `by`: comma-separated origin, destination, type, priority, month; months
+  // YYYYMM, inclusive. The error names the field.
+  [[nodiscard]] Result<nlohmann::json> Stats(const std::string& by, uint32_t from_month, uint32_t to_month,
+                                             const std::string& justification);
+
   // Consultation records (AccessRecord bytes), all or those of one case.
   [[nodiscard]] Result<std::vector<std::string>> Access(const std::string& case_id,
                                                          const std::string& justification);
 
  private:
   // Sends `control` and waits for the AuditReply to it (or an Error).
-  Result<Incoming> Ask(const std::string& control, uint64_t query_id);
+  Result<Incoming> Ask(const std::string& control, uint64_t query_id,
+                       std::chrono::seconds timeout = std::chrono::seconds(30));
   // Streams a replay into `on_record(offset, bytes)`.
   Status Replay(const proto::ReplayT& replay, const std::function<void(uint64_t, std::string)>& on_record);
   Result<std::vector<std::vector<audit::Hash>>> Proofs(uint64_t tree_size,
@@ -81,6 +92,12 @@ class AuditClient {
   BrokerClient* client_;
   uint64_t next_id_ = 1;
 };
+
+// A StatsTable payload ("LNTS") as JSON: {by, from_month, to_month,
+// threshold, cells: [{origin, destination, type, priority, month, count,
+// suppressed, total}]}, "all" dimensions as null, a suppressed count as
+// null; null if the bytes do not verify.
+nlohmann::json StatsTableJson(std::span<const uint8_t> bytes);
 
 // The checkpoint in an AuditReply (its signature not checked yet).
 [[nodiscard]] Result<CheckpointReply> DecodeCheckpointReply(const proto::AuditReply& reply);

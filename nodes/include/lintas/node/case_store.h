@@ -61,6 +61,8 @@ struct CaseOptions {
   int64_t EscalateAfter(fb::Priority p) const;
 };
 
+struct StatsQuery;
+
 struct ItemRef {
   std::string case_id;  // empty for alerts
   std::string item_id;  // the event id of the item's first event
@@ -148,6 +150,9 @@ class CaseStore {
   // by type, by state, and deadlines met, missed, open and overdue. Reads
   // every item: O(items), for a statistics page, not a hot path.
   [[nodiscard]] Result<nlohmann::json> Statistics(const std::string& agency, int64_t now_us);
+  // The ACTIP monitoring statistics of the items created in the query's
+  // period (item_stats.h, docs/STATISTICS.md). O(items), like Statistics.
+  [[nodiscard]] Result<nlohmann::json> Stats(const StatsQuery& query, int64_t now_us);
   // Alerts sent or received: state "" | active | expired | cancelled.
   [[nodiscard]] Result<nlohmann::json> Alerts(const std::string& state, int64_t now_us);
   // The broker refused one of this node's events: an item it opened shows
