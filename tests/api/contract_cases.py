@@ -291,6 +291,11 @@ CASES = [
                                    "two referrals and two requests from THA")),
     Case("GET", "/v1/statistics", 400, who="auditor", error_field="justification"),
     Case("GET", "/v1/statistics", 200, who="auditor", query={"justification": "contract test"}),
+    Case("GET", "/v1/stats", 200, query={"by": "partner,direction"},
+         check=lambda b, c: expect(b["items"] == 4 and len(b["groups"]) >= 1, "four items from THA, grouped")),
+    Case("GET", "/v1/stats", 400, query={"by": "colour"}, error_field="by"),
+    Case("GET", "/v1/inbox", 200, query={"context": "item", "after": "0"},
+         check=lambda b, c: expect(all("case" in e for e in b["events"]), "each event with its item")),
 
     # -- raw events -----------------------------------------------------------------------------------------------------
     Case("POST", "/v1/events", 202, country="THA",

@@ -145,7 +145,7 @@ class SpecTest(unittest.TestCase):
             (Path(d) / "extra_routes.cc").write_text(
                 'constexpr const char* kName = R"(([a-z]{1,8}))";\n'
                 'void Add(httplib::Server& srv) {\n'
-                '  srv.Get("/v1/stats", [](const httplib::Request&, httplib::Response&) {});\n'
+                '  srv.Get("/v1/gadgets", [](const httplib::Request&, httplib::Response&) {});\n'
                 '  srv.Post(std::string("/v1/widgets/") + kName + "/spin",\n'
                 '           [](const httplib::Request&, httplib::Response&) {});\n'
                 '  srv.Delete(R"(/v1/referrals/([^/]+))", handler);\n'
@@ -153,7 +153,7 @@ class SpecTest(unittest.TestCase):
                 '}\n')
             routes = oc.source_routes(d)
         self.assertEqual([(r.method, r.template()) for r in routes],
-                         [("GET", "/v1/stats"), ("POST", "/v1/widgets/{}/spin"), ("DELETE", "/v1/referrals/{}")])
+                         [("GET", "/v1/gadgets"), ("POST", "/v1/widgets/{}/spin"), ("DELETE", "/v1/referrals/{}")])
         problems = oc.coverage_problems(self.spec, oc.source_routes() + routes)
         self.assertEqual(len(problems), 3, problems)
         self.assertTrue(all("is served but not documented" in p for p in problems), problems)
