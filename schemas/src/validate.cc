@@ -207,6 +207,29 @@ bool NeedsParent(fb::Body type) {
   }
 }
 
+// A sealed envelope's structure (its content is validated by the node that
+// opens it): lib `lintas::seal` writes it, docs/SECURITY.md describes it.
+Status CheckSealed(const fb::Event& e) {
+  const fb::Sealed& s = *e.sealed();
+  if (e.schema_version() < 2) return Invalid("schema_version", "must be 2 or more for a sealed event");
+  if (s.algorithm() != 1) return Invalid("sealed.algorithm", "is not a known algorithm (1)");
+  if (s.nonce()->size() != 24) return Invalid("sealed.nonce", "must be 24 bytes");
+  if (s.ciphertext()->size() < 16) return Invalid("sealed.ciphertext", "is shorter than its tag");
+  if (s.keys()->size() == 0 || s.keys()->size() > 64) return Invalid("sealed.keys", "must hold 1 to 64 keys");
+  for (size_t i = 0; i < s.keys()->size(); ++i) {
+    const fb::SealedKey& k = *s.keys()->Get(i);
+    if (!IsCaseId(k.node()->string_view(), false) || k.node()->size() > 64) {
+      return Invalid(fmt::format("sealed.keys[{}].node", i), "is not a node id");
+    }
+    if (k.key_id()->size() != 8) return Invalid(fmt::format("sealed.keys[{}].key_id", i), "must be 8 bytes");
+    if (k.wrapped()->size() != 80) return Invalid(fmt::format("sealed.keys[{}].wrapped", i), "must be 80 bytes");
+  }
+  if ((e.attachments() && e.attachments()->size() > 0) || (e.national_refs() && e.national_refs()->size() > 0)) {
+    return Invalid("sealed", "attachments and national_refs travel inside the sealed content only");
+  }
+  return OkStatus();
+}
+
 Status CheckBody(const fb::Event& e) {
   fb::Body type = e.body_type();
   if (type == fb::Body::NONE || BodyName(type) == "NONE") {
@@ -219,6 +242,7 @@ Status CheckBody(const fb::Event& e) {
       (e.case_id() == nullptr || e.case_id()->size() == 0)) {
     return Invalid("case_id", fmt::format("is required for {}", BodyName(type)));
   }
+  if (e.sealed() != nullptr) return CheckSealed(e);
   switch (type) {
     case fb::Body::ReferralCreated:
       return CheckReferralCreated(*e.body_as_ReferralCreated());
