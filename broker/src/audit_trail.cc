@@ -341,6 +341,7 @@ void BrokerLoop::HandleAuditQuery(Session& session, const proto::AuditQuery& que
   proto::AuditReplyT reply;
   reply.query_id = query.query_id();
   std::vector<std::string> payloads;
+  if (query.kind() == proto::AuditQueryKind::Directory) return HandleDirectoryQuery(session, query);
   bool needs_audit = query.kind() != proto::AuditQueryKind::Checkpoint;
   if (needs_audit) {
     if (!session.node->can_audit) {

@@ -54,6 +54,9 @@ BrokerLoop::BrokerLoop(BrokerConfig config, std::unique_ptr<store::Store> store)
       notify_(ctx_, zmq::socket_type::pair) {
   RefreshRevocations();
   InitAudit();
+  if (auto s = seal_keys_.Load(store_.get()); !s.ok()) {
+    throw std::runtime_error("cannot read the nodes' seal keys: " + s.error().message);
+  }
   next_offset_ = store_->next_offset();
   last_received_us_ = store_->last_received_at_us();
   probe_.LogSize(store_->size());
@@ -310,6 +313,11 @@ void BrokerLoop::HandleHello(const std::string& peer, const PeerInfo& from,
     SendGoodbye(old_peer, proto::GoodbyeCode::Replaced,
                 "another connection said Hello as this node and replaced this one");
     EndSession(old_peer, "replaced by a new connection");
+  }
+  if (auto s = AnnounceSealKey(*node, hello); !s.ok()) {
+    probe_.Refused(static_cast<wire::errc>(s.error().code.value()));
+    SendError(peer, static_cast<wire::errc>(s.error().code.value()), s.error().message);
+    return;
   }
   Session& session = sessions_[peer];
   session.peer = peer;

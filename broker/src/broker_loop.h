@@ -28,8 +28,10 @@
 #include "lintas/broker/zap_handler.h"
 #include "lintas/store/store.h"
 #include "lintas/wire/frame.h"
+#include "lintas/seal/directory_document.h"
 #include "recent_records.h"
 #include "regional_stats.h"
+#include "seal_registry.h"
 
 namespace lintas::broker {
 
@@ -163,6 +165,8 @@ class BrokerLoop {
   // holds no such event. A storage failure is an error.
   [[nodiscard]] Result<std::optional<ParentFacts>> LookupParent(const wire::EventId& parent_id);
   uint8_t CancelledAlertCategory(const std::optional<ParentFacts>& parent);
+  // A sealed event must hold a key copy for every node it is routed to.
+  [[nodiscard]] Status CheckSealedTo(const fb::Event& event, const std::vector<std::string>& inbox_nodes);
   // The routing policy for one event's addressees and selected countries,
   // and H2's ban on distribution (publish.cc).
   [[nodiscard]] Status CheckPolicy(const fb::Event& event, uint8_t category);
@@ -194,6 +198,12 @@ class BrokerLoop {
   // that PumpStats advances a bounded step per loop turn; its reply goes
   // out when it is complete.
   void HandleStatsQuery(Session& session, const proto::AuditQuery& query);
+  // The signed directory (directory_query.cc).
+  seal::DirectoryDocument BuildDirectoryDocument() const;
+  void HandleDirectoryQuery(Session& session, const proto::AuditQuery& query);
+  // Records the seal key a node announced in Hello (if any). Errors are wire
+  // errors (malformed_message, storage_error).
+  [[nodiscard]] Status AnnounceSealKey(const NodeConfig& node, const proto::Hello& hello);
   void PumpStats();
 
   // Delivery and replay (delivery.cc).
@@ -222,6 +232,7 @@ class BrokerLoop {
 
   BrokerConfig config_;
   Directory directory_;
+  SealRegistry seal_keys_;  // the nodes' announced seal keys
   RoutingPolicy policy_;
   Revocations revocations_;            // read by the ZAP thread too
   std::set<std::string> revoked_nodes_;  // nodes whose configured key is revoked

@@ -9,6 +9,7 @@
 #include "broker_loop.h"
 #include "lintas/broker/logger.h"
 #include "lintas/common/clock.h"
+#include "lintas/seal/sealer.h"
 #include "lintas/wire/bytes.h"
 #include "lintas/wire/limits.h"
 #include "lintas/wire/record.h"
@@ -116,6 +117,10 @@ void BrokerLoop::HandlePublish(Session& session, const wire::MessageView& messag
         Nack(session, seq, s.error());
         continue;
       }
+    }
+    if (auto s = CheckSealedTo(event, entry.index.inbox_nodes); !s.ok()) {
+      Nack(session, seq, s.error());
+      continue;
     }
     // The parent may be in this very commit window: its facts come from the
     // in-flight map then, so an answer is never refused for being quick.
@@ -278,6 +283,27 @@ Status BrokerLoop::CheckOnwardTransfer(const NodeConfig& node, const fb::Event& 
                                "originator's permission); node {} is not one of its parties",
                                n),
                    "destinations"};
+    }
+  }
+  return OkStatus();
+}
+
+Status BrokerLoop::CheckSealedTo(const fb::Event& event, const std::vector<std::string>& inbox_nodes) {
+  if (event.sealed() == nullptr) return OkStatus();
+  if (event.distribution() != nullptr && event.distribution()->kind() != fb::DistributionKind::Addressed) {
+    return Error{wire::errc::event_invalid, "sealed: a sealed event must be addressed, not distributed",
+                 "distribution"};
+  }
+  // Every node the event is routed to must be able to open it: a sender
+  // whose directory is out of date is told so now, not the addressee later.
+  std::vector<std::string_view> sealed_to = seal::SealedNodes(event);
+  for (const auto& n : inbox_nodes) {
+    if (std::find(sealed_to.begin(), sealed_to.end(), n) == sealed_to.end()) {
+      return Error{wire::errc::event_invalid,
+                   fmt::format("sealed.keys: node {} receives this event but holds no copy of its key; "
+                               "refresh the directory and seal again",
+                               n),
+                   "sealed.keys"};
     }
   }
   return OkStatus();

@@ -39,7 +39,7 @@ Status BrokerClient::Connect() {
   }
   socket_->connect(options_.endpoint);
   auto deadline = std::chrono::steady_clock::now() + options_.connect_timeout;
-  std::string hello = wire::EncodeHello(options_.node_id, options_.country, options_.software);
+  std::string hello = wire::EncodeHello(options_.node_id, options_.country, options_.software, options_.seal_public_key);
   bool sent = false;
   while (std::chrono::steady_clock::now() < deadline) {
     if (!sent) {

@@ -1,5 +1,6 @@
 // The node's broker link thread.
 #include "lintas/node/broker_link.h"
+#include "lintas/node/errc.h"
 
 #include "lintas/audit/checkpoint.h"
 #include "lintas/node/audit_client.h"
@@ -22,6 +23,10 @@
 
 namespace lintas::node {
 namespace {
+
+// The query id of directory requests: checkpoint requests use the size they
+// start from, plus one, which never reaches it.
+constexpr uint64_t kDirectoryQuery = uint64_t{1} << 63;
 
 using namespace std::chrono_literals;
 
@@ -134,6 +139,7 @@ bool BrokerLink::ConnectAndAttach() {
   options.endpoint = i == 0 ? config_.broker_endpoint : config_.broker_fallbacks[i - 1];
   options.node_id = config_.id;
   options.country = config_.country;
+  options.seal_public_key = node_->seal().announced_key();
   options.connect_timeout = std::chrono::milliseconds(std::max<uint32_t>(config_.retry_max_ms, 1000));
   if (config_.security == "curve") {
     options.broker_public_key = config_.broker_public_key;
@@ -151,6 +157,7 @@ bool BrokerLink::ConnectAndAttach() {
   connected_ = true;
   backoff_ms_ = 0;
   AskCheckpoint();
+  AskDirectory();
   endpoint_index_ = i;  // stay with the one that answered
   last_heard_ = std::chrono::steady_clock::now();
   Log()->info("broker link up endpoint={} broker_id={}", options.endpoint,
@@ -187,6 +194,10 @@ void BrokerLink::Run() {
     }
     SendOutbox();
     if (std::chrono::steady_clock::now() >= next_checkpoint_) AskCheckpoint();
+    if (std::chrono::steady_clock::now() >= next_directory_ ||
+        directory_wanted_.exchange(false, std::memory_order_acq_rel)) {
+      AskDirectory();
+    }
     auto in = client_->Receive(10ms);
     if (!in.ok()) {
       Log()->warn("bad message from broker: {}", in.error().message);
@@ -256,6 +267,16 @@ bool BrokerLink::SendRetries() {
       it = retries_.erase(it);
       continue;
     }
+    auto verified = wire::VerifyEvent(wire::AsBytes(**bytes));
+    Sending sending = verified.ok() ? ForSending(it->second.id, **verified, **bytes) : Sending::kRefused;
+    if (sending == Sending::kHold) {
+      ++it;
+      continue;
+    }
+    if (sending == Sending::kRefused) {
+      it = retries_.erase(it);
+      continue;
+    }
     which.emplace_back(it->second.id, it->first);
     events.push_back(std::move(**bytes));
     ++it;
@@ -287,17 +308,83 @@ void BrokerLink::SendOutbox() {
     }
     std::vector<std::string> events;
     std::vector<std::pair<wire::EventId, uint64_t>> which;
+    uint64_t loaded = last_loaded_seq_;
+    bool held = false;
     for (auto& [seq, bytes] : *pending) {
       auto verified = wire::VerifyEvent(wire::AsBytes(bytes));
-      if (!verified.ok()) continue;  // cannot happen: verified before it was queued
-      which.emplace_back(wire::EventId::FromFb(*(*verified)->id()), seq);
+      if (!verified.ok()) {  // cannot happen: verified before it was queued
+        loaded = seq;
+        continue;
+      }
+      wire::EventId id = wire::EventId::FromFb(*(*verified)->id());
+      auto wire_bytes = ForSending(id, **verified, bytes);
+      if (wire_bytes == Sending::kHold) {
+        held = true;  // this one and every later one wait: order is kept
+        break;
+      }
+      loaded = seq;
+      if (wire_bytes == Sending::kRefused) continue;
+      which.emplace_back(id, seq);
       events.push_back(std::move(bytes));
     }
-    auto first = client_->Publish(events);
-    if (!first.ok()) return;  // would block: try again on the next turn
-    for (size_t i = 0; i < which.size(); ++i) in_flight_[*first + i] = which[i];
-    last_loaded_seq_ = pending->back().first;
+    if (!events.empty()) {
+      auto first = client_->Publish(events);
+      if (!first.ok()) return;  // would block: try again on the next turn
+      for (size_t i = 0; i < which.size(); ++i) in_flight_[*first + i] = which[i];
+    }
+    last_loaded_seq_ = loaded;
+    if (held) {
+      outbox_dirty_ = false;  // set again when a directory arrives
+      return;
+    }
   }
+}
+
+BrokerLink::Sending BrokerLink::ForSending(const wire::EventId& id, const fb::Event& event, std::string& bytes) {
+  if (event.sealed() != nullptr) return Sending::kSend;
+  auto sealed = node_->seal().SealIfNeeded(event, wire::AsBytes(bytes));
+  if (sealed.ok()) {
+    if (sealed->has_value()) bytes = std::move(**sealed);
+    return Sending::kSend;
+  }
+  if (sealed.error().code == make_error_code(errc::unavailable)) {
+    // No directory yet, or an addressee's node has announced no key: ask
+    // for a fresh directory; the event waits in the outbox.
+    if (held_id_ != id) {
+      Log()->info("event {} waits for the directory: {}", id.ToString(), sealed.error().message);
+      held_id_ = id;
+    }
+    // Asked again within a second (not at once: the directory that just
+    // came may be the one without the key).
+    next_directory_ = std::min(next_directory_, std::chrono::steady_clock::now() + std::chrono::seconds(1));
+    return Sending::kHold;
+  }
+  // Never sendable as it is (an addressee the directory does not know):
+  // refused here as the broker would have.
+  auto code = sealed.error().code.category() == wire::WireCategory()
+                  ? static_cast<wire::errc>(sealed.error().code.value())
+                  : wire::errc::event_invalid;
+  RecordRefusal(id, code, sealed.error().message, sealed.error().field);
+  return Sending::kRefused;
+}
+
+void BrokerLink::RecordRefusal(const wire::EventId& id, wire::errc code, const std::string& message,
+                               const std::string& field) {
+  OutboxStatus status;
+  auto current = node_->store().GetStatus(id);
+  if (current.ok() && current->has_value()) status = **current;
+  status.state = OutboxState::kRefused;
+  status.code = static_cast<uint16_t>(code);
+  status.message = message;
+  status.field = field;
+  Log()->warn("event refused id={} code={}", id.ToString(), wire::ErrcName(code));
+  // The status and the case model's refusal in one synced write.
+  auto commit = [&](const WriteSet& case_writes) { return node_->store().Settle(id, status, &case_writes); };
+  if (auto s = node_->cases().MarkRefused(id.ToString(), std::string(wire::ErrcName(code)), message, commit);
+      !s.ok()) {
+    Log()->error("refusal not recorded: {}", s.error().message);
+  }
+  node_->changes().Bump();
 }
 
 void BrokerLink::Handle(const Incoming& m) {
@@ -342,24 +429,8 @@ void BrokerLink::Handle(const Incoming& m) {
         WaitBackoff();
         return;
       }
-      OutboxStatus status;
-      auto current = node_->store().GetStatus(it->second.first);
-      if (current.ok() && current->has_value()) status = **current;
-      status.state = OutboxState::kRefused;
-      status.code = n->code();
-      status.message = n->message() ? n->message()->str() : "";
-      status.field = n->field() ? n->field()->str() : "";
-      Log()->warn("event refused id={} code={}", it->second.first.ToString(), wire::ErrcName(code));
-      // The status and the case model's refusal in one synced write.
-      auto commit = [&](const WriteSet& case_writes) {
-        return node_->store().Settle(it->second.first, status, &case_writes);
-      };
-      if (auto s = node_->cases().MarkRefused(it->second.first.ToString(), std::string(wire::ErrcName(code)),
-                                             status.message, commit);
-          !s.ok()) {
-        Log()->error("refusal not recorded: {}", s.error().message);
-      }
-      node_->changes().Bump();
+      RecordRefusal(it->second.first, code, n->message() ? n->message()->str() : "",
+                    n->field() ? n->field()->str() : "");
       in_flight_.erase(it);
       break;
     }
@@ -376,7 +447,7 @@ void BrokerLink::Handle(const Incoming& m) {
       break;
     }
     case proto::Command::AuditReply:
-      HandleAuditReply(*m.control()->command_as_AuditReply());
+      HandleAuditReply(m);
       break;
     case proto::Command::Goodbye:
       if (m.control()->command_as_Goodbye()->code() == proto::GoodbyeCode::Replaced) {
@@ -422,7 +493,43 @@ void BrokerLink::AskCheckpoint() {
   }
 }
 
-void BrokerLink::HandleAuditReply(const proto::AuditReply& reply) {
+void BrokerLink::AskDirectory() {
+  next_directory_ = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  proto::ControlT control;
+  proto::AuditQueryT q;
+  q.query_id = kDirectoryQuery;
+  q.kind = proto::AuditQueryKind::Directory;
+  control.command.Set(std::move(q));
+  if (!client_->SendControl(wire::EncodeControl(control)).ok()) {
+    Log()->debug("directory request not sent: the pipe is full");
+    directory_wanted_.store(true, std::memory_order_release);
+  }
+}
+
+void BrokerLink::HandleDirectoryReply(const Incoming& m) {
+  const proto::AuditReply& reply = *m.control()->command_as_AuditReply();
+  if (m.payload_count() != 1 || reply.signature() == nullptr || reply.signature()->size() != 64 ||
+      reply.public_key() == nullptr || reply.public_key()->size() != 32) {
+    SecurityLog()->error("directory reply refused: no document, signature or key");
+    return;
+  }
+  audit::Signature signature{};
+  std::copy(reply.signature()->begin(), reply.signature()->end(), signature.begin());
+  audit::PublicKey key{};
+  std::copy(reply.public_key()->begin(), reply.public_key()->end(), key.begin());
+  auto doc = m.payload(0);
+  std::string_view text(reinterpret_cast<const char*>(doc.data()), doc.size());
+  if (auto s = node_->seal().AcceptDirectory(text, signature, key); !s.ok()) {
+    SecurityLog()->critical("directory from the broker refused: {}", s.error().message);
+    RaiseAlarm("the broker's directory was refused: " + s.error().message);
+    return;
+  }
+  outbox_dirty_ = true;  // events waiting for it go now
+}
+
+void BrokerLink::HandleAuditReply(const Incoming& m) {
+  const proto::AuditReply& reply = *m.control()->command_as_AuditReply();
+  if (reply.query_id() == kDirectoryQuery) return HandleDirectoryReply(m);
   uint64_t asked_from = reply.query_id() - 1;
   uint64_t kept_size = 0;
   if (auto k = node_->store().Get("audit/checkpoint"); k.ok() && k->has_value()) {
@@ -502,11 +609,20 @@ void BrokerLink::HandleDeliver(const Incoming& m) {
       return;
     }
     if (*have) continue;  // redelivered: stored before
-    const fb::Event* event = fb::GetEvent(wire::RecordEventBytes(**record).data());
+    const fb::Event* envelope = fb::GetEvent(wire::RecordEventBytes(**record).data());
     auto p = m.payload(i);
     entries.push_back({offset, std::string(p.begin(), p.end())});
-    ids.push_back(wire::EventId::FromFb(*event->id()));
-    events.push_back(event);
+    ids.push_back(wire::EventId::FromFb(*envelope->id()));
+    events.push_back(envelope);
+    // The inbox keeps the record as received (sealed); the case model is
+    // built from the opened event.
+    auto readable = node_->seal().Readable(wire::RecordEventBytes(**record));
+    if (!readable.ok()) {
+      SecurityLog()->error("received offset={} kept in the inbox, not added to a case: {}", offset,
+                           readable.error().message);
+      continue;
+    }
+    const fb::Event* event = fb::GetEvent(readable->data());
     if (auto s = txn->Apply(*event, Direction::kIncoming, offset, nullptr, now); !s.ok()) {
       Log()->warn("received offset={} kept in the inbox, not added to a case: {}", offset, s.error().message);
     }

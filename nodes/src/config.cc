@@ -67,7 +67,7 @@ NodeConfig ParseNodeConfig(const std::string& text, const std::string& base_dir)
   }
   const toml::table* n = root["node"].as_table();
   if (n == nullptr) Fail("node: the [node] table is required");
-  CheckKeys(*n, "node", {"id", "country", "agencies", "default_agency", "data_dir", "api_address", "api_port",
+  CheckKeys(*n, "node", {"id", "country", "agencies", "default_agency", "data_dir", "seal_key_file", "api_address", "api_port",
                          "api_port_file", "api_tls_cert", "api_tls_key", "audit_identity", "max_in_flight", "credit", "auto_delivery_receipt", "directory",
                          "log_level", "log_json"});
   c.id = Get<std::string>(*n, "node", "id", "");
@@ -82,6 +82,7 @@ NodeConfig ParseNodeConfig(const std::string& text, const std::string& base_dir)
     Fail("node.default_agency: must be one of node.agencies");
   }
   c.data_dir = ResolvePath(base_dir, Get<std::string>(*n, "node", "data_dir", ""));
+  c.seal_key_file = ResolvePath(base_dir, Get<std::string>(*n, "node", "seal_key_file", ""));
   c.directory_csv = ResolvePath(base_dir, Get<std::string>(*n, "node", "directory", ""));
   if (!c.directory_csv.empty()) {
     c.directory = ReadDirectory(c.directory_csv);

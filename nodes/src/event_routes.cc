@@ -181,7 +181,14 @@ void AddEventRoutes(httplib::Server& srv, Node* node) {
         auto bytes = wire::RecordEventBytes(**record);
         const fb::Event* ev = fb::GetEvent(bytes.data());
         if (!Distributed(*ev) && LocalAgencyFor(node->cases().options(), *ev) != who->user.agency) continue;
-        auto ej = EventToApiJson(bytes);
+        // Sealed content is opened for the reader; what cannot be opened is
+        // listed with its routing fields and the reason, never skipped.
+        auto readable = node->seal().Readable(bytes);
+        auto ej = EventToApiJson(readable.ok() ? wire::AsBytes(*readable) : bytes);
+        if (ej.ok() && !readable.ok()) {
+          ej->erase("sealed");
+          (*ej)["unreadable"] = readable.error().message;
+        }
         if (!ej.ok()) {
           GetLogger("node")->error("inbox event not convertible to JSON, not shown offset={} error={}", e.offset,
                                    ej.error().message);

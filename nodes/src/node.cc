@@ -13,6 +13,7 @@
 #include "lintas/node/broker_link.h"
 #include "lintas/node/errc.h"
 #include "lintas/node/http_api.h"
+#include "lintas/seal/sealer.h"
 #include "lintas/wire/bytes.h"
 #include "lintas/wire/errc.h"
 #include "lintas/wire/validate.h"
@@ -99,7 +100,10 @@ Node::Node(NodeConfig config)
       store_(OpenStore(config_.data_dir)),
       accounts_(store_.get(), AccountOptionsFor(config_)),
       access_log_(store_.get()),
-      cases_(store_.get(), CaseOptionsFor(config_)) {
+      cases_(store_.get(), CaseOptionsFor(config_)),
+      seal_(std::make_unique<ContentSeal>(store_.get(), config_.id,
+                                          config_.seal_key_file.empty() ? config_.data_dir + "/seal.key"
+                                                                        : config_.seal_key_file)) {
   // Subscriptions from the config file are (re)stored at every start.
   for (const auto& sub : config_.subscriptions) {
     if (auto s = AddSubscription(sub); !s.ok()) throw std::runtime_error(s.error().message);
@@ -184,6 +188,13 @@ Result<Submitted> Node::Queue(const Principal* who, std::string event, bool dry_
     }
   }
   wire::EventId id = wire::EventId::FromFb(*e.id());
+  // Addressees the signed directory does not know are refused now; the
+  // content is sealed to their nodes by the link when it sends (the
+  // directory, or a key, may arrive only then: store and forward).
+  if (seal::ShouldSeal(e) && seal_->directory()) {
+    auto resolved = seal_->Resolve(e);
+    if (!resolved.ok()) return std::move(resolved).error();
+  }
   // The case model's update and the outbox entry are one synced write; the
   // step is checked under the case lock, so two officers cannot both take
   // the same step.
@@ -213,13 +224,18 @@ Result<std::optional<std::string>> Node::FindEvent(const wire::EventId& id) {
     if (!record->has_value()) return std::optional<std::string>();
     auto verified = wire::VerifyRecord(wire::AsBytes(**record));
     if (!verified.ok()) return std::move(verified).error();
-    auto bytes = wire::RecordEventBytes(**verified);
-    return std::optional<std::string>(std::string(bytes.begin(), bytes.end()));
+    auto readable = seal_->Readable(wire::RecordEventBytes(**verified));
+    if (!readable.ok()) return std::move(readable).error();
+    return std::optional<std::string>(std::move(*readable));
   }
   auto status = store_->GetStatus(id);
   if (!status.ok()) return std::move(status).error();
   if (!status->has_value()) return std::optional<std::string>();
-  return store_->OutboxEvent((*status)->local_seq);
+  auto sent = store_->OutboxEvent((*status)->local_seq);
+  if (!sent.ok() || !sent->has_value()) return sent;
+  auto readable = seal_->Readable(wire::AsBytes(**sent));
+  if (!readable.ok()) return std::move(readable).error();
+  return std::optional<std::string>(std::move(*readable));
 }
 
 Status Node::AddSubscription(const SubscriptionConfig& sub) {

@@ -116,12 +116,14 @@ std::string EncodeControl(const proto::ControlT& control) {
 }
 
 std::string EncodeHello(std::string_view node_id, std::string_view country,
-                        std::string_view software) {
-  flatbuffers::FlatBufferBuilder fbb(128);
+                        std::string_view software, std::span<const uint8_t> seal_public_key) {
+  flatbuffers::FlatBufferBuilder fbb(192);
   std::vector<uint16_t> versions{kProtocolVersion};
+  std::vector<uint8_t> seal_key(seal_public_key.begin(), seal_public_key.end());
   auto hello = proto::CreateHelloDirect(fbb, &versions, std::string(node_id).c_str(),
                                         std::string(country).c_str(),
-                                        std::string(software).c_str());
+                                        std::string(software).c_str(),
+                                        seal_key.empty() ? nullptr : &seal_key);
   return Finish(fbb, proto::Command::Hello, hello.Union());
 }
 

@@ -74,4 +74,11 @@ SignedCheckpoint Signer::Sign(const Checkpoint& checkpoint) const {
   return out;
 }
 
+Signature Signer::SignBytes(std::string_view bytes) const {
+  Signature out{};
+  crypto_sign_detached(out.data(), nullptr, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+                       secret_.data());
+  return out;
+}
+
 }  // namespace lintas::audit

@@ -171,6 +171,20 @@ Result<std::optional<std::string>> MemoryStore::LatestCheckpoint() {
   return std::optional<std::string>(checkpoints_.rbegin()->second);
 }
 
+Status MemoryStore::PutMeta(std::string_view key, std::string_view value) {
+  std::lock_guard lock(mu_);
+  meta_[std::string(key)] = std::string(value);
+  return OkStatus();
+}
+
+Status MemoryStore::ScanMeta(std::string_view prefix, std::vector<std::pair<std::string, std::string>>* out) {
+  std::lock_guard lock(mu_);
+  for (auto it = meta_.lower_bound(prefix); it != meta_.end() && it->first.starts_with(prefix); ++it) {
+    out->emplace_back(it->first, it->second);
+  }
+  return OkStatus();
+}
+
 Status MemoryStore::Sync() { return OkStatus(); }
 
 }  // namespace lintas::store

@@ -389,6 +389,22 @@ Result<std::optional<std::string>> RocksDbStore::LatestCheckpoint() {
   return std::optional<std::string>(std::string(ToStringView(it->value())));
 }
 
+Status RocksDbStore::PutMeta(std::string_view key, std::string_view value) {
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  rocksdb::Status s = db_->Put(wo, handles_[kMetaCf], ToSlice(key), ToSlice(value));
+  return s.ok() ? OkStatus() : Status(Translate(s, "put meta"));
+}
+
+Status RocksDbStore::ScanMeta(std::string_view prefix, std::vector<std::pair<std::string, std::string>>* out) {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kMetaCf]));
+  for (it->Seek(ToSlice(prefix)); it->Valid() && ToStringView(it->key()).starts_with(prefix); it->Next()) {
+    out->emplace_back(std::string(ToStringView(it->key())), std::string(ToStringView(it->value())));
+  }
+  if (!it->status().ok()) return Translate(it->status(), "scan meta");
+  return OkStatus();
+}
+
 Status RocksDbStore::Sync() {
   // Not on a WAL whose writer has failed: Debian's librocksdb is built with
   // assertions, and SyncWAL aborts the process there (writable_file_writer.h,

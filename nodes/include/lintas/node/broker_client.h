@@ -24,6 +24,9 @@ struct ClientOptions {
   std::string country;
   // Default: "lintas-node/0.1.0"
   std::string software = "lintas-node/0.1.0";
+  // The node's current seal public key, announced in Hello (docs/SECURITY.md).
+  // Default: none (an audit client)
+  std::vector<uint8_t> seal_public_key;
   // CURVE (all three, Z85): the broker's public key (pinned), this node's key
   // pair. Empty: plaintext.
   // Default: "" (plaintext)

@@ -35,6 +35,8 @@ class BrokerLink {
   void Stop();
   // New events are in the outbox.
   void Wake() { outbox_dirty_.store(true, std::memory_order_release); }
+  // A sender needs a fresher directory (an addressee's key is missing).
+  void RefreshDirectorySoon() { directory_wanted_.store(true, std::memory_order_release); }
   // The subscription list changed.
   void ResubscribeSoon() { resubscribe_.store(true, std::memory_order_release); }
   // Detach a subscription now (its broker-side cursor is kept).
@@ -45,6 +47,15 @@ class BrokerLink {
   void Run();
   bool ConnectAndAttach();
   void SendOutbox();
+  // What to send for an outbox event: sealed here when it must be
+  // (`bytes` replaced by the envelope). kHold: no directory or key yet;
+  // kRefused: never sendable (recorded as refused).
+  enum class Sending { kSend, kHold, kRefused };
+  Sending ForSending(const wire::EventId& id, const fb::Event& event, std::string& bytes);
+  // A refusal (the broker's Nack, or the node's own before sending): the
+  // outbox status and the case model, in one synced write.
+  void RecordRefusal(const wire::EventId& id, wire::errc code, const std::string& message,
+                     const std::string& field);
   void Handle(const Incoming& message);
   void HandleDeliver(const Incoming& message);
   // The automatic DeliveryReceipt for a received referral, from the local
@@ -64,8 +75,16 @@ class BrokerLink {
   // minute; each must extend the last one kept (meta "audit/checkpoint"),
   // signed by the key pinned on first use (meta "audit/broker_key").
   void AskCheckpoint();
-  void HandleAuditReply(const proto::AuditReply& reply);
+  void HandleAuditReply(const Incoming& message);
   std::chrono::steady_clock::time_point next_checkpoint_{};
+  // The signed directory (docs/SECURITY.md): asked for after each connect,
+  // every 30 s and when a sender needs it; replies carry query ids with
+  // kDirectoryQuery set.
+  void AskDirectory();
+  void HandleDirectoryReply(const Incoming& message);
+  std::chrono::steady_clock::time_point next_directory_{};
+  std::atomic<bool> directory_wanted_{false};
+  wire::EventId held_id_;  // the event waiting for the directory, logged once
   int unanswered_checkpoints_ = 0;
 
   std::unique_ptr<BrokerClient> client_;

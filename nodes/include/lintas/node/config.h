@@ -54,6 +54,12 @@ struct NodeConfig {
   std::vector<DirectoryAgency> directory;
   // Required. The node's RocksDB directory (outbox, inbox, cases, accounts).
   std::string data_dir;
+  // The node's seal keys (docs/SECURITY.md): X25519 secret keys, newest
+  // first, 0600; created with one key when absent. Rotate with
+  // `lintas-node --config FILE --rotate-seal-key`; keep the file backed up:
+  // without its keys, the cases sealed to them cannot be read.
+  // Default: "" (<data_dir>/seal.key)
+  std::string seal_key_file;
   // Local HTTP API. Never expose it beyond the host without a proxy that
   // authenticates officers.
   // Default: "127.0.0.1", 7480 (0 picks a free port)

@@ -17,6 +17,7 @@
 #include "lintas/node/case_store.h"
 #include "lintas/node/change_feed.h"
 #include "lintas/node/config.h"
+#include "lintas/node/content_seal.h"
 #include "lintas/node/node_store.h"
 #include "lintas/wire/event_id.h"
 
@@ -57,7 +58,8 @@ class Node {
   // submitted before still answers with its status, `existed`).
   [[nodiscard]] Result<Submitted> SubmitAs(const Principal& who, std::string event, bool dry_run = false);
 
-  // The event bytes for an id, from the inbox or the outbox.
+  // The event bytes for an id, from the inbox or the outbox, as people read
+  // it (opened when sealed: an error `unreadable` when it cannot be).
   [[nodiscard]] Result<std::optional<std::string>> FindEvent(const wire::EventId& id);
 
   // Subscriptions are stored and (re)attached by the link.
@@ -71,6 +73,7 @@ class Node {
   AccessLog& access_log() { return access_log_; }
   CaseStore& cases() { return cases_; }
   ChangeFeed& changes() { return changes_; }
+  ContentSeal& seal() { return *seal_; }
   wire::EventIdGenerator& ids() { return ids_; }
   bool broker_connected() const;
   // New events are in the outbox (the link sends them).
@@ -84,6 +87,7 @@ class Node {
   AccountStore accounts_;
   AccessLog access_log_;
   CaseStore cases_;
+  std::unique_ptr<ContentSeal> seal_;
   ChangeFeed changes_;
   wire::EventIdGenerator ids_;
   std::unique_ptr<BrokerLink> link_;

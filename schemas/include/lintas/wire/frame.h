@@ -40,7 +40,7 @@ struct MessageView {
 std::string EncodeControl(const proto::ControlT& control);
 // The frequent ones, without the object API's allocations:
 std::string EncodeHello(std::string_view node_id, std::string_view country,
-                        std::string_view software);
+                        std::string_view software, std::span<const uint8_t> seal_public_key = {});
 std::string EncodePublish(uint64_t first_seq);
 std::string EncodeAck(std::span<const proto::AckEntry> entries);
 std::string EncodeNack(uint64_t seq, const Error& error);

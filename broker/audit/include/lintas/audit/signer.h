@@ -26,6 +26,9 @@ class Signer {
 
   const PublicKey& public_key() const { return public_key_; }
   SignedCheckpoint Sign(const Checkpoint& checkpoint) const;
+  // The signature of any other document the broker vouches for (the
+  // directory, docs/SECURITY.md), with the same key.
+  Signature SignBytes(std::string_view bytes) const;
 
  private:
   std::array<uint8_t, 64> secret_{};

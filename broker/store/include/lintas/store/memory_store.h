@@ -34,6 +34,8 @@ class MemoryStore final : public Store {
                     std::vector<std::pair<uint64_t, std::string>>* out) override;
   Status PutCheckpoint(uint64_t size, std::string_view bytes) override;
   Result<std::optional<std::string>> LatestCheckpoint() override;
+  Status PutMeta(std::string_view key, std::string_view value) override;
+  Status ScanMeta(std::string_view prefix, std::vector<std::pair<std::string, std::string>>* out) override;
   Status Sync() override;
   Status ReopenAfterFailedWrite() override { return OkStatus(); }
 
@@ -46,6 +48,7 @@ class MemoryStore final : public Store {
   std::map<uint64_t, std::string> leaf_blocks_;             // Guarded by mu_.
   std::vector<AccessEntry> access_;                         // Guarded by mu_.
   std::map<uint64_t, std::string> checkpoints_;             // Guarded by mu_.
+  std::map<std::string, std::string, std::less<>> meta_;    // Guarded by mu_.
 };
 
 }  // namespace lintas::store

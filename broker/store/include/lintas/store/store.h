@@ -127,6 +127,13 @@ class Store {
   // it). Not synced by themselves.
   [[nodiscard]] virtual Status PutCheckpoint(uint64_t size, std::string_view bytes) = 0;
   [[nodiscard]] virtual Result<std::optional<std::string>> LatestCheckpoint() = 0;
+  // Small broker metadata (the nodes' announced seal keys, "seal_key/<node>").
+  // PutMeta is synced by itself: it is rare (a node's key changed) and must
+  // not be lost.
+  [[nodiscard]] virtual Status PutMeta(std::string_view key, std::string_view value) = 0;
+  // Every entry whose key starts with `prefix`, in key order.
+  [[nodiscard]] virtual Status ScanMeta(std::string_view prefix,
+                                        std::vector<std::pair<std::string, std::string>>* out) = 0;
   // Makes everything written so far durable.
   [[nodiscard]] virtual Status Sync() = 0;
   // After an Append failed: makes the store writable again (RocksDB must be
