@@ -61,17 +61,19 @@ TEST_F(ThreadRulesTest, H2BindsEveryDepthOfItsThread) {
   ASSERT_EQ(answer.h2_threads.size(), 1u) << "an H3 answer inherits the thread, adding none of its own";
   EXPECT_EQ(answer.h2_threads[0].originator, "th-node");
 
-  // Thailand answers Viet Nam's answer, copying Laos: all parties of the request.
-  EXPECT_TRUE(CheckAnswer("th-node", Event(H::H2), answer, {"la-node", "vn-node"}).ok());
+  // Thailand answers Viet Nam's answer (H3 too), copying Laos: all parties of the request.
+  EXPECT_TRUE(CheckAnswer("th-node", Event(H::H3), answer, {"la-node", "vn-node"}).ok());
   // Thailand, the request's originator, may share it onward.
-  EXPECT_TRUE(CheckAnswer("th-node", Event(H::H2), answer, {"kh-node"}).ok());
+  EXPECT_TRUE(CheckAnswer("th-node", Event(H::H3), answer, {"kh-node"}).ok());
   // Anyone else below it may not, at any depth.
   ExpectDenied(CheckAnswer("vn-node", Event(H::H2), request, {"kh-node"}), "destinations");
-  ParentFacts reply = FactsAsParent(Event(H::H2), "th-node", {"vn-node"}, answer);
-  ExpectDenied(CheckAnswer("vn-node", Event(H::H2), reply, {"kh-node"}), "destinations");
-  ExpectDenied(CheckAnswer("vn-node", Event(H::H2, fb::DistributionKind::Regional), reply, {}), "distribution");
+  ParentFacts reply = FactsAsParent(Event(H::H3), "th-node", {"vn-node"}, answer);
+  ASSERT_EQ(reply.h2_threads.size(), 1u);
+  ExpectDenied(CheckAnswer("vn-node", Event(H::H3), reply, {"kh-node"}), "destinations");
+  ExpectDenied(CheckAnswer("vn-node", Event(H::H3, fb::DistributionKind::Regional), reply, {}), "distribution");
+  EXPECT_TRUE(CheckAnswer("vn-node", Event(H::H3), reply, {"la-node"}).ok());
   // Laos received the request but not Viet Nam's answer: it may not answer that.
-  ExpectDenied(CheckAnswer("la-node", Event(H::H2), answer, {"th-node"}), "parent_id");
+  ExpectDenied(CheckAnswer("la-node", Event(H::H3), answer, {"th-node"}), "parent_id");
   // Cambodia never received anything of the thread.
   ExpectDenied(CheckAnswer("kh-node", Event(H::H2), request, {"th-node"}), "parent_id");
   // Laos may answer the request itself, to its parties.
