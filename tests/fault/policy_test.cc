@@ -201,8 +201,8 @@ TEST_F(PolicyTest, TheRecipientOfAnH2EventCannotTransferItOnward) {
       Event(B::ReferralAcknowledged, "VNM", "vn-molisa", "THA", "th-msdhs", AnswerTo(h2_id, fb::HandlingCode::H2)),
       // On to Cambodia, which the policy otherwise allows VNM to reach.
       Event(B::ReferralCreated, "VNM", "vn-molisa", "KHM", "kh-mosvy", AnswerTo(h2_id, fb::HandlingCode::H2)),
-      // The same onward step for an event without H2.
-      Event(B::ReferralCreated, "VNM", "vn-molisa", "KHM", "kh-mosvy", AnswerTo(h0_id)),
+      // The same onward step for an event without H2 (the sample's H1, kept).
+      Event(B::ReferralCreated, "VNM", "vn-molisa", "KHM", "kh-mosvy", AnswerTo(h0_id, fb::HandlingCode::H1)),
   });
   ASSERT_EQ(answers.size(), 3u);
   EXPECT_TRUE(answers[0].acked) << answers[0].message;
