@@ -32,6 +32,7 @@
 #include "recent_records.h"
 #include "regional_stats.h"
 #include "seal_registry.h"
+#include "thread_rules.h"
 
 namespace lintas::broker {
 
@@ -96,16 +97,6 @@ struct EventIdHash {
   }
 };
 
-// What the publish path needs to know of an event that an answer names as
-// its parent: H2's parties and a cancelled alert's category. Read from the
-// in-flight map while the parent is not committed yet, from the log after.
-struct ParentFacts {
-  fb::HandlingCode handling = fb::HandlingCode::H0;
-  std::optional<uint8_t> alert_category;  // set when the parent is AlertPublished
-  std::string originator;                 // the node that published it
-  std::vector<std::string> parties;       // the nodes its destinations resolve to
-};
-
 // An event accepted but not yet committed: its offset for dedup, and its
 // facts for the answers that may arrive before its commit.
 struct InflightEvent {
@@ -161,17 +152,26 @@ class BrokerLoop {
   void Nack(Session& session, uint64_t seq, const Error& error);
   void SubmitCurrent();
   void CompleteCommits();
-  // The parent's facts, from the in-flight map or the log; empty if the log
-  // holds no such event. A storage failure is an error.
+  // The parent's facts, from the in-flight map or the log (walking up its
+  // thread for the H2 events above it); empty if the log holds no such
+  // event. A storage failure is an error.
   [[nodiscard]] Result<std::optional<ParentFacts>> LookupParent(const wire::EventId& parent_id);
+  // The facts of the stored event at `offset` as a parent (without the H2
+  // events above it), and its own parent's id.
+  struct StoredFacts {
+    ParentFacts facts;
+    std::optional<wire::EventId> parent;
+  };
+  [[nodiscard]] Result<StoredFacts> ReadStoredFacts(uint64_t offset);
   uint8_t CancelledAlertCategory(const std::optional<ParentFacts>& parent);
   // A sealed event must hold a key copy for every node it is routed to.
   [[nodiscard]] Status CheckSealedTo(const fb::Event& event, const std::vector<std::string>& inbox_nodes);
   // The routing policy for one event's addressees and selected countries,
   // and H2's ban on distribution (publish.cc).
   [[nodiscard]] Status CheckPolicy(const fb::Event& event, uint8_t category);
-  // H2 of the event this one answers: only its parties may be addressed.
-  // `inbox_nodes` as resolved from this event's destinations.
+  // The thread's handling codes (thread_rules.h): no answer weaker than its
+  // parent, and below an H2 event only its parties. `inbox_nodes` as
+  // resolved from this event's destinations.
   [[nodiscard]] Status CheckOnwardTransfer(const NodeConfig& node, const fb::Event& event,
                                            const std::optional<ParentFacts>& parent,
                                            const std::vector<std::string>& inbox_nodes);

@@ -1,8 +1,10 @@
 // Broker configuration loading and validation.
 #include "lintas/broker/config.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -35,6 +37,27 @@ void CheckAgency(const AgencyConfig& a, const std::string& where) {
   for (const auto& role : a.roles) {
     if (!kKnownRoles.count(role)) Fail(fmt::format("{}: unknown role '{}'", where, role));
   }
+  for (const auto& role : a.counterpart_for) {
+    if (std::find(a.roles.begin(), a.roles.end(), role) == a.roles.end()) {
+      Fail(fmt::format("{}.counterpart: '{}' is the designated counterpart for '{}', a role it does not have",
+                       where, a.id, role));
+    }
+  }
+}
+
+// At most one designated counterpart per country and role: two would make
+// COUNTRY/role ambiguous again.
+void CheckCounterparts(const std::vector<AgencyConfig>& agencies) {
+  std::map<std::pair<std::string, std::string>, std::string> designated;
+  for (const auto& a : agencies) {
+    for (const auto& role : a.counterpart_for) {
+      auto [it, fresh] = designated.emplace(std::make_pair(a.country, role), a.id);
+      if (!fresh && it->second != a.id) {
+        Fail(fmt::format("directory: '{}' and '{}' are both the designated counterpart for {}/{}; designate one",
+                         it->second, a.id, a.country, role));
+      }
+    }
+  }
 }
 
 void Validate(BrokerConfig& c) {
@@ -62,6 +85,7 @@ void Validate(BrokerConfig& c) {
       Fail(fmt::format("directory: agency '{}' is listed twice", c.agencies[i].id));
     }
   }
+  CheckCounterparts(c.agencies);
   std::set<std::string> node_ids;
   std::map<std::string, std::string> served_by;
   for (size_t i = 0; i < c.nodes.size(); ++i) {
@@ -116,6 +140,14 @@ std::vector<AgencyConfig> LoadAgenciesCsv(const std::string& path) {
     a.id = cols[2];
     std::stringstream roles(cols[4]);
     for (std::string role; std::getline(roles, role, ';');) a.roles.push_back(role);
+    // The optional seventh column: the roles it is the designated
+    // counterpart for.
+    if (cols.size() > 6) {
+      std::stringstream counterpart(cols[6]);
+      for (std::string role; std::getline(counterpart, role, ';');) {
+        if (!role.empty()) a.counterpart_for.push_back(role);
+      }
+    }
     out.push_back(std::move(a));
   }
   return out;
@@ -176,10 +208,10 @@ BrokerConfig ParseConfig(const std::string& text, const std::string& base_dir) {
         const toml::table* t = (*list)[i].as_table();
         std::string where = fmt::format("directory.agencies[{}]", i);
         if (t == nullptr) Fail(where + ": must be a table");
-        CheckKeys(*t, where, {"id", "country", "roles"});
+        CheckKeys(*t, where, {"id", "country", "roles", "counterpart"});
         c.agencies.push_back({Get<std::string>(*t, where, "id", ""),
                               Get<std::string>(*t, where, "country", ""),
-                              GetStrings(*t, where, "roles")});
+                              GetStrings(*t, where, "roles"), GetStrings(*t, where, "counterpart")});
       }
     }
   }

@@ -10,7 +10,10 @@
 namespace lintas::broker {
 
 Directory::Directory(const BrokerConfig& config) : nodes_(config.nodes) {
-  for (const auto& a : config.agencies) agencies_[a.id] = Agency{a.country, a.roles, ""};
+  for (const auto& a : config.agencies) {
+    agencies_[a.id] = Agency{a.country, a.roles, ""};
+    for (const auto& role : a.counterpart_for) counterparts_.emplace(CountryRole{a.country, role}, a.id);
+  }
   for (const auto& n : nodes_) {
     for (const auto& id : n.agencies) {
       auto it = agencies_.find(id);
@@ -33,11 +36,11 @@ bool Directory::Serves(const NodeConfig& node, std::string_view agency) const {
 
 std::vector<std::string_view> Directory::DestinationRoles(const fb::Destination& d) const {
   std::vector<std::string_view> roles;
-  if (d.agency() != nullptr && d.agency()->size() > 0) {
-    auto it = agencies_.find(d.agency()->string_view());
-    if (it != agencies_.end()) roles.assign(it->second.roles.begin(), it->second.roles.end());
-  } else if (std::string_view role = RoleName(d.role()); !role.empty()) {
-    roles.push_back(role);
+  if (auto agency = ResolveAgency(d, 0); agency.ok()) {
+    const Agency& a = agencies_.find(*agency)->second;
+    roles.assign(a.roles.begin(), a.roles.end());
+  } else if (bool by_agency = d.agency() != nullptr && d.agency()->size() > 0; !by_agency) {
+    if (std::string_view role = RoleName(d.role()); !role.empty()) roles.push_back(role);
   }
   return roles;
 }
@@ -67,45 +70,59 @@ std::string_view Directory::RoleName(fb::Role role) {
   }
 }
 
+Result<std::string_view> Directory::ResolveAgency(const fb::Destination& d, size_t index) const {
+  // Built only on the error paths: this runs for every published event.
+  auto field = [index](const char* part) { return fmt::format("destinations[{}].{}", index, part); };
+  std::string_view country = d.country()->string_view();
+  if (d.agency() != nullptr && d.agency()->size() > 0) {
+    auto it = agencies_.find(d.agency()->string_view());
+    if (it == agencies_.end() || it->second.country != country) {
+      return Error{wire::errc::unknown_destination,
+                   fmt::format("{}: no agency '{}' in {} in the directory", field("agency"),
+                               d.agency()->string_view(), country),
+                   field("agency")};
+    }
+    return std::string_view(it->first);
+  }
+  std::string_view role = RoleName(d.role());
+  if (auto it = counterparts_.find(CountryRole{std::string(country), std::string(role)});
+      it != counterparts_.end()) {
+    return std::string_view(it->second);
+  }
+  std::string_view only;
+  size_t with_role = 0;
+  for (const auto& [id, a] : agencies_) {
+    if (a.country != country) continue;
+    if (std::find(a.roles.begin(), a.roles.end(), role) == a.roles.end()) continue;
+    only = id;
+    ++with_role;
+  }
+  if (with_role == 1) return only;
+  if (with_role == 0) {
+    return Error{wire::errc::unknown_destination,
+                 fmt::format("{}: no agency with role '{}' in {}", field("role"), role, country),
+                 field("role")};
+  }
+  return Error{wire::errc::unknown_destination,
+               fmt::format("{}: {} agencies have role '{}' in {} and no counterpart is designated for it; "
+                           "address one agency",
+                           field("role"), with_role, role, country),
+               field("role")};
+}
+
 Status Directory::ResolveInbox(
     const flatbuffers::Vector<flatbuffers::Offset<fb::Destination>>& destinations,
     std::vector<std::string>* nodes) const {
   for (size_t i = 0; i < destinations.size(); ++i) {
-    const fb::Destination& d = *destinations.Get(i);
-    // Built only on the error paths: this runs for every published event.
-    auto field = [i] { return fmt::format("destinations[{}]", i); };
-    std::string_view country = d.country()->string_view();
-    size_t before = nodes->size();
-    bool any_agency = false;
-    if (d.agency() != nullptr && d.agency()->size() > 0) {
-      auto it = agencies_.find(d.agency()->string_view());
-      if (it == agencies_.end() || it->second.country != country) {
-        return Error{wire::errc::unknown_destination,
-                     fmt::format("{}: no agency '{}' in {} in the directory", field(),
-                                 d.agency()->string_view(), country),
-                     field() + ".agency"};
-      }
-      any_agency = true;
-      if (!it->second.node.empty()) nodes->push_back(it->second.node);
-    } else {
-      std::string_view role = RoleName(d.role());
-      for (const auto& [id, a] : agencies_) {
-        if (a.country != country) continue;
-        if (std::find(a.roles.begin(), a.roles.end(), role) == a.roles.end()) continue;
-        any_agency = true;
-        if (!a.node.empty()) nodes->push_back(a.node);
-      }
-      if (!any_agency) {
-        return Error{wire::errc::unknown_destination,
-                     fmt::format("{}: no agency with role '{}' in {}", field(), role, country),
-                     field() + ".role"};
-      }
-    }
-    if (nodes->size() == before) {
+    auto agency = ResolveAgency(*destinations.Get(i), i);
+    if (!agency.ok()) return std::move(agency).error();
+    const Agency& a = agencies_.find(*agency)->second;
+    if (a.node.empty()) {
       return Error{wire::errc::unknown_destination,
-                   fmt::format("{}: no node serves the agency it resolves to", field()),
-                   field()};
+                   fmt::format("destinations[{}]: no node serves {}, the agency it resolves to", i, *agency),
+                   fmt::format("destinations[{}]", i)};
     }
+    nodes->push_back(a.node);
   }
   std::sort(nodes->begin(), nodes->end());
   nodes->erase(std::unique(nodes->begin(), nodes->end()), nodes->end());

@@ -17,6 +17,15 @@
 #include "lintas/wire/verify.h"
 
 namespace lintas::broker {
+namespace {
+
+// How far up a thread the publish path looks for H2 events. Answers are
+// addressed to an item's first event, so real threads are a few events
+// deep; past this an answer is refused rather than judged on part of its
+// thread.
+constexpr size_t kMaxThreadDepth = 128;
+
+}  // namespace
 
 void BrokerLoop::Nack(Session& session, uint64_t seq, const Error& error) {
   auto code = error.code.category() == wire::WireCategory()
@@ -147,7 +156,7 @@ void BrokerLoop::HandlePublish(Session& session, const wire::MessageView& messag
     }
     if (auto s = CheckOnwardTransfer(node, event, parent, entry.index.inbox_nodes); !s.ok()) {
       if (s.error().code == wire::errc::policy_denied) {
-        SecurityLog()->warn("onward transfer refused node={} reason={}", node.id,
+        SecurityLog()->warn("answer refused by its thread node={} field={} reason={}", node.id, s.error().field,
                             s.error().message);
       }
       Nack(session, seq, s.error());
@@ -171,10 +180,7 @@ void BrokerLoop::HandlePublish(Session& session, const wire::MessageView& messag
     current_->distributed |= entry.index.distribution.has_value();
     InflightEvent& inflight = inflight_ids_[id];
     inflight.offset = entry.offset;
-    inflight.facts.handling = event.handling();
-    if (event.body_type() == fb::Body::AlertPublished) inflight.facts.alert_category = category;
-    inflight.facts.originator = node.id;
-    inflight.facts.parties = entry.index.inbox_nodes;
+    inflight.facts = FactsAsParent(event, node.id, entry.index.inbox_nodes, parent);
     current_->acks.push_back({session.peer, seq, entry.offset, false, id});
     current_->entries.push_back(std::move(entry));
     ++session.inflight;
@@ -239,53 +245,60 @@ Result<std::optional<ParentFacts>> BrokerLoop::LookupParent(const wire::EventId&
     return Error{wire::errc::storage_error, "parent lookup failed; resend later", "parent_id"};
   }
   if (!offset->has_value()) return std::optional<ParentFacts>();  // nothing stored to protect
-  auto record = store_->ReadRecord(**offset);
+  auto stored = ReadStoredFacts(**offset);
+  if (!stored.ok()) return std::move(stored).error();
+  ParentFacts facts = std::move(stored->facts);
+  // Up the thread for the H2 events above the parent. Only ancestors stored
+  // before their child count: offsets fall at every step, so a cycle of
+  // parent ids (each naming a later event) cannot loop.
+  uint64_t below = **offset;
+  std::optional<wire::EventId> next = stored->parent;
+  for (size_t depth = 0; next; ++depth) {
+    if (depth == kMaxThreadDepth) {
+      return Error{wire::errc::policy_denied,
+                   fmt::format("parent_id: the thread above this answer is deeper than {} events; its "
+                               "handling codes cannot be judged",
+                               kMaxThreadDepth),
+                   "parent_id"};
+    }
+    auto up = store_->FindEvent(*next);
+    if (!up.ok()) return Error{wire::errc::storage_error, "parent lookup failed; resend later", "parent_id"};
+    if (!up->has_value() || **up >= below) break;
+    auto ancestor = ReadStoredFacts(**up);
+    if (!ancestor.ok()) return std::move(ancestor).error();
+    if (ancestor->facts.handling == fb::HandlingCode::H2) {
+      facts.h2_threads.push_back({ancestor->facts.originator, ancestor->facts.parties});
+    }
+    below = **up;
+    next = ancestor->parent;
+  }
+  return std::optional<ParentFacts>(std::move(facts));
+}
+
+Result<BrokerLoop::StoredFacts> BrokerLoop::ReadStoredFacts(uint64_t offset) {
+  auto record = store_->ReadRecord(offset);
   if (!record.ok() || !record->has_value()) {
     return Error{wire::errc::storage_error, "parent read failed; resend later", "parent_id"};
   }
   auto verified = wire::VerifyRecord(wire::AsBytes(**record));
   if (!verified.ok()) {
-    Log()->error("stored record unverifiable offset={}: {}", **offset, verified.error().message);
+    Log()->error("stored record unverifiable offset={}: {}", offset, verified.error().message);
     return Error{wire::errc::internal, "the parent's stored record is unverifiable", "parent_id"};
   }
   const fb::Event* event = fb::GetEvent(wire::RecordEventBytes(**verified).data());
-  ParentFacts facts;
-  facts.handling = event->handling();
-  if (event->body_type() == fb::Body::AlertPublished) {
-    facts.alert_category = static_cast<uint8_t>(event->body_as_AlertPublished()->category());
-  }
-  facts.originator = (*verified)->publisher()->node_id()->str();
-  if (event->destinations() != nullptr) {
-    (void)directory_.ResolveInbox(*event->destinations(), &facts.parties);
-  }
-  return std::optional<ParentFacts>(std::move(facts));
+  std::vector<std::string> parties;
+  if (event->destinations() != nullptr) (void)directory_.ResolveInbox(*event->destinations(), &parties);
+  StoredFacts out;
+  out.facts = FactsAsParent(*event, (*verified)->publisher()->node_id()->str(), std::move(parties), std::nullopt);
+  if (event->parent_id() != nullptr) out.parent = wire::EventId::FromFb(*event->parent_id());
+  return out;
 }
 
 Status BrokerLoop::CheckOnwardTransfer(const NodeConfig& node, const fb::Event& event,
                                        const std::optional<ParentFacts>& parent,
                                        const std::vector<std::string>& inbox_nodes) {
-  if (!parent || parent->handling != fb::HandlingCode::H2) return OkStatus();
-  if (parent->originator == node.id) return OkStatus();  // the originator may share its own event
-  // Everyone else may answer only the parties of the H2 event: its
-  // originator and its addressees.
-  const fb::Distribution* distribution = event.distribution();
-  if (distribution != nullptr && distribution->kind() != fb::DistributionKind::Addressed) {
-    return Error{wire::errc::policy_denied,
-                 "the event this one answers is H2 (no onward transfer): address its parties "
-                 "only, no distribution",
-                 "distribution"};
-  }
-  for (const auto& n : inbox_nodes) {
-    if (n != parent->originator &&
-        std::find(parent->parties.begin(), parent->parties.end(), n) == parent->parties.end()) {
-      return Error{wire::errc::policy_denied,
-                   fmt::format("the event this one answers is H2 (no onward transfer without the "
-                               "originator's permission); node {} is not one of its parties",
-                               n),
-                   "destinations"};
-    }
-  }
-  return OkStatus();
+  if (!parent) return OkStatus();  // no parent in the log: nothing to protect
+  return CheckAnswer(node.id, event, *parent, inbox_nodes);
 }
 
 Status BrokerLoop::CheckSealedTo(const fb::Event& event, const std::vector<std::string>& inbox_nodes) {

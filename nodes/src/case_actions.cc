@@ -332,6 +332,11 @@ Result<std::string> CancelAlert(const json& req, const json& alert, const Contex
   for (auto p : fb::EnumValuesPriority()) {
     if (alert.value("priority", "") == fb::EnumNamePriority(p)) e.priority = p;
   }
+  for (auto h : fb::EnumValuesHandlingCode()) {
+    if (alert.value("handling", "") == fb::EnumNameHandlingCode(h)) e.handling = h;
+  }
+  e.handling_text = alert.value("handling_text", "");
+  if (e.handling != fb::HandlingCode::H3) e.handling_text.clear();
   e.distribution = std::make_unique<fb::DistributionT>();
   e.distribution->kind = alert.value("regional", false) ? fb::DistributionKind::Regional
                                                          : fb::DistributionKind::SelectedCountries;
@@ -348,6 +353,34 @@ Result<std::string> CancelAlert(const json& req, const json& alert, const Contex
 namespace {
 
 Status StepBody(const std::string& action, const json& req, fb::EventT& e, const Context& ctx);
+
+// An answer carries its item's handling code (in `e` already) unless the
+// officer picks a stricter one; a weaker one is refused, naming `handling`.
+Status StricterHandling(const json& req, fb::EventT& e) {
+  if (!req.contains("handling") || req["handling"].is_null()) return OkStatus();
+  auto h = EnumField(req, "handling", fb::EnumValuesHandlingCode(), fb::EnumNameHandlingCode,
+                     std::optional<fb::HandlingCode>());
+  if (!h.ok()) return std::move(h).error();
+  if (*h < e.handling) {
+    return Bad("handling", fmt::format("{} is weaker than {}, the handling code of the item this answers; keep {} "
+                                       "(leave handling out) or pick a stricter one",
+                                       fb::EnumNameHandlingCode(*h), fb::EnumNameHandlingCode(e.handling),
+                                       fb::EnumNameHandlingCode(e.handling)));
+  }
+  auto text = Text(req, "handling_text", false, 1000);
+  if (!text.ok()) return std::move(text).error();
+  if (*h == e.handling) {
+    // The item's H3 conditions stay; the officer's add to them.
+    if (e.handling == fb::HandlingCode::H3 && !text->empty()) e.handling_text += "; " + *text;
+    return OkStatus();
+  }
+  e.handling = *h;
+  e.handling_text = *h == fb::HandlingCode::H3 ? *text : std::string();
+  if (e.handling == fb::HandlingCode::H3 && e.handling_text.empty()) {
+    return Bad("handling_text", "is required with handling code H3 (its conditions)");
+  }
+  return OkStatus();
+}
 
 }  // namespace
 
@@ -377,6 +410,7 @@ Result<std::string> Step(const std::string& action, const json& req, const json&
     if (item.value("handling", "") == fb::EnumNameHandlingCode(h)) e.handling = h;
   }
   if (e.handling == fb::HandlingCode::H3) e.handling_text = item.value("handling_text", "see the original");
+  if (auto s = StricterHandling(req, e); !s.ok()) return std::move(s).error();
   if (auto s = StepBody(action, req, e, ctx); !s.ok()) return std::move(s).error();
   return wire::PackEvent(e);
 }

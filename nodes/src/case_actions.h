@@ -33,7 +33,8 @@ struct Context {
 [[nodiscard]] Result<std::string> NewReferral(const nlohmann::json& req, const Context& ctx);
 [[nodiscard]] Result<std::string> NewRequest(const nlohmann::json& req, const Context& ctx);
 [[nodiscard]] Result<std::string> NewAlert(const nlohmann::json& req, const Context& ctx);
-// POST /v1/alerts/{id}/cancel: inherits the alert's priority, category
+// POST /v1/alerts/{id}/cancel: inherits the alert's priority, handling (`alert`'s
+// "handling", "handling_text"), category
 // (through the parent) and distribution, so every subscriber that got the
 // alert gets its cancellation.
 [[nodiscard]] Result<std::string> CancelAlert(const nlohmann::json& req, const nlohmann::json& alert,

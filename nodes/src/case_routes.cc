@@ -6,6 +6,7 @@
 #include <httplib.h>
 #include <sodium.h>
 
+#include "answer_handling.h"
 #include "api_support.h"
 #include "case_actions.h"
 #include "lintas/common/clock.h"
@@ -15,7 +16,7 @@
 #include "lintas/wire/bytes.h"
 #include "lintas/wire/errc.h"
 #include "lintas/wire/verify.h"
-#include "names.h"
+#include "recipients.h"
 #include "routes.h"
 
 namespace lintas::node {
@@ -59,41 +60,6 @@ wire::EventId ClientRefId(const std::string& country, const std::string& agency,
   return wire::EventId(bytes);
 }
 
-// The agencies each addressee resolves to in the node's directory
-// (node.directory), as the broker will resolve them; an addressee that no
-// agency answers to is refused here (unknown_destination, naming `to`)
-// rather than later by the broker. Without a directory: as written.
-Result<json> Addressees(const NodeConfig& config, const std::string& event) {
-  auto verified = wire::VerifyEvent(wire::AsBytes(event));
-  if (!verified.ok()) return std::move(verified).error();
-  json out = json::array();
-  const auto* destinations = (*verified)->destinations();
-  size_t n = destinations ? destinations->size() : 0;
-  for (size_t i = 0; i < n; ++i) {
-    const auto* d = destinations->Get(i);
-    std::string country = d->country() ? d->country()->str() : "";
-    std::string agency = d->agency() ? d->agency()->str() : "";
-    std::string role = agency.empty() ? SnakeCase(fb::EnumNameRole(d->role())) : "";
-    json one{{"to", country + "/" + (agency.empty() ? role : agency)}, {"agencies", json::array()}};
-    for (const auto& a : config.directory) {
-      if (a.country != country) continue;
-      bool plays = std::find(a.roles.begin(), a.roles.end(), role) != a.roles.end();
-      if ((!agency.empty() && a.agency == agency) || (agency.empty() && plays)) one["agencies"].push_back(a.agency);
-    }
-    std::string field = n == 1 ? "to" : "to[" + std::to_string(i) + "]";
-    if (!config.directory.empty() && one["agencies"].empty()) {
-      return Error{wire::errc::unknown_destination,
-                   field + ": " + (agency.empty() ? "no agency with role '" + role + "' in " + country
-                                                  : "no agency '" + agency + "' in " + country) +
-                       " in the node's directory",
-                   field};
-    }
-    if (config.directory.empty()) one["agencies"] = agency.empty() ? json::array() : json::array({agency});
-    out.push_back(std::move(one));
-  }
-  return out;
-}
-
 using Builder = Result<std::string> (*)(const json&, const actions::Context&);
 
 // POST /v1/referrals and /v1/requests: the optional `client_ref` fixes the
@@ -127,18 +93,33 @@ void SubmitNew(Node* node, const httplib::Request& req, httplib::Response& res, 
       return api::Reply(res, 200, answer);
     }
   }
+  // Re-addressing an item keeps its handling code unless a stricter one is picked.
+  if (body->contains("readdresses") && (*body)["readdresses"].is_string()) {
+    if (auto s = InheritHandling(node->store(), (*body)["readdresses"].get<std::string>(), *body); !s.ok()) {
+      return api::ReplyError(res, s.error());
+    }
+  }
   auto built = build(*body, ctx);
   if (!built.ok()) return api::ReplyError(res, built.error());
-  auto addressees = Addressees(node->config(), *built);
-  if (!addressees.ok()) return api::ReplyError(res, addressees.error());
+  auto verified = wire::VerifyEvent(wire::AsBytes(*built));
+  if (!verified.ok()) return api::ReplyError(res, verified.error());
+  // Who will receive it, resolved as the broker will (an addressee no agency
+  // answers to is refused here, naming `to`).
+  auto resolved = ResolveRecipients(node->config(), **verified, DestinationField::kTo);
+  if (!resolved.ok()) return api::ReplyError(res, resolved.error());
   auto event = dry_run ? EventToApiJson(wire::AsBytes(*built)) : Result<json>(json());
   if (!event.ok()) return api::ReplyError(res, event.error());
   auto submitted = node->SubmitAs(*who, std::move(*built), dry_run);
   if (!submitted.ok()) return api::ReplyError(res, submitted.error());
-  if (!dry_run) return api::Reply(res, submitted->existed ? 200 : 202, Queued(*submitted));
+  if (!dry_run) {
+    json answer = Queued(*submitted);
+    answer["recipients"] = resolved->recipients;
+    return api::Reply(res, submitted->existed ? 200 : 202, answer);
+  }
   json answer = submitted->existed ? Queued(*submitted) : json{{"id", submitted->id.ToString()}};
   answer["dry_run"] = true;
-  answer["addressees"] = *addressees;
+  answer["addressees"] = resolved->addressees;
+  answer["recipients"] = resolved->recipients;
   if (!submitted->existed) answer["event"] = *event;
   api::Reply(res, 200, answer);
 }
@@ -213,7 +194,12 @@ void AddCaseRoutes(httplib::Server& srv, Node* node) {
     auto alert = node->cases().Item(ItemRef{"", std::string(req.matches[1])}, NowMicros());
     if (!alert.ok()) return api::ReplyError(res, alert.error());
     if (!alert->has_value()) return api::Fail(res, errc::not_found, "id", "no alert " + std::string(req.matches[1]));
-    Submit(node, *who, actions::CancelAlert(*body, **alert, ContextFor(node, *who)), res);
+    // The cancellation keeps the alert's handling code.
+    json facts = **alert;
+    if (auto s = InheritHandling(node->store(), facts.value("item_id", ""), facts); !s.ok()) {
+      return api::ReplyError(res, s.error());
+    }
+    Submit(node, *who, actions::CancelAlert(*body, facts, ContextFor(node, *who)), res);
   });
   srv.Get("/v1/alerts", [node](const httplib::Request& req, httplib::Response& res) {
     auto who = api::Require(*node, req, res, {"officer", "supervisor", "auditor"});

@@ -135,8 +135,14 @@ std::string LocalAgencyFor(const CaseOptions& o, const fb::Event& e) {
       if (Str(d->country()) != o.country) continue;
       if (d->agency() && d->agency()->size() > 0) return d->agency()->str();
       std::string role = RoleSnake(d->role());
-      // The default agency first when it plays the role, then the agencies
-      // this node serves, in directory order.
+      // The designated counterpart for the role when this node serves it
+      // (where the broker routed it), then the default agency when it plays
+      // the role, then the agencies this node serves, in directory order.
+      if (auto it = o.local_counterparts.find(role);
+          it != o.local_counterparts.end() &&
+          (o.agencies.empty() || std::find(o.agencies.begin(), o.agencies.end(), it->second) != o.agencies.end())) {
+        return it->second;
+      }
       if (auto it = o.local_roles.find(o.default_agency); it != o.local_roles.end() &&
           std::find(it->second.begin(), it->second.end(), role) != it->second.end()) {
         return o.default_agency;
@@ -172,7 +178,10 @@ Status CaseTxn::AddEvent(json& kase, const json& item, const fb::Event& e, Direc
           {"recorded_at_us", now},
           {"from", Party(Str(e.origin()->country()), Str(e.origin()->agency()))},
           {"officer", Str(e.officer())},
-          {"detail", Detail(e)}};
+          {"detail", Detail(e)},
+          {"handling", fb::EnumNameHandlingCode(e.handling())}};
+  // Conditions travel with every event of the thread: each recipient sees them.
+  if (e.handling_text() != nullptr && e.handling_text()->size() > 0) ev["handling_text"] = Str(e.handling_text());
   if (offset) ev["offset"] = offset;
   Write(keys::Event(case_id, n + 1), ev);
   Write(keys::EventItem(id), json{{"case", case_id}, {"item", item.value("item_id", "")}, {"n", n + 1}});
@@ -315,6 +324,7 @@ Status CaseTxn::ApplyRoot(const fb::Event& e, Direction d, uint64_t offset, cons
             {"created_by", Str(e.officer())},
             {"acks", json::array()},
             {"closed_by", json::array()}};
+  if (e.handling_text() != nullptr && e.handling_text()->size() > 0) item["handling_text"] = Str(e.handling_text());
   if (e.body_type() == fb::Body::ReferralCreated) {
     const auto* r = e.body_as_ReferralCreated();
     json consent = json::array();

@@ -25,7 +25,8 @@ using config::ResolvePath;
 const auto& Strings = config::GetStrings;
 
 // Every agency of the directory CSV (the broker's format: country_iso3,
-// country, agency_id, agency, roles, ...; roles separated by ';').
+// country, agency_id, agency, roles, languages[, counterpart]; roles and
+// counterpart separated by ';').
 std::vector<DirectoryAgency> ReadDirectory(const std::string& path) {
   std::ifstream in(path);
   if (!in) Fail("node.directory: cannot read " + path);
@@ -38,9 +39,15 @@ std::vector<DirectoryAgency> ReadDirectory(const std::string& path) {
     std::string col;
     while (std::getline(ss, col, ',')) cols.push_back(col);
     if (cols.size() < 5) continue;
-    DirectoryAgency a{cols[0], cols[1], cols[2], cols[3], {}};
+    DirectoryAgency a{cols[0], cols[1], cols[2], cols[3], {}, {}};
     std::stringstream rs(cols[4]);
     while (std::getline(rs, col, ';')) a.roles.push_back(col);
+    if (cols.size() > 6) {
+      std::stringstream cs(cols[6]);
+      while (std::getline(cs, col, ';')) {
+        if (!col.empty()) a.counterpart_for.push_back(col);
+      }
+    }
     out.push_back(std::move(a));
   }
   return out;
@@ -87,7 +94,9 @@ NodeConfig ParseNodeConfig(const std::string& text, const std::string& base_dir)
   if (!c.directory_csv.empty()) {
     c.directory = ReadDirectory(c.directory_csv);
     for (const auto& a : c.directory) {
-      if (a.country == c.country) c.agency_roles[a.agency] = a.roles;
+      if (a.country != c.country) continue;
+      c.agency_roles[a.agency] = a.roles;
+      for (const auto& role : a.counterpart_for) c.local_counterparts[role] = a.agency;
     }
   }
   c.api_address = Get<std::string>(*n, "node", "api_address", c.api_address);

@@ -97,7 +97,7 @@ void AddDirectoryRoutes(httplib::Server& srv, Node* node) {
     json agencies = json::array();
     for (const auto& a : node->config().directory) {
       agencies.push_back({{"country", a.country}, {"country_name", a.country_name}, {"agency", a.agency},
-                          {"name", a.name}, {"roles", a.roles}});
+                          {"name", a.name}, {"roles", a.roles}, {"counterpart_for", a.counterpart_for}});
     }
     api::Reply(res, 200, {{"country", node->config().country}, {"agencies", agencies}});
   });

@@ -4,6 +4,7 @@
 
 #include <httplib.h>
 
+#include "answer_handling.h"
 #include "api_support.h"
 #include "lintas/common/logging.h"
 #include "lintas/audit/checkpoint.h"
@@ -15,6 +16,7 @@
 #include "lintas/wire/examples.h"
 #include "lintas/wire/validate.h"
 #include "lintas/wire/verify.h"
+#include "recipients.h"
 #include "routes.h"
 
 namespace lintas::node {
@@ -100,11 +102,24 @@ void AddEventRoutes(httplib::Server& srv, Node* node) {
       return api::Fail(res, errc::forbidden, "officer", "officer: is set by the node to the logged-in account");
     }
     (*body)["officer"] = who->user.id;
+    // An answer that names no handling code inherits its parent's.
+    if (body->contains("parent_id") && (*body)["parent_id"].is_string()) {
+      if (auto s = InheritHandling(node->store(), (*body)["parent_id"].get<std::string>(), *body); !s.ok()) {
+        return api::ReplyError(res, s.error());
+      }
+    }
     auto binary = EventFromApiJson(std::move(*body), node->ids(), node->config().country, who->user.agency);
     if (!binary.ok()) return api::ReplyError(res, binary.error());
+    auto verified = wire::VerifyEvent(wire::AsBytes(*binary));
+    if (!verified.ok()) return api::ReplyError(res, verified.error());
+    if (auto s = wire::ValidateEvent(**verified); !s.ok()) return api::ReplyError(res, s.error());
+    auto recipients = ResolveRecipients(node->config(), **verified, DestinationField::kDestinations);
+    if (!recipients.ok()) return api::ReplyError(res, recipients.error());
     auto submitted = node->SubmitAs(*who, std::move(*binary));
     if (!submitted.ok()) return api::ReplyError(res, submitted.error());
-    api::Reply(res, submitted->existed ? 200 : 202, StatusJson(submitted->id, submitted->status));
+    json answer = StatusJson(submitted->id, submitted->status);
+    answer["recipients"] = recipients->recipients;
+    api::Reply(res, submitted->existed ? 200 : 202, answer);
   });
 
   srv.Get(R"(/v1/events/([^/]+))", [node](const httplib::Request& req, httplib::Response& res) {

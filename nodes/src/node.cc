@@ -10,6 +10,7 @@
 #include "lintas/common/logging.h"
 #include <sodium.h>
 
+#include "answer_handling.h"
 #include "lintas/node/broker_link.h"
 #include "lintas/node/errc.h"
 #include "lintas/node/http_api.h"
@@ -41,6 +42,7 @@ CaseOptions CaseOptionsFor(const NodeConfig& c) {
   o.agencies = c.agencies;
   o.default_agency = c.default_agency;
   o.local_roles = c.agency_roles;
+  o.local_counterparts = c.local_counterparts;
   o.max_items_per_case = c.max_items_per_case;
   o.max_events_per_case = c.max_events_per_case;
   o.max_parties_per_case = c.max_parties_per_case;
@@ -187,6 +189,8 @@ Result<Submitted> Node::Queue(const Principal* who, std::string event, bool dry_
                    "created_at_us"};
     }
   }
+  // An answer keeps its parent's handling code or a stricter one.
+  if (auto s = CheckAnswerHandling(*store_, e); !s.ok()) return std::move(s).error();
   wire::EventId id = wire::EventId::FromFb(*e.id());
   // Addressees the signed directory does not know are refused now; the
   // content is sealed to their nodes by the link when it sends (the

@@ -316,6 +316,26 @@ CASES = [
     Case("POST", "/v1/events", 400, country="THA",
          body={"destinations": [{"country": "KHM"}], "body_type": "NoSuchBody", "body": {}}),
 
+    # -- role addressing and handling codes (issue 13) ------------------------------------------------------------------
+    # VNM/police: two police agencies in Viet Nam; the directory designates vn-mps-cpd, and the sender sees it.
+    Case("POST", "/v1/referrals", 200, country="THA", query={"dry_run": "true"},
+         body=referral("TH-API-0013", 13, to="VNM/police"),
+         check=lambda b, c: expect([(r["agency"], r["country"]) for r in b["recipients"]] == [("vn-mps-cpd", "VNM")]
+                                   and b["recipients"][0]["name"].startswith("Ministry of Public Security"),
+                                   "VNM/police resolves to its designated counterpart alone")),
+    Case("POST", "/v1/referrals", 202, country="THA", body=referral("TH-API-0014", 14, handling="H2"),
+         save={"h2ref": "id"},
+         check=lambda b, c: expect([r["agency"] for r in b["recipients"]] == ["kh-mosvy"], "the recipients shown")),
+    Case("POST", "/v1/events", 400, country="THA", error_field="handling",
+         body={"parent_id": "$h2ref", "handling": "H0", "destinations": [{"country": "KHM", "agency": "kh-mosvy"}],
+               "case_id": "TH-API-0014", "body_type": "SpontaneousInformation", "body": {"content": "weaker (test)"}}),
+    Case("POST", "/v1/events", 202, country="THA", save={"h2answer": "id"},
+         body={"parent_id": "$h2ref", "destinations": [{"country": "KHM", "agency": "kh-mosvy"}],
+               "case_id": "TH-API-0014", "body_type": "SpontaneousInformation", "body": {"content": "inherits (test)"}},
+         check=lambda b, c: expect([r["agency"] for r in b["recipients"]] == ["kh-mosvy"], "the recipients shown")),
+    Case("GET", "/v1/events/{event_id}", 200, country="THA", params={"event_id": "$h2answer"}, query={"full": ""},
+         check=lambda b, c: expect(b["event"]["handling"] == "H2", "the answer inherits its parent's H2")),
+
     # -- subscriptions, examples ----------------------------------------------------------------------------------------
     Case("POST", "/v1/subscriptions", 201, who="supervisor",
          body={"name": "contract-alerts", "alert_categories": ["ScamCompound"], "min_priority": "Urgent"}),

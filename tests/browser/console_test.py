@@ -156,6 +156,8 @@ def file_scenario_1(thai, case_id):
     thai.go("#/new/referral")
     thai.wait_css("#compose-referral #f-to option[value='KHM/social_welfare']")
     thai.choose("#f-to", "KHM/social_welfare")
+    # Before sending, the officer sees who the role reaches (issue 13).
+    thai.wait("the recipients under the addressee", lambda: "(kh-mosvy)" in thai.text("#f-to-recipients"))
     thai.fill("#f-case-id", case_id)
     thai.fill("#f-reference", f"RTP-ATPD-{case_id}")
     thai.fill("#f-victim-pseudonym", "V-TH-0192")

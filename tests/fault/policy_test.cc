@@ -197,21 +197,22 @@ TEST_F(PolicyTest, TheRecipientOfAnH2EventCannotTransferItOnward) {
   for (const auto& o : sent) ASSERT_TRUE(o.acked) << o.message;
 
   auto answers = testutil::PublishAndWait(*vn, {
-      // Back to the originator: a party of the H2 event.
-      Event(B::ReferralAcknowledged, "VNM", "vn-molisa", "THA", "th-msdhs", AnswerTo(h2_id)),
+      // Back to the originator: a party of the H2 event (an answer keeps H2).
+      Event(B::ReferralAcknowledged, "VNM", "vn-molisa", "THA", "th-msdhs", AnswerTo(h2_id, fb::HandlingCode::H2)),
       // On to Cambodia, which the policy otherwise allows VNM to reach.
-      Event(B::ReferralCreated, "VNM", "vn-molisa", "KHM", "kh-mosvy", AnswerTo(h2_id)),
-      // The same onward step for an event without H2.
-      Event(B::ReferralCreated, "VNM", "vn-molisa", "KHM", "kh-mosvy", AnswerTo(h0_id)),
+      Event(B::ReferralCreated, "VNM", "vn-molisa", "KHM", "kh-mosvy", AnswerTo(h2_id, fb::HandlingCode::H2)),
+      // The same onward step for an event without H2 (the sample's H1, kept).
+      Event(B::ReferralCreated, "VNM", "vn-molisa", "KHM", "kh-mosvy", AnswerTo(h0_id, fb::HandlingCode::H1)),
   });
   ASSERT_EQ(answers.size(), 3u);
   EXPECT_TRUE(answers[0].acked) << answers[0].message;
   ExpectPolicyDenied(answers[1], "destinations");
   EXPECT_TRUE(answers[2].acked) << answers[2].message;
 
-  // The originator itself may share its H2 event further.
+  // The originator itself may share its H2 event further (still H2: no
+  // answer is weaker than its parent).
   auto own = testutil::PublishAndWait(
-      *th, {Event(B::ReferralCreated, "THA", "th-msdhs", "KHM", "kh-mosvy", AnswerTo(h2_id))});
+      *th, {Event(B::ReferralCreated, "THA", "th-msdhs", "KHM", "kh-mosvy", AnswerTo(h2_id, fb::HandlingCode::H2))});
   EXPECT_TRUE(own[0].acked) << own[0].message;
   EXPECT_EQ(broker_->broker().store().size(), 5u);
 }
@@ -238,8 +239,8 @@ TEST_F(PolicyTest, AnAnswerInItsParentsCommitWindowIsJudgedByTheParent) {
   auto out = testutil::PublishAndWait(*th, {
       Event(B::ReferralCreated, "THA", "th-msdhs", "VNM", "vn-molisa",
             [](fb::EventT& e) { e.handling = fb::HandlingCode::H2; }, &h2_id),
-      // The originator may share its own H2 event.
-      Event(B::ReferralCreated, "THA", "th-msdhs", "KHM", "kh-mosvy", AnswerTo(h2_id)),
+      // The originator may share its own H2 event (keeping H2).
+      Event(B::ReferralCreated, "THA", "th-msdhs", "KHM", "kh-mosvy", AnswerTo(h2_id, fb::HandlingCode::H2)),
       testutil::PackEvent(alert),
       testutil::PackEvent(cancel),
   });

@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -692,7 +693,31 @@ TEST_F(CaseTest, Scenario3RequestWithDelayThenProvidedLateAnswerKeptAndOnwardTra
     EXPECT_EQ(v["events"][1]["officer"], "officer-la-0002");
     EXPECT_EQ(v["events"][2]["type"], "InformationProvided");
     EXPECT_EQ(v["events"][2]["id"], answer_id);
+    EXPECT_EQ(v["events"][2]["handling"], "H2") << o->id();
   }
+  // Laos named no handling code: its answer carries the request's H2 into
+  // the broker's log (issue 13: it was stored as H0).
+  auto answer_event = wire::EventId::Parse(answer_id);
+  ASSERT_TRUE(answer_event.ok());
+  std::optional<uint64_t> answer_offset;
+  ASSERT_TRUE(Eventually([&] {
+    auto found = BrokerLog().FindEvent(*answer_event);
+    if (found.ok() && found->has_value()) answer_offset = **found;
+    return answer_offset.has_value();
+  }));
+  auto answer_record = BrokerLog().ReadRecord(*answer_offset);
+  ASSERT_TRUE(answer_record.ok() && answer_record->has_value());
+  EXPECT_EQ(testutil::RecordEvent(**answer_record)->handling(), fb::HandlingCode::H2);
+  // A raw answer weaker than the request is refused at Laos's node, naming the field.
+  json weaker{{"destinations", {{{"country", "VNM"}, {"agency", "vn-mps-cpd"}}}},
+              {"case_id", kCase},
+              {"parent_id", item},
+              {"handling", "H0"},
+              {"body_type", "SpontaneousInformation"},
+              {"body", {{"content", "Two addresses in Bokeo province (weaker)"}}}};
+  HttpReply weaker_reply = Http(la.Url(), "POST", "/v1/events", la.Token(), weaker.dump());
+  EXPECT_EQ(weaker_reply.status, 400) << weaker_reply.body.dump();
+  EXPECT_EQ(weaker_reply.body["error"]["field"], "handling") << weaker_reply.body.dump();
 
   // A late answer: a request due in 2 s becomes overdue, is answered, and the
   // missed deadline stays on record for the supervisors on both sides.

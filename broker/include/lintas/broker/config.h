@@ -20,6 +20,11 @@ struct AgencyConfig {
   std::string id;                  // "kh-mosvy"
   std::string country;             // "KHM"
   std::vector<std::string> roles;  // "social_welfare", ...
+  // The roles this agency is its country's designated counterpart for: a
+  // destination COUNTRY/role resolves to it alone. At most one agency per
+  // country and role; each a role the agency has.
+  // Default: [] (a role resolves to its only agency, else is refused)
+  std::vector<std::string> counterpart_for;
 };
 
 struct NodeConfig {
@@ -128,7 +133,8 @@ BrokerConfig LoadConfig(const std::string& path);
 BrokerConfig ParseConfig(const std::string& text, const std::string& base_dir);
 
 // Parses an agencies CSV (ops/directory/agencies.csv format:
-// country_iso3,country,agency_id,agency,roles,languages). Throws ConfigError.
+// country_iso3,country,agency_id,agency,roles,languages[,counterpart]; roles
+// and counterpart are ';'-separated lists). Throws ConfigError.
 std::vector<AgencyConfig> LoadAgenciesCsv(const std::string& path);
 
 }  // namespace lintas::broker

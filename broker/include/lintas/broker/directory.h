@@ -1,10 +1,12 @@
 // The directory: which agencies exist, in which country, with which roles,
-// and which node serves each. Built once from the configuration.
+// which of them is the designated counterpart for a role, and which node
+// serves each. Built once from the configuration.
 #pragma once
 
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "lintas/broker/config.h"
@@ -24,17 +26,28 @@ class Directory {
   // Whether `node` serves `agency`.
   bool Serves(const NodeConfig& node, std::string_view agency) const;
 
+  // The one agency destination `index` resolves to (its id, a view into the
+  // directory): the agency it names, or for COUNTRY/role the country's
+  // designated counterpart for the role, else the only agency of the
+  // country with it. An unknown agency, an agency of another country, a
+  // role no agency of the country has, or a role several have with none
+  // designated is an unknown_destination error naming the field
+  // ("destinations[1].agency", "destinations[1].role").
+  [[nodiscard]] Result<std::string_view> ResolveAgency(const fb::Destination& destination,
+                                                       size_t index) const;
+
   // The nodes whose inboxes an event addressed to `destinations` goes to
-  // (sorted, unique). A destination that names an unknown agency, an agency
-  // of another country, or a role no agency of the country has, or that
-  // resolves only to agencies no node serves, is an unknown_destination
-  // error naming it ("destinations[1]").
+  // (sorted, unique): the nodes serving the agencies ResolveAgency names. A
+  // destination that does not resolve, or whose agency no node serves, is
+  // an unknown_destination error naming it ("destinations[1]...").
   [[nodiscard]] Status ResolveInbox(
       const flatbuffers::Vector<flatbuffers::Offset<fb::Destination>>& destinations,
       std::vector<std::string>* nodes) const;
 
-  // The roles a destination stands for: its role, or every role of its
-  // agency (empty if the agency is unknown). Views into the directory.
+  // The roles a destination stands for: every role of the agency it
+  // resolves to (so that COUNTRY/role and that agency's id are judged
+  // alike), else the role it names (empty for an unknown agency). Views
+  // into the directory.
   std::vector<std::string_view> DestinationRoles(const fb::Destination& destination) const;
 
   // Every role of the agencies `node` serves (sorted, unique).
@@ -49,7 +62,11 @@ class Directory {
     std::vector<std::string> roles;
     std::string node;  // empty: no node serves it
   };
+  using CountryRole = std::pair<std::string, std::string>;
   std::map<std::string, Agency, std::less<>> agencies_;
+  // (country, role) -> the designated counterpart's id (unique: the
+  // configuration loader refuses two).
+  std::map<CountryRole, std::string> counterparts_;
   std::vector<NodeConfig> nodes_;
 };
 

@@ -25,6 +25,7 @@ function itemFacts(item) {
     [t('case.state'), stateBadge(item.state)],
     [t('case.priority'), priorityBadge(item.priority)],
     [t('case.handling'), codeName('handling', item.handling)],
+    [t('field.handling_text'), item.handling_text ? h('p', { class: 'free-text', id: 'handling-conditions' }, item.handling_text) : ''],
     [t('case.from'), party(item.origin)],
     [t('case.to'), party(item.addressee)],
     [t('case.due'), item.due_us ? h('span', {}, formatTime(item.due_us), ' ', item.awaiting_answer ? countdown(item.due_us) : '') : ''],
@@ -66,6 +67,13 @@ function detail(ev) {
   return parts;
 }
 
+// An event's handling code in words, and H3's conditions, unless it is H0.
+function handlingOf(ev) {
+  if (!ev.handling || ev.handling === 'H0') return null;
+  return h('span', { class: 'handling' }, h('br'), codeName('handling', ev.handling),
+    ev.handling_text ? h('span', { class: 'free-text' }, h('br'), t('case.handling_conditions', { conditions: ev.handling_text })) : null);
+}
+
 function thread(kase) {
   const events = kase.events || [];
   return h('div', { class: 'table-wrap' }, h('table', { class: 'thread', id: 'thread' },
@@ -74,7 +82,7 @@ function thread(kase) {
     h('tbody', {}, events.map((ev) => h('tr', { class: `dir-${ev.direction}` },
       h('td', { 'data-label': t('case.when') }, formatTime(ev.created_at_us)),
       h('td', { 'data-label': t('case.who') }, party(ev.from), ev.officer ? h('br') : null, ev.officer || ''),
-      h('td', { 'data-label': t('case.what') }, codeName('body', ev.type)),
+      h('td', { 'data-label': t('case.what') }, codeName('body', ev.type), handlingOf(ev)),
       h('td', { 'data-label': t('case.detail') }, detail(ev)))))));
 }
 

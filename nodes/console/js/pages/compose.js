@@ -43,8 +43,38 @@ function destinationSelect(byCountry) {
   return h('div', { class: 'field' },
     h('label', { for: 'f-to' }, t('field.to'), h('span', { class: 'required' }, ` (${t('form.required')})`)),
     h('p', { class: 'hint', id: 'f-to-hint' }, t('hint.to')),
-    h('select', { id: 'f-to', name: 'f-to', required: true, 'aria-describedby': 'f-to-hint' },
-      h('option', { value: '' }, t('form.choose')), groups));
+    h('select', { id: 'f-to', name: 'f-to', required: true, 'aria-describedby': 'f-to-hint f-to-recipients' },
+      h('option', { value: '' }, t('form.choose')), groups),
+    h('p', { class: 'hint', id: 'f-to-recipients', 'aria-live': 'polite' }));
+}
+
+// The agencies an address reaches, as the node and the broker resolve it: a
+// named agency, or for COUNTRY/role the designated counterpart, else the
+// only agency with the role. Empty when nothing or several (none designated).
+function recipientsOf(address, byCountry) {
+  const [country, who] = [address.slice(0, 3), address.slice(4)];
+  const agencies = byCountry.get(country) || [];
+  const named = agencies.filter((a) => a.agency === who);
+  if (named.length) return named;
+  const designated = agencies.filter((a) => (a.counterpart_for || []).includes(who));
+  if (designated.length) return designated;
+  return agencies.filter((a) => (a.roles || []).includes(who));
+}
+
+// Shows under the addressee who will receive what is sent.
+function showRecipients(form, byCountry) {
+  const out = form.querySelector('#f-to-recipients');
+  const select = form.querySelector('#f-to');
+  if (!out || !select) return;
+  const address = select.value;
+  if (!address) {
+    out.textContent = '';
+    return;
+  }
+  const reached = recipientsOf(address, byCountry);
+  out.textContent = reached.length === 1
+    ? t('compose.recipients', { agencies: `${reached[0].name} (${reached[0].agency})` })
+    : t('compose.no_counterpart', { country: codeName('country', address.slice(0, 3)) });
 }
 
 const choose = (kind, values) => [['', t('form.choose')], ...fields.codes(kind, values)];
@@ -208,6 +238,8 @@ export async function render(main, params) {
     h('p', { class: 'hint' }, t('compose.required_note')),
     spec.fields(partners(dir.data)),
     fields.submitButton(t(`compose.send.${kind}`)));
+  const byCountry = partners(dir.data);
+  form.addEventListener('change', (ev) => { if (ev.target.id === 'f-to') showRecipients(form, byCountry); });
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const body = spec.body(form);
@@ -219,7 +251,10 @@ export async function render(main, params) {
     const r = await api.post(spec.path, prune(body));
     button.disabled = false;
     if (r.ok) {
-      notify(t(`compose.sent.${kind}`));
+      const reached = (r.data && r.data.recipients) || [];
+      notify(reached.length
+        ? t('compose.sent_to', { agencies: reached.map((a) => `${a.name || a.agency} (${a.agency})`).join(', ') })
+        : t(`compose.sent.${kind}`));
       location.hash = kind === 'alert' ? '#/alerts' : `#/case/${encodeURIComponent(body.case_id)}`;
       return;
     }

@@ -36,6 +36,7 @@ struct CaseOptions {
   std::vector<std::string> agencies;
   std::string default_agency;
   std::map<std::string, std::vector<std::string>> local_roles;  // agency -> directory roles
+  std::map<std::string, std::string> local_counterparts;        // role -> designated agency
   // Bounds on what one case, or one partner agency, can make this node
   // store in the case model. Events past them stay in the inbox (nothing
   // acknowledged is lost) but are not added to the case; outgoing ones are

@@ -29,6 +29,9 @@ struct DirectoryAgency {
   std::string agency;        // agency id
   std::string name;
   std::vector<std::string> roles;  // directory roles (police, social_welfare, ...)
+  // The roles it is its country's designated counterpart for (the CSV's
+  // optional `counterpart` column): COUNTRY/role resolves to it.
+  std::vector<std::string> counterpart_for;
 };
 
 struct NodeConfig {
@@ -43,13 +46,18 @@ struct NodeConfig {
   // Default: "" (events must name their origin agency)
   std::string default_agency;
   // The agency directory (the broker's CSV: country_iso3, ..., agency_id,
-  // ..., roles) for the roles of the agencies this node serves, so that an
-  // event addressed to a role reaches the right local agency's officers.
+  // ..., roles, languages, counterpart) for the roles of the agencies this
+  // node serves, so that an event addressed to a role reaches the right
+  // local agency's officers, and so that a sender sees which agencies a
+  // role resolves to before sending.
   // Default: "" (role-addressed events go to default_agency)
   std::string directory_csv;
   // Filled from directory_csv by LoadNodeConfig / ParseNodeConfig only: a
   // config built in code sets agency_roles itself.
   std::map<std::string, std::vector<std::string>> agency_roles;
+  // Filled from directory_csv likewise: role -> this country's designated
+  // counterpart agency for it.
+  std::map<std::string, std::string> local_counterparts;
   // Every agency of directory_csv, for the console's address book.
   std::vector<DirectoryAgency> directory;
   // Required. The node's RocksDB directory (outbox, inbox, cases, accounts).
