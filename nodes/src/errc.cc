@@ -28,6 +28,7 @@ std::string_view ErrcName(errc code) {
     case errc::justification_required: return "justification_required";
     case errc::storage: return "storage";
     case errc::unavailable: return "unavailable";
+    case errc::outside_consent: return "outside_consent";
   }
   return "unknown";
 }
@@ -46,6 +47,7 @@ int HttpStatus(errc code) {
     case errc::justification_required: return 400;
     case errc::storage: return 500;
     case errc::unavailable: return 503;
+    case errc::outside_consent: return 403;
   }
   return 500;
 }

@@ -23,6 +23,7 @@ enum class errc : uint16_t {
   justification_required = 9,  // this role must say why it reads (400)
   storage = 10,                // the node could not write (500)
   unavailable = 11,            // the broker cannot be reached or did not answer (503)
+  outside_consent = 12,        // data the victim has not consented to share, or withdrew (403)
 };
 
 std::string_view ErrcName(errc code);
