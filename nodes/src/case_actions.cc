@@ -134,7 +134,45 @@ fb::EventT Envelope(const Context& ctx) {
   return e;
 }
 
+constexpr size_t kMaxAttachments = 32;
+
+Result<std::unique_ptr<fb::AttachmentT>> AttachmentAt(const json& a, const std::string& field) {
+  if (!a.is_object()) return Bad(field, "must be an object {media_type, sha256, size, location}");
+  auto out = std::make_unique<fb::AttachmentT>();
+  auto media_type = Text(a, "media_type", true, 128);
+  if (!media_type.ok()) return Bad(field + ".media_type", "is required (e.g. image/jpeg)");
+  out->media_type = *media_type;
+  auto location = Text(a, "location", true, 1000);
+  if (!location.ok()) return Bad(field + ".location", "is required (where an authorised reader fetches it)");
+  out->location = *location;
+  auto sha = Text(a, "sha256", true, 64);
+  if (!sha.ok() || sha->size() != 64 || sha->find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
+    return Bad(field + ".sha256", "must be the content's SHA-256 in 64 hex digits");
+  }
+  for (size_t i = 0; i < 64; i += 2) out->sha256.push_back(static_cast<uint8_t>(std::stoi(sha->substr(i, 2), nullptr, 16)));
+  if (a.contains("size") && !a["size"].is_null()) {
+    if (!a["size"].is_number_unsigned()) return Bad(field + ".size", "must be a number of bytes");
+    out->size = a["size"].get<uint64_t>();
+  }
+  return out;
+}
+
+Status Attachments(const json& req, fb::EventT& e) {
+  if (!req.contains("attachments") || req["attachments"].is_null()) return OkStatus();
+  if (!req["attachments"].is_array()) return Bad("attachments", "must be a list");
+  if (req["attachments"].size() > kMaxAttachments) {
+    return Bad("attachments", fmt::format("has more than {} entries", kMaxAttachments));
+  }
+  for (size_t i = 0; i < req["attachments"].size(); ++i) {
+    auto a = AttachmentAt(req["attachments"][i], fmt::format("attachments[{}]", i));
+    if (!a.ok()) return std::move(a).error();
+    e.attachments.push_back(std::move(*a));
+  }
+  return OkStatus();
+}
+
 Status Common(const json& req, fb::EventT& e, const Context& ctx, bool own_priority) {
+  if (auto s = Attachments(req, e); !s.ok()) return s;
   auto reference = Text(req, "reference", false, 128);
   if (!reference.ok()) return std::move(reference).error();
   if (!reference->empty()) {
@@ -384,6 +422,28 @@ Status StricterHandling(const json& req, fb::EventT& e) {
 
 }  // namespace
 
+namespace {
+
+// Every party of the case but the sender's agency: a consent change goes to
+// every holder without the officer listing them.
+Result<std::vector<std::unique_ptr<fb::DestinationT>>> Holders(const Context& ctx) {
+  std::vector<std::unique_ptr<fb::DestinationT>> out;
+  if (ctx.parties.is_array()) {
+    for (const auto& p : ctx.parties) {
+      std::string country = p.value("country", "");
+      std::string agency = p.value("agency", "");
+      if (agency == ctx.who.user.agency && country == ctx.config.country) continue;
+      auto d = Destination(country + "/" + (agency.empty() ? p.value("role", "") : agency), "to");
+      if (!d.ok()) continue;  // a party this node cannot address (never in a case it built)
+      out.push_back(std::move(*d));
+    }
+  }
+  if (out.empty()) return Error{errc::conflict, "id: no other agency holds this case", "id"};
+  return out;
+}
+
+}  // namespace
+
 Result<std::string> Step(const std::string& action, const json& req, const json& item, const Context& ctx) {
   fb::EventT e = Envelope(ctx);
   if (auto s = Common(req, e, ctx, false); !s.ok()) return std::move(s).error();
@@ -399,6 +459,11 @@ Result<std::string> Step(const std::string& action, const json& req, const json&
     d = std::move(*role);
   }
   e.destinations.push_back(std::move(d));
+  if (action == "consent") {
+    auto holders = Holders(ctx);
+    if (!holders.ok()) return std::move(holders).error();
+    e.destinations = std::move(*holders);
+  }
   e.case_id = item.value("case_id", "");
   auto parent = wire::EventId::Parse(item.value("item_id", ""));
   if (!parent.ok()) return Bad("id", "is not an item id");

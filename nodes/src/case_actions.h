@@ -27,6 +27,10 @@ struct Context {
   // The event id to use instead of a new one (a client-supplied id).
   // Default: none (ids.Next())
   std::optional<wire::EventId> id = std::nullopt;
+  // The case's parties ([{country, agency, role?}], CaseStore::CaseView),
+  // for a consent change: it goes to every holder but the sender.
+  // Default: none (null)
+  nlohmann::json parties = nullptr;
 };
 
 // POST /v1/referrals, /v1/requests, /v1/alerts.
@@ -39,6 +43,8 @@ struct Context {
 // alert gets its cancellation.
 [[nodiscard]] Result<std::string> CancelAlert(const nlohmann::json& req, const nlohmann::json& alert,
                                               const Context& ctx);
+// Every new event and step takes `attachments`: [{media_type, sha256 (64 hex
+// digits), size, location}] (references, never content).
 // POST /v1/items/{id}/{action}: acknowledge, accept, decline, clarify,
 // answer, assign, extend, consent, plan-return, returned, close, delay,
 // provide, refuse, read.

@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 
 #include "case_keys.h"
+#include "consent_filter.h"
+#include "consent_scope.h"
 #include "lintas/node/case_store.h"
 #include "lintas/node/errc.h"
 #include "lintas/wire/event_id.h"
@@ -19,6 +21,9 @@ using nlohmann::json;
 namespace {
 
 enum class Side { kNone, kOrigin, kCounterpart };
+
+// The attachment references an item lists (the events keep them all).
+constexpr size_t kMaxAttachmentsPerItem = 256;
 
 std::string Str(const flatbuffers::String* s) { return s ? s->str() : std::string(); }
 
@@ -98,6 +103,14 @@ Status CaseTxn::ApplyAnswer(const fb::Event& e, Direction d, uint64_t offset, co
   std::string parent = wire::EventId::FromFb(*e.parent_id()).ToString();
   auto ref = Read(keys::EventItem(parent));
   if (!ref.ok()) return std::move(ref).error();
+  if ((!ref->has_value() || (**ref).value("case", "").empty()) && e.body_type() == fb::Body::ConsentChanged &&
+      d == Direction::kIncoming) {
+    // Sent to every holder of the case: this node may hold another of the
+    // sender's referrals of the case than the one answered.
+    auto holder = HolderItemFor(e);
+    if (!holder.ok()) return std::move(holder).error();
+    if (holder->has_value()) *ref = std::move(*holder);
+  }
   if (!ref->has_value() || (**ref).value("case", "").empty()) {
     return Refuse(errc::not_found, "parent_id", "no referral or request " + parent + " on this node");
   }
@@ -171,7 +184,9 @@ Status CaseTxn::ApplyAnswer(const fb::Event& e, Direction d, uint64_t offset, co
       }
     }
   }
-  bool in_state = rule->from.empty() ? state != "closed" : rule->from.count(state) > 0;
+  // Consent changes apply to closed referrals too: the data is still held.
+  bool in_state = rule->from.empty() ? state != "closed" || e.body_type() == fb::Body::ConsentChanged
+                                     : rule->from.count(state) > 0;
   if (!in_state) {
     // Our own steps must be in order; a partner's late or early event is
     // still recorded in the thread, without moving the state.
@@ -183,6 +198,14 @@ Status CaseTxn::ApplyAnswer(const fb::Event& e, Direction d, uint64_t offset, co
     }
   }
   if (auto s = AddEvent(kase, item, e, d, offset, now); !s.ok()) return s;
+  if (e.attachments() && e.attachments()->size() > 0) {
+    json& list = item["attachments"];
+    if (!list.is_array()) list = json::array();
+    for (auto& a : consent::AttachmentsJson(e)) {
+      if (list.size() < kMaxAttachmentsPerItem) list.push_back(std::move(a));
+    }
+    consent::Purge(item, kase.value("consent", json()));
+  }
   // The deadline: an answer after it leaves a missed-deadline record.
   bool was_awaiting = AwaitsAnswer(kind, state);
   int64_t at = e.created_at_us();
@@ -218,23 +241,9 @@ Status CaseTxn::ApplyAnswer(const fb::Event& e, Direction d, uint64_t offset, co
         }
         break;
       }
-      case fb::Body::ConsentChanged: {
-        const auto* c = e.body_as_ConsentChanged();
-        json consent = json::array();
-        if (!c->withdrawn_all() && c->consent() && c->consent()->items()) {
-          for (auto i : *c->consent()->items()) consent.push_back(fb::EnumNameConsentItem(static_cast<fb::ConsentItem>(i)));
-        } else if (!c->withdrawn_all()) {
-          consent = item.value("consent", json::array());
-          if (c->withdrawn()) {
-            for (auto i : *c->withdrawn()) {
-              std::string w = fb::EnumNameConsentItem(static_cast<fb::ConsentItem>(i));
-              consent.erase(std::remove(consent.begin(), consent.end(), json(w)), consent.end());
-            }
-          }
-        }
-        item["consent"] = consent;
+      case fb::Body::ConsentChanged:
+        if (auto s = ApplyConsentChange(kase, item, e); !s.ok()) return s;
         break;
-      }
       case fb::Body::ReturnPlanned:
         item["return"] = {{"checkpoint", Str(e.body_as_ReturnPlanned()->checkpoint())},
                           {"planned_at_us", e.body_as_ReturnPlanned()->planned_at_us()}};

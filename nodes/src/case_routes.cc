@@ -60,6 +60,23 @@ wire::EventId ClientRefId(const std::string& country, const std::string& agency,
   return wire::EventId(bytes);
 }
 
+// A consent refusal names the schema's field; a referral's author wrote the
+// API's (victim.age, not body.victim.age_years).
+Error InApiTerms(Error e) {
+  if (e.code != make_error_code(errc::outside_consent)) return e;
+  static const std::pair<const char*, const char*> kNames[] = {
+      {"body.victim.age_years", "victim.age"}, {"body.victim.nationality_claimed", "victim.nationality"},
+      {"body.victim.", "victim."}, {"body.consent.items", "consent"}};
+  for (const auto& [schema, api] : kNames) {
+    if (e.field.rfind(schema, 0) != 0) continue;
+    std::string field = api + e.field.substr(std::string_view(schema).size());
+    if (e.message.rfind(e.field, 0) == 0) e.message = field + e.message.substr(e.field.size());
+    e.field = field;
+    break;
+  }
+  return e;
+}
+
 using Builder = Result<std::string> (*)(const json&, const actions::Context&);
 
 // POST /v1/referrals and /v1/requests: the optional `client_ref` fixes the
@@ -110,7 +127,7 @@ void SubmitNew(Node* node, const httplib::Request& req, httplib::Response& res, 
   auto event = dry_run ? EventToApiJson(wire::AsBytes(*built)) : Result<json>(json());
   if (!event.ok()) return api::ReplyError(res, event.error());
   auto submitted = node->SubmitAs(*who, std::move(*built), dry_run);
-  if (!submitted.ok()) return api::ReplyError(res, submitted.error());
+  if (!submitted.ok()) return api::ReplyError(res, InApiTerms(submitted.error()));
   if (!dry_run) {
     json answer = Queued(*submitted);
     answer["recipients"] = resolved->recipients;
@@ -145,7 +162,21 @@ void DoStep(Node* node, const httplib::Request& req, httplib::Response& res, con
   auto item = node->cases().Item(**ref, NowMicros());
   if (!item.ok()) return api::ReplyError(res, item.error());
   if (!item->has_value()) return api::Fail(res, errc::not_found, "id", "no item " + id);
-  Submit(node, *who, actions::Step(action, body, **item, ContextFor(node, *who)), res);
+  actions::Context ctx = ContextFor(node, *who);
+  if (action != "consent") return Submit(node, *who, actions::Step(action, body, **item, ctx), res);
+  // A consent change goes to every holder of the case; the answer names them.
+  auto kase = node->cases().CaseView((*ref)->case_id, ctx.now_us, 0);
+  if (!kase.ok()) return api::ReplyError(res, kase.error());
+  if (kase->has_value()) ctx.parties = (**kase)["parties"];
+  auto built = actions::Step(action, body, **item, ctx);
+  if (!built.ok()) return api::ReplyError(res, built.error());
+  auto addressees = Addressees(node->config(), *built);
+  if (!addressees.ok()) return api::ReplyError(res, addressees.error());
+  auto submitted = node->SubmitAs(*who, std::move(*built));
+  if (!submitted.ok()) return api::ReplyError(res, submitted.error());
+  json answer = Queued(*submitted);
+  answer["addressees"] = *addressees;
+  api::Reply(res, 202, answer);
 }
 
 std::string Param(const httplib::Request& req, const char* name) {

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include "case_keys.h"
+#include "consent_filter.h"
+#include "consent_scope.h"
 #include "names.h"
 #include "lintas/node/case_store.h"
 #include "lintas/node/errc.h"
@@ -327,18 +329,24 @@ Status CaseTxn::ApplyRoot(const fb::Event& e, Direction d, uint64_t offset, cons
   if (e.handling_text() != nullptr && e.handling_text()->size() > 0) item["handling_text"] = Str(e.handling_text());
   if (e.body_type() == fb::Body::ReferralCreated) {
     const auto* r = e.body_as_ReferralCreated();
-    json consent = json::array();
+    json scope = json::array();
     if (r->consent()->items()) {
-      for (auto c : *r->consent()->items()) consent.push_back(fb::EnumNameConsentItem(static_cast<fb::ConsentItem>(c)));
+      for (auto c : *r->consent()->items()) scope.push_back(fb::EnumNameConsentItem(static_cast<fb::ConsentItem>(c)));
     }
-    item["consent"] = consent;
+    item["consent"] = scope;
     item["victim"] = Str(r->victim()->pseudonym());
     item["minor"] = r->victim()->minor();
+    item["victim_details"] = consent::VictimDetailsJson(*r->victim());
+    kase["consent"] = consent::AfterReferral(kase.value("consent", json()), *r);
     item["exploitation"] = fb::EnumNameExploitationType(r->exploitation());
     item["summary"] = Str(r->summary());
   } else {
     item["subject"] = Str(e.body_as_InformationRequested()->subject());
   }
+  item["attachments"] = consent::AttachmentsJson(e);
+  // What the case's consent does not cover is not kept (a partner's node
+  // may send what this one would refuse).
+  consent::Purge(item, kase.value("consent", json()));
   if (e.parent_id()) {
     auto parent = ReadRaw(keys::EventItem(IdOf(e.parent_id())));
     if (!parent.ok()) return std::move(parent).error();

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "case_keys.h"
+#include "consent_filter.h"
 #include "lintas/node/errc.h"
 
 namespace lintas::node {
@@ -176,7 +177,20 @@ Result<std::optional<json>> CaseStore::Item(const ItemRef& ref, int64_t now) {
   auto j = ReadJson(store_, ref.case_id.empty() ? keys::Alert(ref.item_id) : keys::Item(ref.case_id, ref.item_id));
   if (!j.ok() || !j->has_value()) return j;
   Decorate(**j, now);
+  if (!ref.case_id.empty()) {
+    auto record = Consent(ref.case_id);
+    if (!record.ok()) return std::move(record).error();
+    consent::FilterItem(**j, *record);
+  }
   return j;
+}
+
+Result<json> CaseStore::Consent(const std::string& case_id) {
+  if (case_id.empty()) return json();
+  auto kase = ReadJson(store_, keys::Case(case_id));
+  if (!kase.ok()) return std::move(kase).error();
+  if (!kase->has_value() || !(**kase).contains("consent")) return json();
+  return (**kase)["consent"];
 }
 
 Status CaseStore::MarkRefused(const std::string& event_id, const std::string& code, const std::string& message,
@@ -273,7 +287,10 @@ Result<std::optional<json>> CaseStore::CaseView(const std::string& case_id, int6
   });
   view["items"] = list;
   view["state"] = all_closed ? "closed" : "open";
-  if (event_limit == 0) return std::optional<json>(std::move(view));  // a list: no thread
+  if (event_limit == 0) {  // a list: no thread
+    consent::FilterCase(view);
+    return std::optional<json>(std::move(view));
+  }
   uint64_t total = view.value("events_total", uint64_t{0});
   // The newest `event_limit` events, oldest first.
   uint64_t first = total > event_limit ? total - event_limit + 1 : 1;
@@ -286,6 +303,7 @@ Result<std::optional<json>> CaseStore::CaseView(const std::string& case_id, int6
     if (!e.is_discarded()) thread.push_back(std::move(e));
   }
   view["events"] = thread;
+  consent::FilterCase(view);
   return std::optional<json>(std::move(view));
 }
 

@@ -29,6 +29,7 @@ std::string_view ErrcName(errc code) {
     case errc::storage: return "storage";
     case errc::unavailable: return "unavailable";
     case errc::unreadable: return "unreadable";
+    case errc::outside_consent: return "outside_consent";
   }
   return "unknown";
 }
@@ -48,6 +49,7 @@ int HttpStatus(errc code) {
     case errc::storage: return 500;
     case errc::unavailable: return 503;
     case errc::unreadable: return 410;
+    case errc::outside_consent: return 403;
   }
   return 500;
 }

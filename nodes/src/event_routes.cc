@@ -6,6 +6,7 @@
 
 #include "answer_handling.h"
 #include "api_support.h"
+#include "consent_filter.h"
 #include "lintas/common/logging.h"
 #include "lintas/audit/checkpoint.h"
 #include "lintas/common/clock.h"
@@ -55,6 +56,19 @@ json CaseContext(Node* node, const std::string& event_id) {
   auto item = node->cases().Item(**ref, NowMicros());
   if (item.ok() && item->has_value()) context["item"] = std::move(**item);
   return context;
+}
+
+// Hides in an event's API JSON what its case's consent no longer covers
+// (consent_filter.h); returns the notes of what was hidden, by whom, when.
+json WithinConsent(Node* node, json& event, const std::string& case_id) {
+  auto record = node->cases().Consent(case_id);
+  if (!record.ok()) {
+    // Unknown consent: show nothing of the victim rather than too much.
+    GetLogger("node")->error("consent record unreadable case={} error={}", case_id, record.error().message);
+    return consent::FilterEvent(event, json{{"items", json::array()}, {"withdrawn", json::array()},
+                                            {"withdrawn_all", nullptr}});
+  }
+  return consent::FilterEvent(event, *record);
 }
 
 bool Distributed(const fb::Event& e) {
@@ -155,7 +169,11 @@ void AddEventRoutes(httplib::Server& srv, Node* node) {
     if (req.has_param("full")) {
       if (!api::LogRead(*node, *who, req, "view_event", case_id, {id->ToString()}, res)) return;
       auto ej = EventToApiJson(wire::AsBytes(**event));
-      if (ej.ok()) j["event"] = *ej;
+      if (ej.ok()) {
+        json hidden = WithinConsent(node, *ej, case_id);
+        if (!hidden.empty()) j["consent_withdrawn"] = hidden;
+        j["event"] = *ej;
+      }
     }
     api::Reply(res, 200, j);
   });
@@ -210,9 +228,12 @@ void AddEventRoutes(httplib::Server& srv, Node* node) {
           continue;
         }
         std::string event_id = wire::EventId::FromFb(*ev->id()).ToString();
-        shown[ev->case_id() ? ev->case_id()->str() : ""].push_back(event_id);
+        std::string case_id = ev->case_id() ? ev->case_id()->str() : "";
+        shown[case_id].push_back(event_id);
+        json hidden = WithinConsent(node, *ej, case_id);
         events.push_back({{"offset", e.offset}, {"received_at_us", (*record)->received_at_us()},
                           {"publisher", (*record)->publisher()->node_id()->str()}, {"event", *ej}});
+        if (!hidden.empty()) events.back()["consent_withdrawn"] = hidden;
         if (with_context) events.back()["case"] = CaseContext(node, event_id);
         if (events.size() >= limit) break;
       }

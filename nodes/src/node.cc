@@ -206,6 +206,9 @@ Result<Submitted> Node::Queue(const Principal* who, std::string event, bool dry_
   auto existing = store_->GetStatus(id);
   if (!existing.ok()) return std::move(existing).error();
   if (existing->has_value()) return Submitted{id, **existing, true};
+  // Nothing outside the victim's consent leaves this node, whoever built the
+  // event (docs/CONSENT.md).
+  if (auto s = txn->CheckConsent(e); !s.ok()) return std::move(s).error();
   if (auto s = txn->Apply(e, Direction::kOutgoing, 0, who, NowMicros()); !s.ok()) {
     if (who != nullptr) return std::move(s).error();
     GetLogger("node")->warn("event {} not added to the case model: {}", id.ToString(), s.error().message);

@@ -38,8 +38,13 @@ function itemFacts(item) {
     rows.push([t('case.consent'), (item.consent || []).length
       ? h('ul', { class: 'tags' }, item.consent.map((c) => h('li', {}, codeName('consent', c)))) : t('case.no_consent')]);
     rows.push([t('case.summary'), h('p', { class: 'free-text' }, item.summary || '')]);
+    rows.push(...withdrawals(item));
   } else if (item.kind === 'request') {
     rows.push([t('case.subject'), h('p', { class: 'free-text' }, item.subject || '')]);
+  }
+  if ((item.attachments || []).length) {
+    rows.push([t('case.attachments'), h('ul', { class: 'plain attachments' },
+      item.attachments.map((a) => h('li', {}, h('code', {}, a.media_type || ''), ' ', a.location || '')))]);
   }
   if (item.owner) rows.push([t('case.owner'), `${item.owner.agency || ''} · ${item.owner.officer || ''}`]);
   if (item.decline) rows.push([t('case.declined'), `${codeName('decline', item.decline.reason)} · ${item.decline.note || ''}`]);
@@ -47,6 +52,20 @@ function itemFacts(item) {
   if (item.return) rows.push([t('case.return'), `${item.return.checkpoint || ''} · ${formatTime(item.return.planned_at_us)}`]);
   if (item.refused_step) rows.push([t('case.refused_step'), `${codeName('body', item.refused_step.type)}: ${item.refused_step.message || ''}`]);
   return facts(rows);
+}
+
+// "Photograph withdrawn on DATE by AGENCY": what the person no longer lets
+// us share (the node hides its data from every view).
+function withdrawals(item) {
+  const by = (w) => party(w.by || {});
+  const rows = (item.consent_withdrawn || []).map((w) => [t('case.consent_withdrawn_label'),
+    h('p', { class: 'withdrawn' }, t('case.consent_withdrawn', { item: codeName('consent', w.item), date: formatTime(w.at_us), agency: by(w) }))]);
+  const all = item.consent_withdrawn_all;
+  if (all) {
+    rows.push([t('case.consent_withdrawn_label'),
+      h('p', { class: 'withdrawn' }, t('case.consent_withdrawn_all', { date: formatTime(all.at_us), agency: by(all) }))]);
+  }
+  return rows;
 }
 
 // A thread entry's detail: each field in words, codes by name.
@@ -109,7 +128,10 @@ function actionBar(item, refresh) {
     const r = await api.post(`/v1/items/${encodeURIComponent(item.item_id)}/${name}`, body);
     button.disabled = false;
     if (r.ok) {
-      notify(t('case.step_sent', { action: t(`action.${name}`) }));
+      const to = (r.data && r.data.addressees) || [];
+      notify(to.length
+        ? t('case.consent_sent_to', { agencies: to.flatMap((a) => (a.agencies && a.agencies.length ? a.agencies : [a.to])).join(', ') })
+        : t('case.step_sent', { action: t(`action.${name}`) }));
       fill(panel);
       refresh();
       return;

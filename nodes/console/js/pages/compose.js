@@ -109,7 +109,7 @@ function referralFields(byCountry) {
       text('victim.guardian_relationship', { maxlength: 64 }),
       text('victim.nationality', { hint: t('hint.nationality'), maxlength: 3 }),
       text('victim.languages', { hint: t('hint.languages'), maxlength: 64 }),
-      area('victim.needs', { hint: t('hint.lines'), rows: 2 })),
+      area('victim.needs', { hint: t('hint.needs'), rows: 2 })),
     fields.checkboxes({ id: id('consent'), legend: t('field.consent'), required: true, hint: t('hint.consent'), options: fields.codes('consent', CONSENT_ITEMS) }),
     pick('exploitation', 'exploitation', EXPLOITATION, { noChoice: true, value: 'Unknown' }),
     area('summary', { required: true, hint: t('hint.summary'), rows: 5 }),

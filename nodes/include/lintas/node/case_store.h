@@ -85,6 +85,10 @@ class CaseTxn {
   // caller keeps the event in the inbox and logs why).
   [[nodiscard]] Status Apply(const fb::Event& event, Direction direction, uint64_t offset,
                              const Principal* who, int64_t now_us);
+  // Whether an outgoing event stays within the victim's consent as this
+  // case records it (consent_scope.h, docs/CONSENT.md): outside_consent
+  // naming the field otherwise. Reads this transaction's writes.
+  [[nodiscard]] Status CheckConsent(const fb::Event& event);
   // Every key written, once (its last value), for the caller's write.
   const WriteSet& writes();
 
@@ -108,6 +112,16 @@ class CaseTxn {
   void TouchCase(nlohmann::json& kase, int64_t updated_at);
   void RecordMiss(const nlohmann::json& item, int64_t answered_at_us, int64_t now);
   std::string LocalAgencyFor(const fb::Event& e) const;
+  // Consent (case_consent.cc). The case's consent record (null if none).
+  Result<nlohmann::json> ConsentRecord(const std::string& case_id);
+  // An incoming consent change whose parent this node does not hold: the
+  // item of the case that the same agency referred here ({case, item}), so
+  // that every holder applies it. nullopt when there is none.
+  Result<std::optional<nlohmann::json>> HolderItemFor(const fb::Event& e);
+  // The case's record moved by a ConsentChanged, and every other item of the
+  // case purged of what it no longer covers (`item` is the caller's, written
+  // by it).
+  Status ApplyConsentChange(nlohmann::json& kase, nlohmann::json& item, const fb::Event& e);
 
   CaseStore* cases_;
   std::unique_lock<std::mutex> lock_;
@@ -166,6 +180,9 @@ class CaseStore {
                                    const std::function<Status(const WriteSet&)>& commit);
   // Whether `agency` is a party of the case.
   [[nodiscard]] Result<bool> IsParty(const std::string& case_id, const std::string& agency);
+  // The case's consent record (consent_scope.h), null when the case is
+  // unknown or has no referral here. What every view is filtered by.
+  [[nodiscard]] Result<nlohmann::json> Consent(const std::string& case_id);
 
   const CaseOptions& options() const { return options_; }
 
