@@ -200,6 +200,9 @@ class BrokerLoop {
   void HandleStatsQuery(Session& session, const proto::AuditQuery& query);
   // The signed directory (directory_query.cc).
   seal::DirectoryDocument BuildDirectoryDocument() const;
+  // A node's seal key: the one it announced, else the one registered in the
+  // config; none if neither.
+  std::optional<seal::PublicKey> CurrentSealKey(const std::string& node_id) const;
   void HandleDirectoryQuery(Session& session, const proto::AuditQuery& query);
   // Records the seal key a node announced in Hello (if any). Errors are wire
   // errors (malformed_message, storage_error).

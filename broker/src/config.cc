@@ -1,6 +1,8 @@
 // Broker configuration loading and validation.
 #include "lintas/broker/config.h"
 
+#include "lintas/seal/seal_key.h"
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -186,7 +188,8 @@ BrokerConfig ParseConfig(const std::string& text, const std::string& base_dir) {
   }
   if (const toml::table* s = root["security"].as_table()) {
     CheckKeys(*s, "security",
-              {"mode", "secret_key_file", "handshake_timeout_ms", "revoked_keys_file"});
+              {"mode", "secret_key_file", "handshake_timeout_ms", "revoked_keys_file", "require_sealed"});
+    c.require_sealed = Get<bool>(*s, "security", "require_sealed", c.require_sealed);
     c.secret_key_file = ResolvePath(base_dir, Get<std::string>(*s, "security", "secret_key_file", ""));
     c.revoked_keys_file =
         ResolvePath(base_dir, Get<std::string>(*s, "security", "revoked_keys_file", ""));
@@ -220,13 +223,17 @@ BrokerConfig ParseConfig(const std::string& text, const std::string& base_dir) {
       const toml::table* t = (*nodes)[i].as_table();
       std::string where = fmt::format("nodes[{}]", i);
       if (t == nullptr) Fail(where + ": must be a table");
-      CheckKeys(*t, where, {"id", "country", "agencies", "permissions", "public_key"});
+      CheckKeys(*t, where, {"id", "country", "agencies", "permissions", "public_key", "seal_public_key"});
       NodeConfig n;
       n.id = Get<std::string>(*t, where, "id", "");
       n.country = Get<std::string>(*t, where, "country", "");
       n.agencies = GetStrings(*t, where, "agencies");
       n.agencies_listed = t->contains("agencies");
       n.public_key = Get<std::string>(*t, where, "public_key", "");
+      n.seal_public_key = Get<std::string>(*t, where, "seal_public_key", "");
+      if (!n.seal_public_key.empty() && !seal::PublicKeyFromBase64(n.seal_public_key).ok()) {
+        Fail(where + ".seal_public_key: the base64 of a 32-byte X25519 key (lintas-node --print-seal-key)");
+      }
       if (t->contains("permissions")) {
         n.can_publish = n.can_subscribe = n.can_audit = false;
         for (const auto& p : GetStrings(*t, where, "permissions")) {

@@ -17,14 +17,23 @@ seal::DirectoryDocument BrokerLoop::BuildDirectoryDocument() const {
   d.broker_id = config_.id;
   d.issued_at_us = NowMicros();
   for (const auto& a : config_.agencies) {
-    seal::DirectoryAgency agency{a.id, a.country, a.roles, {}, ""};
+    seal::DirectoryAgency agency{a.id, a.country, a.roles, a.counterpart_for, ""};
     for (const auto& n : config_.nodes) {
       if (std::find(n.agencies.begin(), n.agencies.end(), a.id) != n.agencies.end()) agency.node = n.id;
     }
     d.agencies.push_back(std::move(agency));
   }
-  for (const auto& n : config_.nodes) d.nodes.push_back({n.id, n.country, seal_keys_.Find(n.id)});
+  for (const auto& n : config_.nodes) d.nodes.push_back({n.id, n.country, CurrentSealKey(n.id)});
   return d;
+}
+
+std::optional<seal::PublicKey> BrokerLoop::CurrentSealKey(const std::string& node_id) const {
+  if (auto announced = seal_keys_.Find(node_id)) return announced;
+  const NodeConfig* n = directory_.FindNode(node_id);
+  if (n == nullptr || n->seal_public_key.empty()) return std::nullopt;
+  auto registered = seal::PublicKeyFromBase64(n->seal_public_key);
+  if (!registered.ok()) return std::nullopt;
+  return *registered;
 }
 
 Status BrokerLoop::AnnounceSealKey(const NodeConfig& node, const proto::Hello& hello) {

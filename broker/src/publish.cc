@@ -302,21 +302,46 @@ Status BrokerLoop::CheckOnwardTransfer(const NodeConfig& node, const fb::Event& 
 }
 
 Status BrokerLoop::CheckSealedTo(const fb::Event& event, const std::vector<std::string>& inbox_nodes) {
-  if (event.sealed() == nullptr) return OkStatus();
+  if (event.sealed() == nullptr) {
+    if (config_.require_sealed && seal::ShouldSeal(event)) {
+      return Error{wire::errc::event_invalid,
+                   fmt::format("sealed: this broker accepts {} only sealed to its addressees (docs/SECURITY.md)",
+                               wire::BodyName(event.body_type())),
+                   "sealed"};
+    }
+    return OkStatus();
+  }
   if (event.distribution() != nullptr && event.distribution()->kind() != fb::DistributionKind::Addressed) {
     return Error{wire::errc::event_invalid, "sealed: a sealed event must be addressed, not distributed",
                  "distribution"};
   }
   // Every node the event is routed to must be able to open it: a sender
   // whose directory is out of date is told so now, not the addressee later.
-  std::vector<std::string_view> sealed_to = seal::SealedNodes(event);
   for (const auto& n : inbox_nodes) {
-    if (std::find(sealed_to.begin(), sealed_to.end(), n) == sealed_to.end()) {
+    const fb::SealedKey* copy = nullptr;
+    for (const auto* k : *event.sealed()->keys()) {
+      if (k->node()->string_view() == n) copy = k;
+    }
+    if (copy == nullptr) {
       return Error{wire::errc::event_invalid,
                    fmt::format("sealed.keys: node {} receives this event but holds no copy of its key; "
                                "refresh the directory and seal again",
                                n),
                    "sealed.keys"};
+    }
+    // Sealed to a key the node no longer announces (the sender's directory
+    // predates a rotation or a first announcement): it could not open it.
+    std::optional<seal::PublicKey> current = CurrentSealKey(n);
+    seal::KeyId id{};
+    if (current && copy->key_id()->size() == id.size()) {
+      std::copy(copy->key_id()->begin(), copy->key_id()->end(), id.begin());
+      if (id != seal::KeyIdOf(*current)) {
+        return Error{wire::errc::event_invalid,
+                     fmt::format("sealed.keys: sealed to a key of node {} that is not its current one; "
+                                 "refresh the directory and seal again",
+                                 n),
+                     "sealed.keys"};
+      }
     }
   }
   return OkStatus();

@@ -416,7 +416,15 @@ void BrokerLink::Handle(const Incoming& m) {
       auto it = in_flight_.find(n->seq());
       if (it == in_flight_.end()) break;
       auto code = static_cast<wire::errc>(n->code());
-      if (code == wire::errc::overloaded || code == wire::errc::storage_error) {
+      bool stale_seal = code == wire::errc::event_invalid && n->field() != nullptr &&
+                        n->field()->string_view() == "sealed.keys";
+      if (stale_seal) {
+        // Sealed with an outdated directory: seal again with a fresh one
+        // (the outbox holds the event unsealed; it is sealed at each send).
+        Log()->info("event {} sealed with an outdated directory; sealing again", it->second.first.ToString());
+        directory_wanted_.store(true, std::memory_order_release);
+      }
+      if (code == wire::errc::overloaded || code == wire::errc::storage_error || stale_seal) {
         // This event only: the connection and everything else in flight stay.
         auto [id, local_seq] = it->second;
         in_flight_.erase(it);

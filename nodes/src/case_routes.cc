@@ -170,12 +170,15 @@ void DoStep(Node* node, const httplib::Request& req, httplib::Response& res, con
   if (kase->has_value()) ctx.parties = (**kase)["parties"];
   auto built = actions::Step(action, body, **item, ctx);
   if (!built.ok()) return api::ReplyError(res, built.error());
-  auto addressees = Addressees(node->config(), *built);
-  if (!addressees.ok()) return api::ReplyError(res, addressees.error());
+  auto verified = wire::VerifyEvent(wire::AsBytes(*built));
+  if (!verified.ok()) return api::ReplyError(res, verified.error());
+  auto resolved = ResolveRecipients(node->config(), **verified, DestinationField::kTo);
+  if (!resolved.ok()) return api::ReplyError(res, resolved.error());
   auto submitted = node->SubmitAs(*who, std::move(*built));
   if (!submitted.ok()) return api::ReplyError(res, submitted.error());
   json answer = Queued(*submitted);
-  answer["addressees"] = *addressees;
+  answer["addressees"] = resolved->addressees;
+  answer["recipients"] = resolved->recipients;
   api::Reply(res, 202, answer);
 }
 

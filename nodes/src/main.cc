@@ -10,6 +10,7 @@
 #include "lintas/common/logging.h"
 #include "lintas/common/shutdown.h"
 #include "lintas/node/node.h"
+#include "seal_key_command.h"
 #include "user_command.h"
 
 int main(int argc, char** argv) {
@@ -18,8 +19,16 @@ int main(int argc, char** argv) {
   CLI::App app{"lintas-node: a country's gateway to the Lintas regional broker"};
   std::string config_path;
   bool check_only = false;
+  bool print_seal_key = false;
+  bool rotate_seal_key = false;
   app.add_option("-c,--config", config_path, "TOML configuration file")->required();
   app.add_flag("--check-config", check_only, "Validate the configuration and exit");
+  app.add_flag("--print-seal-key", print_seal_key,
+               "Print the node's current seal public key (creating the key file if absent), for the broker's "
+               "[[nodes]] seal_public_key, and exit");
+  app.add_flag("--rotate-seal-key", rotate_seal_key,
+               "Put a new seal key in front of the key file (the old ones stay: they open old cases), print its "
+               "public key and exit; run with the node stopped");
   CLI11_PARSE(app, argc, argv);
 
   lintas::node::NodeConfig config;
@@ -29,6 +38,7 @@ int main(int argc, char** argv) {
     std::cerr << "lintas-node: configuration error: " << e.what() << "\n";
     return 2;
   }
+  if (print_seal_key || rotate_seal_key) return lintas::node::RunSealKeyCommand(config, rotate_seal_key);
   if (check_only) {
     std::cout << "configuration OK: node " << config.id << " (" << config.country << "), broker "
               << config.broker_endpoint << "\n";

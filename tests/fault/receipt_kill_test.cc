@@ -19,6 +19,7 @@
 #include "lintas/common/clock.h"
 #include "lintas/wire/examples.h"
 #include "testutil/broker_harness.h"
+#include "testutil/test_seal_keys.h"
 #include "testutil/temp_dir.h"
 
 namespace lintas {
@@ -32,6 +33,9 @@ class KhNode {
   KhNode(const std::string& dir, const std::string& broker) : dir_(dir) {
     std::ofstream(dir + "/kh-node.toml") << "[node]\nid = \"kh-node\"\ncountry = \"KHM\"\n"
                                          << "default_agency = \"kh-mosvy\"\ndata_dir = \"" << dir << "/kh-data\"\n"
+                                         << "seal_key_file = \""
+                                         << testutil::WriteTestSealKeyFile(dir + "/kh-node.seal.key", "kh-node")
+                                         << "\"\n"
                                          << "api_port = 0\nlog_level = \"error\"\n[broker]\nendpoint = \"" << broker
                                          << "\"\nretry_initial_ms = 10\nretry_max_ms = 100\n"
                                          << "[security]\nmode = \"plaintext\"\n";

@@ -30,6 +30,7 @@ log_level = "warn"
 
 [security]
 mode = "plaintext"
+require_sealed = false  # hand-built events
 
 [directory]
 agencies_csv = "{}/ops/directory/agencies.csv"

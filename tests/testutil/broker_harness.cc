@@ -1,5 +1,6 @@
 // Broker test harness.
 #include "testutil/broker_harness.h"
+#include "testutil/test_seal_keys.h"
 
 #include <csignal>
 #include <filesystem>
@@ -47,14 +48,15 @@ log_level = "warn"
 
 [security]
 mode = "plaintext"
+require_sealed = false  # tests publish hand-built events
 
 [directory]
 agencies_csv = "{}/ops/directory/agencies.csv"
 )",
                                 endpoint, data_dir, heartbeat_ms, LINTAS_SOURCE_DIR);
   for (const auto& n : kNodes) {
-    out += fmt::format("\n[[nodes]]\nid = \"{}\"\ncountry = \"{}\"\npermissions = {}\n", n.id,
-                       n.country, n.permissions);
+    out += fmt::format("\n[[nodes]]\nid = \"{}\"\ncountry = \"{}\"\npermissions = {}\nseal_public_key = \"{}\"\n",
+                       n.id, n.country, n.permissions, TestSealPublicKey(n.id));
   }
   return out;
 }

@@ -42,6 +42,12 @@ struct NodeConfig {
   // The node's CURVE public key (Z85, 40 characters); required in curve mode.
   // The broker trusts no other identity for this node.
   std::string public_key;
+  // The node's seal public key (base64 of 32 bytes, `lintas-node --config
+  // FILE --print-seal-key`), registered out of band so that the signed
+  // directory names it before the node first connects; the key the node
+  // announces in Hello replaces it (key rotation). Default: "" (the
+  // announced key only)
+  std::string seal_public_key;
 };
 
 enum class SecurityMode { kCurve, kPlaintext };
@@ -96,6 +102,13 @@ struct BrokerConfig {
   // and its session ended at its next message.
   // Default: "" (none)
   std::string revoked_keys_file;
+  // Addressed events that carry content must arrive sealed to their
+  // addressees (docs/SECURITY.md): anything else is refused with
+  // `event_invalid` (field `sealed`), so that no node, old or misconfigured,
+  // can make the broker hold victims' data in clear. Off only for tests that
+  // publish hand-built events.
+  // Default: true
+  bool require_sealed = true;
   // Named subscriptions one node may hold at once, and replays one
   // connection may run at once.
   // Default: 32, 4
