@@ -218,10 +218,7 @@ void AddEventRoutes(httplib::Server& srv, Node* node) {
         // listed with its routing fields and the reason, never skipped.
         auto readable = node->seal().Readable(bytes);
         auto ej = EventToApiJson(readable.ok() ? wire::AsBytes(*readable) : bytes);
-        if (ej.ok() && !readable.ok()) {
-          ej->erase("sealed");
-          (*ej)["unreadable"] = readable.error().message;
-        }
+        if (ej.ok() && !readable.ok()) ej->erase("sealed");
         if (!ej.ok()) {
           GetLogger("node")->error("inbox event not convertible to JSON, not shown offset={} error={}", e.offset,
                                    ej.error().message);
@@ -233,6 +230,7 @@ void AddEventRoutes(httplib::Server& srv, Node* node) {
         json hidden = WithinConsent(node, *ej, case_id);
         events.push_back({{"offset", e.offset}, {"received_at_us", (*record)->received_at_us()},
                           {"publisher", (*record)->publisher()->node_id()->str()}, {"event", *ej}});
+        if (!readable.ok()) events.back()["unreadable"] = readable.error().message;
         if (!hidden.empty()) events.back()["consent_withdrawn"] = hidden;
         if (with_context) events.back()["case"] = CaseContext(node, event_id);
         if (events.size() >= limit) break;

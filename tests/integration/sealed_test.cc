@@ -145,6 +145,10 @@ TEST_F(SealedTest, ARotatedKeyKeepsOldCasesReadableAndNewOnesAreSealedToTheNewKe
   ASSERT_EQ(rotated->size(), 2u);
   kh = StartNode("kh-node", &kh_port);
   Http kh_api(kh_port, TokenOf("kh-node"));
+  // Connected: the broker has the new key (announced in Hello). th-node's
+  // directory still names the old one: its first seal is refused as stale,
+  // and it seals again with a fresh directory.
+  ASSERT_TRUE(Eventually([&] { return kh->broker_connected(); }));
 
   auto [s2, q2] = th_api.Post("/v1/events", CanaryReferral("TH-2026-7102").dump());
   ASSERT_EQ(s2, 202) << q2.dump();
