@@ -307,6 +307,15 @@ unset LINTAS_CONFIG_DIR officer_name
 run audit export --config "$work/asean-audit.toml" --justification "Demo: oversight of case TH-2026-0192" \
   --case TH-2026-0192 --out "$work/export.jsonl"
 run audit verify "$work/export.jsonl" --broker-key "$broker_key"
+say "The broker holds the referral sealed: the auditor's export and the broker's files never name the person"
+sealed_hits=$(cat "$work/export.jsonl" | grep -c 'V-TH-0192' || true)
+file_hits=$(grep -rlas 'V-TH-0192' "$work/broker-data" | wc -l || true)
+echo "'V-TH-0192' in the export: ${sealed_hits} lines; in the broker's data files: ${file_hits} files"
+echo "(only the Cambodian and Thai nodes, which hold its keys, read it: docs/SECURITY.md)"
+if [ "${sealed_hits}" != "0" ] || [ "${file_hits}" != "0" ]; then
+  echo "lintas demo: the victim's pseudonym reached the broker in clear" >&2
+  exit 1
+fi
 say "Who received or consulted that case (the consultation log)"
 run audit access --config "$work/asean-audit.toml" --justification "Demo: who saw case TH-2026-0192" \
   --case TH-2026-0192
