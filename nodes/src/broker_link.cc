@@ -340,19 +340,28 @@ void BrokerLink::SendOutbox() {
   }
 }
 
+std::string BrokerLink::WaitingReason(const wire::EventId& id) const {
+  std::lock_guard lock(held_mu_);
+  return held_id_ == id ? held_reason_ : std::string();
+}
+
 BrokerLink::Sending BrokerLink::ForSending(const wire::EventId& id, const fb::Event& event, std::string& bytes) {
   if (event.sealed() != nullptr) return Sending::kSend;
   auto sealed = node_->seal().SealIfNeeded(event, wire::AsBytes(bytes));
   if (sealed.ok()) {
+    std::lock_guard lock(held_mu_);
+    if (held_id_ == id) held_reason_.clear();
     if (sealed->has_value()) bytes = std::move(**sealed);
     return Sending::kSend;
   }
   if (sealed.error().code == make_error_code(errc::unavailable)) {
     // No directory yet, or an addressee's node has announced no key: ask
     // for a fresh directory; the event waits in the outbox.
-    if (held_id_ != id) {
-      Log()->info("event {} waits for the directory: {}", id.ToString(), sealed.error().message);
+    {
+      std::lock_guard lock(held_mu_);
+      if (held_id_ != id) Log()->info("event {} waits for the directory: {}", id.ToString(), sealed.error().message);
       held_id_ = id;
+      held_reason_ = sealed.error().message;
     }
     // Asked again within a second (not at once: the directory that just
     // came may be the one without the key).

@@ -159,6 +159,9 @@ void AddEventRoutes(httplib::Server& srv, Node* node) {
     if (!status.ok()) return api::ReplyError(res, status.error());
     if (status->has_value()) {
       j = StatusJson(*id, **status);
+      if (std::string why = node->WaitingReason(*id); !why.empty() && j.value("status", "") == "queued") {
+        j["waiting"] = why;
+      }
     } else {
       auto offset = node->store().InboxOffsetOf(*id);
       j = {{"id", id->ToString()}, {"status", "received"}};

@@ -143,6 +143,8 @@ void Node::Stop() {
 
 bool Node::broker_connected() const { return link_ && link_->connected(); }
 
+std::string Node::WaitingReason(const wire::EventId& id) const { return link_ ? link_->WaitingReason(id) : ""; }
+
 void Node::Wake() {
   if (link_) link_->Wake();
 }

@@ -175,5 +175,34 @@ TEST_F(SealedTest, ARotatedKeyKeepsOldCasesReadableAndNewOnesAreSealedToTheNewKe
   EXPECT_NE(old_event.dump().find(kCanary), std::string::npos);
 }
 
+TEST_F(SealedTest, AReferralToANodeWithNoKeyYetWaitsSaysWhyAndGoesOnceTheNodeConnects) {
+  auto config = testutil::TestConfig(dir_.Sub("broker-data"), BrokerEndpoint());
+  config.require_sealed = true;
+  for (auto& n : config.nodes) {
+    if (n.id == "kh-node") n.seal_public_key.clear();  // not registered: kh-node has never connected
+  }
+  broker_ = std::make_unique<testutil::InProcessBroker>(config);
+  int th_port = 0, kh_port = 0;
+  auto th = StartNode("th-node", &th_port);
+  Http th_api(th_port, TokenOf("th-node"));
+  auto [status, queued] = th_api.Post("/v1/events", CanaryReferral("TH-2026-7201").dump());
+  ASSERT_EQ(status, 202) << queued.dump();
+  std::string id = queued["id"];
+  json seen;
+  ASSERT_TRUE(Eventually([&] {
+    seen = th_api.Get("/v1/events/" + id).second;
+    return seen.value("waiting", "").find("kh-mosvy") != std::string::npos;
+  })) << seen.dump();
+  EXPECT_EQ(seen["status"], "queued");
+  EXPECT_EQ(broker_->broker().store().size(), 0u);  // nothing went out unsealed
+
+  auto kh = StartNode("kh-node", &kh_port);
+  ASSERT_TRUE(Eventually([&] { return AllAcknowledged(th_api, {id}); }));
+  EXPECT_FALSE(th_api.Get("/v1/events/" + id).second.contains("waiting"));
+  ASSERT_TRUE(Eventually([&] {
+    return Case("TH-2026-7201", kh_port, TokenOf("kh-node")).find(kCanary) != std::string::npos;
+  }));
+}
+
 }  // namespace
 }  // namespace lintas

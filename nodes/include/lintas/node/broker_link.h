@@ -42,6 +42,9 @@ class BrokerLink {
   // Detach a subscription now (its broker-side cursor is kept).
   void UnsubscribeSoon(const std::string& name);
   bool connected() const { return connected_.load(std::memory_order_acquire); }
+  // Why the outbox waits at this event (no seal key for an addressee yet),
+  // or "" if it does not.
+  std::string WaitingReason(const wire::EventId& id) const;
 
  private:
   void Run();
@@ -84,7 +87,11 @@ class BrokerLink {
   void HandleDirectoryReply(const Incoming& message);
   std::chrono::steady_clock::time_point next_directory_{};
   std::atomic<bool> directory_wanted_{false};
-  wire::EventId held_id_;  // the event waiting for the directory, logged once
+  // The event the outbox waits at for the directory, and why. Guarded by
+  // held_mu_ (the API reads it).
+  mutable std::mutex held_mu_;
+  wire::EventId held_id_;
+  std::string held_reason_;
   int unanswered_checkpoints_ = 0;
 
   std::unique_ptr<BrokerClient> client_;

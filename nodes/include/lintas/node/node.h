@@ -76,6 +76,9 @@ class Node {
   ContentSeal& seal() { return *seal_; }
   wire::EventIdGenerator& ids() { return ids_; }
   bool broker_connected() const;
+  // Why the outbox waits at this queued event (an addressee's node has no
+  // seal key yet), or "".
+  std::string WaitingReason(const wire::EventId& id) const;
   // New events are in the outbox (the link sends them).
   void Wake();
 
