@@ -45,6 +45,8 @@ void PrintStatus(const json& s) {
   if (s.contains("error")) {
     std::cout << fmt::format("  {}: {}", s["error"].value("code", ""), s["error"].value("message", ""));
   }
+  // Held back until an addressee's node has a seal key (docs/SECURITY.md).
+  if (s.contains("waiting")) std::cout << fmt::format("  waiting: {}", s.value("waiting", ""));
   std::cout << "\n";
 }
 
