@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "lintas/seal/directory_document.h"
 #include "lintas/wire/errc.h"
 
 namespace lintas::broker {
@@ -57,18 +58,7 @@ std::vector<std::string_view> Directory::NodeRoles(const NodeConfig& node) const
   return roles;
 }
 
-std::string_view Directory::RoleName(fb::Role role) {
-  switch (role) {
-    case fb::Role::Police: return "police";
-    case fb::Role::Prosecutor: return "prosecutor";
-    case fb::Role::SocialWelfare: return "social_welfare";
-    case fb::Role::Labour: return "labour";
-    case fb::Role::Ngo: return "ngo";
-    case fb::Role::FocalPoint: return "focal_point";
-    case fb::Role::Auditor: return "auditor";
-    default: return "";
-  }
-}
+std::string_view Directory::RoleName(fb::Role role) { return seal::RoleName(role); }
 
 Result<std::string_view> Directory::ResolveAgency(const fb::Destination& d, size_t index) const {
   // Built only on the error paths: this runs for every published event.
