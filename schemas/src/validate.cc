@@ -201,6 +201,7 @@ bool NeedsParent(fb::Body type) {
     case fb::Body::SpontaneousInformation:
     case fb::Body::CasesLinked:
     case fb::Body::AlertPublished:
+    case fb::Body::CaseErased:
       return false;
     default:
       return true;
@@ -238,12 +239,20 @@ Status CheckBody(const fb::Event& e) {
   if (NeedsParent(type) && !IsSet(e.parent_id())) {
     return Invalid("parent_id", fmt::format("is required for {}", BodyName(type)));
   }
-  if ((IsReferralBody(type) || type == fb::Body::InformationRequested) &&
+  if ((IsReferralBody(type) || type == fb::Body::InformationRequested || type == fb::Body::CaseErased) &&
       (e.case_id() == nullptr || e.case_id()->size() == 0)) {
     return Invalid("case_id", fmt::format("is required for {}", BodyName(type)));
   }
+  if (type == fb::Body::CaseErased && e.schema_version() < 3) {
+    return Invalid("schema_version", "must be 3 or more for CaseErased");
+  }
   if (e.sealed() != nullptr) return CheckSealed(e);
   switch (type) {
+    case fb::Body::CaseErased:
+      if (e.body_as_CaseErased()->justification()->size() == 0) {
+        return Invalid("body.justification", "is required: why the case is erased");
+      }
+      return OkStatus();
     case fb::Body::ReferralCreated:
       return CheckReferralCreated(*e.body_as_ReferralCreated());
     case fb::Body::AlertPublished:

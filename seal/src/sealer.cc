@@ -19,18 +19,11 @@
 namespace lintas::seal {
 namespace {
 
-using ContentKey = std::array<uint8_t, crypto_aead_xchacha20poly1305_ietf_KEYBYTES>;
 constexpr size_t kWrappedBytes = crypto_box_SEALBYTES + crypto_aead_xchacha20poly1305_ietf_KEYBYTES;
 
 Error Err(errc code, const std::string& message, const std::string& field = {}) {
   return Error{make_error_code(code), message, field};
 }
-
-// Wipes a content key when it goes out of scope.
-struct KeyGuard {
-  ContentKey key{};
-  ~KeyGuard() { sodium_memzero(key.data(), key.size()); }
-};
 
 std::string_view Str(const flatbuffers::String* s) { return s != nullptr ? s->string_view() : std::string_view(); }
 
@@ -89,8 +82,7 @@ Result<std::string> SealEvent(const fb::Event& event, std::span<const uint8_t> b
     return Err(errc::inconsistent, fmt::format("destinations: more than {} recipient nodes", kMaxRecipients),
                "destinations");
   }
-  KeyGuard ck;
-  crypto_aead_xchacha20poly1305_ietf_keygen(ck.key.data());
+  SymmetricKey ck = SymmetricKey::Random();
   auto sealed = std::make_unique<fb::SealedT>();
   sealed->algorithm = 1;
   sealed->nonce.resize(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
@@ -100,7 +92,7 @@ Result<std::string> SealEvent(const fb::Event& event, std::span<const uint8_t> b
   const auto* id = event.id()->bytes();
   crypto_aead_xchacha20poly1305_ietf_encrypt(sealed->ciphertext.data(), &clen, bytes.data(), bytes.size(),
                                              id->data(), id->size(), nullptr, sealed->nonce.data(),
-                                             ck.key.data());
+                                             ck.bytes().data());
   sealed->ciphertext.resize(clen);
   std::set<std::string> seen;
   for (const auto& r : recipients) {
@@ -110,7 +102,7 @@ Result<std::string> SealEvent(const fb::Event& event, std::span<const uint8_t> b
     KeyId key_id = KeyIdOf(r.key);
     k->key_id.assign(key_id.begin(), key_id.end());
     k->wrapped.resize(kWrappedBytes);
-    crypto_box_seal(k->wrapped.data(), ck.key.data(), ck.key.size(), r.key.data());
+    crypto_box_seal(k->wrapped.data(), ck.bytes().data(), ck.bytes().size(), r.key.data());
     sealed->keys.push_back(std::move(k));
   }
   fb::EventT envelope;
@@ -132,7 +124,34 @@ Result<std::string> SealEvent(const fb::Event& event, std::span<const uint8_t> b
   return out;
 }
 
-Result<std::string> OpenEvent(const fb::Event& envelope, std::string_view node_id, const SealKeyring& keys) {
+Result<SymmetricKey> UnwrapContentKey(const fb::Event& envelope, std::string_view node_id,
+                                   const SealKeyring& keys) {
+  const fb::Sealed* sealed = envelope.sealed();
+  if (sealed == nullptr) return Err(errc::inconsistent, "the event is not sealed", "sealed");
+  SymmetricKey ck;
+  bool addressed = false;
+  for (const auto* k : *sealed->keys()) {
+    if (k->node()->string_view() != node_id) continue;
+    addressed = true;
+    if (k->key_id()->size() != KeyId{}.size() || k->wrapped()->size() != kWrappedBytes) continue;
+    KeyId id{};
+    std::copy(k->key_id()->begin(), k->key_id()->end(), id.begin());
+    const SealKeyPair* mine = keys.Find(id);
+    if (mine == nullptr) continue;
+    if (crypto_box_seal_open(ck.bytes().data(), k->wrapped()->data(), k->wrapped()->size(),
+                             mine->public_key.data(), mine->secret_key.data()) == 0) {
+      return ck;
+    }
+    return Err(errc::tampered, "sealed.keys: this node's copy of the content key does not decrypt",
+               "sealed.keys");
+  }
+  return Err(errc::not_a_recipient,
+             addressed ? "sealed.keys: sealed to a key of this node that it no longer holds"
+                       : "sealed.keys: the event is not sealed to this node",
+             "sealed.keys");
+}
+
+Result<std::string> OpenWithContentKey(const fb::Event& envelope, const SymmetricKey& key) {
   const fb::Sealed* sealed = envelope.sealed();
   if (sealed == nullptr) return Err(errc::inconsistent, "the event is not sealed", "sealed");
   if (sealed->algorithm() != 1) {
@@ -143,38 +162,13 @@ Result<std::string> OpenEvent(const fb::Event& envelope, std::string_view node_i
       sealed->ciphertext()->size() < crypto_aead_xchacha20poly1305_ietf_ABYTES) {
     return Err(errc::tampered, "sealed: nonce or ciphertext of the wrong size", "sealed");
   }
-  KeyGuard ck;
-  bool opened = false;
-  bool addressed = false;
-  for (const auto* k : *sealed->keys()) {
-    if (k->node()->string_view() != node_id) continue;
-    addressed = true;
-    if (k->key_id()->size() != KeyId{}.size() || k->wrapped()->size() != kWrappedBytes) continue;
-    KeyId id{};
-    std::copy(k->key_id()->begin(), k->key_id()->end(), id.begin());
-    const SealKeyPair* mine = keys.Find(id);
-    if (mine == nullptr) continue;
-    if (crypto_box_seal_open(ck.key.data(), k->wrapped()->data(), k->wrapped()->size(), mine->public_key.data(),
-                             mine->secret_key.data()) == 0) {
-      opened = true;
-      break;
-    }
-    return Err(errc::tampered, "sealed.keys: this node's copy of the content key does not decrypt",
-               "sealed.keys");
-  }
-  if (!opened) {
-    return Err(errc::not_a_recipient,
-               addressed ? "sealed.keys: sealed to a key of this node that it no longer holds"
-                         : "sealed.keys: the event is not sealed to this node",
-               "sealed.keys");
-  }
   std::string inner(sealed->ciphertext()->size() - crypto_aead_xchacha20poly1305_ietf_ABYTES, '\0');
   unsigned long long len = 0;
   const auto* id = envelope.id()->bytes();
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(reinterpret_cast<uint8_t*>(inner.data()), &len, nullptr,
                                                  sealed->ciphertext()->data(), sealed->ciphertext()->size(),
                                                  id->data(), id->size(), sealed->nonce()->data(),
-                                                 ck.key.data()) != 0) {
+                                                 key.bytes().data()) != 0) {
     return Err(errc::tampered, "sealed.ciphertext: does not decrypt (altered, or moved from another event)",
                "sealed.ciphertext");
   }
@@ -190,6 +184,25 @@ Result<std::string> OpenEvent(const fb::Event& envelope, std::string_view node_i
     return Err(errc::inconsistent, fmt::format("{}: the sealed event differs from its envelope", field), field);
   }
   return inner;
+}
+
+Result<std::string> OpenEvent(const fb::Event& envelope, std::string_view node_id, const SealKeyring& keys) {
+  auto key = UnwrapContentKey(envelope, node_id, keys);
+  if (!key.ok()) return std::move(key).error();
+  return OpenWithContentKey(envelope, *key);
+}
+
+size_t ForgetKeyCopies(std::span<uint8_t> buffer, const fb::Event& envelope, std::string_view node_id) {
+  if (envelope.sealed() == nullptr) return 0;
+  size_t n = 0;
+  for (const auto* k : *envelope.sealed()->keys()) {
+    if (k->node()->string_view() != node_id) continue;
+    const uint8_t* at = k->wrapped()->data();
+    if (at < buffer.data() || at + k->wrapped()->size() > buffer.data() + buffer.size()) continue;
+    sodium_memzero(buffer.data() + (at - buffer.data()), k->wrapped()->size());
+    ++n;
+  }
+  return n;
 }
 
 std::vector<std::string_view> SealedNodes(const fb::Event& envelope) {

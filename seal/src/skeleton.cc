@@ -38,6 +38,7 @@ fb::BodyUnion SkeletonBody(const fb::BodyUnion& body) {
     case fb::Body::AlertCancelled: out.Set(fb::AlertCancelledT{}); break;
     case fb::Body::DeliveryReceipt: out.Set(fb::DeliveryReceiptT{}); break;
     case fb::Body::ReadReceipt: out.Set(fb::ReadReceiptT{}); break;
+    case fb::Body::CaseErased: out.Set(fb::CaseErasedT{}); break;
     default: break;
   }
   return out;

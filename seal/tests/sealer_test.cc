@@ -160,6 +160,28 @@ TEST(SealerTest, ARotatedKeyringStillOpensWhatWasSealedToTheOldKey) {
   EXPECT_FALSE(OpenEvent(Verified(*sealed), "kh-node", fresh).ok());
 }
 
+TEST(SealerTest, AContentKeyKeptElsewhereOpensACopyWhoseKeyCopiesWereForgotten) {
+  Keys keys;
+  std::string plain = Referral(kCanary);
+  auto sealed = SealEvent(Verified(plain), wire::AsBytes(plain), keys.ThAndKh());
+  ASSERT_TRUE(sealed.ok());
+  auto key = UnwrapContentKey(Verified(*sealed), "kh-node", keys.kh);
+  ASSERT_TRUE(key.ok()) << key.error().message;
+
+  std::string copy = *sealed;
+  auto* data = reinterpret_cast<uint8_t*>(copy.data());
+  EXPECT_EQ(ForgetKeyCopies({data, copy.size()}, Verified(copy), "kh-node"), 1U);
+  EXPECT_NE(copy, *sealed);
+  // The node's seal key no longer opens its copy; the kept content key does,
+  // and th-node's copy is untouched.
+  EXPECT_FALSE(OpenEvent(Verified(copy), "kh-node", keys.kh).ok());
+  auto opened = OpenWithContentKey(Verified(copy), *key);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  EXPECT_EQ(*opened, plain);
+  EXPECT_TRUE(OpenEvent(Verified(copy), "th-node", keys.th).ok());
+  EXPECT_FALSE(OpenWithContentKey(Verified(copy), SymmetricKey::Random()).ok());
+}
+
 TEST(SealerTest, OnlyAddressedContentIsSealed) {
   auto alert = wire::ExampleEvent(fb::Body::AlertPublished, NewId(), kCreatedAt);
   std::string a = wire::PackEvent(alert);

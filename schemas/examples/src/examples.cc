@@ -192,6 +192,14 @@ void SetBody(fb::EventT& e, fb::Body type, int64_t now) {
       e.body.Set(std::move(b));
       break;
     }
+    case fb::Body::CaseErased: {
+      fb::CaseErasedT b;
+      b.justification = "the presumed victim asked for erasure; no proceedings pending";
+      b.legal_basis = "data-protection law, right to erasure";
+      e.body.Set(std::move(b));
+      e.schema_version = 3;
+      break;
+    }
     default:
       break;
   }
@@ -236,7 +244,7 @@ fb::EventT ExampleEvent(fb::Body type, const EventId& id, int64_t created_at_us)
   e.national_refs.push_back(std::move(ref));
   if (type != fb::Body::ReferralCreated && type != fb::Body::AlertPublished &&
       type != fb::Body::InformationRequested && type != fb::Body::SpontaneousInformation &&
-      type != fb::Body::CasesLinked) {
+      type != fb::Body::CasesLinked && type != fb::Body::CaseErased) {
     auto parent = id.bytes();
     parent[15] ^= 0x5a;  // a different, still valid, v7 id
     e.parent_id = std::make_unique<fb::Uuid>(EventId(parent).ToFb());

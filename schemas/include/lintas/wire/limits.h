@@ -10,7 +10,7 @@ namespace lintas::wire {
 // Protocol version spoken by this build (docs/PROTOCOL.md).
 inline constexpr uint16_t kProtocolVersion = 1;
 // Event schema version written by this build; a broker accepts 1..this.
-inline constexpr uint16_t kSchemaVersion = 2;
+inline constexpr uint16_t kSchemaVersion = 3;
 
 // Hard cap on one event buffer. Attachments travel by reference, so an event
 // is text and codes: 256 KiB is generous.

@@ -25,6 +25,7 @@
 #include "lintas/common/result.h"
 #include "lintas/fb/event_generated.h"
 #include "lintas/seal/seal_key.h"
+#include "lintas/seal/symmetric_key.h"
 
 namespace lintas::seal {
 
@@ -54,6 +55,21 @@ bool ShouldSeal(const fb::Event& event);
 // field).
 [[nodiscard]] Result<std::string> OpenEvent(const fb::Event& envelope, std::string_view node_id,
                                             const SealKeyring& keys);
+
+// OpenEvent in two steps, so that a node can keep an event's content key
+// under a key of its own (its per-case key) and forget its copy in the
+// envelope. UnwrapContentKey: this node's copy of the content key (errors as
+// OpenEvent's). OpenWithContentKey: the inner event, checked as OpenEvent
+// does (tampered, inconsistent).
+[[nodiscard]] Result<SymmetricKey> UnwrapContentKey(const fb::Event& envelope, std::string_view node_id,
+                                                 const SealKeyring& keys);
+[[nodiscard]] Result<std::string> OpenWithContentKey(const fb::Event& envelope, const SymmetricKey& key);
+
+// Zeroes every copy of the content key wrapped for `node_id` in `buffer`, the
+// bytes that hold `envelope` (a record or event buffer): afterwards no seal
+// key of that node opens this copy, only a content key kept elsewhere.
+// Returns how many copies were zeroed.
+size_t ForgetKeyCopies(std::span<uint8_t> buffer, const fb::Event& envelope, std::string_view node_id);
 
 // The nodes holding a copy of the key of a sealed event.
 std::vector<std::string_view> SealedNodes(const fb::Event& envelope);
