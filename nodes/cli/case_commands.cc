@@ -399,6 +399,34 @@ void AddViews(CLI::App& app, const std::string* url, const bool* as_json, int* r
     if (*as_json) std::cout << r.body.dump() << "\n";
     else PrintCaseList(r.body["cases"]);
   });
+  auto* erase = c->add_subcommand(
+      "erase", "Erase a case at every agency that holds it: its keys are destroyed, nothing of it can be read again "
+               "(data-protection officers, role dpo)");
+  auto basis = std::make_shared<std::string>();
+  erase->add_option("case", *id, "Case id")->required();
+  erase->add_option("--justification", *why, "Why it is erased: recorded at every holder (no personal data)")
+      ->required();
+  erase->add_option("--legal-basis", *basis, "The provision it is erased under (optional)");
+  erase->callback([=] {
+    NodeClient node = Client(*url);
+    Reply r = node.Post("/v1/cases/" + Encode(*id) + "/erase", {{"justification", *why}, {"legal_basis", *basis}});
+    if (r.status != 202 && r.status != 200) {
+      *rc = Fail(r);
+      return;
+    }
+    if (*as_json) {
+      std::cout << r.body.dump() << "\n";
+      return;
+    }
+    std::cout << fmt::format("case {} erased on this node: its keys are destroyed\n", Safe(*id));
+    std::vector<std::string> to;
+    for (const auto& a : r.body.value("recipients", json::array())) {
+      to.push_back(Safe(a.value("country", "") + "/" + a.value("agency", "")));
+    }
+    if (to.empty()) std::cout << "no other agency holds it: nothing to send\n";
+    else std::cout << fmt::format("erasure {} queued to every other holder: {}\n", Safe(r.body.value("id", "")),
+                             fmt::join(to, ", "));
+  });
 
   auto* od = app.add_subcommand("overdue", "Items past their response deadline, most urgent first");
   auto escalated = std::make_shared<bool>(false);

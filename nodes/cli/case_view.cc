@@ -90,6 +90,12 @@ void PrintItems(const json& items) {
 
 void PrintCase(const json& c) {
   std::cout << fmt::format("case {}  {}\n", S(c, "case_id"), S(c, "state"));
+  if (c.contains("erased") && c["erased"].is_object()) {
+    const json& t = c["erased"];
+    std::cout << fmt::format("ERASED {} by {} ({}): {}\n", When(t.value("at_us", int64_t{0})), PartyText(t["by"]),
+                             S(t, "reason"), S(t, "justification"));
+    std::cout << "  its content can no longer be decrypted on this node; what remains is the record below\n";
+  }
   std::cout << "parties:";
   for (const auto& p : c["parties"]) std::cout << "  " << PartyText(p);
   std::cout << "\n";

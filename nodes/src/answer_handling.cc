@@ -17,7 +17,7 @@ Handling Of(const fb::Event& e) {
 
 }  // namespace
 
-Result<std::optional<Handling>> HandlingOf(NodeStore& store, const wire::EventId& id) {
+Result<std::optional<Handling>> HandlingOf(NodeStore& store, CaseVault& vault, const wire::EventId& id) {
   auto offset = store.InboxOffsetOf(id);
   if (!offset.ok()) return std::move(offset).error();
   if (offset->has_value()) {
@@ -34,14 +34,16 @@ Result<std::optional<Handling>> HandlingOf(NodeStore& store, const wire::EventId
   auto sent = store.OutboxEvent((*status)->local_seq);
   if (!sent.ok()) return std::move(sent).error();
   if (!sent->has_value()) return std::optional<Handling>();
-  auto verified = wire::VerifyEvent(wire::AsBytes(**sent));
+  auto plain = vault.OpenCopy(**sent);
+  if (!plain.ok()) return std::move(plain).error();
+  auto verified = wire::VerifyEvent(wire::AsBytes(*plain));
   if (!verified.ok()) return std::move(verified).error();
   return std::optional<Handling>(Of(**verified));
 }
 
-Status CheckAnswerHandling(NodeStore& store, const fb::Event& e) {
+Status CheckAnswerHandling(NodeStore& store, CaseVault& vault, const fb::Event& e) {
   if (e.parent_id() == nullptr) return OkStatus();
-  auto parent = HandlingOf(store, wire::EventId::FromFb(*e.parent_id()));
+  auto parent = HandlingOf(store, vault, wire::EventId::FromFb(*e.parent_id()));
   if (!parent.ok()) return std::move(parent).error();
   if (!parent->has_value() || e.handling() >= (*parent)->code) return OkStatus();
   return Error{errc::bad_input,
@@ -52,11 +54,11 @@ Status CheckAnswerHandling(NodeStore& store, const fb::Event& e) {
                "handling"};
 }
 
-Status InheritHandling(NodeStore& store, const std::string& parent_id, nlohmann::json& body) {
+Status InheritHandling(NodeStore& store, CaseVault& vault, const std::string& parent_id, nlohmann::json& body) {
   if (body.contains("handling")) return OkStatus();
   auto id = wire::EventId::Parse(parent_id);
   if (!id.ok()) return OkStatus();  // the event's own checks name the field
-  auto parent = HandlingOf(store, *id);
+  auto parent = HandlingOf(store, vault, *id);
   if (!parent.ok()) return std::move(parent).error();
   if (!parent->has_value()) return OkStatus();
   body["handling"] = fb::EnumNameHandlingCode((*parent)->code);

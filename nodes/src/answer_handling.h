@@ -12,6 +12,7 @@
 
 #include "lintas/common/result.h"
 #include "lintas/fb/event_generated.h"
+#include "lintas/node/case_vault.h"
 #include "lintas/node/node_store.h"
 #include "lintas/wire/event_id.h"
 
@@ -24,16 +25,18 @@ struct Handling {
 
 // The handling of event `id` as this node holds it (inbox or outbox; the
 // envelope's fields); none if it holds no such event.
-[[nodiscard]] Result<std::optional<Handling>> HandlingOf(NodeStore& store, const wire::EventId& id);
+[[nodiscard]] Result<std::optional<Handling>> HandlingOf(NodeStore& store, CaseVault& vault,
+                                                        const wire::EventId& id);
 
 // Refuses `e` (bad_input, field `handling`) if its handling code is weaker
 // than that of its parent, when this node holds the parent.
-[[nodiscard]] Status CheckAnswerHandling(NodeStore& store, const fb::Event& e);
+[[nodiscard]] Status CheckAnswerHandling(NodeStore& store, CaseVault& vault, const fb::Event& e);
 
 // For a plain JSON body (a raw event, a re-addressed referral) answering
 // `parent_id`: when the body names no `handling`, fills in the parent's
 // (and its `handling_text` for H3 when the body has none). Nothing if this
 // node does not hold the parent or `parent_id` is not an id.
-[[nodiscard]] Status InheritHandling(NodeStore& store, const std::string& parent_id, nlohmann::json& body);
+[[nodiscard]] Status InheritHandling(NodeStore& store, CaseVault& vault, const std::string& parent_id,
+                                     nlohmann::json& body);
 
 }  // namespace lintas::node

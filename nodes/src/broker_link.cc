@@ -267,8 +267,9 @@ bool BrokerLink::SendRetries() {
       it = retries_.erase(it);
       continue;
     }
-    auto verified = wire::VerifyEvent(wire::AsBytes(**bytes));
-    Sending sending = verified.ok() ? ForSending(it->second.id, **verified, **bytes) : Sending::kRefused;
+    auto plain = OpenOutboxCopy(it->second.id, std::move(**bytes));
+    auto verified = plain ? wire::VerifyEvent(wire::AsBytes(*plain)) : Result<const fb::Event*>(Error{});
+    Sending sending = verified.ok() ? ForSending(it->second.id, **verified, *plain) : Sending::kRefused;
     if (sending == Sending::kHold) {
       ++it;
       continue;
@@ -278,7 +279,7 @@ bool BrokerLink::SendRetries() {
       continue;
     }
     which.emplace_back(it->second.id, it->first);
-    events.push_back(std::move(**bytes));
+    events.push_back(std::move(*plain));
     ++it;
   }
   if (events.empty()) return true;
@@ -310,12 +311,14 @@ void BrokerLink::SendOutbox() {
     std::vector<std::pair<wire::EventId, uint64_t>> which;
     uint64_t loaded = last_loaded_seq_;
     bool held = false;
-    for (auto& [seq, bytes] : *pending) {
-      auto verified = wire::VerifyEvent(wire::AsBytes(bytes));
-      if (!verified.ok()) {  // cannot happen: verified before it was queued
+    for (auto& [seq, copy] : *pending) {
+      auto plain = OpenOutboxCopy(std::nullopt, std::move(copy));
+      auto verified = plain ? wire::VerifyEvent(wire::AsBytes(*plain)) : Result<const fb::Event*>(Error{});
+      if (!verified.ok()) {  // erased before it was sent (refused), or cannot happen: verified when queued
         loaded = seq;
         continue;
       }
+      std::string& bytes = *plain;
       wire::EventId id = wire::EventId::FromFb(*(*verified)->id());
       auto wire_bytes = ForSending(id, **verified, bytes);
       if (wire_bytes == Sending::kHold) {
@@ -338,6 +341,16 @@ void BrokerLink::SendOutbox() {
       return;
     }
   }
+}
+
+std::optional<std::string> BrokerLink::OpenOutboxCopy(std::optional<wire::EventId> id, std::string copy) {
+  auto plain = node_->seal().vault().OpenCopy(copy);
+  if (plain.ok()) return std::move(*plain);
+  // Its case was erased before it left: it never will (the broker would
+  // get content nobody can read back here).
+  if (!id) id = CaseVault::CopyId(copy);
+  if (id) RecordRefusal(*id, wire::errc::event_invalid, plain.error().message, "case_id");
+  return std::nullopt;
 }
 
 std::string BrokerLink::WaitingReason(const wire::EventId& id) const {
@@ -604,6 +617,8 @@ void BrokerLink::HandleDeliver(const Incoming& m) {
   // The case model's updates and the automatic delivery receipts go into the
   // same synced write as the records they answer.
   NodeStore::Answers receipts;
+  WriteSet vault_writes;            // content keys kept, case keys destroyed
+  std::vector<nlohmann::json> erased;  // tombstones of the cases erased
   auto txn = node_->cases().Begin();
   int64_t now = NowMicros();
   // Acknowledged are only the records up to the first one refused here:
@@ -626,14 +641,16 @@ void BrokerLink::HandleDeliver(const Incoming& m) {
       return;
     }
     if (*have) continue;  // redelivered: stored before
-    const fb::Event* envelope = fb::GetEvent(wire::RecordEventBytes(**record).data());
     auto p = m.payload(i);
-    entries.push_back({offset, std::string(p.begin(), p.end())});
+    std::string stored(p.begin(), p.end());
+    // The inbox keeps the record as received (sealed), but for this node's
+    // copies of its content key: that key is kept under the case's key
+    // (docs/ERASURE.md). The case model is built from the opened event.
+    auto readable = node_->seal().Receive(stored, &vault_writes);
+    const fb::Event* envelope = fb::GetEvent(wire::RecordEventBytes(**record).data());
     ids.push_back(wire::EventId::FromFb(*envelope->id()));
     events.push_back(envelope);
-    // The inbox keeps the record as received (sealed); the case model is
-    // built from the opened event.
-    auto readable = node_->seal().Readable(wire::RecordEventBytes(**record));
+    entries.push_back({offset, std::move(stored)});
     if (!readable.ok()) {
       SecurityLog()->error("received offset={} kept in the inbox, not added to a case: {}", offset,
                            readable.error().message);
@@ -642,6 +659,8 @@ void BrokerLink::HandleDeliver(const Incoming& m) {
     const fb::Event* event = fb::GetEvent(readable->data());
     if (auto s = txn->Apply(*event, Direction::kIncoming, offset, nullptr, now); !s.ok()) {
       Log()->warn("received offset={} kept in the inbox, not added to a case: {}", offset, s.error().message);
+    } else if (event->body_type() == fb::Body::CaseErased) {
+      erased.push_back(ErasureTombstone(*event, "request"));
     }
     if (config_.auto_delivery_receipt && event->body_type() == fb::Body::ReferralCreated) {
       auto receipt = BuildReceipt(*event, now);
@@ -653,7 +672,17 @@ void BrokerLink::HandleDeliver(const Incoming& m) {
       receipts.emplace_back(wire::EventId::FromFb(*(*verified)->id()), std::move(receipt));
     }
   }
-  auto fresh = node_->store().PutInbox(std::move(entries), ids, &txn->writes(), &receipts);
+  // Erasures received: the case keys go in the same write as the case
+  // model's scrub.
+  for (const auto& tombstone : erased) {
+    std::string case_id = tombstone["case_id"].get<std::string>();
+    if (auto s = node_->seal().vault().Erase(case_id, tombstone, &vault_writes); !s.ok()) {
+      Log()->error("case keys of {} not destroyed: {}", case_id, s.error().message);
+    }
+  }
+  WriteSet writes = txn->writes();
+  writes.Append(vault_writes);
+  auto fresh = node_->store().PutInbox(std::move(entries), ids, &writes, &receipts);
   txn.reset();
   if (!fresh.ok()) {
     // Not acknowledged: the broker delivers it again after the reconnect.
@@ -662,6 +691,7 @@ void BrokerLink::HandleDeliver(const Incoming& m) {
     return;
   }
   node_->changes().Bump();
+  if (!erased.empty()) node_->ShredSoon();
   if (!receipts.empty()) node_->Wake();
   if (last > 0 && !client_->SendControl(wire::EncodeDeliveryAck(subscription, last)).ok()) {
     Disconnect("delivery ack not sent");

@@ -634,4 +634,25 @@ Status StepBody(const std::string& action, const json& req, fb::EventT& e, const
 }
 
 }  // namespace
+Result<std::string> EraseCase(const json& req, const std::string& case_id, const Context& ctx) {
+  auto justification = Text(req, "justification", true, 2000);
+  if (!justification.ok()) {
+    return Bad("justification", "is required: why the case is erased (recorded at every holder; no personal data)");
+  }
+  auto basis = Text(req, "legal_basis", false, 500);
+  if (!basis.ok()) return std::move(basis).error();
+  auto holders = Holders(ctx);
+  if (!holders.ok()) return std::move(holders).error();
+  fb::EventT e = Envelope(ctx);
+  e.schema_version = 3;  // CaseErased
+  e.destinations = std::move(*holders);
+  e.case_id = case_id;
+  e.priority = fb::Priority::Urgent;
+  fb::CaseErasedT b;
+  b.justification = *justification;
+  b.legal_basis = *basis;
+  e.body.Set(std::move(b));
+  return wire::PackEvent(e);
+}
+
 }  // namespace lintas::node::actions

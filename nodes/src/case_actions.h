@@ -51,6 +51,13 @@ struct Context {
 [[nodiscard]] Result<std::string> Step(const std::string& action, const nlohmann::json& req,
                                        const nlohmann::json& item, const Context& ctx);
 
+// POST /v1/cases/{id}/erase (role dpo, docs/ERASURE.md): a CaseErased to
+// every other holder of the case (`ctx.parties`), with `justification`
+// (required) and `legal_basis`. conflict when no other agency holds it (the
+// caller erases it here only).
+[[nodiscard]] Result<std::string> EraseCase(const nlohmann::json& req, const std::string& case_id,
+                                            const Context& ctx);
+
 // The actions Step knows, for help and errors.
 inline constexpr const char* kActions =
     "acknowledge, accept, decline, clarify, answer, assign, extend, consent, plan-return, returned, close, "

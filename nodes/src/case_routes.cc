@@ -17,6 +17,8 @@
 #include "lintas/wire/errc.h"
 #include "lintas/wire/verify.h"
 #include "recipients.h"
+#include "erasure_worker.h"
+#include "consent_scope.h"
 #include "routes.h"
 
 namespace lintas::node {
@@ -112,7 +114,7 @@ void SubmitNew(Node* node, const httplib::Request& req, httplib::Response& res, 
   }
   // Re-addressing an item keeps its handling code unless a stricter one is picked.
   if (body->contains("readdresses") && (*body)["readdresses"].is_string()) {
-    if (auto s = InheritHandling(node->store(), (*body)["readdresses"].get<std::string>(), *body); !s.ok()) {
+    if (auto s = InheritHandling(node->store(), node->seal().vault(), (*body)["readdresses"].get<std::string>(), *body); !s.ok()) {
       return api::ReplyError(res, s.error());
     }
   }
@@ -182,6 +184,58 @@ void DoStep(Node* node, const httplib::Request& req, httplib::Response& res, con
   api::Reply(res, 202, answer);
 }
 
+// POST /v1/cases/{id}/erase (role dpo, docs/ERASURE.md): a CaseErased to
+// every other holder, and the case's keys destroyed here in the same write;
+// a case no other agency holds is erased here only.
+void EraseCase(Node* node, const httplib::Request& req, httplib::Response& res) {
+  auto who = api::Require(*node, req, res, {"dpo"});
+  if (!who) return;
+  auto body = api::ParseObject(req, res);
+  if (!body) return;
+  std::string case_id = req.matches[1];
+  int64_t now = NowMicros();
+  auto party = node->cases().IsParty(case_id, who->user.agency);
+  if (!party.ok()) return api::ReplyError(res, party.error());
+  if (!*party) return api::Fail(res, errc::not_found, "id", "no case " + case_id + " of " + who->user.agency + " on this node");
+  auto kase = node->cases().CaseView(case_id, now, 0);
+  if (!kase.ok()) return api::ReplyError(res, kase.error());
+  if (!kase->has_value()) return api::Fail(res, errc::not_found, "id", "no case " + case_id + " on this node");
+  if ((*kase)->contains("erased")) {
+    return api::Fail(res, errc::conflict, "id",
+                     "case " + case_id + " was erased already, on " + consent::WhenBy((**kase)["erased"]));
+  }
+  actions::Context ctx = ContextFor(node, *who);
+  ctx.parties = (**kase)["parties"];
+  auto built = actions::EraseCase(*body, case_id, ctx);
+  if (!built.ok() && built.error().code == make_error_code(errc::conflict)) {
+    // Nobody else holds it: erased here, with no event.
+    json tombstone{{"case_id", case_id}, {"at_us", now},
+                   {"by", {{"country", node->config().country}, {"agency", who->user.agency}}},
+                   {"officer", who->user.id}, {"justification", body->value("justification", "")},
+                   {"legal_basis", body->value("legal_basis", "")}, {"event_id", ""}, {"reason", "request"}};
+    if (tombstone["justification"].get<std::string>().empty()) {
+      return api::Fail(res, errc::bad_input, "justification", "justification: is required: why the case is erased");
+    }
+    auto done = node->erasure().EraseHere(case_id, tombstone, now);
+    if (!done.ok()) return api::ReplyError(res, done.error());
+    return api::Reply(res, 200, {{"case_id", case_id}, {"erased", tombstone}, {"addressees", json::array()}});
+  }
+  if (!built.ok()) return api::ReplyError(res, built.error());
+  auto verified = wire::VerifyEvent(wire::AsBytes(*built));
+  if (!verified.ok()) return api::ReplyError(res, verified.error());
+  auto resolved = ResolveRecipients(node->config(), **verified, DestinationField::kTo);
+  if (!resolved.ok()) return api::ReplyError(res, resolved.error());
+  json tombstone = ErasureTombstone(**verified, "request");
+  auto submitted = node->SubmitAs(*who, std::move(*built));
+  if (!submitted.ok()) return api::ReplyError(res, submitted.error());
+  json answer = Queued(*submitted);
+  answer["case_id"] = case_id;
+  answer["erased"] = tombstone;
+  answer["addressees"] = resolved->addressees;
+  answer["recipients"] = resolved->recipients;
+  api::Reply(res, 202, answer);
+}
+
 std::string Param(const httplib::Request& req, const char* name) {
   return req.has_param(name) ? req.get_param_value(name) : "";
 }
@@ -230,7 +284,7 @@ void AddCaseRoutes(httplib::Server& srv, Node* node) {
     if (!alert->has_value()) return api::Fail(res, errc::not_found, "id", "no alert " + std::string(req.matches[1]));
     // The cancellation keeps the alert's handling code.
     json facts = **alert;
-    if (auto s = InheritHandling(node->store(), facts.value("item_id", ""), facts); !s.ok()) {
+    if (auto s = InheritHandling(node->store(), node->seal().vault(), facts.value("item_id", ""), facts); !s.ok()) {
       return api::ReplyError(res, s.error());
     }
     Submit(node, *who, actions::CancelAlert(*body, facts, ContextFor(node, *who)), res);
@@ -306,6 +360,9 @@ void AddCaseRoutes(httplib::Server& srv, Node* node) {
     api::Reply(res, 200, {{"cases", *cases}});
   });
 
+  srv.Post(R"(/v1/cases/([^/]+)/erase)", [node](const httplib::Request& req, httplib::Response& res) {
+    EraseCase(node, req, res);
+  });
   srv.Get(R"(/v1/cases/([^/]+))", [node](const httplib::Request& req, httplib::Response& res) {
     auto who = api::Require(*node, req, res, {"officer", "supervisor", "auditor"});
     if (!who) return;

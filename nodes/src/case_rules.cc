@@ -222,6 +222,14 @@ Status CaseTxn::ApplyOne(const fb::Event& e, Direction d, uint64_t offset, const
   if (!seen.ok()) return std::move(seen).error();
   if (seen->has_value()) return OkStatus();
   fb::Body body = e.body_type();
+  if (body == fb::Body::CaseErased) return ApplyErasure(e, d, offset, who, now);
+  // Nothing is added to an erased case: what it would hold could not be
+  // read anyway (its keys are gone).
+  auto erased = IsErased(Str(e.case_id()));
+  if (!erased.ok()) return std::move(erased).error();
+  if (*erased) {
+    return Refuse(errc::erased, "case_id", fmt::format("case {} was erased on this node", Str(e.case_id())));
+  }
   if (body == fb::Body::AlertPublished || body == fb::Body::AlertCancelled) return ApplyAlert(e, d, offset, who, now);
   if (KindOf(body) != nullptr) return ApplyRoot(e, d, offset, who, now);
   if (e.parent_id() == nullptr) return OkStatus();  // not part of any item (spontaneous information)

@@ -286,7 +286,7 @@ Result<std::optional<json>> CaseStore::CaseView(const std::string& case_id, int6
     return a.value("created_at_us", int64_t{0}) < b.value("created_at_us", int64_t{0});
   });
   view["items"] = list;
-  view["state"] = all_closed ? "closed" : "open";
+  view["state"] = view.contains("erased") ? "erased" : all_closed ? "closed" : "open";
   if (event_limit == 0) {  // a list: no thread
     consent::FilterCase(view);
     return std::optional<json>(std::move(view));

@@ -1,5 +1,6 @@
 // Node configuration loading and validation.
 #include "lintas/node/config.h"
+#include "lintas/node/human_time.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -57,8 +58,21 @@ std::vector<DirectoryAgency> ReadDirectory(const std::string& path) {
 
 NodeConfig ParseNodeConfig(const std::string& text, const std::string& base_dir) {
   toml::table root = config::Parse(text);
-  CheckKeys(root, "config", {"node", "broker", "security", "subscriptions", "cases"});
+  CheckKeys(root, "config", {"node", "broker", "security", "subscriptions", "cases", "retention"});
   NodeConfig c;
+  if (const toml::table* r = root["retention"].as_table()) {
+    CheckKeys(*r, "retention", {"closed_cases", "inactive_cases", "check_every"});
+    auto period = [&](const char* key, int64_t* out) {
+      std::string value = Get<std::string>(*r, "retention", key, "");
+      if (value.empty()) return;
+      auto d = ParseDuration(value);
+      if (!d) Fail(std::string("retention.") + key + ": '" + value + "' is not a duration (5y, 18w, 90d, 12h)");
+      *out = *d;
+    };
+    period("closed_cases", &c.retention_closed_us);
+    period("inactive_cases", &c.retention_inactive_us);
+    period("check_every", &c.retention_check_every_us);
+  }
   if (const toml::table* k = root["cases"].as_table()) {
     CheckKeys(*k, "cases", {"max_items_per_case", "max_events_per_case", "max_parties_per_case",
                             "max_cases_per_partner"});

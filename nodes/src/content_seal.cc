@@ -26,7 +26,7 @@ seal::SealKeyring LoadKeys(const std::string& path) {
 }  // namespace
 
 ContentSeal::ContentSeal(NodeStore* store, std::string node_id, const std::string& key_file)
-    : store_(store), node_id_(std::move(node_id)), keys_(LoadKeys(key_file)) {
+    : store_(store), node_id_(std::move(node_id)), keys_(LoadKeys(key_file)), vault_(store) {
   auto kept = store_->Get(kDirectoryKey);
   if (kept.ok() && kept->has_value()) {
     auto doc = seal::DirectoryDocument::Parse(**kept);
@@ -101,14 +101,56 @@ Result<std::optional<std::string>> ContentSeal::SealIfNeeded(const fb::Event& ev
   return std::optional<std::string>(std::move(*sealed));
 }
 
+namespace {
+
+std::string CaseOf(const fb::Event& e) { return e.case_id() != nullptr ? e.case_id()->str() : std::string(); }
+
+// Events whose content is kept under their case's key.
+bool KeptPerCase(const fb::Event& e) {
+  return e.sealed() != nullptr && e.case_id() != nullptr && e.case_id()->size() > 0 &&
+         e.body_type() != fb::Body::CaseErased;
+}
+
+Error Unreadable(const Error& why) {
+  return Error{errc::unreadable, "the content of this event cannot be read here: " + why.message, why.field};
+}
+
+}  // namespace
+
 Result<std::string> ContentSeal::Readable(std::span<const uint8_t> event) const {
   const fb::Event* e = fb::GetEvent(event.data());
   if (e->sealed() == nullptr) return std::string(event.begin(), event.end());
-  auto opened = seal::OpenEvent(*e, node_id_, keys_);
-  if (!opened.ok()) {
-    return Error{errc::unreadable, "the content of this event cannot be read here: " + opened.error().message,
-                 opened.error().field};
+  if (KeptPerCase(*e)) {
+    auto kept = vault_.ContentKey(CaseOf(*e), wire::EventId::FromFb(*e->id()));
+    if (!kept.ok()) return std::move(kept).error();
+    if (kept->has_value()) {
+      auto opened = seal::OpenWithContentKey(*e, **kept);
+      if (!opened.ok()) return Unreadable(opened.error());
+      return std::move(*opened);
+    }
   }
+  // Kept before per-case keys, or not of a case: this node's seal keys.
+  auto opened = seal::OpenEvent(*e, node_id_, keys_);
+  if (!opened.ok()) return Unreadable(opened.error());
+  return std::move(*opened);
+}
+
+Result<std::string> ContentSeal::Receive(std::string& record, WriteSet* writes) {
+  auto verified = wire::VerifyRecord(wire::AsBytes(record));
+  if (!verified.ok()) return std::move(verified).error();
+  auto bytes = wire::RecordEventBytes(**verified);
+  const fb::Event* e = fb::GetEvent(bytes.data());
+  if (!KeptPerCase(*e)) return Readable(bytes);
+  auto key = seal::UnwrapContentKey(*e, node_id_, keys_);
+  if (!key.ok()) return Unreadable(key.error());
+  auto opened = seal::OpenWithContentKey(*e, *key);
+  if (!opened.ok()) return Unreadable(opened.error());
+  auto kept = vault_.KeepContentKey(CaseOf(*e), wire::EventId::FromFb(*e->id()), *key, writes);
+  if (!kept.ok() && kept.error().code != make_error_code(errc::erased)) return std::move(kept).error();
+  // Kept under the case key, or the case was erased: either way this copy
+  // no longer opens with the node's seal keys.
+  seal::ForgetKeyCopies({reinterpret_cast<uint8_t*>(record.data()), record.size()}, *e, node_id_);
+  if (!kept.ok()) return std::move(kept).error();
   return std::move(*opened);
 }
 

@@ -30,6 +30,7 @@ std::string_view ErrcName(errc code) {
     case errc::unavailable: return "unavailable";
     case errc::unreadable: return "unreadable";
     case errc::outside_consent: return "outside_consent";
+    case errc::erased: return "erased";
   }
   return "unknown";
 }
@@ -50,6 +51,7 @@ int HttpStatus(errc code) {
     case errc::unavailable: return 503;
     case errc::unreadable: return 410;
     case errc::outside_consent: return 403;
+    case errc::erased: return 410;
   }
   return 500;
 }

@@ -118,7 +118,7 @@ void AddEventRoutes(httplib::Server& srv, Node* node) {
     (*body)["officer"] = who->user.id;
     // An answer that names no handling code inherits its parent's.
     if (body->contains("parent_id") && (*body)["parent_id"].is_string()) {
-      if (auto s = InheritHandling(node->store(), (*body)["parent_id"].get<std::string>(), *body); !s.ok()) {
+      if (auto s = InheritHandling(node->store(), node->seal().vault(), (*body)["parent_id"].get<std::string>(), *body); !s.ok()) {
         return api::ReplyError(res, s.error());
       }
     }

@@ -44,6 +44,7 @@ std::optional<int64_t> ParseDuration(const std::string& text) {
       case 'h': unit_us = 3600 * 1000000LL; break;
       case 'd': unit_us = 86400 * 1000000LL; break;
       case 'w': unit_us = 7 * 86400 * 1000000LL; break;
+      case 'y': unit_us = 365 * 86400 * 1000000LL; break;  // a retention period: 365 days
       default: return std::nullopt;
     }
     if (text[i] == 'm' && i + 1 < text.size() && text[i + 1] == 's') {  // "500ms"

@@ -1,6 +1,8 @@
 // The node facade: submission, answers, subscriptions.
 #include "lintas/node/node.h"
 
+#include "erasure_worker.h"
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -105,7 +107,8 @@ Node::Node(NodeConfig config)
       cases_(store_.get(), CaseOptionsFor(config_)),
       seal_(std::make_unique<ContentSeal>(store_.get(), config_.id,
                                           config_.seal_key_file.empty() ? config_.data_dir + "/seal.key"
-                                                                        : config_.seal_key_file)) {
+                                                                        : config_.seal_key_file)),
+      erasure_(std::make_unique<ErasureWorker>(config_, store_.get(), &cases_, &seal_->vault())) {
   // Subscriptions from the config file are (re)stored at every start.
   for (const auto& sub : config_.subscriptions) {
     if (auto s = AddSubscription(sub); !s.ok()) throw std::runtime_error(s.error().message);
@@ -148,6 +151,8 @@ std::string Node::WaitingReason(const wire::EventId& id) const { return link_ ? 
 void Node::Wake() {
   if (link_) link_->Wake();
 }
+
+void Node::ShredSoon() { erasure_->ShredSoon(); }
 
 Result<Submitted> Node::Submit(std::string event) { return Queue(nullptr, std::move(event)); }
 
@@ -192,7 +197,7 @@ Result<Submitted> Node::Queue(const Principal* who, std::string event, bool dry_
     }
   }
   // An answer keeps its parent's handling code or a stricter one.
-  if (auto s = CheckAnswerHandling(*store_, e); !s.ok()) return std::move(s).error();
+  if (auto s = CheckAnswerHandling(*store_, seal_->vault(), e); !s.ok()) return std::move(s).error();
   wire::EventId id = wire::EventId::FromFb(*e.id());
   // Addressees the signed directory does not know are refused now; the
   // content is sealed to their nodes by the link when it sends (the
@@ -200,6 +205,17 @@ Result<Submitted> Node::Queue(const Principal* who, std::string event, bool dry_
   if (seal::ShouldSeal(e) && seal_->directory()) {
     auto resolved = seal_->Resolve(e);
     if (!resolved.ok()) return std::move(resolved).error();
+  }
+  // The outbox keeps an event of a case encrypted under the case's key
+  // (docs/ERASURE.md), but for an erasure, which must still be sent once the
+  // case's keys are gone.
+  std::string case_id = e.case_id() != nullptr ? e.case_id()->str() : std::string();
+  bool erasure = e.body_type() == fb::Body::CaseErased;
+  std::string kept = event;
+  if (!dry_run && !case_id.empty() && !erasure) {
+    auto copy = seal_->vault().SealCopy(case_id, id, event);
+    if (!copy.ok()) return std::move(copy).error();
+    kept = std::move(*copy);
   }
   // The case model's update and the outbox entry are one synced write; the
   // step is checked under the case lock, so two officers cannot both take
@@ -212,14 +228,21 @@ Result<Submitted> Node::Queue(const Principal* who, std::string event, bool dry_
   // event (docs/CONSENT.md).
   if (auto s = txn->CheckConsent(e); !s.ok()) return std::move(s).error();
   if (auto s = txn->Apply(e, Direction::kOutgoing, 0, who, NowMicros()); !s.ok()) {
-    if (who != nullptr) return std::move(s).error();
+    if (who != nullptr || erasure) return std::move(s).error();
     GetLogger("node")->warn("event {} not added to the case model: {}", id.ToString(), s.error().message);
   }
   if (dry_run) return Submitted{id, OutboxStatus{}, false};  // the transaction's writes are dropped
-  auto queued = store_->Enqueue(id, event, NowMicros(), &txn->writes());
+  WriteSet writes = txn->writes();
+  // An erasure destroys the case's keys in the same write as the case
+  // model's scrub and the outbox entry that tells every other holder.
+  if (erasure) {
+    if (auto s = seal_->vault().Erase(case_id, ErasureTombstone(e, "request"), &writes); !s.ok()) return s.error();
+  }
+  auto queued = store_->Enqueue(id, kept, NowMicros(), &writes);
   if (!queued.ok()) return std::move(queued).error();
   txn.reset();
   changes_.Bump();
+  if (erasure) ShredSoon();
   if (!queued->existed && link_) link_->Wake();
   return Submitted{id, queued->status, queued->existed};
 }
@@ -242,7 +265,9 @@ Result<std::optional<std::string>> Node::FindEvent(const wire::EventId& id) {
   if (!status->has_value()) return std::optional<std::string>();
   auto sent = store_->OutboxEvent((*status)->local_seq);
   if (!sent.ok() || !sent->has_value()) return sent;
-  auto readable = seal_->Readable(wire::AsBytes(**sent));
+  auto plain = seal_->vault().OpenCopy(**sent);
+  if (!plain.ok()) return std::move(plain).error();
+  auto readable = seal_->Readable(wire::AsBytes(*plain));
   if (!readable.ok()) return std::move(readable).error();
   return std::optional<std::string>(std::move(*readable));
 }

@@ -12,7 +12,7 @@ namespace lintas::node {
 namespace {
 
 const char* const kFamilies[] = {"default", "outbox", "pending", "status", "inbox", "inbox_ids",
-                                 "meta",    "users",  "tokens",  "access", "cases"};
+                                 "meta",    "users",  "tokens",  "access", "cases",     "vault"};
 
 std::string Be64(uint64_t v) {
   std::string out(8, '\0');
@@ -142,6 +142,7 @@ rocksdb::ColumnFamilyHandle* NodeStore::Handle(Cf cf) const {
     case Cf::kTokens: return handles_[kTokens];
     case Cf::kAccess: return handles_[kAccess];
     case Cf::kCases: return handles_[kCases];
+    case Cf::kVault: return handles_[kVault];
   }
   return handles_[kMeta];
 }
@@ -165,6 +166,22 @@ Status NodeStore::Write(const WriteSet& writes, bool sync) {
   wo.sync = sync;
   auto s = db_->Write(wo, &batch);
   if (!s.ok()) return Translate(s, "write");
+  return OkStatus();
+}
+
+Status NodeStore::Shred() {
+  // Flushing every family lets RocksDB drop the WAL files that still hold
+  // the deleted values; a forced compaction of the bottommost level rewrites
+  // the files that hold them without the deleted versions.
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  if (auto s = db_->Flush(fo, handles_); !s.ok()) return Translate(s, "flush");
+  rocksdb::CompactRangeOptions co;
+  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (Family f : {kVault, kCases, kOutbox}) {
+    if (auto s = db_->CompactRange(co, handles_[f], nullptr, nullptr); !s.ok()) return Translate(s, "compact");
+  }
+  if (auto s = db_->FlushWAL(true); !s.ok()) return Translate(s, "flush WAL");
   return OkStatus();
 }
 

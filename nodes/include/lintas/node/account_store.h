@@ -27,7 +27,10 @@ namespace lintas::node {
 //   auditor     data-protection officer: reads with a justification, exports
 //               the node's consultation log; cannot send or act on cases
 //   admin       manages accounts and tokens; no case access by itself
-inline constexpr const char* kRoleNames[] = {"officer", "supervisor", "auditor", "admin"};
+//   dpo         data-protection officer: erases a case of their agency at
+//               every holder (docs/ERASURE.md); reads nothing by itself
+//               (give them auditor too to read with a justification)
+inline constexpr const char* kRoleNames[] = {"officer", "supervisor", "auditor", "admin", "dpo"};
 
 struct User {
   std::string id;        // [a-z0-9._-], 1-64 characters; the officer id in events
@@ -158,7 +161,7 @@ class AccountStore {
 // agencies it serves (its default agency when it lists none).
 AccountOptions AccountOptionsFor(const NodeConfig& config);
 
-// Known role names: officer, supervisor, auditor, admin.
+// Known role names: officer, supervisor, auditor, admin, dpo.
 bool IsRoleName(std::string_view role);
 
 }  // namespace lintas::node

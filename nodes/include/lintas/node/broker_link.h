@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -55,6 +57,10 @@ class BrokerLink {
   // kRefused: never sendable (recorded as refused).
   enum class Sending { kSend, kHold, kRefused };
   Sending ForSending(const wire::EventId& id, const fb::Event& event, std::string& bytes);
+  // The event of an outbox copy (encrypted under its case's key); nullopt,
+  // with the event recorded as refused, when its case was erased before it
+  // was sent. `id`: the event's, when the caller knows it.
+  std::optional<std::string> OpenOutboxCopy(std::optional<wire::EventId> id, std::string copy);
   // A refusal (the broker's Nack, or the node's own before sending): the
   // outbox status and the case model, in one synced write.
   void RecordRefusal(const wire::EventId& id, wire::errc code, const std::string& message,

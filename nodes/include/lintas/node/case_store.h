@@ -89,6 +89,13 @@ class CaseTxn {
   // case records it (consent_scope.h, docs/CONSENT.md): outside_consent
   // naming the field otherwise. Reads this transaction's writes.
   [[nodiscard]] Status CheckConsent(const fb::Event& event);
+  // Retention (docs/ERASURE.md): erases `case_id` here without an event,
+  // leaving `tombstone` in its header; false if it is unknown or erased
+  // already. The caller destroys its keys (CaseVault) in the same write.
+  [[nodiscard]] Result<bool> EraseExpired(const std::string& case_id, const nlohmann::json& tombstone,
+                                          int64_t now_us);
+  // Whether the case was erased here.
+  [[nodiscard]] Result<bool> IsErased(const std::string& case_id);
   // Every key written, once (its last value), for the caller's write.
   const WriteSet& writes();
 
@@ -122,6 +129,11 @@ class CaseTxn {
   // case purged of what it no longer covers (`item` is the caller's, written
   // by it).
   Status ApplyConsentChange(nlohmann::json& kase, nlohmann::json& item, const fb::Event& e);
+
+  // Erasure (case_erasure.cc): a CaseErased sent or received, and the scrub
+  // of every item and thread entry of the case it and retention share.
+  Status ApplyErasure(const fb::Event& e, Direction d, uint64_t offset, const Principal* who, int64_t now);
+  Status Scrub(nlohmann::json& kase, const nlohmann::json& tombstone, int64_t now);
 
   CaseStore* cases_;
   std::unique_lock<std::mutex> lock_;
@@ -199,6 +211,10 @@ class CaseStore {
 // node's country that names an agency, else the local agency with the role
 // named, else the default agency.
 std::string LocalAgencyFor(const CaseOptions& options, const fb::Event& event);
+
+// The tombstone a CaseErased event leaves ({at_us, by, officer,
+// justification, legal_basis, event_id, reason}).
+nlohmann::json ErasureTombstone(const fb::Event& event, const std::string& reason);
 
 // Whether an item in `state` still waits for the counterpart's answer.
 bool AwaitsAnswer(const std::string& kind, const std::string& state);

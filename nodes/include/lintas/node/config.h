@@ -125,6 +125,15 @@ struct NodeConfig {
   uint64_t max_events_per_case = 20000;
   uint64_t max_parties_per_case = 32;
   uint64_t max_cases_per_partner = 10000;
+  // [retention] (docs/ERASURE.md): cases erased here automatically, as
+  // `lintas case erase` does but at this node only, once they are past
+  // their category's period, counted from the case's last update
+  // (durations: "5y", "18w", "90d"). closed_cases: every item closed,
+  // declined, refused or answered; inactive_cases: any case.
+  // Default: 0, 0 (kept until erased by hand); checked every hour
+  int64_t retention_closed_us = 0;
+  int64_t retention_inactive_us = 0;
+  int64_t retention_check_every_us = 3600LL * 1000000;
 };
 
 // Throws NodeConfigError naming the field.

@@ -19,6 +19,7 @@
 #include "lintas/audit/checkpoint.h"
 #include "lintas/common/result.h"
 #include "lintas/fb/event_generated.h"
+#include "lintas/node/case_vault.h"
 #include "lintas/node/node_store.h"
 #include "lintas/seal/directory_document.h"
 #include "lintas/seal/seal_key.h"
@@ -52,9 +53,22 @@ class ContentSeal {
   [[nodiscard]] Result<std::optional<std::string>> SealIfNeeded(const fb::Event& event,
                                                                 std::span<const uint8_t> bytes) const;
   // The event as people read it: opened when sealed (verified, validated,
-  // consistent with its envelope), else a copy. Errors: unreadable (410),
-  // with the reason.
+  // consistent with its envelope), with the content key kept for it under
+  // its case's key when there is one, else with this node's seal keys; an
+  // unsealed event is copied. Errors: unreadable (410), with the reason;
+  // erased (410) when its case was erased.
   [[nodiscard]] Result<std::string> Readable(std::span<const uint8_t> event) const;
+  // A record delivered to this node (`record`, verified), before it is
+  // stored: for a sealed event of a case, its content key is kept under the
+  // case's key (added to `writes`, for the inbox write) and this node's
+  // copies in `record` are zeroed, so that only the case key opens the
+  // stored record (docs/ERASURE.md). Returns the opened event, as Readable.
+  // A CaseErased event keeps its copies: it stays readable after the
+  // erasure it carries.
+  [[nodiscard]] Result<std::string> Receive(std::string& record, WriteSet* writes);
+
+  // The node's per-case keys. Thread-safe.
+  CaseVault& vault() const { return vault_; }
 
   // A directory reply from the broker: the signature must verify with `key`,
   // which must be the broker key this node pinned (pinned now if none is).
@@ -72,6 +86,7 @@ class ContentSeal {
   NodeStore* store_;
   std::string node_id_;
   seal::SealKeyring keys_;
+  mutable CaseVault vault_;  // internally synchronised
   mutable std::mutex mu_;
   std::shared_ptr<const seal::DirectoryDocument> directory_;  // Guarded by mu_.
   uint64_t version_ = 0;                                       // Guarded by mu_.

@@ -25,6 +25,7 @@ enum class errc : uint16_t {
   unavailable = 11,            // the broker cannot be reached or did not answer (503)
   unreadable = 12,             // sealed content this node cannot open (erased, or not sealed to it) (410)
   outside_consent = 13,        // data the victim has not consented to share, or withdrew (403)
+  erased = 14,                 // the case was erased: its content is gone for good (410)
 };
 
 std::string_view ErrcName(errc code);

@@ -9,7 +9,7 @@
 
 namespace lintas::node {
 
-// "3d" -> microseconds (units ms, s, m, h, d, w; "1d12h" combines). nullopt if
+// "3d" -> microseconds (units ms, s, m, h, d, w, y = 365 d; "1d12h" combines). nullopt if
 // malformed or not positive.
 std::optional<int64_t> ParseDuration(const std::string& text);
 

@@ -24,6 +24,7 @@
 namespace lintas::node {
 
 class BrokerLink;
+class ErasureWorker;
 class HttpApi;
 
 struct Submitted {
@@ -81,6 +82,11 @@ class Node {
   std::string WaitingReason(const wire::EventId& id) const;
   // New events are in the outbox (the link sends them).
   void Wake();
+  // A case was erased here: its deleted keys and copies are shredded from
+  // the store's files soon, off the caller's thread (docs/ERASURE.md).
+  void ShredSoon();
+  // Shreds and retention sweeps (docs/ERASURE.md).
+  ErasureWorker& erasure() { return *erasure_; }
 
  private:
   Result<Submitted> Queue(const Principal* who, std::string event, bool dry_run = false);
@@ -91,6 +97,7 @@ class Node {
   AccessLog access_log_;
   CaseStore cases_;
   std::unique_ptr<ContentSeal> seal_;
+  std::unique_ptr<ErasureWorker> erasure_;
   ChangeFeed changes_;
   wire::EventIdGenerator ids_;
   std::unique_ptr<BrokerLink> link_;

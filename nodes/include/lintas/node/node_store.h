@@ -45,9 +45,10 @@ struct InboxEntry {
 
 // The column families other components own, reached through the generic
 // Get / Scan / Write below: accounts (users), API tokens and sessions
-// (tokens), the node's hash-chained consultation log (access), and the case
-// model (cases: cases, items, events and their indexes as separate keys).
-enum class Cf : uint8_t { kMeta = 0, kUsers, kTokens, kAccess, kCases };
+// (tokens), the node's hash-chained consultation log (access), the case
+// model (cases: cases, items, events and their indexes as separate keys) and
+// the per-case keys (vault: CaseVault).
+enum class Cf : uint8_t { kMeta = 0, kUsers, kTokens, kAccess, kCases, kVault };
 
 // A set of writes applied atomically by NodeStore::Write. Owns its contents.
 class WriteSet {
@@ -56,6 +57,8 @@ class WriteSet {
     ops_.push_back({cf, std::move(key), std::move(value), false});
   }
   void Delete(Cf cf, std::string key) { ops_.push_back({cf, std::move(key), {}, true}); }
+  // Adds a copy of every write of `other`, after this set's.
+  void Append(const WriteSet& other) { ops_.insert(ops_.end(), other.ops_.begin(), other.ops_.end()); }
   bool empty() const { return ops_.empty(); }
   size_t size() const { return ops_.size(); }
 
@@ -125,6 +128,12 @@ class NodeStore {
       Cf cf, const std::string& prefix, size_t limit, const std::string& after = {},
       bool reverse = false);
 
+  // After an erasure: flushes every family (so that the WAL files holding
+  // what was deleted are dropped) and compacts the vault, the case model and
+  // the outbox, so that deleted keys and copies leave the files. Slow (it
+  // rewrites those families); not for a hot path.
+  [[nodiscard]] Status Shred();
+
   // Small named values: reader cursors ("reader/<name>"), referral threads
   // ("referral/<case>"), subscriptions ("subscription/<name>").
   [[nodiscard]] Status Put(const std::string& key, const std::string& value, bool sync);
@@ -136,7 +145,7 @@ class NodeStore {
 
  private:
   enum Family { kDefault, kOutbox, kPending, kStatus, kInbox, kInboxIds, kMeta, kUsers, kTokens,
-                kAccess, kCases, kCount };
+                kAccess, kCases, kVault, kCount };
   NodeStore() = default;
   rocksdb::ColumnFamilyHandle* Handle(Cf cf) const;
   void AddTo(rocksdb::WriteBatch* batch, const WriteSet* writes) const;
