@@ -265,7 +265,7 @@ void AddAdminUserCommands(CLI::App& admin, const std::string* url, const bool* a
   auto* add = user->add_subcommand("add", "Create an account (asks for its password unless --system)");
   add->add_option("id", f->user, "Account id: a-z 0-9 . _ -")->required();
   add->add_option("--agency", f->agency, "The agency it belongs to (one the node serves)")->required();
-  add->add_option("--roles", f->roles, "officer, supervisor, auditor, admin (comma-separated)")
+  add->add_option("--roles", f->roles, "officer, supervisor, auditor, admin, dpo (comma-separated)")
       ->required()
       ->delimiter(',');
   add->add_option("--language", f->language, "Console language: en th km lo vi id ms fil my")->capture_default_str();

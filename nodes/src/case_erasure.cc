@@ -93,9 +93,12 @@ Status CaseTxn::Scrub(json& kase, const json& tombstone, int64_t now) {
   for (uint64_t n = 1; n <= total; ++n) {
     auto ev = Read(keys::Event(case_id, n));
     if (!ev.ok()) return std::move(ev).error();
-    if (ev->has_value()) Write(keys::Event(case_id, n), Keep(**ev, kEventKeeps));
+    if (!ev->has_value()) continue;
+    json kept = Keep(**ev, kEventKeeps);
+    kept["detail"] = json::object();
+    Write(keys::Event(case_id, n), kept);
   }
-  kase.erase("references");
+  kase["references"] = json::object();
   kase.erase("consent");
   kase["erased"] = tombstone;
   return OkStatus();
@@ -135,8 +138,9 @@ Status CaseTxn::ApplyErasure(const fb::Event& e, Direction d, uint64_t offset, c
                  "case_id"};
   }
   if (auto s = Scrub(kase, ErasureTombstone(e, "request"), now); !s.ok()) return s;
-  json none{{"item_id", ""}};
-  if (auto s = AddEvent(kase, none, e, d, offset, now); !s.ok()) return s;
+  // The erasure's thread entry belongs to the case's first item.
+  json first{{"item_id", kase["items"].empty() ? std::string() : kase["items"][0].get<std::string>()}};
+  if (auto s = AddEvent(kase, first, e, d, offset, now); !s.ok()) return s;
   Write(keys::Case(case_id), kase);
   return OkStatus();
 }

@@ -17,7 +17,7 @@
 #include "lintas/wire/errc.h"
 #include "lintas/wire/verify.h"
 #include "recipients.h"
-#include "erasure_worker.h"
+#include "lintas/node/erasure_worker.h"
 #include "consent_scope.h"
 #include "routes.h"
 

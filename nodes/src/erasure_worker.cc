@@ -1,5 +1,5 @@
 // Shredding after erasures, and retention.
-#include "erasure_worker.h"
+#include "lintas/node/erasure_worker.h"
 
 #include <algorithm>
 

@@ -1,7 +1,7 @@
 // The node facade: submission, answers, subscriptions.
 #include "lintas/node/node.h"
 
-#include "erasure_worker.h"
+#include "lintas/node/erasure_worker.h"
 
 #include <algorithm>
 

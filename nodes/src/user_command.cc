@@ -206,7 +206,7 @@ int RunUserCommand(int argc, char** argv) {
   auto* add = app.add_subcommand("add", "Create an account (asks for its password unless --system)");
   add->add_option("id", f.id, "Account id: a-z 0-9 . _ - (the officer id in events)")->required();
   add->add_option("--agency", f.agency, "The agency the account belongs to (one the node serves)")->required();
-  add->add_option("--roles", f.roles, "officer, supervisor, auditor, admin (comma-separated)")
+  add->add_option("--roles", f.roles, "officer, supervisor, auditor, admin, dpo (comma-separated)")
       ->required()
       ->delimiter(',');
   add->add_option("--language", f.language, "Console language: en th km lo vi id ms fil my")->capture_default_str();

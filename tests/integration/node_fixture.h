@@ -193,9 +193,12 @@ class NodeTest : public ::testing::Test {
   }
   // An in-process node with its officer account (made on first start) and
   // an API token for it (kept: the node keeps its tokens across restarts).
-  std::unique_ptr<node::Node> StartNode(const std::string& id, int* port) {
-    auto n =
-        std::make_unique<node::Node>(NodeConfigFor(id, dir_.path().string(), BrokerEndpoint()));
+  // `tweak` changes the node's configuration before it starts.
+  std::unique_ptr<node::Node> StartNode(const std::string& id, int* port,
+                                        const std::function<void(node::NodeConfig&)>& tweak = {}) {
+    node::NodeConfig config = NodeConfigFor(id, dir_.path().string(), BrokerEndpoint());
+    if (tweak) tweak(config);
+    auto n = std::make_unique<node::Node>(config);
     std::string user = OfficerOf(id);
     auto existing = n->accounts().GetUser(user);
     EXPECT_TRUE(existing.ok());

@@ -169,6 +169,8 @@ export async function render(main, params) {
     fill(main,
       h('p', { class: 'back' }, h('a', { href: '#/inbox' }, t('case.back'))),
       h('h1', {}, t('case.title', { id: kase.case_id }), ' ', stateBadge(kase.state)),
+      kase.erased ? h('p', { class: 'erased notice' }, t('case.erased', {
+        date: formatTime(kase.erased.at_us), agency: party(kase.erased.by), justification: kase.erased.justification || '' })) : null,
       facts([
         [t('case.parties'), h('ul', { class: 'plain' }, (kase.parties || []).map((p) => h('li', {}, party(p))))],
         [t('case.references'), references(kase)],
