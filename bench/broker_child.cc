@@ -55,7 +55,7 @@ void NewCurveKeys(std::string* public_key, std::string* secret_key) {
 }
 
 BrokerChild::BrokerChild(const std::string& binary, const std::string& dir,
-                         const std::vector<BenchNode>& nodes, bool curve) {
+                         const std::vector<BenchNode>& nodes, bool curve, bool require_sealed) {
   std::filesystem::create_directories(dir);
   metrics_port_ = FreeLoopbackPort();
   std::string config = dir + "/broker.toml";
@@ -74,9 +74,10 @@ BrokerChild::BrokerChild(const std::string& binary, const std::string& dir,
   } else {
     toml << "mode = \"plaintext\"\n";
   }
-  // The generator publishes hand-built events; sealing is measured apart
-  // (bench/seal, docs/PERFORMANCE.md).
-  toml << "require_sealed = false\n";
+  // Unsealed runs publish hand-built referrals in clear, which the default
+  // (require_sealed = true) would refuse; --sealed runs turn it on, so the
+  // figure includes the broker's check of every addressee's key copy.
+  toml << "require_sealed = " << (require_sealed ? "true" : "false") << "\n";
   toml << "\n[directory]\n";
   for (const auto& n : nodes) {
     toml << "\n[[directory.agencies]]\nid = " << Quoted(n.agency)
@@ -89,6 +90,7 @@ BrokerChild::BrokerChild(const std::string& binary, const std::string& dir,
     toml << "\n[[nodes]]\nid = " << Quoted(n.id) << "\ncountry = " << Quoted(n.country)
          << "\nagencies = [" << Quoted(n.agency) << "]\npermissions = [" << permissions << "]\n";
     if (curve) toml << "public_key = " << Quoted(n.public_key) << "\n";
+    if (!n.seal_public_key.empty()) toml << "seal_public_key = " << Quoted(n.seal_public_key) << "\n";
   }
   std::ofstream(config) << toml.str();
 

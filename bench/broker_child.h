@@ -21,6 +21,10 @@ struct BenchNode {
   bool subscribe = false;
   std::string public_key;
   std::string secret_key;
+  // The node's seal public key (base64), registered in its [[nodes]] entry
+  // (seal_public_key) when set: the key the broker checks sealed events
+  // against. Default: empty
+  std::string seal_public_key;
 };
 
 // The broker's commit counters, from lintas_broker_commit_* on /metrics.
@@ -31,7 +35,8 @@ struct CommitStats {
   double bytes = 0;  // record bytes committed (lintas_broker_committed_bytes_total)
 };
 
-// Operation: the constructor writes the configuration (and in curve mode the
+// Operation: the constructor writes the configuration (security.mode curve
+// or plaintext; security.require_sealed as `require_sealed`; and in curve mode the
 // broker's key) into `dir`, starts `binary`, and waits (polling with a
 // deadline) for its endpoint file; it throws std::runtime_error when the
 // broker does not start. The destructor stops it (SIGTERM, then SIGKILL
@@ -41,7 +46,7 @@ struct CommitStats {
 class BrokerChild {
  public:
   BrokerChild(const std::string& binary, const std::string& dir,
-              const std::vector<BenchNode>& nodes, bool curve);
+              const std::vector<BenchNode>& nodes, bool curve, bool require_sealed = false);
   ~BrokerChild();
   BrokerChild(const BrokerChild&) = delete;
   BrokerChild& operator=(const BrokerChild&) = delete;
