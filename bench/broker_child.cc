@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -95,6 +96,9 @@ BrokerChild::BrokerChild(const std::string& binary, const std::string& dir,
   std::ofstream(config) << toml.str();
 
   std::string log = dir + "/broker.log";
+  // The child's freopen would flush a copy of whatever the parent's stdio
+  // buffers hold: flush them before they are duplicated.
+  std::fflush(nullptr);
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
