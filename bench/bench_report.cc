@@ -29,6 +29,7 @@ void AddRunKeys(const Options& o, RunFigures& f, FlatJson& j) {
   j.Integer("sealed", o.sealed ? 1 : 0);
   j.Integer("event_bytes", o.event_bytes);
   j.Number("wire_event_bytes", f.wire_event_bytes);
+  j.Number("seal_seconds", f.seal_seconds);
   j.Number("rate_target", o.rate);
   j.Number("duration_s", o.events > 0 ? 0 : o.duration_s);
   j.Integer("events_target", o.events);
@@ -186,7 +187,9 @@ void PrintTable(const Options& o, RunFigures& f, bool complete, const std::strin
                                   : fmt::format("{} subscriber(s)", o.subscribers);
   std::cout << fmt::format(
       "lintas-bench: {} publisher(s), {}, {} B events{}, {}, {}, {}\n", o.publishers, what, o.event_bytes,
-      o.sealed ? fmt::format(" sealed to 2 nodes ({:.0f} B)", f.wire_event_bytes) : "",
+      o.sealed ? fmt::format(" sealed to 2 nodes ({:.0f} B, sealed in {:.1f} s before the run)", f.wire_event_bytes,
+                             f.seal_seconds)
+               : "",
       o.rate > 0 ? fmt::format("{:.0f} events/s", o.rate) : "as fast as possible",
       o.events > 0 ? fmt::format("{} events", o.events) : fmt::format("{:.0f} s", o.duration_s),
       o.curve ? "CURVE" : "plaintext");

@@ -56,7 +56,8 @@ void NewCurveKeys(std::string* public_key, std::string* secret_key) {
 }
 
 BrokerChild::BrokerChild(const std::string& binary, const std::string& dir,
-                         const std::vector<BenchNode>& nodes, bool curve, bool require_sealed) {
+                         const std::vector<BenchNode>& nodes, const BrokerChildOptions& options) {
+  const bool curve = options.curve;
   std::filesystem::create_directories(dir);
   metrics_port_ = FreeLoopbackPort();
   std::string config = dir + "/broker.toml";
@@ -78,7 +79,11 @@ BrokerChild::BrokerChild(const std::string& binary, const std::string& dir,
   // Unsealed runs publish hand-built referrals in clear, which the default
   // (require_sealed = true) would refuse; --sealed runs turn it on, so the
   // figure includes the broker's check of every addressee's key copy.
-  toml << "require_sealed = " << (require_sealed ? "true" : "false") << "\n";
+  toml << "require_sealed = " << (options.require_sealed ? "true" : "false") << "\n";
+  if (options.enforce_policy) {
+    toml << "\n[policy]\ndefault = \"deny\"\n\n[[policy.rules]]\nname = \"bench-tha-to-khm\"\n"
+         << "from = [\"THA\"]\nto = [\"KHM\"]\nevents = [\"ReferralCreated\", \"AlertPublished\"]\n";
+  }
   toml << "\n[directory]\n";
   for (const auto& n : nodes) {
     toml << "\n[[directory.agencies]]\nid = " << Quoted(n.agency)
