@@ -94,6 +94,8 @@ void AddBrokerAndRawKeys(const Options& o, RunFigures& f, FlatJson& j) {
   j.Number("broker_cpu_us_per_event", f.broker_cpu_us);
   for (const auto& [role, us] : f.cpu_us) j.Number("broker_cpu_us_per_event_" + role, us);
   j.Number("generator_cpu_us_per_event", f.generator_cpu_us);
+  j.Number("generator_cpu_us_per_event_publishers", f.GeneratorCpuUs(f.publish.cpu_seconds));
+  j.Number("generator_cpu_us_per_event_subscribers", f.GeneratorCpuUs(f.delivery.cpu_seconds));
 }
 
 void PrintDelivery(const Options& o, RunFigures& f) {
@@ -119,8 +121,10 @@ void PrintBroker(const Options& o, RunFigures& f) {
   }
   Row("broker CPU per event (µs)", fmt::format("{:.1f}", f.broker_cpu_us), split);
   Row("load generator CPU per event (µs)", fmt::format("{:.1f}", f.generator_cpu_us),
-      f.generator_cpu_us > f.broker_cpu_us ? "more than the broker: the figure is the generator's"
-                                           : "less than the broker");
+      fmt::format("publishers {:.1f}, subscribers {:.1f}; {}", f.GeneratorCpuUs(f.publish.cpu_seconds),
+                  f.GeneratorCpuUs(f.delivery.cpu_seconds),
+                  f.generator_cpu_us > f.broker_cpu_us ? "more than the broker: the figure is the generator's"
+                                                       : "less than the broker"));
   if (o.storage) {
     const auto& s = f.storage;
     Row("on disk after a clean shutdown (B/event)",
@@ -155,6 +159,9 @@ void PrintRaw(const Options& o, RunFigures& f) {
 double RunFigures::Rate() const { return Ratio(static_cast<double>(publish.acked), publish.seconds); }
 double RunFigures::DeliveryRate() const { return Ratio(static_cast<double>(delivery.received), delivery.seconds); }
 double RunFigures::CatchUpRate() const { return Ratio(static_cast<double>(catchup.received), catchup.seconds); }
+double RunFigures::GeneratorCpuUs(double seconds) const {
+  return Ratio(seconds * 1e6, static_cast<double>(publish.acked));
+}
 double RunFigures::AverageBatch() const { return Ratio(commits.events, commits.commits); }
 
 bool Complete(const Options& o, const RunFigures& f, std::string* error) {

@@ -53,6 +53,8 @@ struct RunFigures {
   double DeliveryRate() const;  // all subscribers' records / (start -> last record)
   double CatchUpRate() const;
   double AverageBatch() const;
+  // CPU seconds of some of the generator's threads, in µs per acknowledged event.
+  double GeneratorCpuUs(double seconds) const;
 };
 
 // Whether every event was acknowledged and delivered as the mode expects;

@@ -22,6 +22,7 @@ void SumPublishers(Clock::time_point begin, PublishPhase* publish) {
   size_t destinations = publish->publishers.empty() ? 0 : publish->publishers[0].acked_per_destination.size();
   publish->acked_per_destination.assign(destinations, 0);
   for (auto& r : publish->publishers) {
+    publish->cpu_seconds += r.cpu_seconds;
     if (!r.connected) {
       publish->error = "a publisher could not connect: " + r.error;
       continue;
@@ -42,6 +43,7 @@ void SumSubscribers(Clock::time_point begin, const std::vector<SubscriberResult>
                     DeliveryPhase* delivery) {
   Clock::time_point last_record = begin;
   for (const auto& r : results) {
+    delivery->cpu_seconds += r.cpu_seconds;
     if (!r.connected) {
       delivery->error = "a subscriber could not subscribe: " + r.error;
       delivery->per_subscriber_rate.push_back(0);

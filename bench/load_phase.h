@@ -27,6 +27,7 @@ struct PublishPhase {
   double max_lag_ms = 0;
   Latencies ack_ms;
   std::vector<uint64_t> acked_per_destination;
+  double cpu_seconds = 0;  // the publisher threads' CPU
   std::string error;
 };
 
@@ -36,6 +37,7 @@ struct DeliveryPhase {
   Latencies delivery_ms;
   // Per subscriber: records received / (publishing start -> its last record).
   std::vector<double> per_subscriber_rate;
+  double cpu_seconds = 0;  // the subscriber threads' CPU
   std::string error;
 
   double MinSubscriberRate() const;

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "event_template.h"
+#include "thread_cpu.h"
 #include "lintas/wire/errc.h"
 
 namespace lintas::bench {
@@ -97,6 +98,7 @@ class EventSource {
 
 PublisherResult RunPublisher(zmq::context_t& ctx, const PublisherOptions& options,
                              std::atomic<size_t>& connected, const std::atomic<bool>& start) {
+  const double cpu0 = CallingThreadCpuSeconds();
   PublisherResult result;
   result.acked_per_destination.assign(options.destinations.size(), 0);
   node::BrokerClient client(ctx, options.client);
@@ -208,6 +210,7 @@ PublisherResult RunPublisher(zmq::context_t& ctx, const PublisherOptions& option
       in = client.Receive(0ms);  // drain what is already there
     }
   }
+  result.cpu_seconds = CallingThreadCpuSeconds() - cpu0;
   return result;
 }
 

@@ -61,7 +61,8 @@ struct PublisherOptions {
 
 struct PublisherResult {
   bool connected = false;
-  std::string error;  // why it could not connect
+  std::string error;
+  double cpu_seconds = 0;  // this thread's CPU, from the call to the return  // why it could not connect
   uint64_t sent = 0;
   uint64_t acked = 0;
   uint64_t refused = 0;

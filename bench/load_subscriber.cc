@@ -3,6 +3,7 @@
 
 #include "event_template.h"
 #include "lintas/wire/frame.h"
+#include "thread_cpu.h"
 #include "testutil/broker_harness.h"
 
 namespace lintas::bench {
@@ -14,6 +15,7 @@ SubscriberResult RunSubscriber(zmq::context_t& ctx, const SubscriberOptions& opt
                                const std::atomic<uint64_t>& expected,
                                const std::atomic<int64_t>& deadline_nanos,
                                std::atomic<size_t>& ready) {
+  const double cpu0 = CallingThreadCpuSeconds();
   SubscriberResult result;
   node::BrokerClient client(ctx, options.client);
   auto status = client.Connect();
@@ -65,6 +67,7 @@ SubscriberResult RunSubscriber(zmq::context_t& ctx, const SubscriberOptions& opt
   if (result.last_offset > 0) {
     (void)client.SendControl(wire::EncodeDeliveryAck(options.subscription, result.last_offset));
   }
+  result.cpu_seconds = CallingThreadCpuSeconds() - cpu0;
   return result;
 }
 

@@ -33,6 +33,7 @@ struct SubscriberOptions {
 struct SubscriberResult {
   bool connected = false;
   std::string error;
+  double cpu_seconds = 0;  // this thread's CPU, from the call to the return
   uint64_t received = 0;
   uint64_t last_offset = 0;
   Latencies delivery_ms;
