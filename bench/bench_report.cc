@@ -1,9 +1,9 @@
 // lintas-bench's report.
 #include "bench_report.h"
 
-#include <iostream>
-
 #include <fmt/format.h>
+
+#include <iostream>
 
 namespace lintas::bench {
 namespace {
@@ -87,7 +87,8 @@ void AddBrokerAndRawKeys(const Options& o, RunFigures& f, FlatJson& j) {
     j.Integer("storage_events", s.events);
     j.Integer("storage_data_bytes", s.data_bytes);
     j.Integer("storage_wal_bytes", s.wal_bytes);
-    j.Number("storage_bytes_per_event", Ratio(static_cast<double>(s.data_bytes), static_cast<double>(s.events)));
+    j.Number("storage_bytes_per_event",
+             Ratio(static_cast<double>(s.data_bytes), static_cast<double>(s.events)));
     j.Number("restart_seconds", s.restart_seconds);
     j.Integer("restart_rss_bytes", s.restart_rss_bytes);
   }
@@ -103,14 +104,15 @@ void PrintDelivery(const Options& o, RunFigures& f) {
   if (o.subscriber_nodes() == 0) return;
   if (!o.sealed) {
     Row("publish-to-delivery p50 / p99 / p99.9 (ms)",
-        fmt::format("{:.2f} / {:.2f} / {:.2f}", d.delivery_ms.Percentile(0.5), d.delivery_ms.Percentile(0.99),
-                    d.delivery_ms.Percentile(0.999)));
+        fmt::format("{:.2f} / {:.2f} / {:.2f}", d.delivery_ms.Percentile(0.5),
+                    d.delivery_ms.Percentile(0.99), d.delivery_ms.Percentile(0.999)));
   }
   Row("aggregate delivery events/s", fmt::format("{:.0f}", f.DeliveryRate()),
       fmt::format("{} delivered", d.received));
   if (o.fanout > 0) {
     Row("per-subscriber delivery events/s", fmt::format("{:.0f}", d.MinSubscriberRate()),
-        fmt::format("the slowest of {}; mean {:.0f}; each takes every event", o.fanout, d.MeanSubscriberRate()));
+        fmt::format("the slowest of {}; mean {:.0f}; each takes every event", o.fanout,
+                    d.MeanSubscriberRate()));
   }
 }
 
@@ -121,30 +123,36 @@ void PrintBroker(const Options& o, RunFigures& f) {
   }
   Row("broker CPU per event (µs)", fmt::format("{:.1f}", f.broker_cpu_us), split);
   Row("load generator CPU per event (µs)", fmt::format("{:.1f}", f.generator_cpu_us),
-      fmt::format("publishers {:.1f}, subscribers {:.1f}; {}", f.GeneratorCpuUs(f.publish.cpu_seconds),
-                  f.GeneratorCpuUs(f.delivery.cpu_seconds),
-                  f.generator_cpu_us > f.broker_cpu_us ? "more than the broker: the figure is the generator's"
-                                                       : "less than the broker"));
+      fmt::format("publishers {:.1f}, subscribers {:.1f}; {}",
+                  f.GeneratorCpuUs(f.publish.cpu_seconds), f.GeneratorCpuUs(f.delivery.cpu_seconds),
+                  f.generator_cpu_us > f.broker_cpu_us
+                      ? "more than the broker: the figure is the generator's"
+                      : "less than the broker"));
   if (o.storage) {
     const auto& s = f.storage;
     Row("on disk after a clean shutdown (B/event)",
-        fmt::format("{:.0f}", Ratio(static_cast<double>(s.data_bytes), static_cast<double>(s.events))),
+        fmt::format("{:.0f}",
+                    Ratio(static_cast<double>(s.data_bytes), static_cast<double>(s.events))),
         fmt::format("{:.1f} MiB for {} events, WAL {:.1f} MiB", s.data_bytes / 1048576.0, s.events,
                     s.wal_bytes / 1048576.0));
     Row("restart on that data (s)", fmt::format("{:.2f}", s.restart_seconds),
-        s.error.empty() ? fmt::format("RSS {:.1f} MiB after the start", s.restart_rss_bytes / 1048576.0) : s.error);
+        s.error.empty()
+            ? fmt::format("RSS {:.1f} MiB after the start", s.restart_rss_bytes / 1048576.0)
+            : s.error);
   }
   const auto& c = f.commits;
   Row("broker peak RSS (MiB)", fmt::format("{:.1f}", static_cast<double>(f.peak_rss) / (1 << 20)));
   Row("average commit batch (events)", fmt::format("{:.1f}", f.AverageBatch()),
       fmt::format("{:.0f} commits, {:.2f} ms each, {:.0f} B of records per event", c.commits,
-                  c.commits > 0 ? 1000 * c.seconds / c.commits : 0, c.events > 0 ? c.bytes / c.events : 0));
+                  c.commits > 0 ? 1000 * c.seconds / c.commits : 0,
+                  c.events > 0 ? c.bytes / c.events : 0));
 }
 
 void PrintRaw(const Options& o, RunFigures& f) {
   if (!o.raw) return;
   std::cout << "raw limits, same run, same machine:\n";
-  Row(fmt::format("RocksDB synced WriteBatch of {} events/s", f.raw.batch), fmt::format("{:.0f}", f.raw.rocksdb),
+  Row(fmt::format("RocksDB synced WriteBatch of {} events/s", f.raw.batch),
+      fmt::format("{:.0f}", f.raw.rocksdb),
       fmt::format("Lintas reaches {:.2f} of it", Ratio(f.Rate(), f.raw.rocksdb)));
   Row("RocksDB synced WriteBatch of 1024 events/s", fmt::format("{:.0f}", f.raw.rocksdb_1024));
   Row("ZeroMQ DEALER->ROUTER msgs/s", fmt::format("{:.0f}", f.raw.zmq),
@@ -156,9 +164,15 @@ void PrintRaw(const Options& o, RunFigures& f) {
 
 }  // namespace
 
-double RunFigures::Rate() const { return Ratio(static_cast<double>(publish.acked), publish.seconds); }
-double RunFigures::DeliveryRate() const { return Ratio(static_cast<double>(delivery.received), delivery.seconds); }
-double RunFigures::CatchUpRate() const { return Ratio(static_cast<double>(catchup.received), catchup.seconds); }
+double RunFigures::Rate() const {
+  return Ratio(static_cast<double>(publish.acked), publish.seconds);
+}
+double RunFigures::DeliveryRate() const {
+  return Ratio(static_cast<double>(delivery.received), delivery.seconds);
+}
+double RunFigures::CatchUpRate() const {
+  return Ratio(static_cast<double>(catchup.received), catchup.seconds);
+}
 double RunFigures::GeneratorCpuUs(double seconds) const {
   return Ratio(seconds * 1e6, static_cast<double>(publish.acked));
 }
@@ -175,8 +189,8 @@ bool Complete(const Options& o, const RunFigures& f, std::string* error) {
   }
   *error = f.publish.error.empty() ? f.delivery.error : f.publish.error;
   if (error->empty()) *error = f.catchup.error;
-  return error->empty() && f.publish.refused == 0 && f.publish.unanswered == 0 && f.delivery.received >= expected &&
-         f.catchup.received >= f.catchup.events;
+  return error->empty() && f.publish.refused == 0 && f.publish.unanswered == 0 &&
+         f.delivery.received >= expected && f.catchup.received >= f.catchup.events;
 }
 
 FlatJson ToJson(const Options& o, RunFigures& f, bool complete, const std::string& error) {
@@ -190,12 +204,14 @@ FlatJson ToJson(const Options& o, RunFigures& f, bool complete, const std::strin
 }
 
 void PrintTable(const Options& o, RunFigures& f, bool complete, const std::string& error) {
-  std::string what = o.fanout > 0 ? fmt::format("{} fan-out subscriber(s) of regional alerts", o.fanout)
-                                  : fmt::format("{} subscriber(s)", o.subscribers);
+  std::string what = o.fanout > 0
+                         ? fmt::format("{} fan-out subscriber(s) of regional alerts", o.fanout)
+                         : fmt::format("{} subscriber(s)", o.subscribers);
   std::cout << fmt::format(
-      "lintas-bench: {} publisher(s), {}, {} B events{}, {}, {}, {}\n", o.publishers, what, o.event_bytes,
-      o.sealed ? fmt::format(" sealed to 2 nodes ({:.0f} B, sealed in {:.1f} s before the run)", f.wire_event_bytes,
-                             f.seal_seconds)
+      "lintas-bench: {} publisher(s), {}, {} B events{}, {}, {}, {}\n", o.publishers, what,
+      o.event_bytes,
+      o.sealed ? fmt::format(" sealed to 2 nodes ({:.0f} B, sealed in {:.1f} s before the run)",
+                             f.wire_event_bytes, f.seal_seconds)
                : "",
       o.rate > 0 ? fmt::format("{:.0f} events/s", o.rate) : "as fast as possible",
       o.events > 0 ? fmt::format("{} events", o.events) : fmt::format("{:.0f} s", o.duration_s),
@@ -204,8 +220,9 @@ void PrintTable(const Options& o, RunFigures& f, bool complete, const std::strin
   Row("durable publish events/s", fmt::format("{:.0f}", f.Rate()),
       fmt::format("{} acked in {:.2f} s", p.acked, p.seconds));
   Row("durable publish MB/s", fmt::format("{:.1f}", f.Rate() * f.wire_event_bytes / 1e6));
-  Row("ack latency p50 / p99 / p99.9 (ms)", fmt::format("{:.2f} / {:.2f} / {:.2f}", p.ack_ms.Percentile(0.5),
-                                                         p.ack_ms.Percentile(0.99), p.ack_ms.Percentile(0.999)));
+  Row("ack latency p50 / p99 / p99.9 (ms)",
+      fmt::format("{:.2f} / {:.2f} / {:.2f}", p.ack_ms.Percentile(0.5), p.ack_ms.Percentile(0.99),
+                  p.ack_ms.Percentile(0.999)));
   if (o.rate > 0) Row("worst lag behind schedule (ms)", fmt::format("{:.1f}", p.max_lag_ms));
   PrintDelivery(o, f);
   if (o.backlog > 0) {

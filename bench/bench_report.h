@@ -47,7 +47,7 @@ struct RunFigures {
   StorageFigures storage;
   RawFigures raw;
   double wire_event_bytes = 0;  // the events' average size as published (sealed: the envelope)
-  double seal_seconds = 0;      // --sealed: wall time spent sealing the pool, before the clock started
+  double seal_seconds = 0;  // --sealed: wall time spent sealing the pool, before the clock started
 
   double Rate() const;          // acknowledged events / publish seconds
   double DeliveryRate() const;  // all subscribers' records / (start -> last record)

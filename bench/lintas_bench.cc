@@ -7,15 +7,15 @@
 // size, and the raw limits of this machine measured in the same run;
 // --sealed publishes pre-sealed events to a broker that requires them.
 // bench/README.md documents the options and every --json key.
+#include <fmt/format.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <iostream>
 #include <thread>
 #include <vector>
-
-#include <fmt/format.h>
-#include <unistd.h>
 
 #include "bench_options.h"
 #include "bench_report.h"
@@ -25,8 +25,8 @@
 #include "lintas/seal/seal_key.h"
 #include "load_phase.h"
 #include "sealed_pool.h"
-#include "thread_cpu.h"
 #include "testutil/temp_dir.h"
+#include "thread_cpu.h"
 
 namespace lintas::bench {
 namespace {
@@ -52,7 +52,8 @@ struct Topology {
   const BenchNode& late() const { return nodes[publishers + subscribers + 1]; }
 };
 
-BenchNode MakeNode(const std::string& id, const std::string& country, const std::string& agency, bool publish) {
+BenchNode MakeNode(const std::string& id, const std::string& country, const std::string& agency,
+                   bool publish) {
   BenchNode n;
   n.id = id;
   n.country = country;
@@ -67,10 +68,12 @@ Topology MakeTopology(const Options& o) {
   t.publishers = o.publishers;
   t.subscribers = o.subscriber_nodes();
   for (size_t i = 0; i < t.publishers; ++i) {
-    t.nodes.push_back(MakeNode(fmt::format("bench-p{}", i), "THA", fmt::format("th-bench-p{}", i), true));
+    t.nodes.push_back(
+        MakeNode(fmt::format("bench-p{}", i), "THA", fmt::format("th-bench-p{}", i), true));
   }
   for (size_t i = 0; i < t.subscribers; ++i) {
-    t.nodes.push_back(MakeNode(fmt::format("bench-s{}", i), "KHM", fmt::format("kh-bench-s{}", i), false));
+    t.nodes.push_back(
+        MakeNode(fmt::format("bench-s{}", i), "KHM", fmt::format("kh-bench-s{}", i), false));
   }
   t.nodes.push_back(MakeNode("bench-idle", "KHM", "kh-bench-idle", false));
   t.nodes.push_back(MakeNode("bench-late", "KHM", "kh-bench-late", false));
@@ -93,7 +96,8 @@ std::vector<SealedPool> SealPools(const Options& o, const Topology& t) {
     targets.push_back({n.country, n.agency, n.id, t.seal_keys[t.publishers + s].public_key});
   }
   if (targets.empty()) {
-    targets.push_back({t.idle().country, t.idle().agency, t.idle().id, t.seal_keys[t.publishers].public_key});
+    targets.push_back(
+        {t.idle().country, t.idle().agency, t.idle().id, t.seal_keys[t.publishers].public_key});
   }
   std::vector<SealedPool> pools(t.publishers);
   std::vector<std::string> errors(t.publishers);
@@ -102,8 +106,8 @@ std::vector<SealedPool> SealPools(const Options& o, const Topology& t) {
     threads.emplace_back([&, i] {
       size_t n = o.events / t.publishers + (i < o.events % t.publishers ? 1 : 0);
       const BenchNode& me = t.publisher(i);
-      auto pool = BuildSealedPool(me.country, me.agency, me.id, t.seal_keys[i].public_key, targets, n,
-                                  o.event_bytes);
+      auto pool = BuildSealedPool(me.country, me.agency, me.id, t.seal_keys[i].public_key, targets,
+                                  n, o.event_bytes);
       if (pool.ok()) {
         pools[i] = std::move(*pool);
       } else {
@@ -118,7 +122,8 @@ std::vector<SealedPool> SealPools(const Options& o, const Topology& t) {
   return pools;
 }
 
-std::vector<PublisherOptions> MakePublishers(const Options& o, const Topology& t, const BrokerChild& broker,
+std::vector<PublisherOptions> MakePublishers(const Options& o, const Topology& t,
+                                             const BrokerChild& broker,
                                              const std::vector<SealedPool>& pools) {
   std::vector<PublisherOptions> pubs;
   for (size_t i = 0; i < o.publishers; ++i) {
@@ -148,7 +153,8 @@ std::vector<PublisherOptions> MakePublishers(const Options& o, const Topology& t
   return pubs;
 }
 
-std::vector<SubscriberOptions> MakeSubscribers(const Options& o, const Topology& t, const BrokerChild& broker) {
+std::vector<SubscriberOptions> MakeSubscribers(const Options& o, const Topology& t,
+                                               const BrokerChild& broker) {
   std::vector<SubscriberOptions> subs;
   for (size_t s = 0; s < t.subscribers; ++s) {
     SubscriberOptions so;
@@ -167,8 +173,8 @@ std::vector<SubscriberOptions> MakeSubscribers(const Options& o, const Topology&
 
 // Phase 1, with the broker's and the generator's CPU per acknowledged event.
 void RunPublishPhase(const Options& o, zmq::context_t& ctx, const BrokerChild& broker,
-                     const std::vector<PublisherOptions>& pubs, const std::vector<SubscriberOptions>& subs,
-                     RunFigures* f) {
+                     const std::vector<PublisherOptions>& pubs,
+                     const std::vector<SubscriberOptions>& subs, RunFigures* f) {
   auto broker_cpu0 = ThreadCpuSeconds(broker.pid());
   double self_cpu0 = ProcessCpuSeconds(getpid());
   RunPhase(ctx, pubs, subs, &f->publish, &f->delivery, o.events > 0 ? 0 : o.duration_s,
@@ -185,8 +191,8 @@ void RunPublishPhase(const Options& o, zmq::context_t& ctx, const BrokerChild& b
 }
 
 // Phase 2: a backlog for a subscriber that is away, then its catch-up.
-CatchUp RunCatchUp(const Options& o, zmq::context_t& ctx, const Topology& t, const BrokerChild& broker,
-                   const std::vector<PublisherOptions>& pubs) {
+CatchUp RunCatchUp(const Options& o, zmq::context_t& ctx, const Topology& t,
+                   const BrokerChild& broker, const std::vector<PublisherOptions>& pubs) {
   CatchUp catchup;
   catchup.events = o.backlog;
   std::vector<PublisherOptions> fill = pubs;
@@ -214,7 +220,8 @@ CatchUp RunCatchUp(const Options& o, zmq::context_t& ctx, const Topology& t, con
   SubscriberResult r = RunSubscriber(ctx, so, expected, deadline, ready);
   if (!r.connected) catchup.error = "the late subscriber could not subscribe: " + r.error;
   catchup.received = r.received;
-  catchup.seconds = r.received > 0 ? std::chrono::duration<double>(r.last_record - r.subscribed_at).count() : 0;
+  catchup.seconds =
+      r.received > 0 ? std::chrono::duration<double>(r.last_record - r.subscribed_at).count() : 0;
   return catchup;
 }
 
@@ -244,7 +251,8 @@ int Main(int argc, char** argv) {
   f.wire_event_bytes = static_cast<double>(o.event_bytes);
   std::vector<SealedPool> pools;
   if (o.sealed) {
-    if (!o.json) std::cout << fmt::format("sealing {} events before the clock starts...\n", o.events);
+    if (!o.json)
+      std::cout << fmt::format("sealing {} events before the clock starts...\n", o.events);
     auto sealing = Clock::now();
     pools = SealPools(o, topology);
     f.seal_seconds = std::chrono::duration<double>(Clock::now() - sealing).count();
@@ -255,8 +263,10 @@ int Main(int argc, char** argv) {
 
   // Fan-out runs check every delivery against a routing policy, as a
   // deployment does for distributed events (docs/SECURITY.md).
-  BrokerChild broker(o.broker_binary, dir.Sub("broker"), topology.nodes,
-                     BrokerChildOptions{.curve = o.curve, .require_sealed = o.sealed, .enforce_policy = o.fanout > 0});
+  BrokerChild broker(
+      o.broker_binary, dir.Sub("broker"), topology.nodes,
+      BrokerChildOptions{
+          .curve = o.curve, .require_sealed = o.sealed, .enforce_policy = o.fanout > 0});
   zmq::context_t ctx(2);
   std::vector<PublisherOptions> pubs = MakePublishers(o, topology, broker, pools);
   RunPublishPhase(o, ctx, broker, pubs, MakeSubscribers(o, topology, broker), &f);
@@ -264,8 +274,8 @@ int Main(int argc, char** argv) {
   f.peak_rss = broker.PeakRssBytes();
   broker.Terminate();
   if (o.storage) {
-    f.storage = MeasureStorageAndRestart(o.broker_binary, dir.Sub("broker"), topology.nodes, o.curve,
-                                         f.publish.acked + f.catchup.events);
+    f.storage = MeasureStorageAndRestart(o.broker_binary, dir.Sub("broker"), topology.nodes,
+                                         o.curve, f.publish.acked + f.catchup.events);
   }
   f.raw = MeasureRaw(o, dir, f.commits);
 

@@ -19,7 +19,8 @@ constexpr size_t kMaxSubscribers = 64;
 
 void SumPublishers(Clock::time_point begin, PublishPhase* publish) {
   Clock::time_point last = begin;
-  size_t destinations = publish->publishers.empty() ? 0 : publish->publishers[0].acked_per_destination.size();
+  size_t destinations =
+      publish->publishers.empty() ? 0 : publish->publishers[0].acked_per_destination.size();
   publish->acked_per_destination.assign(destinations, 0);
   for (auto& r : publish->publishers) {
     publish->cpu_seconds += r.cpu_seconds;
@@ -34,7 +35,8 @@ void SumPublishers(Clock::time_point begin, PublishPhase* publish) {
     publish->max_lag_ms = std::max(publish->max_lag_ms, r.max_lag_ms);
     publish->ack_ms.Merge(r.ack_ms);
     last = std::max(last, r.last_answer);
-    for (size_t d = 0; d < destinations; ++d) publish->acked_per_destination[d] += r.acked_per_destination[d];
+    for (size_t d = 0; d < destinations; ++d)
+      publish->acked_per_destination[d] += r.acked_per_destination[d];
   }
   publish->seconds = Seconds(last - begin);
 }
@@ -52,7 +54,8 @@ void SumSubscribers(Clock::time_point begin, const std::vector<SubscriberResult>
     delivery->received += r.received;
     delivery->delivery_ms.Merge(r.delivery_ms);
     double seconds = r.received > 0 ? Seconds(r.last_record - begin) : 0;
-    delivery->per_subscriber_rate.push_back(seconds > 0 ? static_cast<double>(r.received) / seconds : 0);
+    delivery->per_subscriber_rate.push_back(seconds > 0 ? static_cast<double>(r.received) / seconds
+                                                        : 0);
     if (r.received > 0) last_record = std::max(last_record, r.last_record);
   }
   delivery->seconds = Seconds(last_record - begin);
@@ -72,7 +75,8 @@ double DeliveryPhase::MeanSubscriberRate() const {
   return sum / static_cast<double>(per_subscriber_rate.size());
 }
 
-node::ClientOptions ClientFor(const BenchNode& n, const std::string& endpoint, const std::string& broker_key) {
+node::ClientOptions ClientFor(const BenchNode& n, const std::string& endpoint,
+                              const std::string& broker_key) {
   node::ClientOptions o;
   o.endpoint = endpoint;
   o.node_id = n.id;
@@ -88,8 +92,8 @@ node::ClientOptions ClientFor(const BenchNode& n, const std::string& endpoint, c
 }
 
 void RunPhase(zmq::context_t& ctx, const std::vector<PublisherOptions>& pubs,
-              const std::vector<SubscriberOptions>& subs, PublishPhase* publish, DeliveryPhase* delivery,
-              double duration_s, Expect expect) {
+              const std::vector<SubscriberOptions>& subs, PublishPhase* publish,
+              DeliveryPhase* delivery, double duration_s, Expect expect) {
   std::atomic<uint64_t> expected_per_sub[kMaxSubscribers];
   for (auto& e : expected_per_sub) e.store(UINT64_MAX);
   std::atomic<int64_t> sub_deadline{INT64_MAX};
@@ -102,7 +106,8 @@ void RunPhase(zmq::context_t& ctx, const std::vector<PublisherOptions>& pubs,
     });
   }
   auto wait_until = Clock::now() + 20s;
-  while (subs_ready.load() < sub_threads.size() && Clock::now() < wait_until) std::this_thread::sleep_for(1ms);
+  while (subs_ready.load() < sub_threads.size() && Clock::now() < wait_until)
+    std::this_thread::sleep_for(1ms);
 
   std::atomic<size_t> connected{0};
   std::atomic<bool> start{false};
@@ -110,14 +115,17 @@ void RunPhase(zmq::context_t& ctx, const std::vector<PublisherOptions>& pubs,
   std::vector<PublisherOptions> run = pubs;
   std::vector<std::thread> pub_threads;
   for (size_t i = 0; i < pubs.size(); ++i) {
-    pub_threads.emplace_back([&, i] { publish->publishers[i] = RunPublisher(ctx, run[i], connected, start); });
+    pub_threads.emplace_back(
+        [&, i] { publish->publishers[i] = RunPublisher(ctx, run[i], connected, start); });
   }
-  while (connected.load() < pubs.size() && Clock::now() < wait_until) std::this_thread::sleep_for(1ms);
+  while (connected.load() < pubs.size() && Clock::now() < wait_until)
+    std::this_thread::sleep_for(1ms);
   // Connected and idle: now the clock starts, for everyone at once.
   Clock::time_point begin = Clock::now();
   if (duration_s > 0) {
     for (auto& p : run) {
-      p.stop_at = begin + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(duration_s));
+      p.stop_at = begin + std::chrono::duration_cast<Clock::duration>(
+                              std::chrono::duration<double>(duration_s));
     }
   }
   start.store(true, std::memory_order_release);

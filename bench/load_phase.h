@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <string>
 #include <vector>
-
 #include <zmq.hpp>
 
 #include "broker_child.h"
@@ -45,7 +44,8 @@ struct DeliveryPhase {
 };
 
 // Client options for one benchmark node (CURVE keys when `broker_key` is set).
-node::ClientOptions ClientFor(const BenchNode& n, const std::string& endpoint, const std::string& broker_key);
+node::ClientOptions ClientFor(const BenchNode& n, const std::string& endpoint,
+                              const std::string& broker_key);
 
 // How the subscribers' expectations follow from what was acknowledged.
 enum class Expect {
@@ -59,7 +59,7 @@ enum class Expect {
 // `duration_s` > 0 sets each publisher's stop_at from the common start.
 // Blocks the calling thread; each client lives on its own thread.
 void RunPhase(zmq::context_t& ctx, const std::vector<PublisherOptions>& pubs,
-              const std::vector<SubscriberOptions>& subs, PublishPhase* publish, DeliveryPhase* delivery,
-              double duration_s, Expect expect = Expect::kOwnDestination);
+              const std::vector<SubscriberOptions>& subs, PublishPhase* publish,
+              DeliveryPhase* delivery, double duration_s, Expect expect = Expect::kOwnDestination);
 
 }  // namespace lintas::bench

@@ -23,8 +23,9 @@ double SealedPool::AverageBytes() const {
   return n > 0 ? bytes / static_cast<double>(n) : 0;
 }
 
-Result<SealedPool> BuildSealedPool(const std::string& origin_country, const std::string& origin_agency,
-                                   const std::string& own_node, const seal::PublicKey& own_key,
+Result<SealedPool> BuildSealedPool(const std::string& origin_country,
+                                   const std::string& origin_agency, const std::string& own_node,
+                                   const seal::PublicKey& own_key,
                                    const std::vector<SealTarget>& destinations, size_t events,
                                    size_t event_bytes) {
   SealedPool pool;

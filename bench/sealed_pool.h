@@ -40,9 +40,11 @@ struct SealedPool {
 // `destinations`, each sealed as a node seals it: to the addressee's node
 // and to the sender's own node (2 recipients). Errors: those of
 // lintas::seal::SealEvent and of verification. Thread-safe (no shared state).
-[[nodiscard]] Result<SealedPool> BuildSealedPool(const std::string& origin_country, const std::string& origin_agency,
-                                                 const std::string& own_node, const seal::PublicKey& own_key,
-                                                 const std::vector<SealTarget>& destinations, size_t events,
-                                                 size_t event_bytes);
+[[nodiscard]] Result<SealedPool> BuildSealedPool(const std::string& origin_country,
+                                                 const std::string& origin_agency,
+                                                 const std::string& own_node,
+                                                 const seal::PublicKey& own_key,
+                                                 const std::vector<SealTarget>& destinations,
+                                                 size_t events, size_t event_bytes);
 
 }  // namespace lintas::bench

@@ -1,16 +1,16 @@
 // Unit tests of the load generator's events: the regional alert of --fanout
 // and the pre-sealed pool of --sealed are events a broker accepts and an
 // addressee can open, not look-alikes.
-#include <set>
-
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "../event_template.h"
+#include "../sealed_pool.h"
 #include "lintas/seal/sealer.h"
 #include "lintas/wire/bytes.h"
 #include "lintas/wire/validate.h"
 #include "lintas/wire/verify.h"
-#include "../sealed_pool.h"
 
 namespace lintas::bench {
 namespace {
@@ -49,7 +49,8 @@ TEST(SealedPool, EachEventHasItsOwnIdAndOpensForTheAddresseeAndTheSender) {
   sender.Add(seal::SealKeyring::Generate());
   std::vector<SealTarget> to{{"KHM", "kh-bench-s0", "bench-s0", addressee_a.current().public_key},
                              {"KHM", "kh-bench-s1", "bench-s1", addressee_b.current().public_key}};
-  auto pool = BuildSealedPool("THA", "th-bench-p0", "bench-p0", sender.current().public_key, to, 5, 1024);
+  auto pool =
+      BuildSealedPool("THA", "th-bench-p0", "bench-p0", sender.current().public_key, to, 5, 1024);
   ASSERT_TRUE(pool.ok()) << pool.error().message;
   ASSERT_EQ(pool->per_destination.size(), 2u);
   EXPECT_EQ(pool->per_destination[0].size(), 3u);
