@@ -6,8 +6,8 @@
 #include <thread>
 
 #include "event_template.h"
-#include "thread_cpu.h"
 #include "lintas/wire/errc.h"
+#include "thread_cpu.h"
 
 namespace lintas::bench {
 namespace {

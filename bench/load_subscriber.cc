@@ -3,8 +3,8 @@
 
 #include "event_template.h"
 #include "lintas/wire/frame.h"
-#include "thread_cpu.h"
 #include "testutil/broker_harness.h"
+#include "thread_cpu.h"
 
 namespace lintas::bench {
 
