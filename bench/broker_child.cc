@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -55,7 +56,8 @@ void NewCurveKeys(std::string* public_key, std::string* secret_key) {
 }
 
 BrokerChild::BrokerChild(const std::string& binary, const std::string& dir,
-                         const std::vector<BenchNode>& nodes, bool curve) {
+                         const std::vector<BenchNode>& nodes, const BrokerChildOptions& options) {
+  const bool curve = options.curve;
   std::filesystem::create_directories(dir);
   metrics_port_ = FreeLoopbackPort();
   std::string config = dir + "/broker.toml";
@@ -74,9 +76,14 @@ BrokerChild::BrokerChild(const std::string& binary, const std::string& dir,
   } else {
     toml << "mode = \"plaintext\"\n";
   }
-  // The generator publishes hand-built events; sealing is measured apart
-  // (bench/seal, docs/PERFORMANCE.md).
-  toml << "require_sealed = false\n";
+  // Unsealed runs publish hand-built referrals in clear, which the default
+  // (require_sealed = true) would refuse; --sealed runs turn it on, so the
+  // figure includes the broker's check of every addressee's key copy.
+  toml << "require_sealed = " << (options.require_sealed ? "true" : "false") << "\n";
+  if (options.enforce_policy) {
+    toml << "\n[policy]\ndefault = \"deny\"\n\n[[policy.rules]]\nname = \"bench-tha-to-khm\"\n"
+         << "from = [\"THA\"]\nto = [\"KHM\"]\nevents = [\"ReferralCreated\", \"AlertPublished\"]\n";
+  }
   toml << "\n[directory]\n";
   for (const auto& n : nodes) {
     toml << "\n[[directory.agencies]]\nid = " << Quoted(n.agency)
@@ -89,10 +96,14 @@ BrokerChild::BrokerChild(const std::string& binary, const std::string& dir,
     toml << "\n[[nodes]]\nid = " << Quoted(n.id) << "\ncountry = " << Quoted(n.country)
          << "\nagencies = [" << Quoted(n.agency) << "]\npermissions = [" << permissions << "]\n";
     if (curve) toml << "public_key = " << Quoted(n.public_key) << "\n";
+    if (!n.seal_public_key.empty()) toml << "seal_public_key = " << Quoted(n.seal_public_key) << "\n";
   }
   std::ofstream(config) << toml.str();
 
   std::string log = dir + "/broker.log";
+  // The child's freopen would flush a copy of whatever the parent's stdio
+  // buffers hold: flush them before they are duplicated.
+  std::fflush(nullptr);
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {

@@ -21,6 +21,10 @@ struct BenchNode {
   bool subscribe = false;
   std::string public_key;
   std::string secret_key;
+  // The node's seal public key (base64), registered in its [[nodes]] entry
+  // (seal_public_key) when set: the key the broker checks sealed events
+  // against. Default: empty
+  std::string seal_public_key;
 };
 
 // The broker's commit counters, from lintas_broker_commit_* on /metrics.
@@ -31,7 +35,23 @@ struct CommitStats {
   double bytes = 0;  // record bytes committed (lintas_broker_committed_bytes_total)
 };
 
-// Operation: the constructor writes the configuration (and in curve mode the
+// How the broker child is configured beyond its nodes.
+struct BrokerChildOptions {
+  // security.mode = "curve" (a broker key generated for the run) instead of
+  // "plaintext". Default: false
+  bool curve = false;
+  // security.require_sealed. Default: false (the generator's referrals are
+  // in clear unless it runs with --sealed)
+  bool require_sealed = false;
+  // A routing policy as a deployment has one: default "deny" and one rule
+  // letting Thailand send referrals and alerts to Cambodia, so that every
+  // delivery of a distributed event is checked against it. Default: false
+  // (no [policy]: everything allowed, nothing checked)
+  bool enforce_policy = false;
+};
+
+// Operation: the constructor writes the configuration (see
+// BrokerChildOptions; and in curve mode the
 // broker's key) into `dir`, starts `binary`, and waits (polling with a
 // deadline) for its endpoint file; it throws std::runtime_error when the
 // broker does not start. The destructor stops it (SIGTERM, then SIGKILL
@@ -40,8 +60,8 @@ struct CommitStats {
 // Ownership: owns the child process. Thread safety: none; one owner.
 class BrokerChild {
  public:
-  BrokerChild(const std::string& binary, const std::string& dir,
-              const std::vector<BenchNode>& nodes, bool curve);
+  BrokerChild(const std::string& binary, const std::string& dir, const std::vector<BenchNode>& nodes,
+              const BrokerChildOptions& options);
   ~BrokerChild();
   BrokerChild(const BrokerChild&) = delete;
   BrokerChild& operator=(const BrokerChild&) = delete;

@@ -26,13 +26,17 @@ int64_t SteadyNanos();
 std::optional<int64_t> FindStamp(std::span<const uint8_t> bytes);
 
 // A MinimalReferral from `origin_country`/`origin_agency` to
-// `dest_country`/`dest_agency`, padded to about `event_bytes`.
+// `dest_country`/`dest_agency`, padded to about `event_bytes`; or (RegionalAlert)
+// an AlertPublished distributed to the whole region, as an agency issues an
+// alert to every subscriber the policy allows, unsealed (docs/SECURITY.md).
 // Thread safety: none; one owner (each publisher has its own).
 class EventTemplate {
  public:
   EventTemplate(const std::string& origin_country, const std::string& origin_agency,
                 const std::string& dest_country, const std::string& dest_agency,
                 size_t event_bytes);
+  static EventTemplate RegionalAlert(const std::string& origin_country, const std::string& origin_agency,
+                                     size_t event_bytes);
 
   const std::string& bytes() const { return bytes_; }
   // Whether the event has room for the stamp (events of ~300 B and more).
@@ -42,6 +46,11 @@ class EventTemplate {
   void Patch(std::string& event, const wire::EventId& id, int64_t stamp_nanos) const;
 
  private:
+  EventTemplate() = default;
+  // Finds the id and the stamp's place in bytes_ (throws std::logic_error
+  // when the id is not there: a bug in the builder).
+  void Locate(const wire::EventId& id, size_t padding);
+
   std::string bytes_;
   size_t id_at_ = 0;
   size_t stamp_at_ = std::string::npos;

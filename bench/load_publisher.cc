@@ -7,6 +7,7 @@
 
 #include "event_template.h"
 #include "lintas/wire/errc.h"
+#include "thread_cpu.h"
 
 namespace lintas::bench {
 namespace {
@@ -27,10 +28,77 @@ size_t RoundUpPow2(size_t n) {
   return p;
 }
 
+// Where one publisher's events come from: templates copied with a fresh id
+// and stamp, or a pre-sealed pool taken in order. Destinations take turns,
+// one Publish each. Thread safety: none; owned by the publisher's thread.
+class EventSource {
+ public:
+  EventSource(const PublisherOptions& options, size_t batch) : sealed_(options.sealed) {
+    if (sealed_ != nullptr) {
+      taken_.assign(sealed_->per_destination.size(), 0);
+      return;
+    }
+    for (const auto& [country, agency] : options.destinations) {
+      if (options.kind == EventKind::kRegionalAlert) {
+        templates_.push_back(
+            EventTemplate::RegionalAlert(options.client.country, options.origin_agency, options.event_bytes));
+      } else {
+        templates_.emplace_back(options.client.country, options.origin_agency, country, agency,
+                                options.event_bytes);
+      }
+      buffers_.emplace_back(batch, templates_.back().bytes());
+    }
+  }
+
+  // Events still to come: the pool's rest, or unbounded.
+  uint64_t left() const { return sealed_ != nullptr ? sealed_->size() - sent_ : UINT64_MAX; }
+
+  // Up to `n` events for the destination whose turn it is (*destination);
+  // empty when nothing is left. The span lives until the next call.
+  std::span<const std::string> Next(size_t n, size_t* destination) {
+    if (sealed_ == nullptr) {
+      *destination = next_;
+      std::vector<std::string>& events = buffers_[next_];
+      n = std::min(n, events.size());
+      int64_t stamp = SteadyNanos();
+      for (size_t i = 0; i < n; ++i) templates_[next_].Patch(events[i], ids_.Next(), stamp);
+      return {events.data(), n};
+    }
+    const auto& pool = sealed_->per_destination;
+    for (size_t k = 0; k < pool.size(); ++k) {
+      size_t d = (next_ + k) % pool.size();
+      if (taken_[d] < pool[d].size()) {
+        *destination = d;
+        next_ = d;
+        return {pool[d].data() + taken_[d], std::min(n, pool[d].size() - taken_[d])};
+      }
+    }
+    return {};
+  }
+
+  // The events of the last Next() were sent.
+  void Sent(size_t n) {
+    if (sealed_ != nullptr) taken_[next_] += n;
+    sent_ += n;
+    size_t destinations = sealed_ != nullptr ? taken_.size() : buffers_.size();
+    next_ = (next_ + 1) % destinations;
+  }
+
+ private:
+  const SealedPool* sealed_;  // not owned
+  std::vector<EventTemplate> templates_;
+  std::vector<std::vector<std::string>> buffers_;  // per destination, `batch` events
+  std::vector<size_t> taken_;                      // sealed: per destination
+  wire::EventIdGenerator ids_;
+  size_t next_ = 0;
+  uint64_t sent_ = 0;
+};
+
 }  // namespace
 
 PublisherResult RunPublisher(zmq::context_t& ctx, const PublisherOptions& options,
                              std::atomic<size_t>& connected, const std::atomic<bool>& start) {
+  const double cpu0 = CallingThreadCpuSeconds();
   PublisherResult result;
   result.acked_per_destination.assign(options.destinations.size(), 0);
   node::BrokerClient client(ctx, options.client);
@@ -44,14 +112,7 @@ PublisherResult RunPublisher(zmq::context_t& ctx, const PublisherOptions& option
   size_t batch = std::clamp<size_t>(options.batch, 1, client.ready().max_batch);
   size_t window = std::max(options.window, batch);
 
-  std::vector<EventTemplate> templates;
-  std::vector<std::vector<std::string>> buffers;  // per destination, `batch` events
-  for (const auto& [country, agency] : options.destinations) {
-    templates.emplace_back(options.client.country, options.origin_agency, country, agency,
-                           options.event_bytes);
-    buffers.emplace_back(batch, templates.back().bytes());
-  }
-  wire::EventIdGenerator ids;
+  EventSource source(options, batch);
   std::vector<Slot> ring(RoundUpPow2(window));
   const size_t mask = ring.size() - 1;
   if (options.record_latency) {
@@ -63,7 +124,6 @@ PublisherResult RunPublisher(zmq::context_t& ctx, const PublisherOptions& option
   const Clock::time_point begin = Clock::now();
   result.first_send = begin;
   uint64_t answered = 0;
-  size_t next_destination = 0;
   bool sending = true;
   Clock::time_point drain_deadline = Clock::time_point::max();
 
@@ -87,7 +147,8 @@ PublisherResult RunPublisher(zmq::context_t& ctx, const PublisherOptions& option
 
   while (true) {
     Clock::time_point now = Clock::now();
-    if (sending && (now >= options.stop_at || (options.count > 0 && result.sent >= options.count))) {
+    if (sending && (now >= options.stop_at || (options.count > 0 && result.sent >= options.count) ||
+                    source.left() == 0)) {
       sending = false;
       drain_deadline = now + options.drain;
     }
@@ -109,11 +170,11 @@ PublisherResult RunPublisher(zmq::context_t& ctx, const PublisherOptions& option
       while (result.sent < due && result.sent - answered < window) {
         size_t n = static_cast<size_t>(
             std::min<uint64_t>({due - result.sent, batch, window - (result.sent - answered)}));
-        size_t d = next_destination;
-        std::vector<std::string>& events = buffers[d];
-        int64_t stamp = SteadyNanos();
-        for (size_t i = 0; i < n; ++i) templates[d].Patch(events[i], ids.Next(), stamp);
-        auto first = client.Publish(std::span<const std::string>(events.data(), n));
+        size_t d = 0;
+        std::span<const std::string> events = source.Next(n, &d);
+        if (events.empty()) break;  // a sealed pool, all sent
+        n = events.size();
+        auto first = client.Publish(events);
         if (!first.ok()) break;  // the pipe is full: read answers first
         Clock::time_point sent_at = Clock::now();
         for (size_t i = 0; i < n; ++i) {
@@ -121,7 +182,7 @@ PublisherResult RunPublisher(zmq::context_t& ctx, const PublisherOptions& option
           slot = Slot{*first + i, sent_at, static_cast<uint32_t>(d)};
         }
         result.sent += n;
-        next_destination = (next_destination + 1) % buffers.size();
+        source.Sent(n);
       }
       if (options.rate > 0 && result.sent - answered < window) {
         // Sleep in the poll until the next event is due. zmq_poll counts in
@@ -149,6 +210,7 @@ PublisherResult RunPublisher(zmq::context_t& ctx, const PublisherOptions& option
       in = client.Receive(0ms);  // drain what is already there
     }
   }
+  result.cpu_seconds = CallingThreadCpuSeconds() - cpu0;
   return result;
 }
 

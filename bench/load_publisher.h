@@ -12,16 +12,31 @@
 #include <zmq.hpp>
 
 #include "lintas/node/broker_client.h"
+#include "sealed_pool.h"
 #include "stats.h"
 
 namespace lintas::bench {
+
+// What the publisher sends.
+enum class EventKind {
+  kReferral,       // a MinimalReferral to each destination agency, in clear
+  kRegionalAlert,  // an AlertPublished distributed to the region (one "destination")
+  kSealed,         // the events of `sealed`, sealed before the run
+};
 
 struct PublisherOptions {
   node::ClientOptions client;  // endpoint, node id, country, keys
   std::string origin_agency;
   // Events go round-robin, one Publish at a time, to these agencies
   // ({country, agency}); the index of each is the destination index below.
+  // kRegionalAlert: one entry, whose fields are not used.
   std::vector<std::pair<std::string, std::string>> destinations;
+  // Default: kReferral
+  EventKind kind = EventKind::kReferral;
+  // kSealed: the events, per destination index (non-owning; the owner keeps
+  // it alive and unchanged until RunPublisher returns). The run ends when
+  // they are all sent, whatever `count` says.
+  const SealedPool* sealed = nullptr;
   // Default: 1024
   size_t event_bytes = 1024;
   // Events per second for this publisher; 0: as fast as the window allows.
@@ -46,7 +61,8 @@ struct PublisherOptions {
 
 struct PublisherResult {
   bool connected = false;
-  std::string error;  // why it could not connect
+  std::string error;
+  double cpu_seconds = 0;  // this thread's CPU, from the call to the return  // why it could not connect
   uint64_t sent = 0;
   uint64_t acked = 0;
   uint64_t refused = 0;

@@ -4,6 +4,7 @@
 #include "event_template.h"
 #include "lintas/wire/frame.h"
 #include "testutil/broker_harness.h"
+#include "thread_cpu.h"
 
 namespace lintas::bench {
 
@@ -14,6 +15,7 @@ SubscriberResult RunSubscriber(zmq::context_t& ctx, const SubscriberOptions& opt
                                const std::atomic<uint64_t>& expected,
                                const std::atomic<int64_t>& deadline_nanos,
                                std::atomic<size_t>& ready) {
+  const double cpu0 = CallingThreadCpuSeconds();
   SubscriberResult result;
   node::BrokerClient client(ctx, options.client);
   auto status = client.Connect();
@@ -23,7 +25,7 @@ SubscriberResult RunSubscriber(zmq::context_t& ctx, const SubscriberOptions& opt
     return result;
   }
   result.subscribed_at = Clock::now();
-  if (!testutil::Subscribe(client, "inbox", nullptr, proto::StartPosition::Beginning,
+  if (!testutil::Subscribe(client, options.subscription, nullptr, proto::StartPosition::Beginning,
                            options.credit)) {
     result.error = "Subscribe was not answered";
     ready.fetch_add(1);
@@ -57,14 +59,15 @@ SubscriberResult RunSubscriber(zmq::context_t& ctx, const SubscriberOptions& opt
     if (consumed >= refill) {
       // A node acknowledges what it made durable; the benchmark's subscriber
       // keeps nothing, so it acknowledges on receipt.
-      (void)client.SendControl(wire::EncodeDeliveryAck("inbox", result.last_offset));
-      (void)client.SendControl(wire::EncodeCredit("inbox", 0, consumed));
+      (void)client.SendControl(wire::EncodeDeliveryAck(options.subscription, result.last_offset));
+      (void)client.SendControl(wire::EncodeCredit(options.subscription, 0, consumed));
       consumed = 0;
     }
   }
   if (result.last_offset > 0) {
-    (void)client.SendControl(wire::EncodeDeliveryAck("inbox", result.last_offset));
+    (void)client.SendControl(wire::EncodeDeliveryAck(options.subscription, result.last_offset));
   }
+  result.cpu_seconds = CallingThreadCpuSeconds() - cpu0;
   return result;
 }
 

@@ -17,6 +17,11 @@ namespace lintas::bench {
 
 struct SubscriberOptions {
   node::ClientOptions client;
+  // The subscription: "inbox" (events addressed to the node's agencies), or
+  // a named one, taken with an empty filter, which matches every distributed
+  // event the policy lets the node see (docs/PROTOCOL.md §4.3).
+  // Default: "inbox"
+  std::string subscription = "inbox";
   // Credit granted at Subscribe and kept topped up.
   // Default: 4096
   uint32_t credit = 4096;
@@ -28,6 +33,7 @@ struct SubscriberOptions {
 struct SubscriberResult {
   bool connected = false;
   std::string error;
+  double cpu_seconds = 0;  // this thread's CPU, from the call to the return
   uint64_t received = 0;
   uint64_t last_offset = 0;
   Latencies delivery_ms;
@@ -36,7 +42,7 @@ struct SubscriberResult {
   std::chrono::steady_clock::time_point last_record{};
 };
 
-// Connects and subscribes to "inbox" from the beginning, then receives until
+// Connects and subscribes to `options.subscription` from the beginning, then receives until
 // it has `expected` records (UINT64_MAX: not known yet; the owner stores the
 // number when the publishers are done) or `deadline` passes. Runs on the
 // calling thread, which owns the client.

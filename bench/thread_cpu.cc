@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -63,6 +64,12 @@ std::map<std::string, double> CpuSince(const std::map<std::string, double>& befo
     out[name] = seconds - (it == before.end() ? 0 : it->second);
   }
   return out;
+}
+
+double CallingThreadCpuSeconds() {
+  timespec ts{};
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return 0;
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
 std::string ThreadRole(const std::string& name) {

@@ -19,6 +19,11 @@ std::map<std::string, double> ThreadCpuSeconds(pid_t pid);
 // included (/proc/<pid>/stat); 0 when unreadable.
 double ProcessCpuSeconds(pid_t pid);
 
+// CPU seconds of the calling thread so far (CLOCK_THREAD_CPUTIME_ID): the
+// load generator's threads measure themselves, since they end before the
+// process is sampled.
+double CallingThreadCpuSeconds();
+
 // after - before, name by name (names only in `after` count from zero).
 std::map<std::string, double> CpuSince(const std::map<std::string, double>& before,
                                        const std::map<std::string, double>& after);
