@@ -90,7 +90,7 @@ BODY_TYPES = ["ReferralCreated", "ReferralAcknowledged", "ReferralAccepted", "Re
               "ClarificationRequested", "OwnerAssigned", "DeadlineExtended", "ConsentChanged", "ReturnPlanned",
               "ReturnExecuted", "ReferralClosed", "InformationRequested", "InformationProvided", "InformationRefused",
               "InformationDelayed", "SpontaneousInformation", "CasesLinked", "AlertPublished", "AlertCancelled",
-              "DeliveryReceipt", "ReadReceipt"]
+              "DeliveryReceipt", "ReadReceipt", "CaseErased"]
 
 REF1 = {"item_id": "$ref1"}
 
@@ -375,4 +375,18 @@ CASES = [
     Case("GET", "/v1/directory", 200,
          check=lambda b, c: expect(b["country"] == "KHM" and any(a["agency"] == "th-rtp-atpd" for a in b["agencies"]),
                                    "the directory")),
+
+    # Erasure (docs/ERASURE.md): a case of its own, erased by THA's data-protection officer.
+    Case("POST", "/v1/referrals", 202, country="THA", body=referral("TH-API-ERASE", 9)),
+    Case("POST", "/v1/cases/{case_id}/erase", 403, country="THA", params={"case_id": "TH-API-ERASE"},
+         body={"justification": "contract test"}, error_field="role"),
+    Case("POST", "/v1/cases/{case_id}/erase", 400, who="dpo", country="THA", params={"case_id": "TH-API-ERASE"},
+         body={}, error_field="justification"),
+    Case("POST", "/v1/cases/{case_id}/erase", 202, who="dpo", country="THA", params={"case_id": "TH-API-ERASE"},
+         body={"justification": "contract test: the person asked for erasure"},
+         check=lambda b, c: expect(b["erased"]["reason"] == "request" and b["recipients"], "erased and sent")),
+    Case("POST", "/v1/cases/{case_id}/erase", 409, who="dpo", country="THA", params={"case_id": "TH-API-ERASE"},
+         body={"justification": "again"}, error_field="id"),
+    Case("GET", "/v1/cases/{case_id}", 200, country="THA", params={"case_id": "TH-API-ERASE"},
+         check=lambda b, c: expect(b["state"] == "erased" and "victim" not in b["items"][0], "the case erased")),
 ]

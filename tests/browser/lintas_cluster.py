@@ -48,7 +48,7 @@ COUNTRIES = {
 }
 
 # One account per role on every node, all of its default agency.
-ROLES = ("officer", "supervisor", "auditor", "admin")
+ROLES = ("officer", "supervisor", "auditor", "admin", "dpo")
 
 # The demo's routing policy: anything no rule allows is refused (policy_denied).
 ROUTING_POLICY = """

@@ -1175,7 +1175,7 @@ TEST_F(CaseTest,
   {
     std::vector<rocksdb::ColumnFamilyDescriptor> families;
     for (const char* name : {"default", "outbox", "pending", "status", "inbox", "inbox_ids", "meta",
-                             "users", "tokens", "access", "cases"}) {
+                             "users", "tokens", "access", "cases", "vault"}) {
       families.emplace_back(name, rocksdb::ColumnFamilyOptions());
     }
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
