@@ -71,7 +71,8 @@ void PrintInboxTable(const json& events) {
     std::string from = Safe(ev["origin"].value("country", "") + "/" + ev["origin"].value("agency", ""));
     std::cout << fmt::format("{:>7}  {:<22}  {:<20}  {:<15}  {:<15}  {}\n",
                              e["offset"].get<uint64_t>(), ev.value("body_type", ""), from,
-                             Safe(ev.value("case_id", "-")), ev.value("priority", "Routine"), Summary(ev));
+                             Safe(ev.value("case_id", "-")), ev.value("priority", "Routine"),
+                             e.contains("unreadable") ? "(" + Safe(e.value("unreadable", "")) + ")" : Summary(ev));
   }
 }
 

@@ -175,7 +175,7 @@ write_node_config vn-node VNM vn-mps-cpd
 say "Each node's administrator creates the officers' accounts (passwords hashed with Argon2id)"
 add_user th-node officer-th-0001 th-rtp-atpd officer
 add_user kh-node officer-kh-0007 kh-mosvy officer,supervisor
-add_user kh-node dpo-kh-01 kh-mosvy auditor
+add_user kh-node dpo-kh-01 kh-mosvy auditor,dpo
 add_user vn-node officer-vn-0003 vn-mps-cpd officer,supervisor
 start_node th-node
 start_node kh-node
@@ -189,7 +189,7 @@ echo "  export DEMO=$work TH=$TH KH=$KH VN=$VN"
 echo "Each node also serves the web console (plain HTTP on loopback: demo only). Log in with the password"
 echo "demo-password-<user>; LINTAS_DEMO_WAIT=1 ops/demo.sh keeps everything running until you press Enter:"
 echo "  Thailand  $TH/  officer-th-0001"
-echo "  Cambodia  $KH/  officer-kh-0007 (officer, supervisor), dpo-kh-01 (auditor)"
+echo "  Cambodia  $KH/  officer-kh-0007 (officer, supervisor), dpo-kh-01 (auditor, dpo)"
 echo "  Viet Nam  $VN/  officer-vn-0003"
 
 say "Nobody acts without logging in: an anonymous request is refused"
@@ -322,6 +322,21 @@ run audit access --config "$work/asean-audit.toml" --justification "Demo: who sa
 say "A tampered copy of the export is caught"
 sed '2s/"offset":\([0-9]*\)/"offset":9\1/' "$work/export.jsonl" > "$work/tampered.jsonl"
 run audit verify "$work/tampered.jsonl" --broker-key "$broker_key" || echo "(verification failed, as it must)"
+
+say "The person asks for erasure: Cambodia's data-protection officer erases the case at every holder"
+as dpo-kh-01
+node_name=KH run --node "$KH" case erase TH-2026-0192 \
+  --justification "Demo: the person asked for erasure after the return; no proceedings pending"
+as officer-th-0001
+wait_for officer-th-0001 "$TH" TH-2026-0192 '"state":"erased"'
+say "At both holders the case now says who erased it, and its events can no longer be decrypted"
+node_name=TH run --node "$TH" case show TH-2026-0192
+as officer-kh-0007
+node_name=KH run --node "$KH" inbox --limit 3 || true
+say "The broker's log still verifies: the audit trail outlives the erasure"
+run audit export --config "$work/asean-audit.toml" --justification "Demo: oversight after erasure" \
+  --case TH-2026-0192 --out "$work/export-after.jsonl"
+run audit verify "$work/export-after.jsonl" --broker-key "$broker_key"
 
 if [ -n "${LINTAS_DEMO_WAIT:-}" ]; then
   say "The broker and nodes keep running until you press Enter (LINTAS_DEMO_WAIT is set)"
