@@ -22,6 +22,7 @@
 
 #include "lintas/common/clock.h"
 #include "lintas/common/logging.h"
+#include "lintas/node/erasure_worker.h"
 #include "lintas/node/node.h"
 #include "lintas/wire/examples.h"
 #include "raw_limits.h"
@@ -163,6 +164,11 @@ struct Outcome {
   uint64_t compacted_bytes = 0;  // the same directory after a full compaction
   size_t event_bytes = 0;  // average, as published
   size_t deliver_batch = 0;
+  // Erasing the last case once everything arrived (docs/ERASURE.md): the
+  // synced write that destroys its keys and scrubs its case model, then the
+  // shred (flush and compaction) that follows off the caller's thread.
+  double erase_seconds = 0;
+  double shred_seconds = 0;
   Published published;
 };
 
@@ -208,6 +214,23 @@ uint64_t EventsIn(node::Node& kh, const std::string& case_id) {
   auto view = kh.cases().CaseView(case_id, lintas::NowMicros(), 0);
   if (!view.ok() || !view->has_value()) return 0;
   return (**view).value("events_total", uint64_t{0});
+}
+
+// Erases `case_id` at `kh` (here only, as retention does) and waits for the
+// shred that follows: both timed into `out`.
+void EraseLast(node::Node& kh, const std::string& case_id, Outcome* out) {
+  uint64_t shreds = kh.erasure().shreds_done();
+  nlohmann::json tombstone{{"case_id", case_id}, {"at_us", lintas::NowMicros()},
+                           {"by", {{"country", "KHM"}, {"agency", "kh-mosvy"}}}, {"reason", "retention"},
+                           {"justification", "benchmark"}};
+  auto start = Clock::now();
+  auto erased = kh.erasure().EraseHere(case_id, tombstone, lintas::NowMicros());
+  auto written = Clock::now();
+  if (!erased.ok() || !*erased) return;
+  out->erase_seconds = std::chrono::duration<double>(written - start).count();
+  auto deadline = written + kScenarioTimeout;
+  while (kh.erasure().shreds_done() == shreds && Clock::now() < deadline) std::this_thread::sleep_for(kPollEvery);
+  out->shred_seconds = std::chrono::duration<double>(Clock::now() - written).count();
 }
 
 // Runs one scenario: a fresh broker and receiving node, the workload
@@ -287,6 +310,7 @@ Outcome Run(const lintas::testutil::TempDir& dir, const std::string& name, const
     } else {
       for (const auto& id : w.cases) out.events += EventsIn(kh, id);
     }
+    EraseLast(kh, last_case, &out);
     kh.Stop();
   }
   DiskUse use = DirectoryBytes(c.data_dir);
@@ -320,6 +344,8 @@ void PrintScenario(const std::string& title, const Outcome& o, double raw) {
                            static_cast<double>(o.compacted_bytes) / (1024.0 * 1024.0));
   std::cout << fmt::format("  {:<46} {:>12.0f}\n", "bytes per event after compaction",
                            o.events ? static_cast<double>(o.compacted_bytes) / static_cast<double>(o.events) : 0);
+  std::cout << fmt::format("  {:<46} {:>12.3f}\n", "erasing the last case: synced write (s)", o.erase_seconds);
+  std::cout << fmt::format("  {:<46} {:>12.3f}\n", "  then shredding the store (s)", o.shred_seconds);
   std::cout << fmt::format("  {:<46} {:>12}\n", "in the case model / published",
                            fmt::format("{} / {}", o.events, o.expected));
   if (!o.published.error.empty()) std::cout << "  error: " << o.published.error << "\n";
@@ -341,6 +367,8 @@ void JsonScenario(lintas::bench::FlatJson& j, const std::string& p, const Outcom
   j.Number(p + "db_compacted_bytes_per_event",
            o.events ? static_cast<double>(o.compacted_bytes) / static_cast<double>(o.events) : 0);
   j.Number(p + "db_bytes_per_event", o.events ? static_cast<double>(o.db_bytes) / static_cast<double>(o.events) : 0);
+  j.Number(p + "erase_seconds", o.erase_seconds);
+  j.Number(p + "shred_seconds", o.shred_seconds);
   j.String(p + "error", o.published.error);
 }
 
