@@ -141,6 +141,9 @@ Status CaseVault::Erase(const std::string& case_id, const json& tombstone, Write
     after = page->back().first;
   }
   writes->Put(Cf::kVault, TombstoneKey(case_id), tombstone.dump());
+  // Until the store is shredded (a crash may come first): ErasureWorker
+  // shreds at start while this is set.
+  writes->Put(Cf::kVault, std::string(kShredPendingKey), "1");
   return OkStatus();
 }
 

@@ -25,7 +25,12 @@ std::string Period(int64_t us) {
 }  // namespace
 
 ErasureWorker::ErasureWorker(const NodeConfig& config, NodeStore* store, CaseStore* cases, CaseVault* vault)
-    : config_(config), store_(store), cases_(cases), vault_(vault), thread_([this] { Run(); }) {}
+    : config_(config), store_(store), cases_(cases), vault_(vault) {
+  // An erasure whose shred a crash or a stop interrupted is shredded now.
+  auto pending = store_->Get(Cf::kVault, std::string(kShredPendingKey));
+  shred_ = pending.ok() && pending->has_value();
+  thread_ = std::thread([this] { Run(); });
+}
 
 ErasureWorker::~ErasureWorker() {
   {
@@ -58,6 +63,11 @@ void ErasureWorker::Run() {
       shred_ = false;
       lock.unlock();
       auto s = store_->Shred();
+      if (s.ok()) {
+        WriteSet done;
+        done.Delete(Cf::kVault, std::string(kShredPendingKey));
+        s = store_->Write(done, /*sync=*/true);
+      }
       if (!s.ok()) GetLogger("node")->error("erasure: shredding the store failed: {}", s.error().message);
       lock.lock();
       ++shreds_done_;

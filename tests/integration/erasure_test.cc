@@ -159,8 +159,10 @@ TEST_F(ErasureTest, AnErasedCaseIsUnreadableAtEveryHolderInNoFileAndTheAuditExpo
 TEST_F(ErasureTest, RetentionErasesAnInactiveCaseHereOnlyAndLeavesTheOtherHoldersCopy) {
   StartSealingBroker();
   int th_port = 0, kh_port = 0;
+  constexpr int64_t kYear = 365LL * 86400 * 1000000;
   auto th = StartNode("th-node", &th_port, [](node::NodeConfig& c) {
-    c.retention_inactive_us = 365LL * 86400 * 1000000;  // "1y"
+    c.retention_closed_us = kYear;          // "1y", for closed cases only
+    c.retention_inactive_us = 3 * kYear;    // "3y", for any case
   });
   auto kh = StartNode("kh-node", &kh_port);
   const std::string kCase = "TH-2026-7301";
@@ -173,14 +175,20 @@ TEST_F(ErasureTest, RetentionErasesAnInactiveCaseHereOnlyAndLeavesTheOtherHolder
   auto none = th->erasure().SweepRetention(NowMicros());
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(*none, 0u);
-  // A year and a day later.
-  auto swept = th->erasure().SweepRetention(NowMicros() + 366LL * 86400 * 1000000);
+  // Two years later the case is still open: the closed cases' period does
+  // not apply to it.
+  auto open = th->erasure().SweepRetention(NowMicros() + 2 * kYear);
+  ASSERT_TRUE(open.ok()) << open.error().message;
+  EXPECT_EQ(*open, 0u);
+  EXPECT_EQ(Case(th_port, TokenOf("th-node"), kCase).value("state", ""), "open");
+  // Three years and a day later, any case goes.
+  auto swept = th->erasure().SweepRetention(NowMicros() + 3 * kYear + 86400LL * 1000000);
   ASSERT_TRUE(swept.ok()) << swept.error().message;
   EXPECT_EQ(*swept, 1u);
   json view = Case(th_port, TokenOf("th-node"), kCase);
   EXPECT_EQ(view.value("state", ""), "erased");
   EXPECT_EQ(view["erased"].value("reason", ""), "retention");
-  EXPECT_NE(view["erased"].value("justification", "").find("retention.inactive_cases = 1y"), std::string::npos);
+  EXPECT_NE(view["erased"].value("justification", "").find("retention.inactive_cases = 3y"), std::string::npos);
   auto [event_status, event] = th_api.Get("/v1/events/" + referral + "?full=1");
   EXPECT_EQ(event_status, 410) << event.dump();
   EXPECT_TRUE(Eventually([&] { return FilesHolding(dir_.Sub("th-node"), kCanary).empty(); }))

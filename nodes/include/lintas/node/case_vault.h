@@ -29,6 +29,9 @@
 
 namespace lintas::node {
 
+// Set in the vault by an erasure, cleared once the store was shredded.
+inline constexpr std::string_view kShredPendingKey = "shred-pending";
+
 class CaseVault {
  public:
   explicit CaseVault(NodeStore* store) : store_(store) {}
