@@ -620,6 +620,7 @@ void BrokerLink::HandleDeliver(const Incoming& m) {
   WriteSet vault_writes;            // content keys kept, case keys destroyed
   std::vector<nlohmann::json> erased;  // tombstones of the cases erased
   auto txn = node_->cases().Begin();
+  VaultSettle settle(node_->seal().vault());  // before the case lock is released
   int64_t now = NowMicros();
   // Acknowledged are only the records up to the first one refused here:
   // the broker redelivers from there (and the refusal raises an alarm).
@@ -683,6 +684,7 @@ void BrokerLink::HandleDeliver(const Incoming& m) {
   WriteSet writes = txn->writes();
   writes.Append(vault_writes);
   auto fresh = node_->store().PutInbox(std::move(entries), ids, &writes, &receipts);
+  node_->seal().vault().Settled();
   txn.reset();
   if (!fresh.ok()) {
     // Not acknowledged: the broker delivers it again after the reconnect.

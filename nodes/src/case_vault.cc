@@ -3,6 +3,7 @@
 #include "lintas/node/case_vault.h"
 
 #include <fmt/format.h>
+#include <sodium.h>
 
 #include "consent_scope.h"
 #include "lintas/node/errc.h"
@@ -54,21 +55,27 @@ Result<std::optional<seal::SymmetricKey>> CaseVault::Existing(const std::string&
   return std::optional<seal::SymmetricKey>(std::move(*key));
 }
 
-Result<seal::SymmetricKey> CaseVault::KeyFor(const std::string& case_id) {
-  std::lock_guard lock(mu_);
+Result<seal::SymmetricKey> CaseVault::KeyFor(const std::string& case_id, WriteSet* writes) {
   auto existing = Existing(case_id);
   if (!existing.ok()) return std::move(existing).error();
   if (existing->has_value()) return std::move(**existing);
+  std::lock_guard lock(mu_);
+  if (auto it = pending_.find(case_id); it != pending_.end()) return seal::SymmetricKey::FromBytes(it->second);
   seal::SymmetricKey key = seal::SymmetricKey::Random();
-  WriteSet w;
-  w.Put(Cf::kVault, KeyKey(case_id), std::string(key.view()));
-  if (auto s = store_->Write(w, /*sync=*/true); !s.ok()) return std::move(s).error();
+  pending_[case_id] = std::string(key.view());
+  writes->Put(Cf::kVault, KeyKey(case_id), std::string(key.view()));
   return key;
+}
+
+void CaseVault::Settled() {
+  std::lock_guard lock(mu_);
+  for (auto& [c, k] : pending_) sodium_memzero(k.data(), k.size());
+  pending_.clear();
 }
 
 Status CaseVault::KeepContentKey(const std::string& case_id, const wire::EventId& id,
                                  const seal::SymmetricKey& content_key, WriteSet* writes) {
-  auto key = KeyFor(case_id);
+  auto key = KeyFor(case_id, writes);
   if (!key.ok()) return std::move(key).error();
   writes->Put(Cf::kVault, ContentKeyKey(case_id, id), seal::Encrypt(*key, content_key.view(), Ad(id)));
   return OkStatus();
@@ -90,9 +97,9 @@ Result<std::optional<seal::SymmetricKey>> CaseVault::ContentKey(const std::strin
 }
 
 Result<std::string> CaseVault::SealCopy(const std::string& case_id, const wire::EventId& id,
-                                        std::string_view event) {
+                                        std::string_view event, WriteSet* writes) {
   if (case_id.empty() || case_id.size() > 255) return std::string(event);
-  auto key = KeyFor(case_id);
+  auto key = KeyFor(case_id, writes);
   if (!key.ok()) return std::move(key).error();
   std::string out(kCopyMagic);
   out.append(reinterpret_cast<const char*>(id.bytes().data()), id.bytes().size());

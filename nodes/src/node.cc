@@ -211,16 +211,18 @@ Result<Submitted> Node::Queue(const Principal* who, std::string event, bool dry_
   // case's keys are gone.
   std::string case_id = e.case_id() != nullptr ? e.case_id()->str() : std::string();
   bool erasure = e.body_type() == fb::Body::CaseErased;
+  // The case model's update, the outbox entry and a new case key are one
+  // synced write; the step is checked under the case lock, so two officers
+  // cannot both take the same step.
+  auto txn = cases_.Begin();
+  VaultSettle settle(seal_->vault());  // before the case lock is released
+  WriteSet vault_writes;
   std::string kept = event;
   if (!dry_run && !case_id.empty() && !erasure) {
-    auto copy = seal_->vault().SealCopy(case_id, id, event);
+    auto copy = seal_->vault().SealCopy(case_id, id, event, &vault_writes);
     if (!copy.ok()) return std::move(copy).error();
     kept = std::move(*copy);
   }
-  // The case model's update and the outbox entry are one synced write; the
-  // step is checked under the case lock, so two officers cannot both take
-  // the same step.
-  auto txn = cases_.Begin();
   auto existing = store_->GetStatus(id);
   if (!existing.ok()) return std::move(existing).error();
   if (existing->has_value()) return Submitted{id, **existing, true};
@@ -233,12 +235,14 @@ Result<Submitted> Node::Queue(const Principal* who, std::string event, bool dry_
   }
   if (dry_run) return Submitted{id, OutboxStatus{}, false};  // the transaction's writes are dropped
   WriteSet writes = txn->writes();
+  writes.Append(vault_writes);
   // An erasure destroys the case's keys in the same write as the case
   // model's scrub and the outbox entry that tells every other holder.
   if (erasure) {
     if (auto s = seal_->vault().Erase(case_id, ErasureTombstone(e, "request"), &writes); !s.ok()) return s.error();
   }
   auto queued = store_->Enqueue(id, kept, NowMicros(), &writes);
+  seal_->vault().Settled();
   if (!queued.ok()) return std::move(queued).error();
   txn.reset();
   changes_.Bump();

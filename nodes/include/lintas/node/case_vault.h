@@ -15,6 +15,7 @@
 // never gets two keys.
 #pragma once
 
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -36,12 +37,19 @@ class CaseVault {
  public:
   explicit CaseVault(NodeStore* store) : store_(store) {}
 
-  // The case's key; a new one is created (a synced write of its own) when
-  // the case has none. Errors: erased (naming when and by whom), storage.
-  [[nodiscard]] Result<seal::SymmetricKey> KeyFor(const std::string& case_id);
+  // The case's key. A case with none gets a new one, added to `writes` (the
+  // caller's write, which stores what the key protects) and handed out again
+  // until the caller calls Settled. Callers hold the case store's lock
+  // (CaseStore::Begin) from here until Settled, so that a case never gets
+  // two keys. Errors: erased (naming when and by whom), storage.
+  [[nodiscard]] Result<seal::SymmetricKey> KeyFor(const std::string& case_id, WriteSet* writes);
+  // The caller's write holding new keys was committed, or failed: either
+  // way the store now says which keys exist.
+  void Settled();
 
   // Adds to `writes`: the content key of event `id` kept under its case's
   // key (created if needed).
+  // (created if needed, as KeyFor).
   [[nodiscard]] Status KeepContentKey(const std::string& case_id, const wire::EventId& id,
                                       const seal::SymmetricKey& content_key, WriteSet* writes);
   // The content key kept for event `id`; nullopt when none was kept (an
@@ -52,9 +60,10 @@ class CaseVault {
 
   // The outbox copy of event `id` of `case_id`: "LNTV", the 16-byte id, the
   // case id's length (one byte) and the case id, then `event` encrypted
-  // under the case key (the id as associated data).
+  // under the case key (the id as associated data). A new case key goes
+  // into `writes`, as KeyFor.
   [[nodiscard]] Result<std::string> SealCopy(const std::string& case_id, const wire::EventId& id,
-                                             std::string_view event);
+                                             std::string_view event, WriteSet* writes);
   static bool IsSealedCopy(std::string_view bytes);
   // The event id in a sealed copy's header, or nullopt if it is not one.
   static std::optional<wire::EventId> CopyId(std::string_view bytes);
@@ -81,7 +90,22 @@ class CaseVault {
   Result<std::optional<seal::SymmetricKey>> Existing(const std::string& case_id);
 
   NodeStore* store_;
-  std::mutex mu_;  // serialises key creation and erasure
+  std::mutex mu_;  // guards pending_, serialises erasure
+  // Keys created for the caller's write, until Settled. Guarded by mu_.
+  std::map<std::string, std::string> pending_;
+};
+
+// Calls CaseVault::Settled when it goes out of scope: declare it after the
+// CaseTxn that holds the case lock, so that it runs first on every exit.
+class VaultSettle {
+ public:
+  explicit VaultSettle(CaseVault& vault) : vault_(vault) {}
+  ~VaultSettle() { vault_.Settled(); }
+  VaultSettle(const VaultSettle&) = delete;
+  VaultSettle& operator=(const VaultSettle&) = delete;
+
+ private:
+  CaseVault& vault_;
 };
 
 }  // namespace lintas::node
