@@ -24,26 +24,7 @@ using namespace nodetest;
 
 constexpr std::string_view kCanary = "Canary-Erase-R4V9";
 
-json CanaryReferral(const std::string& case_id) {
-  json e = Referral(case_id);
-  e["body"]["victim"]["pseudonym"] = std::string(kCanary) + "-" + case_id;
-  e["body"]["summary"] = "Summary naming " + std::string(kCanary) + " in free text";
-  return e;
-}
-
-// Every file under `dir` that holds `needle` (read raw: WAL, SST, MANIFEST).
-std::vector<std::string> FilesHolding(const std::string& dir, std::string_view needle) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (const auto& f : std::filesystem::recursive_directory_iterator(dir, ec)) {
-    if (!f.is_regular_file(ec)) continue;
-    std::ifstream in(f.path(), std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    if (ss.str().find(needle) != std::string::npos) out.push_back(f.path().string());
-  }
-  return out;
-}
+json CanaryReferral(const std::string& case_id) { return nodetest::CanaryReferral(case_id, kCanary); }
 
 std::string Joined(const std::vector<std::string>& v) {
   std::string out;

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -70,6 +71,28 @@ inline json Referral(const std::string& case_id) {
       {"body",
        {{"victim", {{"pseudonym", "V-TEST-" + case_id}}}, {"consent", {{"items", {"Identity"}}}}}}};
   return e;
+}
+
+// A referral whose victim pseudonym and free text carry `canary`, to look
+// for it in files and views (sealed_test, erasure_test).
+inline json CanaryReferral(const std::string& case_id, std::string_view canary) {
+  json e = Referral(case_id);
+  e["body"]["victim"]["pseudonym"] = std::string(canary) + "-" + case_id;
+  e["body"]["summary"] = "Summary naming " + std::string(canary) + " in free text";
+  return e;
+}
+
+// Every file under `dir` that holds `needle` (read raw: WAL, SST, MANIFEST).
+inline std::vector<std::string> FilesHolding(const std::string& dir, std::string_view needle) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& f : std::filesystem::recursive_directory_iterator(dir, ec)) {
+    if (!f.is_regular_file(ec)) continue;
+    std::ifstream in(f.path(), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (bytes.find(needle) != std::string::npos) out.push_back(f.path().string());
+  }
+  return out;
 }
 
 // The node's API with a bearer token (none: an anonymous caller).
