@@ -13,6 +13,8 @@
 #include "lintas/wire/bytes.h"
 #include "lintas/wire/frame.h"
 #include "lintas/wire/limits.h"
+#include "lintas/wire/record.h"
+#include "lintas/wire/verify.h"
 
 namespace lintas::broker {
 namespace {
@@ -276,6 +278,20 @@ bool BrokerLoop::RecordAccess(const Session& session, fb::AccessAction action,
   return true;
 }
 
+Status BrokerLoop::CaseOffsetsPastIndex(std::string_view case_id, uint64_t indexed,
+                                        std::set<uint64_t>* out) {
+  for (uint64_t offset = indexed + 1; offset < store_->next_offset(); ++offset) {
+    auto record = ReadCommitted(offset);
+    if (!record.ok()) return std::move(record).error();
+    if (!record->has_value()) continue;
+    auto verified = wire::VerifyRecord(wire::AsBytes(**record));
+    if (!verified.ok()) continue;
+    const fb::Event* event = fb::GetEvent(wire::RecordEventBytes(**verified).data());
+    if (event->case_id() && event->case_id()->string_view() == case_id) out->insert(offset);
+  }
+  return OkStatus();
+}
+
 void BrokerLoop::MaybeCheckpoint(bool force) {
   if (!log_tree_ || !audit_blocked_.empty()) return;
   uint64_t size = log_tree_->size();
@@ -440,6 +456,7 @@ void BrokerLoop::HandleAuditQuery(Session& session, const proto::AuditQuery& que
         return;
       }
       std::set<uint64_t> case_offsets;
+      uint64_t indexed = IndexedEnd();  // before the scan: the index holds all up to here
       if (!case_id.empty()) {
         std::vector<store::ScanHit> hits;
         for (uint64_t after = 0;;) {
@@ -451,6 +468,10 @@ void BrokerLoop::HandleAuditQuery(Session& session, const proto::AuditQuery& que
           if (hits.empty()) break;
           for (const auto& h : hits) case_offsets.insert(h.offset);
           after = hits.back().offset;
+        }
+        if (auto s = CaseOffsetsPastIndex(case_id, indexed, &case_offsets); !s.ok()) {
+          refuse(wire::errc::storage_error, "log read failed; retry");
+          return;
         }
       }
       uint64_t after = query.after();

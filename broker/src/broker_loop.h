@@ -18,10 +18,12 @@
 #include "lintas/audit/merkle_log.h"
 #include "lintas/audit/signer.h"
 #include "lintas/fb/audit_generated.h"
+#include "lintas/fb/record_generated.h"
 #include "lintas/broker/committer.h"
 #include "lintas/broker/config.h"
 #include "lintas/broker/directory.h"
 #include "lintas/broker/filter.h"
+#include "lintas/broker/indexer.h"
 #include "lintas/broker/policy.h"
 #include "lintas/broker/probe.h"
 #include "lintas/broker/revocations.h"
@@ -152,6 +154,18 @@ class BrokerLoop {
   void Nack(Session& session, uint64_t seq, const Error& error);
   void SubmitCurrent();
   void CompleteCommits();
+
+  // Derived indexes (index_rebuild.cc). RebuildIndexes indexes the log's
+  // records past the store's index watermark, as the publish path would
+  // have; start-up and RecoverFromFailedWrite run it before serving.
+  [[nodiscard]] Status RebuildIndexes();
+  [[nodiscard]] Result<store::IndexKeys> DeriveIndexKeys(const fb::StoredRecord& record);
+  // After a failed write, once no batch is in flight: reopen the store,
+  // rebuild the indexes, restart from the store's next offset.
+  void RecoverFromFailedWrite();
+  // The last offset the store's indexes are certain to hold: index scans
+  // read no further (the recent records or a later pump cover the rest).
+  uint64_t IndexedEnd() const { return store_->index_watermark(); }
   // The parent's facts, from the in-flight map or the log (walking up its
   // thread for the H2 events above it); empty if the log holds no such
   // event. A storage failure is an error.
@@ -193,6 +207,10 @@ class BrokerLoop {
   // time passed since the last one.
   void MaybeCheckpoint(bool force);
   void HandleAuditQuery(Session& session, const proto::AuditQuery& query);
+  // Adds the offsets past `indexed` (the case index's watermark) of records
+  // of `case_id`, read from the log.
+  [[nodiscard]] Status CaseOffsetsPastIndex(std::string_view case_id, uint64_t indexed,
+                                            std::set<uint64_t>* out);
   void AuditTick(int64_t now_ms);
   // Regional statistics (stats_queries.cc): a Stats query starts a scan
   // that PumpStats advances a bounded step per loop turn; its reply goes
@@ -246,6 +264,7 @@ class BrokerLoop {
   std::unique_ptr<ZapHandler> zap_;  // curve mode; bound before router_
   zmq::socket_t router_;
   zmq::socket_t notify_;
+  std::unique_ptr<Indexer> indexer_;      // outlives committer_, which feeds it
   std::unique_ptr<Committer> committer_;
   std::atomic<bool> stop_{false};
 
@@ -276,6 +295,9 @@ class BrokerLoop {
   size_t inflight_batches_ = 0;
   bool storage_failed_ = false;
   bool deliveries_pending_ = false;
+  // A subscription or replay waits for the index thread (its next hits lie
+  // past the index watermark): poll again soon.
+  bool index_wait_ = false;
   struct PendingStats {
     std::string peer;
     uint64_t query_id = 0;

@@ -7,9 +7,9 @@
 
 namespace lintas::broker {
 
-Committer::Committer(store::Store* store, BrokerProbe* probe, zmq::context_t& ctx,
-                     const std::string& notify_endpoint)
-    : store_(store), probe_(probe) {
+Committer::Committer(store::Store* store, Indexer* indexer, BrokerProbe* probe,
+                     zmq::context_t& ctx, const std::string& notify_endpoint)
+    : store_(store), indexer_(indexer), probe_(probe) {
   // The PAIR socket is created inside the thread that uses it; the loop binds
   // the other end before constructing the committer.
   thread_ = std::thread(&Committer::Run, this, &ctx, notify_endpoint);
@@ -66,6 +66,7 @@ void Committer::Run(zmq::context_t* ctx, std::string endpoint) {
       failure = failure_;
     }
     Status status;
+    std::vector<store::IndexEntry> index;
     if (failed) {
       status = failure;
     } else {
@@ -79,6 +80,10 @@ void Committer::Run(zmq::context_t* ctx, std::string endpoint) {
       status = store_->Append(entries);
       double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (status.ok()) {
+        index.reserve(entries.size());
+        for (const auto& e : entries) index.push_back({e.offset, e.index});
+      }
       // The entries go back to their batches: the loop keeps the records
       // of recent commits for live deliveries.
       size_t k = 0;
@@ -105,6 +110,8 @@ void Committer::Run(zmq::context_t* ctx, std::string endpoint) {
     }
     work.clear();
     notify.send(zmq::const_buffer("", 0), zmq::send_flags::dontwait);
+    // After the acks are on their way: index writes are off the sync path.
+    indexer_->Submit(std::move(index));
   }
 }
 

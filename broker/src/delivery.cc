@@ -220,6 +220,7 @@ void BrokerLoop::HandleReplay(Session& session, const proto::Replay& replay) {
 
 void BrokerLoop::PumpDeliveries() {
   deliveries_pending_ = false;
+  index_wait_ = false;
   uint64_t watermark = store_->next_offset();  // offsets below are durable
   for (auto& [key, sub] : subscriptions_) {
     if (!sub.idle && sub.credit > 0) PumpSubscription(sub, watermark);
@@ -266,16 +267,24 @@ void BrokerLoop::PumpSubscription(Subscription& sub, uint64_t watermark) {
         continue;
       }
     } else {
+      // The index is certain only up to its watermark (read before the
+      // scan): hits past it are left for a later pump, never skipped.
+      uint64_t indexed = std::min(IndexedEnd(), watermark - 1);
+      if (sub.position >= indexed) {
+        index_wait_ = true;  // the index thread is behind: poll again soon
+        return;
+      }
       auto s = store_->Scan(sub.inbox ? store::Index::kInbox : store::Index::kDistributed,
                             sub.inbox ? sub.node_id : std::string(), sub.position, limit, &hits);
       if (!s.ok()) {
         Log()->error("delivery scan failed subscription={} error={}", sub.key, s.error().message);
         return;
       }
+      while (!hits.empty() && hits.back().offset > indexed) hits.pop_back();
       if (hits.empty()) {
-        sub.position = watermark - 1;
-        sub.idle = true;
-        break;
+        budget -= std::min<size_t>(budget, 1);
+        sub.position = indexed;
+        continue;  // the recent records or a later pump cover what follows
       }
     }
     offsets.clear();
@@ -363,6 +372,12 @@ Result<std::optional<std::string>> BrokerLoop::ReadCommitted(uint64_t offset) {
 void BrokerLoop::PumpReplay(Session& session, ReplayState& r, uint64_t watermark) {
   uint64_t end = std::min(r.end, watermark - 1);
   end = std::min(end, r.to_offset);
+  // A replay by case, origin or time reads an index: not past its watermark
+  // (read before the scan), so that no record is skipped. It waits for the
+  // index thread there, which is one or two commits behind at most.
+  bool by_index = !r.case_id.empty() || !r.origin_country.empty() || r.from_time_us > 0 ||
+                  r.to_time_us < INT64_MAX;
+  uint64_t scan_end = by_index ? std::min(end, IndexedEnd()) : end;
   size_t budget = kScanBudget;
   std::vector<store::ScanHit> hits;
   std::vector<uint64_t> candidates;
@@ -388,7 +403,15 @@ void BrokerLoop::PumpReplay(Session& session, ReplayState& r, uint64_t watermark
       return;
     }
     for (const auto& h : hits) candidates.push_back(h.offset);
-    if (candidates.empty()) done = true;
+    while (!candidates.empty() && candidates.back() > scan_end && scan_end < end) candidates.pop_back();
+    if (candidates.empty()) {
+      if (scan_end < end) {  // nothing more up to the index watermark: wait for it
+        r.position = std::max(r.position, scan_end);
+        index_wait_ = true;
+        return;
+      }
+      done = true;
+    }
     offsets.clear();
     records.clear();
     // The replay's position moves past this batch only once it is sent.

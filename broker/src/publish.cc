@@ -403,23 +403,7 @@ void BrokerLoop::CompleteCommits() {
     }
   }
   probe_.LogSize(store_->size());
-  if (storage_failed_ && inflight_batches_ == 0) {
-    // Every batch after the failure was failed too, and the committer is
-    // idle: reopen the store (RocksDB accepts no write after a failed one
-    // until then), start again from what it holds, and let the publishers
-    // resend.
-    if (auto s = store_->ReopenAfterFailedWrite(); !s.ok()) {
-      Log()->critical("the log cannot be reopened after a failed write; aborting so that a "
-                      "restart recovers it: {}", s.error().message);
-      std::abort();
-    }
-    Log()->warn("log reopened after a failed write next_offset={}", store_->next_offset());
-    committer_->Reset();
-    next_offset_ = store_->next_offset();
-    storage_failed_ = false;
-    AppendRecovered();
-    for (auto& [key, sub] : subscriptions_) sub.idle = false;  // recovered records may concern it
-  }
+  if (storage_failed_ && inflight_batches_ == 0) RecoverFromFailedWrite();
 }
 
 }  // namespace lintas::broker

@@ -18,6 +18,7 @@
 
 #include <zmq.hpp>
 
+#include "lintas/broker/indexer.h"
 #include "lintas/broker/probe.h"
 #include "lintas/common/result.h"
 #include "lintas/store/store.h"
@@ -47,17 +48,19 @@ struct CommitBatch {
 };
 
 // Operation: Submit() queues (loop thread); the committer thread appends all
-// queued batches in one Store::Append, then queues them as done and sends one
-// byte on an inproc PAIR socket whose other end, `notify_endpoint`, the loop
-// polls. After a failed append every batch is failed until Reset(), so that
-// no later batch is acknowledged on top of a hole.
+// queued batches in one synced Store::Append (records and dedup entries
+// only), then queues them as done and sends one byte on an inproc PAIR
+// socket whose other end, `notify_endpoint`, the loop polls, and hands their
+// index entries to the Indexer, which writes them off the sync path. After a
+// failed append every batch is failed until Reset(), so that no later batch
+// is acknowledged on top of a hole.
 //
-// Ownership: borrows the store and probe (must outlive it); owns its thread
-// and its PAIR socket (used by its thread only).
+// Ownership: borrows the store, indexer and probe (must outlive it); owns
+// its thread and its PAIR socket (used by its thread only).
 // Thread safety: Submit, TakeDone, Reset and Stop are called by the loop.
 class Committer {
  public:
-  Committer(store::Store* store, BrokerProbe* probe, zmq::context_t& ctx,
+  Committer(store::Store* store, Indexer* indexer, BrokerProbe* probe, zmq::context_t& ctx,
             const std::string& notify_endpoint);
   ~Committer();
   Committer(const Committer&) = delete;
@@ -74,6 +77,7 @@ class Committer {
   void Run(zmq::context_t* ctx, std::string endpoint);
 
   store::Store* store_;
+  Indexer* indexer_;
   BrokerProbe* probe_;
   std::mutex mu_;
   std::condition_variable cv_;
