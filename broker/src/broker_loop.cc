@@ -53,6 +53,10 @@ BrokerLoop::BrokerLoop(BrokerConfig config, std::unique_ptr<store::Store> store)
                : nullptr),
       router_(ctx_, zmq::socket_type::router),
       notify_(ctx_, zmq::socket_type::pair) {
+  ingest_state_.config = &config_;
+  ingest_state_.directory = &directory_;
+  ingest_state_.policy = &policy_;
+  ingest_state_.seal_key = [this](const std::string& node_id) { return CurrentSealKey(node_id); };
   RefreshRevocations();
   if (auto s = RebuildIndexes(); !s.ok()) {
     throw std::runtime_error("cannot rebuild the indexes from the log: " + s.error().message);

@@ -31,6 +31,7 @@
 #include "lintas/store/store.h"
 #include "lintas/wire/frame.h"
 #include "lintas/seal/directory_document.h"
+#include "ingest.h"
 #include "recent_records.h"
 #include "regional_stats.h"
 #include "seal_registry.h"
@@ -177,18 +178,9 @@ class BrokerLoop {
     std::optional<wire::EventId> parent;
   };
   [[nodiscard]] Result<StoredFacts> ReadStoredFacts(uint64_t offset);
-  uint8_t CancelledAlertCategory(const std::optional<ParentFacts>& parent);
-  // A sealed event must hold a key copy for every node it is routed to.
-  [[nodiscard]] Status CheckSealedTo(const fb::Event& event, const std::vector<std::string>& inbox_nodes);
-  // The routing policy for one event's addressees and selected countries,
-  // and H2's ban on distribution (publish.cc).
-  [[nodiscard]] Status CheckPolicy(const fb::Event& event, uint8_t category);
-  // The thread's handling codes (thread_rules.h): no answer weaker than its
-  // parent, and below an H2 event only its parties. `inbox_nodes` as
-  // resolved from this event's destinations.
-  [[nodiscard]] Status CheckOnwardTransfer(const NodeConfig& node, const fb::Event& event,
-                                           const std::optional<ParentFacts>& parent,
-                                           const std::vector<std::string>& inbox_nodes);
+  // Gives an accepted event its offset and record, into the current batch.
+  void Append(Session& session, uint64_t seq, const wire::EventId& id,
+              std::span<const uint8_t> bytes, Accepted&& accepted);
 
   // The audit trail (audit_trail.cc).
   void InitAudit();
@@ -255,6 +247,7 @@ class BrokerLoop {
   Directory directory_;
   SealRegistry seal_keys_;  // the nodes' announced seal keys
   RoutingPolicy policy_;
+  IngestState ingest_state_;  // points into config_, directory_, policy_ and this
   Revocations revocations_;            // read by the ZAP thread too
   std::set<std::string> revoked_nodes_;  // nodes whose configured key is revoked
   int64_t next_revocation_check_ms_ = 0;

@@ -32,14 +32,13 @@ Result<store::IndexKeys> BrokerLoop::DeriveIndexKeys(const fb::StoredRecord& rec
       keys.inbox_nodes.clear();
     }
   }
-  uint8_t category = 0;
-  if (event->body_type() == fb::Body::AlertPublished) {
-    category = static_cast<uint8_t>(event->body_as_AlertPublished()->category());
-  } else if (event->body_type() == fb::Body::AlertCancelled && event->parent_id() != nullptr) {
-    auto parent = LookupParent(wire::EventId::FromFb(*event->parent_id()));
-    if (!parent.ok()) return std::move(parent).error();
-    category = CancelledAlertCategory(*parent);
+  std::optional<ParentFacts> parent;
+  if (event->body_type() == fb::Body::AlertCancelled && event->parent_id() != nullptr) {
+    auto found = LookupParent(wire::EventId::FromFb(*event->parent_id()));
+    if (!found.ok()) return std::move(found).error();
+    parent = std::move(*found);
   }
+  uint8_t category = FilterCategory(*event, parent);
   if (auto summary = Summarize(*event, category)) keys.distribution = summary->Encode();
   return keys;
 }

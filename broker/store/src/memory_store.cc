@@ -60,6 +60,17 @@ Result<std::optional<uint64_t>> MemoryStore::FindEvent(const wire::EventId& id) 
   return std::optional<uint64_t>(it->second);
 }
 
+Status MemoryStore::FindEvents(std::span<const wire::EventId> ids,
+                               std::vector<std::optional<uint64_t>>* out) {
+  std::lock_guard lock(mu_);
+  out->clear();
+  for (const auto& id : ids) {
+    auto it = dedup_.find(id);
+    out->push_back(it == dedup_.end() ? std::nullopt : std::optional<uint64_t>(it->second));
+  }
+  return OkStatus();
+}
+
 Result<std::optional<std::string>> MemoryStore::ReadRecord(uint64_t offset) {
   std::lock_guard lock(mu_);
   auto it = log_.find(offset);

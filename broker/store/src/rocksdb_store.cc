@@ -286,6 +286,27 @@ Result<std::optional<uint64_t>> RocksDbStore::FindEvent(const wire::EventId& id)
   return std::optional<uint64_t>(keys::DecodeBe64(ToStringView(value)));
 }
 
+Status RocksDbStore::FindEvents(std::span<const wire::EventId> ids,
+                                std::vector<std::optional<uint64_t>>* out) {
+  out->assign(ids.size(), std::nullopt);
+  if (ids.empty()) return OkStatus();
+  std::vector<rocksdb::Slice> keys;
+  keys.reserve(ids.size());
+  for (const auto& id : ids) {
+    keys.emplace_back(reinterpret_cast<const char*>(id.bytes().data()), id.bytes().size());
+  }
+  std::vector<rocksdb::PinnableSlice> values(ids.size());
+  std::vector<rocksdb::Status> statuses(ids.size());
+  db_->MultiGet(rocksdb::ReadOptions(), handles_[kDedupCf], keys.size(), keys.data(),
+                values.data(), statuses.data());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) return Translate(statuses[i], "dedup lookup");
+    (*out)[i] = keys::DecodeBe64(ToStringView(values[i]));
+  }
+  return OkStatus();
+}
+
 Result<std::optional<std::string>> RocksDbStore::ReadRecord(uint64_t offset) {
   std::string value;
   rocksdb::Status s =

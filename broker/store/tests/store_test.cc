@@ -176,6 +176,15 @@ TEST(RocksDbStoreTest, TheIndexWatermarkSurvivesAReopen) {
   EXPECT_EQ((*store)->last_received_at_us(), batch[1].index.received_at_us);
 }
 
+TYPED_TEST(StoreContractTest, FindEventsAnswersEachIdInOrder) {
+  std::vector<AppendEntry> batch{Entry(1, this->ids_), Entry(2, this->ids_)};
+  ASSERT_TRUE(this->store_->Append(batch).ok());
+  std::vector<wire::EventId> ids{batch[1].event_id, this->ids_.Next(), batch[0].event_id};
+  std::vector<std::optional<uint64_t>> found;
+  ASSERT_TRUE(this->store_->FindEvents(ids, &found).ok());
+  EXPECT_EQ(found, (std::vector<std::optional<uint64_t>>{2u, std::nullopt, 1u}));
+}
+
 TYPED_TEST(StoreContractTest, CursorsRoundTripAndDelete) {
   ASSERT_TRUE(this->store_->PutCursor("kh-node/inbox", {41, "filter-bytes"}).ok());
   auto c = this->store_->GetCursor("kh-node/inbox");

@@ -77,6 +77,8 @@ class RocksDbStore final : public Store {
     return index_watermark_.load(std::memory_order_acquire);
   }
   Result<std::optional<uint64_t>> FindEvent(const wire::EventId& id) override;
+  Status FindEvents(std::span<const wire::EventId> ids,
+                    std::vector<std::optional<uint64_t>>* out) override;
   Result<std::optional<std::string>> ReadRecord(uint64_t offset) override;
   Status Scan(Index index, std::string_view key, uint64_t after, size_t limit,
               std::vector<ScanHit>* out) override;

@@ -113,6 +113,11 @@ class Store {
   // The offset an event id was stored at, if it was.
   [[nodiscard]] virtual Result<std::optional<uint64_t>> FindEvent(const wire::EventId& id) = 0;
 
+  // FindEvent for several ids in one lookup (RocksDB's MultiGet): `out`
+  // gets one answer per id, in order.
+  [[nodiscard]] virtual Status FindEvents(std::span<const wire::EventId> ids,
+                                          std::vector<std::optional<uint64_t>>* out) = 0;
+
   // The stored record at `offset`, if any.
   [[nodiscard]] virtual Result<std::optional<std::string>> ReadRecord(uint64_t offset) = 0;
 
