@@ -222,13 +222,7 @@ void BrokerLoop::PumpDeliveries() {
   deliveries_pending_ = false;
   index_wait_ = false;
   uint64_t watermark = store_->next_offset();  // offsets below are durable
-  // A batch recorded but not yet durable waits for the commit that syncs
-  // its record (which wakes the loop), not re-read on every turn.
-  auto waiting = [&](uint64_t recorded_to, uint64_t recorded_seq, uint64_t position) {
-    return recorded_to > position && recorded_seq > access_durable_;
-  };
   for (auto& [key, sub] : subscriptions_) {
-    if (waiting(sub.recorded_to, sub.recorded_seq, sub.position)) continue;
     if (!sub.idle && sub.credit > 0) PumpSubscription(sub, watermark);
   }
   for (auto& [peer, session] : sessions_) {
@@ -236,8 +230,7 @@ void BrokerLoop::PumpDeliveries() {
     for (const auto& [id, replay] : session.replays) ids.push_back(id);
     for (uint64_t id : ids) {
       auto it = session.replays.find(id);
-      if (it != session.replays.end() && it->second.credit > 0 &&
-          !waiting(it->second.recorded_to, it->second.recorded_seq, it->second.position)) {
+      if (it != session.replays.end() && it->second.credit > 0) {
         PumpReplay(session, it->second, watermark);
       }
     }
@@ -330,8 +323,7 @@ void BrokerLoop::PumpSubscription(Subscription& sub, uint64_t watermark) {
     if (!offsets.empty()) {
       auto session = sessions_.find(sub.peer);
       if (session == sessions_.end()) return;
-      Disclosed sent = Disclose(session->second, sub.name, nullptr, offsets, records, &sub.recorded_to,
-                                &sub.recorded_seq);
+      Disclosed sent = Disclose(session->second, sub.name, nullptr, offsets, records, &sub.recorded_to);
       if (sent == Disclosed::kGone) return;  // the session (and sub) may be gone
       if (sent == Disclosed::kNotNow) return;  // position unchanged: retried on the next pump
       sub.credit -= offsets.size();
@@ -345,9 +337,8 @@ BrokerLoop::Disclosed BrokerLoop::Disclose(Session& session, std::string_view su
                                            const ReplayState* replay,
                                            const std::vector<uint64_t>& offsets,
                                            const std::vector<std::string>& records,
-                                           uint64_t* recorded_to, uint64_t* recorded_seq) {
-  // Nothing is disclosed unless it is recorded, durably: the record goes
-  // into the next group commit's sync, and the batch is sent after it.
+                                           uint64_t* recorded_to) {
+  // Nothing is disclosed unless it is recorded.
   if (offsets.back() > *recorded_to) {
     bool recorded = replay == nullptr
                         ? RecordAccess(session, fb::AccessAction::Delivered, offsets, subscription)
@@ -355,9 +346,7 @@ BrokerLoop::Disclosed BrokerLoop::Disclose(Session& session, std::string_view su
                                        replay->justification);
     if (!recorded) return Disclosed::kNotNow;
     *recorded_to = offsets.back();
-    *recorded_seq = AccessWritten();
   }
-  if (*recorded_seq > access_durable_) return Disclosed::kNotNow;  // retried after the commit
   std::string control = replay == nullptr ? wire::EncodeDeliver(subscription, 0, offsets)
                                           : wire::EncodeDeliver("", replay->id, offsets);
   switch (Send(session.peer, control, &records)) {
@@ -461,7 +450,7 @@ void BrokerLoop::PumpReplay(Session& session, ReplayState& r, uint64_t watermark
       records.push_back(std::move(**record));
     }
     if (!offsets.empty()) {
-      Disclosed sent = Disclose(session, {}, &r, offsets, records, &r.recorded_to, &r.recorded_seq);
+      Disclosed sent = Disclose(session, {}, &r, offsets, records, &r.recorded_to);
       if (sent == Disclosed::kGone) return;    // the session (and r) may be gone
       if (sent == Disclosed::kNotNow) return;  // position unchanged: retried on the next pump
       r.credit -= offsets.size();

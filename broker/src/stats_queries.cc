@@ -35,8 +35,7 @@ void BrokerLoop::HandleStatsQuery(Session& session, const proto::AuditQuery& que
   Log()->info("regional statistics asked node={} from_month={} to_month={}", session.node->id,
               request->from_month, request->to_month);
   stats_scans_.push_back(
-      PendingStats{session.peer, query.query_id(), std::make_unique<StatsScan>(std::move(*request), store_->size()),
-                   AccessWritten()});
+      PendingStats{session.peer, query.query_id(), std::make_unique<StatsScan>(std::move(*request), store_->size())});
 }
 
 void BrokerLoop::PumpStats() {
@@ -66,7 +65,7 @@ void BrokerLoop::PumpStats() {
       reply.query_id = p.query_id;
       control.command.Set(std::move(reply));
       std::vector<std::string> payloads{std::move(table)};
-      SendWhenRecorded(p.peer, wire::EncodeControl(control), std::move(payloads), p.access_seq);
+      (void)Send(p.peer, wire::EncodeControl(control), &payloads);
     }
     stats_scans_.erase(stats_scans_.begin() + static_cast<ptrdiff_t>(i));
   }
