@@ -19,7 +19,6 @@
 namespace lintas::broker {
 namespace {
 
-constexpr int64_t kAccessSyncMs = 200;    // consultation records are synced this soon
 constexpr size_t kLeafReadChunk = 65536;  // leaves read at a time at start-up
 constexpr size_t kAccessScanBudget = 100000;  // records one Access query examines
 
@@ -152,6 +151,7 @@ void BrokerLoop::InitAudit() {
       }
       for (const auto& l : leaves) access_tree_->Append(l);
     }
+    access_durable_ = access_submitted_ = n;  // what the store holds is durable
   }
   // The logs must still be what the last checkpoint signed.
   auto latest = store_->LatestCheckpoint();
@@ -274,7 +274,6 @@ bool BrokerLoop::RecordAccess(const Session& session, fb::AccessAction action,
     return false;
   }
   access_tree_->Append(leaf);
-  access_dirty_ = true;
   return true;
 }
 
@@ -322,8 +321,8 @@ void BrokerLoop::MaybeCheckpoint(bool force) {
     Log()->error("checkpoint could not be synced: {}", s.error().message);
     return;
   }
-  access_dirty_ = false;
-  access_sync_ms_ = now;
+  access_durable_ = std::max(access_durable_, access_size);
+  ReleaseHeldReplies();
   checkpoint_ = std::move(signed_cp);
   checkpoint_size_ = size;
   checkpoint_access_size_ = access_size;
@@ -332,15 +331,8 @@ void BrokerLoop::MaybeCheckpoint(bool force) {
 }
 
 void BrokerLoop::AuditTick(int64_t now_ms) {
+  (void)now_ms;
   if (!log_tree_) return;
-  if (access_dirty_ && now_ms - access_sync_ms_ >= kAccessSyncMs) {
-    if (auto s = store_->Sync(); !s.ok()) {
-      Log()->error("consultation log sync failed: {}", s.error().message);
-    } else {
-      access_dirty_ = false;
-    }
-    access_sync_ms_ = now_ms;
-  }
   MaybeCheckpoint(false);
 }
 
@@ -521,7 +513,27 @@ void BrokerLoop::HandleAuditQuery(Session& session, const proto::AuditQuery& que
   const auto& key = signer_->public_key();
   reply.public_key.assign(key.begin(), key.end());
   control.command.Set(std::move(reply));
-  (void)Send(session.peer, wire::EncodeControl(control), &payloads);
+  // A Checkpoint query records nothing; the others wait for their record.
+  SendWhenRecorded(session.peer, wire::EncodeControl(control), std::move(payloads),
+                   needs_audit ? AccessWritten() : 0);
+}
+
+void BrokerLoop::SendWhenRecorded(const std::string& peer, std::string control,
+                                  std::vector<std::string> payloads, uint64_t access_seq) {
+  if (access_seq <= access_durable_ && held_replies_.empty()) {
+    (void)Send(peer, control, &payloads);
+    return;
+  }
+  held_replies_.push_back({peer, access_seq, std::move(control), std::move(payloads)});
+}
+
+void BrokerLoop::ReleaseHeldReplies() {
+  size_t sent = 0;
+  for (; sent < held_replies_.size() && held_replies_[sent].access_seq <= access_durable_; ++sent) {
+    HeldReply& r = held_replies_[sent];
+    if (sessions_.count(r.peer)) (void)Send(r.peer, r.control, &r.payloads);
+  }
+  held_replies_.erase(held_replies_.begin(), held_replies_.begin() + static_cast<ptrdiff_t>(sent));
 }
 
 }  // namespace lintas::broker

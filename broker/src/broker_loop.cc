@@ -130,6 +130,9 @@ void BrokerLoop::Run() {
     PumpDeliveries();
     PumpStats();
     Tick();
+    // Consultation records written this turn: into the next group commit
+    // (alone, if no event is waiting), so that what they record can go.
+    if (!storage_failed_ && AccessWritten() > access_submitted_) SubmitCurrent();
     if (!storage_failed_ && indexer_->failed()) storage_failed_ = true;  // no read until recovered
     if (storage_failed_ && inflight_batches_ == 0) RecoverFromFailedWrite();
   }

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -39,6 +40,14 @@
 
 namespace lintas::broker {
 
+// A batch recorded in the consultation log, waiting for that record to be
+// synced (by the next group commit) before it is sent.
+struct HeldBatch {
+  std::vector<uint64_t> offsets;
+  std::vector<std::string> records;
+  uint64_t access_seq = 0;  // its consultation record
+};
+
 // A durable subscription attached to a session.
 struct Subscription {
   std::string key;   // "<node id>/<name>", the cursor's name
@@ -50,9 +59,12 @@ struct Subscription {
   std::string node_country;
   std::vector<std::string_view> node_roles;  // views into the directory
   uint64_t acked = 0;     // durable cursor
-  uint64_t position = 0;  // last offset sent or skipped
+  uint64_t position = 0;  // last offset held, sent or skipped
   uint64_t credit = 0;
-  uint64_t recorded_to = 0;  // deliveries up to here are in the consultation log
+  // Recorded, not yet sent, in offset order (at most `credit` records):
+  // each goes once its record is durable, so that several batches are in
+  // flight while a commit syncs their records.
+  std::deque<HeldBatch> held;
   bool idle = false;  // caught up with the log; woken by a commit that may concern it
 };
 
@@ -71,6 +83,7 @@ struct ReplayState {
   uint64_t count = 0;
   uint64_t end = 0;  // the log's end when the replay started: it stops there
   uint64_t recorded_to = 0;     // disclosures up to here are in the consultation log
+  uint64_t recorded_seq = 0;    // the seq of that consultation record: sent once it is durable
   std::set<uint64_t> missing;   // index hits whose record could not be read: told in ReplayEnd
 };
 
@@ -238,7 +251,18 @@ class BrokerLoop {
   // session (and what the caller holds of it) may be gone.
   Disclosed Disclose(Session& session, std::string_view subscription, const ReplayState* replay,
                      const std::vector<uint64_t>& offsets, const std::vector<std::string>& records,
-                     uint64_t* recorded_to);
+                     uint64_t* recorded_to, uint64_t* recorded_seq);
+  // Sends a reply that discloses (an audit query's) once the consultation
+  // records up to `access_seq` are durable; at once if they are.
+  void SendWhenRecorded(const std::string& peer, std::string control,
+                        std::vector<std::string> payloads, uint64_t access_seq);
+  void ReleaseHeldReplies();
+  // The seq of the last consultation record written (0: none, or no trail).
+  uint64_t AccessWritten() const { return access_tree_ ? access_tree_->size() : 0; }
+  // Sends the held batches whose records are durable, in order. kSent: all
+  // of those went; kNotNow: the socket would block; kGone: the session (and
+  // what the caller holds of it) may be gone.
+  Disclosed FlushHeld(Subscription& sub);
   void ReportBacklog(const Subscription& sub);
   // A committed record for delivery: from the recent records, else the store.
   [[nodiscard]] Result<std::optional<std::string>> ReadCommitted(uint64_t offset);
@@ -283,8 +307,18 @@ class BrokerLoop {
   uint64_t checkpoint_size_ = 0;
   uint64_t checkpoint_access_size_ = 0;
   int64_t checkpoint_ms_ = 0;
-  bool access_dirty_ = false;   // consultation records not yet synced
-  int64_t access_sync_ms_ = 0;
+  // Consultation records are written unsynced, then made durable by the next
+  // group commit (the committer syncs for them when no event is waiting);
+  // nothing they record is sent before.
+  uint64_t access_durable_ = 0;    // records up to this seq are synced
+  uint64_t access_submitted_ = 0;  // records up to this seq are covered by a submitted batch
+  struct HeldReply {
+    std::string peer;
+    uint64_t access_seq = 0;
+    std::string control;
+    std::vector<std::string> payloads;
+  };
+  std::vector<HeldReply> held_replies_;  // in the order they were made
   size_t inflight_batches_ = 0;
   bool storage_failed_ = false;
   bool deliveries_pending_ = false;
@@ -295,6 +329,7 @@ class BrokerLoop {
     std::string peer;
     uint64_t query_id = 0;
     std::unique_ptr<StatsScan> scan;
+    uint64_t access_seq = 0;  // its consultation record
   };
   std::vector<PendingStats> stats_scans_;  // regional statistics in progress
 

@@ -148,7 +148,8 @@ void BrokerLoop::HandleDeliveryAck(Session& session, const proto::DeliveryAck& a
   }
   Subscription& sub = it->second;
   // Nothing beyond what was delivered can be acknowledged.
-  uint64_t offset = std::min(ack.offset(), sub.position);
+  uint64_t delivered = sub.held.empty() ? sub.position : sub.held.front().offsets.front() - 1;
+  uint64_t offset = std::min(ack.offset(), delivered);
   if (offset <= sub.acked) return;
   sub.acked = offset;
   if (auto s = store_->PutCursor(key, {offset, sub.filter.Encode()}); !s.ok()) {
@@ -222,7 +223,13 @@ void BrokerLoop::PumpDeliveries() {
   deliveries_pending_ = false;
   index_wait_ = false;
   uint64_t watermark = store_->next_offset();  // offsets below are durable
+  // A batch recorded but not yet durable waits for the commit that syncs
+  // its record (which wakes the loop), not re-read on every turn.
+  auto waiting = [&](uint64_t recorded_to, uint64_t recorded_seq, uint64_t position) {
+    return recorded_to > position && recorded_seq > access_durable_;
+  };
   for (auto& [key, sub] : subscriptions_) {
+    if (!sub.held.empty() && FlushHeld(sub) != Disclosed::kSent) continue;
     if (!sub.idle && sub.credit > 0) PumpSubscription(sub, watermark);
   }
   for (auto& [peer, session] : sessions_) {
@@ -230,7 +237,8 @@ void BrokerLoop::PumpDeliveries() {
     for (const auto& [id, replay] : session.replays) ids.push_back(id);
     for (uint64_t id : ids) {
       auto it = session.replays.find(id);
-      if (it != session.replays.end() && it->second.credit > 0) {
+      if (it != session.replays.end() && it->second.credit > 0 &&
+          !waiting(it->second.recorded_to, it->second.recorded_seq, it->second.position)) {
         PumpReplay(session, it->second, watermark);
       }
     }
@@ -323,22 +331,45 @@ void BrokerLoop::PumpSubscription(Subscription& sub, uint64_t watermark) {
     if (!offsets.empty()) {
       auto session = sessions_.find(sub.peer);
       if (session == sessions_.end()) return;
-      Disclosed sent = Disclose(session->second, sub.name, nullptr, offsets, records, &sub.recorded_to);
-      if (sent == Disclosed::kGone) return;  // the session (and sub) may be gone
-      if (sent == Disclosed::kNotNow) return;  // position unchanged: retried on the next pump
+      // Nothing is disclosed unless it is recorded: the record now
+      // (unsynced), the batch once the next group commit has synced it.
+      if (!RecordAccess(session->second, fb::AccessAction::Delivered, offsets, sub.name)) {
+        return;  // position unchanged: retried on the next pump
+      }
       sub.credit -= offsets.size();
+      sub.held.push_back({std::exchange(offsets, {}), std::exchange(records, {}), AccessWritten()});
     }
     sub.position = position;
   }
+  if (FlushHeld(sub) == Disclosed::kGone) return;  // without a consultation log: at once
   if (!sub.idle) deliveries_pending_ = true;  // budget or batch cut it short: continue soon
+}
+
+BrokerLoop::Disclosed BrokerLoop::FlushHeld(Subscription& sub) {
+  while (!sub.held.empty() && sub.held.front().access_seq <= access_durable_) {
+    HeldBatch& batch = sub.held.front();
+    switch (Send(sub.peer, wire::EncodeDeliver(sub.name, 0, batch.offsets), &batch.records)) {
+      case SendResult::kSent:
+        probe_.Delivered(batch.offsets.size());
+        sub.held.pop_front();
+        break;
+      case SendResult::kWouldBlock:
+        deliveries_pending_ = false;  // wait for the socket in the loop's poll
+        return Disclosed::kNotNow;
+      case SendResult::kGone:
+        return Disclosed::kGone;
+    }
+  }
+  return Disclosed::kSent;
 }
 
 BrokerLoop::Disclosed BrokerLoop::Disclose(Session& session, std::string_view subscription,
                                            const ReplayState* replay,
                                            const std::vector<uint64_t>& offsets,
                                            const std::vector<std::string>& records,
-                                           uint64_t* recorded_to) {
-  // Nothing is disclosed unless it is recorded.
+                                           uint64_t* recorded_to, uint64_t* recorded_seq) {
+  // Nothing is disclosed unless it is recorded, durably: the record goes
+  // into the next group commit's sync, and the batch is sent after it.
   if (offsets.back() > *recorded_to) {
     bool recorded = replay == nullptr
                         ? RecordAccess(session, fb::AccessAction::Delivered, offsets, subscription)
@@ -346,7 +377,9 @@ BrokerLoop::Disclosed BrokerLoop::Disclose(Session& session, std::string_view su
                                        replay->justification);
     if (!recorded) return Disclosed::kNotNow;
     *recorded_to = offsets.back();
+    *recorded_seq = AccessWritten();
   }
+  if (*recorded_seq > access_durable_) return Disclosed::kNotNow;  // retried after the commit
   std::string control = replay == nullptr ? wire::EncodeDeliver(subscription, 0, offsets)
                                           : wire::EncodeDeliver("", replay->id, offsets);
   switch (Send(session.peer, control, &records)) {
@@ -450,7 +483,7 @@ void BrokerLoop::PumpReplay(Session& session, ReplayState& r, uint64_t watermark
       records.push_back(std::move(**record));
     }
     if (!offsets.empty()) {
-      Disclosed sent = Disclose(session, {}, &r, offsets, records, &r.recorded_to);
+      Disclosed sent = Disclose(session, {}, &r, offsets, records, &r.recorded_to, &r.recorded_seq);
       if (sent == Disclosed::kGone) return;    // the session (and r) may be gone
       if (sent == Disclosed::kNotNow) return;  // position unchanged: retried on the next pump
       r.credit -= offsets.size();

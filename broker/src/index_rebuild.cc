@@ -93,6 +93,7 @@ void BrokerLoop::RecoverFromFailedWrite() {
   committer_->Reset();
   next_offset_ = store_->next_offset();
   storage_failed_ = false;
+  access_submitted_ = access_durable_;  // records the failure may have taken: synced again
   AppendRecovered();
   for (auto& [key, sub] : subscriptions_) sub.idle = false;  // recovered records may concern it
 }

@@ -210,7 +210,10 @@ Result<BrokerLoop::StoredFacts> BrokerLoop::ReadStoredFacts(uint64_t offset) {
 }
 
 void BrokerLoop::SubmitCurrent() {
-  if (current_->entries.empty() && current_->acks.empty()) return;
+  uint64_t access = AccessWritten();
+  if (current_->entries.empty() && current_->acks.empty() && access <= access_submitted_) return;
+  current_->access_covered = access;
+  access_submitted_ = access;
   committer_->Submit(std::move(current_));
   current_ = std::make_unique<CommitBatch>();
   ++inflight_batches_;
@@ -238,6 +241,7 @@ void BrokerLoop::CompleteCommits() {
       }
     }
     if (ok) {
+      access_durable_ = std::max(access_durable_, batch->access_covered);
       AppendCommitted(*batch);
       for (auto& e : batch->entries) recent_.Add(std::move(e));
       if (!batch->entries.empty()) probe_.Published(batch->entries.size());
@@ -258,6 +262,7 @@ void BrokerLoop::CompleteCommits() {
       (void)Send(peer, wire::EncodeAck(std::span(entries).subspan(i, n)));
     }
   }
+  ReleaseHeldReplies();
   probe_.LogSize(store_->size());
   if (storage_failed_ && inflight_batches_ == 0) RecoverFromFailedWrite();
 }

@@ -44,6 +44,10 @@ struct CommitBatch {
   uint64_t bytes = 0;
   std::set<std::string> inbox_nodes;  // whose inbox subscriptions to wake
   bool distributed = false;           // whether to wake named subscriptions
+  // Consultation records up to this seq were written (unsynced) before the
+  // batch was submitted: the batch's synced write makes them durable too.
+  // A batch with no entries is submitted only for them: it is a sync.
+  uint64_t access_covered = 0;
   Status status;                      // set by the committer
 };
 
