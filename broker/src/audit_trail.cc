@@ -518,22 +518,4 @@ void BrokerLoop::HandleAuditQuery(Session& session, const proto::AuditQuery& que
                    needs_audit ? AccessWritten() : 0);
 }
 
-void BrokerLoop::SendWhenRecorded(const std::string& peer, std::string control,
-                                  std::vector<std::string> payloads, uint64_t access_seq) {
-  if (access_seq <= access_durable_ && held_replies_.empty()) {
-    (void)Send(peer, control, &payloads);
-    return;
-  }
-  held_replies_.push_back({peer, access_seq, std::move(control), std::move(payloads)});
-}
-
-void BrokerLoop::ReleaseHeldReplies() {
-  size_t sent = 0;
-  for (; sent < held_replies_.size() && held_replies_[sent].access_seq <= access_durable_; ++sent) {
-    HeldReply& r = held_replies_[sent];
-    if (sessions_.count(r.peer)) (void)Send(r.peer, r.control, &r.payloads);
-  }
-  held_replies_.erase(held_replies_.begin(), held_replies_.begin() + static_cast<ptrdiff_t>(sent));
-}
-
 }  // namespace lintas::broker

@@ -345,56 +345,6 @@ void BrokerLoop::PumpSubscription(Subscription& sub, uint64_t watermark) {
   if (!sub.idle) deliveries_pending_ = true;  // budget or batch cut it short: continue soon
 }
 
-BrokerLoop::Disclosed BrokerLoop::FlushHeld(Subscription& sub) {
-  while (!sub.held.empty() && sub.held.front().access_seq <= access_durable_) {
-    HeldBatch& batch = sub.held.front();
-    switch (Send(sub.peer, wire::EncodeDeliver(sub.name, 0, batch.offsets), &batch.records)) {
-      case SendResult::kSent:
-        probe_.Delivered(batch.offsets.size());
-        sub.held.pop_front();
-        break;
-      case SendResult::kWouldBlock:
-        deliveries_pending_ = false;  // wait for the socket in the loop's poll
-        return Disclosed::kNotNow;
-      case SendResult::kGone:
-        return Disclosed::kGone;
-    }
-  }
-  return Disclosed::kSent;
-}
-
-BrokerLoop::Disclosed BrokerLoop::Disclose(Session& session, std::string_view subscription,
-                                           const ReplayState* replay,
-                                           const std::vector<uint64_t>& offsets,
-                                           const std::vector<std::string>& records,
-                                           uint64_t* recorded_to, uint64_t* recorded_seq) {
-  // Nothing is disclosed unless it is recorded, durably: the record goes
-  // into the next group commit's sync, and the batch is sent after it.
-  if (offsets.back() > *recorded_to) {
-    bool recorded = replay == nullptr
-                        ? RecordAccess(session, fb::AccessAction::Delivered, offsets, subscription)
-                        : RecordAccess(session, fb::AccessAction::Replayed, offsets, {}, replay->id,
-                                       replay->justification);
-    if (!recorded) return Disclosed::kNotNow;
-    *recorded_to = offsets.back();
-    *recorded_seq = AccessWritten();
-  }
-  if (*recorded_seq > access_durable_) return Disclosed::kNotNow;  // retried after the commit
-  std::string control = replay == nullptr ? wire::EncodeDeliver(subscription, 0, offsets)
-                                          : wire::EncodeDeliver("", replay->id, offsets);
-  switch (Send(session.peer, control, &records)) {
-    case SendResult::kSent:
-      probe_.Delivered(offsets.size());
-      return Disclosed::kSent;
-    case SendResult::kWouldBlock:
-      deliveries_pending_ = false;  // wait for the socket in the loop's poll
-      return Disclosed::kNotNow;
-    case SendResult::kGone:
-      break;
-  }
-  return Disclosed::kGone;
-}
-
 Result<std::optional<std::string>> BrokerLoop::ReadCommitted(uint64_t offset) {
   if (const RecentRecords::Entry* e = recent_.Find(offset)) {
     return std::optional<std::string>(e->record);
