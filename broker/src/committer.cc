@@ -3,6 +3,7 @@
 
 #include <chrono>
 
+#include "lintas/audit/hash.h"
 #include "lintas/broker/logger.h"
 
 namespace lintas::broker {
@@ -42,6 +43,19 @@ void Committer::Stop() {
   }
   cv_.notify_one();
   if (thread_.joinable()) thread_.join();
+}
+
+void Committer::HashLeaves(std::vector<std::unique_ptr<CommitBatch>>& work,
+                           const std::vector<store::AppendEntry>& entries) {
+  size_t k = 0;
+  for (auto& b : work) {
+    size_t n = b->entries.size();
+    if (b->want_leaves) {
+      b->leaves.reserve(n);
+      for (size_t i = 0; i < n; ++i) b->leaves.push_back(audit::LeafHash(entries[k + i].record));
+    }
+    k += n;
+  }
 }
 
 void Committer::Run(zmq::context_t* ctx, std::string endpoint) {
@@ -85,6 +99,7 @@ void Committer::Run(zmq::context_t* ctx, std::string endpoint) {
       if (status.ok()) {
         index.reserve(entries.size());
         for (const auto& e : entries) index.push_back({e.offset, e.index});
+        HashLeaves(work, entries);
       }
       // The entries go back to their batches: the loop keeps the records
       // of recent commits for live deliveries.

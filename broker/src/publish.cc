@@ -139,7 +139,7 @@ void BrokerLoop::Append(Session& session, uint64_t seq, const wire::EventId& id,
   entry.index.received_at_us = last_received_us_;
   entry.record = wire::EncodeRecord(entry.offset, last_received_us_,
                                     wire::PublisherInfo{node.id, node.country, node.public_key}, bytes);
-  if (log_tree_) current_->leaves.push_back(audit::LeafHash(entry.record));
+  current_->want_leaves = log_tree_ != nullptr;  // hashed by the commit thread
   current_->bytes += entry.record.size();
   for (const auto& n : entry.index.inbox_nodes) current_->inbox_nodes.insert(n);
   current_->distributed |= entry.index.distribution.has_value();

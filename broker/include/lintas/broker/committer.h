@@ -37,8 +37,10 @@ struct PendingAck {
 // One loop iteration's worth of appends and the acks that wait for them.
 struct CommitBatch {
   std::vector<store::AppendEntry> entries;  // lent to the store's write, then given back
-  // The entries' Merkle leaves, in order; kept for the loop's tree (the
-  // committer moves the entries themselves into the store's write).
+  // The entries' Merkle leaves, in order, for the loop's tree: computed
+  // by the commit thread once the write succeeded (SHA-256 off the loop
+  // thread) when `want_leaves` is set.
+  bool want_leaves = false;
   std::vector<std::array<uint8_t, 32>> leaves;
   std::vector<PendingAck> acks;
   uint64_t bytes = 0;
@@ -79,6 +81,10 @@ class Committer {
 
  private:
   void Run(zmq::context_t* ctx, std::string endpoint);
+  // Fills the leaves of the batches that want them from `entries` (theirs,
+  // in order, moved out of them for the write).
+  static void HashLeaves(std::vector<std::unique_ptr<CommitBatch>>& work,
+                         const std::vector<store::AppendEntry>& entries);
 
   store::Store* store_;
   Indexer* indexer_;
