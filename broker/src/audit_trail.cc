@@ -13,11 +13,12 @@
 #include "lintas/wire/bytes.h"
 #include "lintas/wire/frame.h"
 #include "lintas/wire/limits.h"
+#include "lintas/wire/record.h"
+#include "lintas/wire/verify.h"
 
 namespace lintas::broker {
 namespace {
 
-constexpr int64_t kAccessSyncMs = 200;    // consultation records are synced this soon
 constexpr size_t kLeafReadChunk = 65536;  // leaves read at a time at start-up
 constexpr size_t kAccessScanBudget = 100000;  // records one Access query examines
 
@@ -150,6 +151,7 @@ void BrokerLoop::InitAudit() {
       }
       for (const auto& l : leaves) access_tree_->Append(l);
     }
+    access_durable_ = access_submitted_ = n;  // what the store holds is durable
   }
   // The logs must still be what the last checkpoint signed.
   auto latest = store_->LatestCheckpoint();
@@ -272,8 +274,21 @@ bool BrokerLoop::RecordAccess(const Session& session, fb::AccessAction action,
     return false;
   }
   access_tree_->Append(leaf);
-  access_dirty_ = true;
   return true;
+}
+
+Status BrokerLoop::CaseOffsetsPastIndex(std::string_view case_id, uint64_t indexed,
+                                        std::set<uint64_t>* out) {
+  for (uint64_t offset = indexed + 1; offset < store_->next_offset(); ++offset) {
+    auto record = ReadCommitted(offset);
+    if (!record.ok()) return std::move(record).error();
+    if (!record->has_value()) continue;
+    auto verified = wire::VerifyRecord(wire::AsBytes(**record));
+    if (!verified.ok()) continue;
+    const fb::Event* event = fb::GetEvent(wire::RecordEventBytes(**verified).data());
+    if (event->case_id() && event->case_id()->string_view() == case_id) out->insert(offset);
+  }
+  return OkStatus();
 }
 
 void BrokerLoop::MaybeCheckpoint(bool force) {
@@ -306,8 +321,8 @@ void BrokerLoop::MaybeCheckpoint(bool force) {
     Log()->error("checkpoint could not be synced: {}", s.error().message);
     return;
   }
-  access_dirty_ = false;
-  access_sync_ms_ = now;
+  access_durable_ = std::max(access_durable_, access_size);
+  ReleaseHeldReplies();
   checkpoint_ = std::move(signed_cp);
   checkpoint_size_ = size;
   checkpoint_access_size_ = access_size;
@@ -316,15 +331,8 @@ void BrokerLoop::MaybeCheckpoint(bool force) {
 }
 
 void BrokerLoop::AuditTick(int64_t now_ms) {
+  (void)now_ms;
   if (!log_tree_) return;
-  if (access_dirty_ && now_ms - access_sync_ms_ >= kAccessSyncMs) {
-    if (auto s = store_->Sync(); !s.ok()) {
-      Log()->error("consultation log sync failed: {}", s.error().message);
-    } else {
-      access_dirty_ = false;
-    }
-    access_sync_ms_ = now_ms;
-  }
   MaybeCheckpoint(false);
 }
 
@@ -440,6 +448,7 @@ void BrokerLoop::HandleAuditQuery(Session& session, const proto::AuditQuery& que
         return;
       }
       std::set<uint64_t> case_offsets;
+      uint64_t indexed = IndexedEnd();  // before the scan: the index holds all up to here
       if (!case_id.empty()) {
         std::vector<store::ScanHit> hits;
         for (uint64_t after = 0;;) {
@@ -451,6 +460,10 @@ void BrokerLoop::HandleAuditQuery(Session& session, const proto::AuditQuery& que
           if (hits.empty()) break;
           for (const auto& h : hits) case_offsets.insert(h.offset);
           after = hits.back().offset;
+        }
+        if (auto s = CaseOffsetsPastIndex(case_id, indexed, &case_offsets); !s.ok()) {
+          refuse(wire::errc::storage_error, "log read failed; retry");
+          return;
         }
       }
       uint64_t after = query.after();
@@ -500,7 +513,9 @@ void BrokerLoop::HandleAuditQuery(Session& session, const proto::AuditQuery& que
   const auto& key = signer_->public_key();
   reply.public_key.assign(key.begin(), key.end());
   control.command.Set(std::move(reply));
-  (void)Send(session.peer, wire::EncodeControl(control), &payloads);
+  // A Checkpoint query records nothing; the others wait for their record.
+  SendWhenRecorded(session.peer, wire::EncodeControl(control), std::move(payloads),
+                   needs_audit ? AccessWritten() : 0);
 }
 
 }  // namespace lintas::broker

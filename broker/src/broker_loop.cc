@@ -17,6 +17,7 @@ namespace lintas::broker {
 namespace {
 
 constexpr int kPollMs = 20;                  // how soon Stop() is noticed
+constexpr int kIndexWaitMs = 1;              // how soon a wait for the index thread ends
 constexpr size_t kMaxMessagesPerRead = 4096;  // fairness between reading and answering
 constexpr size_t kMaxInflightBatches = 4;     // bounds uncommitted memory
 constexpr int kHwm = 100000;
@@ -52,7 +53,14 @@ BrokerLoop::BrokerLoop(BrokerConfig config, std::unique_ptr<store::Store> store)
                : nullptr),
       router_(ctx_, zmq::socket_type::router),
       notify_(ctx_, zmq::socket_type::pair) {
+  ingest_state_.config = &config_;
+  ingest_state_.directory = &directory_;
+  ingest_state_.policy = &policy_;
+  ingest_state_.seal_key = [this](const std::string& node_id) { return CurrentSealKey(node_id); };
   RefreshRevocations();
+  if (auto s = RebuildIndexes(); !s.ok()) {
+    throw std::runtime_error("cannot rebuild the indexes from the log: " + s.error().message);
+  }
   InitAudit();
   if (auto s = seal_keys_.Load(store_.get()); !s.ok()) {
     throw std::runtime_error("cannot read the nodes' seal keys: " + s.error().message);
@@ -75,12 +83,15 @@ BrokerLoop::BrokerLoop(BrokerConfig config, std::unique_ptr<store::Store> store)
   std::string notify_endpoint = fmt::format("inproc://lintas-committer-{}",
                                             static_cast<const void*>(this));
   notify_.bind(notify_endpoint);
-  committer_ = std::make_unique<Committer>(store_.get(), &probe_, ctx_, notify_endpoint);
+  indexer_ = std::make_unique<Indexer>(store_.get());
+  committer_ = std::make_unique<Committer>(store_.get(), indexer_.get(), &probe_, ctx_,
+                                           notify_endpoint);
   current_ = std::make_unique<CommitBatch>();
 }
 
 BrokerLoop::~BrokerLoop() {
   committer_.reset();
+  indexer_.reset();
   router_.close();
   notify_.close();
 }
@@ -113,12 +124,17 @@ void BrokerLoop::Run() {
         {router_.handle(), 0, static_cast<short>(can_read ? ZMQ_POLLIN : 0), 0},
     };
     bool busy = deliveries_pending_ || !stats_scans_.empty();
-    zmq::poll(items, 2, std::chrono::milliseconds(busy ? 0 : kPollMs));
+    zmq::poll(items, 2, std::chrono::milliseconds(busy ? 0 : index_wait_ ? kIndexWaitMs : kPollMs));
     if (items[0].revents & ZMQ_POLLIN) CompleteCommits();
     if (items[1].revents & ZMQ_POLLIN) ReadMessages();
     PumpDeliveries();
     PumpStats();
     Tick();
+    // Consultation records written this turn: into the next group commit
+    // (alone, if no event is waiting), so that what they record can go.
+    if (!storage_failed_ && AccessWritten() > access_submitted_) SubmitCurrent();
+    if (!storage_failed_ && indexer_->failed()) storage_failed_ = true;  // no read until recovered
+    if (storage_failed_ && inflight_batches_ == 0) RecoverFromFailedWrite();
   }
   // Drain: finish and acknowledge what is in flight, then say goodbye.
   Log()->info("stopping: draining {} batches in flight", inflight_batches_ + (current_->acks.empty() ? 0 : 1));
@@ -129,8 +145,11 @@ void BrokerLoop::Run() {
     CompleteCommits();
   }
   MaybeCheckpoint(true);
-  if (log_tree_) {
-    if (auto s = store_->Sync(); !s.ok()) Log()->error("final sync failed: {}", s.error().message);
+  // The indexes of the last commits, durable with the final sync.
+  if (auto s = indexer_->Drain(); !s.ok()) {
+    Log()->error("index write failed; the next start rebuilds them: {}", s.error().message);
+  } else if (auto synced = store_->Sync(); !synced.ok()) {
+    Log()->error("final sync failed: {}", synced.error().message);
   }
   std::vector<std::string> peers;
   for (const auto& [peer, session] : sessions_) peers.push_back(peer);

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -18,10 +19,12 @@
 #include "lintas/audit/merkle_log.h"
 #include "lintas/audit/signer.h"
 #include "lintas/fb/audit_generated.h"
+#include "lintas/fb/record_generated.h"
 #include "lintas/broker/committer.h"
 #include "lintas/broker/config.h"
 #include "lintas/broker/directory.h"
 #include "lintas/broker/filter.h"
+#include "lintas/broker/indexer.h"
 #include "lintas/broker/policy.h"
 #include "lintas/broker/probe.h"
 #include "lintas/broker/revocations.h"
@@ -29,12 +32,21 @@
 #include "lintas/store/store.h"
 #include "lintas/wire/frame.h"
 #include "lintas/seal/directory_document.h"
+#include "ingest.h"
 #include "recent_records.h"
 #include "regional_stats.h"
 #include "seal_registry.h"
 #include "thread_rules.h"
 
 namespace lintas::broker {
+
+// A batch recorded in the consultation log, waiting for that record to be
+// synced (by the next group commit) before it is sent.
+struct HeldBatch {
+  std::vector<uint64_t> offsets;
+  std::vector<std::string> records;
+  uint64_t access_seq = 0;  // its consultation record
+};
 
 // A durable subscription attached to a session.
 struct Subscription {
@@ -47,9 +59,12 @@ struct Subscription {
   std::string node_country;
   std::vector<std::string_view> node_roles;  // views into the directory
   uint64_t acked = 0;     // durable cursor
-  uint64_t position = 0;  // last offset sent or skipped
+  uint64_t position = 0;  // last offset held, sent or skipped
   uint64_t credit = 0;
-  uint64_t recorded_to = 0;  // deliveries up to here are in the consultation log
+  // Recorded, not yet sent, in offset order (at most `credit` records):
+  // each goes once its record is durable, so that several batches are in
+  // flight while a commit syncs their records.
+  std::deque<HeldBatch> held;
   bool idle = false;  // caught up with the log; woken by a commit that may concern it
 };
 
@@ -68,6 +83,7 @@ struct ReplayState {
   uint64_t count = 0;
   uint64_t end = 0;  // the log's end when the replay started: it stops there
   uint64_t recorded_to = 0;     // disclosures up to here are in the consultation log
+  uint64_t recorded_seq = 0;    // the seq of that consultation record: sent once it is durable
   std::set<uint64_t> missing;   // index hits whose record could not be read: told in ReplayEnd
 };
 
@@ -152,6 +168,18 @@ class BrokerLoop {
   void Nack(Session& session, uint64_t seq, const Error& error);
   void SubmitCurrent();
   void CompleteCommits();
+
+  // Derived indexes (index_rebuild.cc). RebuildIndexes indexes the log's
+  // records past the store's index watermark, as the publish path would
+  // have; start-up and RecoverFromFailedWrite run it before serving.
+  [[nodiscard]] Status RebuildIndexes();
+  [[nodiscard]] Result<store::IndexKeys> DeriveIndexKeys(const fb::StoredRecord& record);
+  // After a failed write, once no batch is in flight: reopen the store,
+  // rebuild the indexes, restart from the store's next offset.
+  void RecoverFromFailedWrite();
+  // The last offset the store's indexes are certain to hold: index scans
+  // read no further (the recent records or a later pump cover the rest).
+  uint64_t IndexedEnd() const { return store_->index_watermark(); }
   // The parent's facts, from the in-flight map or the log (walking up its
   // thread for the H2 events above it); empty if the log holds no such
   // event. A storage failure is an error.
@@ -163,18 +191,9 @@ class BrokerLoop {
     std::optional<wire::EventId> parent;
   };
   [[nodiscard]] Result<StoredFacts> ReadStoredFacts(uint64_t offset);
-  uint8_t CancelledAlertCategory(const std::optional<ParentFacts>& parent);
-  // A sealed event must hold a key copy for every node it is routed to.
-  [[nodiscard]] Status CheckSealedTo(const fb::Event& event, const std::vector<std::string>& inbox_nodes);
-  // The routing policy for one event's addressees and selected countries,
-  // and H2's ban on distribution (publish.cc).
-  [[nodiscard]] Status CheckPolicy(const fb::Event& event, uint8_t category);
-  // The thread's handling codes (thread_rules.h): no answer weaker than its
-  // parent, and below an H2 event only its parties. `inbox_nodes` as
-  // resolved from this event's destinations.
-  [[nodiscard]] Status CheckOnwardTransfer(const NodeConfig& node, const fb::Event& event,
-                                           const std::optional<ParentFacts>& parent,
-                                           const std::vector<std::string>& inbox_nodes);
+  // Gives an accepted event its offset and record, into the current batch.
+  void Append(Session& session, uint64_t seq, const wire::EventId& id,
+              std::span<const uint8_t> bytes, Accepted&& accepted);
 
   // The audit trail (audit_trail.cc).
   void InitAudit();
@@ -193,6 +212,10 @@ class BrokerLoop {
   // time passed since the last one.
   void MaybeCheckpoint(bool force);
   void HandleAuditQuery(Session& session, const proto::AuditQuery& query);
+  // Adds the offsets past `indexed` (the case index's watermark) of records
+  // of `case_id`, read from the log.
+  [[nodiscard]] Status CaseOffsetsPastIndex(std::string_view case_id, uint64_t indexed,
+                                            std::set<uint64_t>* out);
   void AuditTick(int64_t now_ms);
   // Regional statistics (stats_queries.cc): a Stats query starts a scan
   // that PumpStats advances a bounded step per loop turn; its reply goes
@@ -228,7 +251,18 @@ class BrokerLoop {
   // session (and what the caller holds of it) may be gone.
   Disclosed Disclose(Session& session, std::string_view subscription, const ReplayState* replay,
                      const std::vector<uint64_t>& offsets, const std::vector<std::string>& records,
-                     uint64_t* recorded_to);
+                     uint64_t* recorded_to, uint64_t* recorded_seq);
+  // Sends a reply that discloses (an audit query's) once the consultation
+  // records up to `access_seq` are durable; at once if they are.
+  void SendWhenRecorded(const std::string& peer, std::string control,
+                        std::vector<std::string> payloads, uint64_t access_seq);
+  void ReleaseHeldReplies();
+  // The seq of the last consultation record written (0: none, or no trail).
+  uint64_t AccessWritten() const { return access_tree_ ? access_tree_->size() : 0; }
+  // Sends the held batches whose records are durable, in order. kSent: all
+  // of those went; kNotNow: the socket would block; kGone: the session (and
+  // what the caller holds of it) may be gone.
+  Disclosed FlushHeld(Subscription& sub);
   void ReportBacklog(const Subscription& sub);
   // A committed record for delivery: from the recent records, else the store.
   [[nodiscard]] Result<std::optional<std::string>> ReadCommitted(uint64_t offset);
@@ -237,6 +271,7 @@ class BrokerLoop {
   Directory directory_;
   SealRegistry seal_keys_;  // the nodes' announced seal keys
   RoutingPolicy policy_;
+  IngestState ingest_state_;  // points into config_, directory_, policy_ and this
   Revocations revocations_;            // read by the ZAP thread too
   std::set<std::string> revoked_nodes_;  // nodes whose configured key is revoked
   int64_t next_revocation_check_ms_ = 0;
@@ -246,6 +281,7 @@ class BrokerLoop {
   std::unique_ptr<ZapHandler> zap_;  // curve mode; bound before router_
   zmq::socket_t router_;
   zmq::socket_t notify_;
+  std::unique_ptr<Indexer> indexer_;      // outlives committer_, which feeds it
   std::unique_ptr<Committer> committer_;
   std::atomic<bool> stop_{false};
 
@@ -271,15 +307,29 @@ class BrokerLoop {
   uint64_t checkpoint_size_ = 0;
   uint64_t checkpoint_access_size_ = 0;
   int64_t checkpoint_ms_ = 0;
-  bool access_dirty_ = false;   // consultation records not yet synced
-  int64_t access_sync_ms_ = 0;
+  // Consultation records are written unsynced, then made durable by the next
+  // group commit (the committer syncs for them when no event is waiting);
+  // nothing they record is sent before.
+  uint64_t access_durable_ = 0;    // records up to this seq are synced
+  uint64_t access_submitted_ = 0;  // records up to this seq are covered by a submitted batch
+  struct HeldReply {
+    std::string peer;
+    uint64_t access_seq = 0;
+    std::string control;
+    std::vector<std::string> payloads;
+  };
+  std::vector<HeldReply> held_replies_;  // in the order they were made
   size_t inflight_batches_ = 0;
   bool storage_failed_ = false;
   bool deliveries_pending_ = false;
+  // A subscription or replay waits for the index thread (its next hits lie
+  // past the index watermark): poll again soon.
+  bool index_wait_ = false;
   struct PendingStats {
     std::string peer;
     uint64_t query_id = 0;
     std::unique_ptr<StatsScan> scan;
+    uint64_t access_seq = 0;  // its consultation record
   };
   std::vector<PendingStats> stats_scans_;  // regional statistics in progress
 

@@ -3,13 +3,14 @@
 
 #include <chrono>
 
+#include "lintas/audit/hash.h"
 #include "lintas/broker/logger.h"
 
 namespace lintas::broker {
 
-Committer::Committer(store::Store* store, BrokerProbe* probe, zmq::context_t& ctx,
-                     const std::string& notify_endpoint)
-    : store_(store), probe_(probe) {
+Committer::Committer(store::Store* store, Indexer* indexer, BrokerProbe* probe,
+                     zmq::context_t& ctx, const std::string& notify_endpoint)
+    : store_(store), indexer_(indexer), probe_(probe) {
   // The PAIR socket is created inside the thread that uses it; the loop binds
   // the other end before constructing the committer.
   thread_ = std::thread(&Committer::Run, this, &ctx, notify_endpoint);
@@ -44,6 +45,19 @@ void Committer::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void Committer::HashLeaves(std::vector<std::unique_ptr<CommitBatch>>& work,
+                           const std::vector<store::AppendEntry>& entries) {
+  size_t k = 0;
+  for (auto& b : work) {
+    size_t n = b->entries.size();
+    if (b->want_leaves) {
+      b->leaves.reserve(n);
+      for (size_t i = 0; i < n; ++i) b->leaves.push_back(audit::LeafHash(entries[k + i].record));
+    }
+    k += n;
+  }
+}
+
 void Committer::Run(zmq::context_t* ctx, std::string endpoint) {
   pthread_setname_np(pthread_self(), "lintas-commit");
   zmq::socket_t notify(*ctx, zmq::socket_type::pair);
@@ -66,6 +80,7 @@ void Committer::Run(zmq::context_t* ctx, std::string endpoint) {
       failure = failure_;
     }
     Status status;
+    std::vector<store::IndexEntry> index;
     if (failed) {
       status = failure;
     } else {
@@ -76,9 +91,16 @@ void Committer::Run(zmq::context_t* ctx, std::string endpoint) {
         bytes += b->bytes;
       }
       auto start = std::chrono::steady_clock::now();
-      status = store_->Append(entries);
+      // No entries: the batches came for consultation records written
+      // before them, which a sync of the WAL makes durable.
+      status = entries.empty() ? store_->Sync() : store_->Append(entries);
       double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (status.ok()) {
+        index.reserve(entries.size());
+        for (const auto& e : entries) index.push_back({e.offset, e.index});
+        HashLeaves(work, entries);
+      }
       // The entries go back to their batches: the loop keeps the records
       // of recent commits for live deliveries.
       size_t k = 0;
@@ -105,6 +127,8 @@ void Committer::Run(zmq::context_t* ctx, std::string endpoint) {
     }
     work.clear();
     notify.send(zmq::const_buffer("", 0), zmq::send_flags::dontwait);
+    // After the acks are on their way: index writes are off the sync path.
+    indexer_->Submit(std::move(index));
   }
 }
 

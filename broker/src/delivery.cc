@@ -148,7 +148,8 @@ void BrokerLoop::HandleDeliveryAck(Session& session, const proto::DeliveryAck& a
   }
   Subscription& sub = it->second;
   // Nothing beyond what was delivered can be acknowledged.
-  uint64_t offset = std::min(ack.offset(), sub.position);
+  uint64_t delivered = sub.held.empty() ? sub.position : sub.held.front().offsets.front() - 1;
+  uint64_t offset = std::min(ack.offset(), delivered);
   if (offset <= sub.acked) return;
   sub.acked = offset;
   if (auto s = store_->PutCursor(key, {offset, sub.filter.Encode()}); !s.ok()) {
@@ -220,8 +221,15 @@ void BrokerLoop::HandleReplay(Session& session, const proto::Replay& replay) {
 
 void BrokerLoop::PumpDeliveries() {
   deliveries_pending_ = false;
+  index_wait_ = false;
   uint64_t watermark = store_->next_offset();  // offsets below are durable
+  // A batch recorded but not yet durable waits for the commit that syncs
+  // its record (which wakes the loop), not re-read on every turn.
+  auto waiting = [&](uint64_t recorded_to, uint64_t recorded_seq, uint64_t position) {
+    return recorded_to > position && recorded_seq > access_durable_;
+  };
   for (auto& [key, sub] : subscriptions_) {
+    if (!sub.held.empty() && FlushHeld(sub) != Disclosed::kSent) continue;
     if (!sub.idle && sub.credit > 0) PumpSubscription(sub, watermark);
   }
   for (auto& [peer, session] : sessions_) {
@@ -229,7 +237,8 @@ void BrokerLoop::PumpDeliveries() {
     for (const auto& [id, replay] : session.replays) ids.push_back(id);
     for (uint64_t id : ids) {
       auto it = session.replays.find(id);
-      if (it != session.replays.end() && it->second.credit > 0) {
+      if (it != session.replays.end() && it->second.credit > 0 &&
+          !waiting(it->second.recorded_to, it->second.recorded_seq, it->second.position)) {
         PumpReplay(session, it->second, watermark);
       }
     }
@@ -266,16 +275,24 @@ void BrokerLoop::PumpSubscription(Subscription& sub, uint64_t watermark) {
         continue;
       }
     } else {
+      // The index is certain only up to its watermark (read before the
+      // scan): hits past it are left for a later pump, never skipped.
+      uint64_t indexed = std::min(IndexedEnd(), watermark - 1);
+      if (sub.position >= indexed) {
+        index_wait_ = true;  // the index thread is behind: poll again soon
+        return;
+      }
       auto s = store_->Scan(sub.inbox ? store::Index::kInbox : store::Index::kDistributed,
                             sub.inbox ? sub.node_id : std::string(), sub.position, limit, &hits);
       if (!s.ok()) {
         Log()->error("delivery scan failed subscription={} error={}", sub.key, s.error().message);
         return;
       }
+      while (!hits.empty() && hits.back().offset > indexed) hits.pop_back();
       if (hits.empty()) {
-        sub.position = watermark - 1;
-        sub.idle = true;
-        break;
+        budget -= std::min<size_t>(budget, 1);
+        sub.position = indexed;
+        continue;  // the recent records or a later pump cover what follows
       }
     }
     offsets.clear();
@@ -314,43 +331,18 @@ void BrokerLoop::PumpSubscription(Subscription& sub, uint64_t watermark) {
     if (!offsets.empty()) {
       auto session = sessions_.find(sub.peer);
       if (session == sessions_.end()) return;
-      Disclosed sent = Disclose(session->second, sub.name, nullptr, offsets, records, &sub.recorded_to);
-      if (sent == Disclosed::kGone) return;  // the session (and sub) may be gone
-      if (sent == Disclosed::kNotNow) return;  // position unchanged: retried on the next pump
+      // Nothing is disclosed unless it is recorded: the record now
+      // (unsynced), the batch once the next group commit has synced it.
+      if (!RecordAccess(session->second, fb::AccessAction::Delivered, offsets, sub.name)) {
+        return;  // position unchanged: retried on the next pump
+      }
       sub.credit -= offsets.size();
+      sub.held.push_back({std::exchange(offsets, {}), std::exchange(records, {}), AccessWritten()});
     }
     sub.position = position;
   }
+  if (FlushHeld(sub) == Disclosed::kGone) return;  // without a consultation log: at once
   if (!sub.idle) deliveries_pending_ = true;  // budget or batch cut it short: continue soon
-}
-
-BrokerLoop::Disclosed BrokerLoop::Disclose(Session& session, std::string_view subscription,
-                                           const ReplayState* replay,
-                                           const std::vector<uint64_t>& offsets,
-                                           const std::vector<std::string>& records,
-                                           uint64_t* recorded_to) {
-  // Nothing is disclosed unless it is recorded.
-  if (offsets.back() > *recorded_to) {
-    bool recorded = replay == nullptr
-                        ? RecordAccess(session, fb::AccessAction::Delivered, offsets, subscription)
-                        : RecordAccess(session, fb::AccessAction::Replayed, offsets, {}, replay->id,
-                                       replay->justification);
-    if (!recorded) return Disclosed::kNotNow;
-    *recorded_to = offsets.back();
-  }
-  std::string control = replay == nullptr ? wire::EncodeDeliver(subscription, 0, offsets)
-                                          : wire::EncodeDeliver("", replay->id, offsets);
-  switch (Send(session.peer, control, &records)) {
-    case SendResult::kSent:
-      probe_.Delivered(offsets.size());
-      return Disclosed::kSent;
-    case SendResult::kWouldBlock:
-      deliveries_pending_ = false;  // wait for the socket in the loop's poll
-      return Disclosed::kNotNow;
-    case SendResult::kGone:
-      break;
-  }
-  return Disclosed::kGone;
 }
 
 Result<std::optional<std::string>> BrokerLoop::ReadCommitted(uint64_t offset) {
@@ -363,6 +355,12 @@ Result<std::optional<std::string>> BrokerLoop::ReadCommitted(uint64_t offset) {
 void BrokerLoop::PumpReplay(Session& session, ReplayState& r, uint64_t watermark) {
   uint64_t end = std::min(r.end, watermark - 1);
   end = std::min(end, r.to_offset);
+  // A replay by case, origin or time reads an index: not past its watermark
+  // (read before the scan), so that no record is skipped. It waits for the
+  // index thread there, which is one or two commits behind at most.
+  bool by_index = !r.case_id.empty() || !r.origin_country.empty() || r.from_time_us > 0 ||
+                  r.to_time_us < INT64_MAX;
+  uint64_t scan_end = by_index ? std::min(end, IndexedEnd()) : end;
   size_t budget = kScanBudget;
   std::vector<store::ScanHit> hits;
   std::vector<uint64_t> candidates;
@@ -388,7 +386,15 @@ void BrokerLoop::PumpReplay(Session& session, ReplayState& r, uint64_t watermark
       return;
     }
     for (const auto& h : hits) candidates.push_back(h.offset);
-    if (candidates.empty()) done = true;
+    while (!candidates.empty() && candidates.back() > scan_end && scan_end < end) candidates.pop_back();
+    if (candidates.empty()) {
+      if (scan_end < end) {  // nothing more up to the index watermark: wait for it
+        r.position = std::max(r.position, scan_end);
+        index_wait_ = true;
+        return;
+      }
+      done = true;
+    }
     offsets.clear();
     records.clear();
     // The replay's position moves past this batch only once it is sent.
@@ -427,7 +433,7 @@ void BrokerLoop::PumpReplay(Session& session, ReplayState& r, uint64_t watermark
       records.push_back(std::move(**record));
     }
     if (!offsets.empty()) {
-      Disclosed sent = Disclose(session, {}, &r, offsets, records, &r.recorded_to);
+      Disclosed sent = Disclose(session, {}, &r, offsets, records, &r.recorded_to, &r.recorded_seq);
       if (sent == Disclosed::kGone) return;    // the session (and r) may be gone
       if (sent == Disclosed::kNotNow) return;  // position unchanged: retried on the next pump
       r.credit -= offsets.size();

@@ -35,7 +35,8 @@ void BrokerLoop::HandleStatsQuery(Session& session, const proto::AuditQuery& que
   Log()->info("regional statistics asked node={} from_month={} to_month={}", session.node->id,
               request->from_month, request->to_month);
   stats_scans_.push_back(
-      PendingStats{session.peer, query.query_id(), std::make_unique<StatsScan>(std::move(*request), store_->size())});
+      PendingStats{session.peer, query.query_id(), std::make_unique<StatsScan>(std::move(*request), store_->size()),
+                   AccessWritten()});
 }
 
 void BrokerLoop::PumpStats() {
@@ -65,7 +66,7 @@ void BrokerLoop::PumpStats() {
       reply.query_id = p.query_id;
       control.command.Set(std::move(reply));
       std::vector<std::string> payloads{std::move(table)};
-      (void)Send(p.peer, wire::EncodeControl(control), &payloads);
+      SendWhenRecorded(p.peer, wire::EncodeControl(control), std::move(payloads), p.access_seq);
     }
     stats_scans_.erase(stats_scans_.begin() + static_cast<ptrdiff_t>(i));
   }

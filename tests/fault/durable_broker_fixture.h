@@ -3,7 +3,9 @@
 // real node client over loopback TCP, and the checks made after a power cut.
 #pragma once
 
+#include <chrono>
 #include <map>
+#include <thread>
 #include <memory>
 #include <string>
 #include <vector>
@@ -97,6 +99,19 @@ class DurableBrokerTest : public ::testing::Test {
       all.insert(all.end(), events.begin(), events.end());
     }
     return all;
+  }
+
+  // Waits (polling, with a deadline) until the broker's index thread has
+  // written the index entries of everything committed, so that the next
+  // write to the WAL is the next commit's.
+  bool WaitForIndexes() {
+    store::Store& live = broker_->broker().store();
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (live.index_watermark() < live.size()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::yield();
+    }
+    return true;
   }
 
   // The power fails: nothing reaches the disk from now on; the broker dies

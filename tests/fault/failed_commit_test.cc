@@ -67,6 +67,8 @@ TEST_P(FailedCommitTest, RefusedBatchIsRetryableAndTheLogContinuesWithoutAGap) {
   ASSERT_FALSE(HasFailure());
 
   // The next write of the WAL fails: the whole group commit is refused.
+  // The fault must hit the next commit, not the index write of the last one.
+  ASSERT_TRUE(WaitForIndexes());
   fs_->InjectError(GetParam(), ".log", 1);
   auto failed = MakeEvents(kPerRound);
   auto out = Publish(failed);

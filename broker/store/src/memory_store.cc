@@ -28,10 +28,29 @@ Status MemoryStore::Append(std::span<const AppendEntry> entries) {
   }
   for (const auto& e : entries) {
     log_[e.offset] = e.record;
-    index_[e.offset] = e.index;
     dedup_[e.event_id] = e.offset;
   }
   return OkStatus();
+}
+
+Status MemoryStore::WriteIndexes(std::span<const IndexEntry> entries) {
+  std::lock_guard lock(mu_);
+  uint64_t expected = index_watermark_ + 1;
+  uint64_t end = log_.empty() ? 0 : log_.rbegin()->first;
+  for (const auto& e : entries) {
+    if (e.offset != expected++ || e.offset > end) {
+      return Error{errc::invalid_append,
+                   fmt::format("index entries for offset {} do not continue the indexes", e.offset)};
+    }
+  }
+  for (const auto& e : entries) index_[e.offset] = e.index;
+  if (!entries.empty()) index_watermark_ = entries.back().offset;
+  return OkStatus();
+}
+
+uint64_t MemoryStore::index_watermark() const {
+  std::lock_guard lock(mu_);
+  return index_watermark_;
 }
 
 Result<std::optional<uint64_t>> MemoryStore::FindEvent(const wire::EventId& id) {
@@ -39,6 +58,17 @@ Result<std::optional<uint64_t>> MemoryStore::FindEvent(const wire::EventId& id) 
   auto it = dedup_.find(id);
   if (it == dedup_.end()) return std::optional<uint64_t>();
   return std::optional<uint64_t>(it->second);
+}
+
+Status MemoryStore::FindEvents(std::span<const wire::EventId> ids,
+                               std::vector<std::optional<uint64_t>>* out) {
+  std::lock_guard lock(mu_);
+  out->clear();
+  for (const auto& id : ids) {
+    auto it = dedup_.find(id);
+    out->push_back(it == dedup_.end() ? std::nullopt : std::optional<uint64_t>(it->second));
+  }
+  return OkStatus();
 }
 
 Result<std::optional<std::string>> MemoryStore::ReadRecord(uint64_t offset) {
@@ -53,6 +83,12 @@ Status MemoryStore::Scan(Index index, std::string_view key, uint64_t after, size
   std::lock_guard lock(mu_);
   if (after == UINT64_MAX) return OkStatus();
   size_t n = 0;
+  if (index == Index::kLog) {
+    for (auto it = log_.upper_bound(after); it != log_.end() && n < limit; ++it, ++n) {
+      out->push_back({it->first, {}});
+    }
+    return OkStatus();
+  }
   for (auto it = index_.upper_bound(after); it != index_.end() && n < limit; ++it) {
     const IndexKeys& k = it->second;
     bool match = false;

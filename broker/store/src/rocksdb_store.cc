@@ -55,6 +55,9 @@ Error Translate(const rocksdb::Status& s, std::string_view what) {
 rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
 std::string_view ToStringView(const rocksdb::Slice& s) { return s.ToStringView(); }
 
+// meta key of the index watermark.
+constexpr std::string_view kIndexWatermarkKey = "index_watermark";
+
 std::string EncodeCursor(const CursorState& state) {
   std::string out = keys::Be64(state.acked_offset);
   out.append(state.filter);
@@ -182,6 +185,26 @@ Status RocksDbStore::Recover() {
   a->SeekToLast();
   if (!a->status().ok()) return Translate(a->status(), "recover access log");
   access_size_ = a->Valid() ? keys::DecodeBe64(ToStringView(a->key())) : 0;
+  return RecoverIndexWatermark();
+}
+
+Status RocksDbStore::RecoverIndexWatermark() {
+  std::string value;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), handles_[kMetaCf], ToSlice(kIndexWatermarkKey), &value);
+  if (s.ok()) {
+    index_watermark_ = std::min(keys::DecodeBe64(value), next_offset_.load() - 1);
+    return OkStatus();
+  }
+  if (!s.IsNotFound()) return Translate(s, "recover index watermark");
+  // No watermark: a new database, or one written before the indexes were
+  // derived (then they were written with each record, so all are there).
+  uint64_t watermark = next_offset_.load() - 1;
+  rocksdb::WriteOptions wo;
+  wo.sync = sync_;
+  s = db_->Put(wo, handles_[kMetaCf], ToSlice(kIndexWatermarkKey), keys::Be64(watermark));
+  if (!s.ok()) return Translate(s, "write index watermark");
+  index_watermark_ = watermark;
   return OkStatus();
 }
 
@@ -199,6 +222,28 @@ Status RocksDbStore::Append(std::span<const AppendEntry> entries) {
     batch.Put(handles_[kLogCf], off, e.record);
     batch.Put(handles_[kDedupCf],
               rocksdb::Slice(reinterpret_cast<const char*>(id.data()), id.size()), off);
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = sync_;
+  rocksdb::Status s = db_->Write(wo, &batch);
+  if (!s.ok()) {
+    write_failed_.store(true, std::memory_order_release);
+    return Translate(s, "append");
+  }
+  next_offset_.store(expected, std::memory_order_release);
+  return OkStatus();
+}
+
+Status RocksDbStore::WriteIndexes(std::span<const IndexEntry> entries) {
+  if (entries.empty()) return OkStatus();
+  uint64_t expected = index_watermark() + 1;
+  rocksdb::WriteBatch batch;
+  for (const IndexEntry& e : entries) {
+    if (e.offset != expected++ || e.offset >= next_offset()) {
+      return Error{errc::invalid_append,
+                   fmt::format("index entries for offset {} do not continue the indexes", e.offset)};
+    }
+    std::string off = keys::Be64(e.offset);
     std::string time_key = keys::Be64(keys::TimeOrder(e.index.received_at_us)) + off;
     batch.Put(handles_[kTimeCf], time_key, rocksdb::Slice());
     if (!e.index.case_id.empty()) {
@@ -211,19 +256,22 @@ Status RocksDbStore::Append(std::span<const AppendEntry> entries) {
     for (const auto& node : e.index.inbox_nodes) {
       batch.Put(handles_[kInboxCf], keys::Prefix(node) + off, rocksdb::Slice());
     }
-    if (e.index.distribution) {
-      batch.Put(handles_[kDistributedCf], off, *e.index.distribution);
-    }
+    if (e.index.distribution) batch.Put(handles_[kDistributedCf], off, *e.index.distribution);
   }
-  rocksdb::WriteOptions wo;
-  wo.sync = sync_;
-  rocksdb::Status s = db_->Write(wo, &batch);
+  uint64_t watermark = entries.back().offset;
+  batch.Put(handles_[kMetaCf], ToSlice(kIndexWatermarkKey), keys::Be64(watermark));
+  // Not synced: the next synced Append makes it durable (the WAL keeps the
+  // order, so it can never survive without the records it indexes).
+  rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &batch);
   if (!s.ok()) {
     write_failed_.store(true, std::memory_order_release);
-    return Translate(s, "append");
+    return Translate(s, "write indexes");
   }
-  last_received_at_us_.store(entries.back().index.received_at_us, std::memory_order_release);
-  next_offset_.store(expected, std::memory_order_release);
+  int64_t last = entries.back().index.received_at_us;
+  if (last > last_received_at_us_.load(std::memory_order_acquire)) {
+    last_received_at_us_.store(last, std::memory_order_release);
+  }
+  index_watermark_.store(watermark, std::memory_order_release);
   return OkStatus();
 }
 
@@ -236,6 +284,27 @@ Result<std::optional<uint64_t>> RocksDbStore::FindEvent(const wire::EventId& id)
   if (s.IsNotFound()) return std::optional<uint64_t>();
   if (!s.ok()) return Translate(s, "dedup lookup");
   return std::optional<uint64_t>(keys::DecodeBe64(ToStringView(value)));
+}
+
+Status RocksDbStore::FindEvents(std::span<const wire::EventId> ids,
+                                std::vector<std::optional<uint64_t>>* out) {
+  out->assign(ids.size(), std::nullopt);
+  if (ids.empty()) return OkStatus();
+  std::vector<rocksdb::Slice> keys;
+  keys.reserve(ids.size());
+  for (const auto& id : ids) {
+    keys.emplace_back(reinterpret_cast<const char*>(id.bytes().data()), id.bytes().size());
+  }
+  std::vector<rocksdb::PinnableSlice> values(ids.size());
+  std::vector<rocksdb::Status> statuses(ids.size());
+  db_->MultiGet(rocksdb::ReadOptions(), handles_[kDedupCf], keys.size(), keys.data(),
+                values.data(), statuses.data());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) return Translate(statuses[i], "dedup lookup");
+    (*out)[i] = keys::DecodeBe64(ToStringView(values[i]));
+  }
+  return OkStatus();
 }
 
 Result<std::optional<std::string>> RocksDbStore::ReadRecord(uint64_t offset) {

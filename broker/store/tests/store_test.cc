@@ -26,6 +26,15 @@ AppendEntry Entry(uint64_t offset, wire::EventIdGenerator& ids, std::string case
   return e;
 }
 
+// Appends `batch`, then writes its index entries as the broker's index
+// thread does.
+Status AppendIndexed(Store& store, const std::vector<AppendEntry>& batch) {
+  if (auto s = store.Append(batch); !s.ok()) return s;
+  std::vector<IndexEntry> index;
+  for (const auto& e : batch) index.push_back({e.offset, e.index});
+  return store.WriteIndexes(index);
+}
+
 std::vector<uint64_t> Offsets(const std::vector<ScanHit>& hits) {
   std::vector<uint64_t> out;
   for (const auto& h : hits) out.push_back(h.offset);
@@ -96,7 +105,7 @@ TYPED_TEST(StoreContractTest, IndexesScanInOffsetOrder) {
       Entry(3, this->ids_, "TH-1", "THA", {"kh-node", "la-node"}),
       Entry(4, this->ids_, "TH-10", "THA", {}, std::string("summary-4")),
   };
-  ASSERT_TRUE(this->store_->Append(batch).ok());
+  ASSERT_TRUE(AppendIndexed(*this->store_, batch).ok());
   std::vector<ScanHit> hits;
   ASSERT_TRUE(this->store_->Scan(Index::kCase, "TH-1", 0, 100, &hits).ok());
   EXPECT_EQ(Offsets(hits), (std::vector<uint64_t>{1, 3}));
@@ -122,6 +131,60 @@ TYPED_TEST(StoreContractTest, IndexesScanInOffsetOrder) {
   EXPECT_EQ(times, (std::vector<uint64_t>{2, 3}));
 }
 
+TYPED_TEST(StoreContractTest, IndexesFollowTheLogUpToTheirWatermark) {
+  EXPECT_EQ(this->store_->index_watermark(), 0u);
+  std::vector<AppendEntry> batch{Entry(1, this->ids_, "TH-1"), Entry(2, this->ids_, "TH-1")};
+  ASSERT_TRUE(this->store_->Append(batch).ok());
+  // Appended, not yet indexed: the log has them, the case index not yet.
+  EXPECT_EQ(this->store_->index_watermark(), 0u);
+  std::vector<ScanHit> hits;
+  ASSERT_TRUE(this->store_->Scan(Index::kLog, "", 0, 10, &hits).ok());
+  EXPECT_EQ(Offsets(hits), (std::vector<uint64_t>{1, 2}));
+  hits.clear();
+  ASSERT_TRUE(this->store_->Scan(Index::kCase, "TH-1", 0, 10, &hits).ok());
+  EXPECT_EQ(Offsets(hits), (std::vector<uint64_t>{}));
+  // Index entries must continue the watermark and stay within the log.
+  std::vector<IndexEntry> skip{{2, batch[1].index}};
+  EXPECT_FALSE(this->store_->WriteIndexes(skip).ok());
+  std::vector<IndexEntry> first{{1, batch[0].index}};
+  ASSERT_TRUE(this->store_->WriteIndexes(first).ok());
+  EXPECT_EQ(this->store_->index_watermark(), 1u);
+  std::vector<IndexEntry> beyond{{2, batch[1].index}, {3, batch[1].index}};
+  EXPECT_FALSE(this->store_->WriteIndexes(beyond).ok());
+  std::vector<IndexEntry> second{{2, batch[1].index}};
+  ASSERT_TRUE(this->store_->WriteIndexes(second).ok());
+  EXPECT_EQ(this->store_->index_watermark(), 2u);
+  ASSERT_TRUE(this->store_->Scan(Index::kCase, "TH-1", 0, 10, &hits).ok());
+  EXPECT_EQ(Offsets(hits), (std::vector<uint64_t>{1, 2}));
+}
+
+TEST(RocksDbStoreTest, TheIndexWatermarkSurvivesAReopen) {
+  testutil::TempDir dir;
+  wire::EventIdGenerator ids;
+  std::vector<AppendEntry> batch{Entry(1, ids, "TH-1"), Entry(2, ids, "TH-1"), Entry(3, ids)};
+  {
+    auto store = RocksDbStore::Open({dir.Sub("db")});
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->Append(batch).ok());
+    std::vector<IndexEntry> two{{1, batch[0].index}, {2, batch[1].index}};
+    ASSERT_TRUE((*store)->WriteIndexes(two).ok());
+  }
+  auto store = RocksDbStore::Open({dir.Sub("db")});
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  EXPECT_EQ((*store)->next_offset(), 4u);
+  EXPECT_EQ((*store)->index_watermark(), 2u);  // offset 3 is for the owner to rebuild
+  EXPECT_EQ((*store)->last_received_at_us(), batch[1].index.received_at_us);
+}
+
+TYPED_TEST(StoreContractTest, FindEventsAnswersEachIdInOrder) {
+  std::vector<AppendEntry> batch{Entry(1, this->ids_), Entry(2, this->ids_)};
+  ASSERT_TRUE(this->store_->Append(batch).ok());
+  std::vector<wire::EventId> ids{batch[1].event_id, this->ids_.Next(), batch[0].event_id};
+  std::vector<std::optional<uint64_t>> found;
+  ASSERT_TRUE(this->store_->FindEvents(ids, &found).ok());
+  EXPECT_EQ(found, (std::vector<std::optional<uint64_t>>{2u, std::nullopt, 1u}));
+}
+
 TYPED_TEST(StoreContractTest, CursorsRoundTripAndDelete) {
   ASSERT_TRUE(this->store_->PutCursor("kh-node/inbox", {41, "filter-bytes"}).ok());
   auto c = this->store_->GetCursor("kh-node/inbox");
@@ -142,7 +205,7 @@ TEST(RocksDbStoreTest, ReopenRecoversOffsetsDedupIndexesAndCursors) {
   {
     auto store = RocksDbStore::Open({dir.Sub("db")});
     ASSERT_TRUE(store.ok());
-    ASSERT_TRUE((*store)->Append(batch).ok());
+    ASSERT_TRUE(AppendIndexed(**store, batch).ok());
     ASSERT_TRUE((*store)->PutCursor("kh-node/inbox", {2, ""}).ok());
   }
   auto store = RocksDbStore::Open({dir.Sub("db")});

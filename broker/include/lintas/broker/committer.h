@@ -18,6 +18,7 @@
 
 #include <zmq.hpp>
 
+#include "lintas/broker/indexer.h"
 #include "lintas/broker/probe.h"
 #include "lintas/common/result.h"
 #include "lintas/store/store.h"
@@ -36,28 +37,36 @@ struct PendingAck {
 // One loop iteration's worth of appends and the acks that wait for them.
 struct CommitBatch {
   std::vector<store::AppendEntry> entries;  // lent to the store's write, then given back
-  // The entries' Merkle leaves, in order; kept for the loop's tree (the
-  // committer moves the entries themselves into the store's write).
+  // The entries' Merkle leaves, in order, for the loop's tree: computed
+  // by the commit thread once the write succeeded (SHA-256 off the loop
+  // thread) when `want_leaves` is set.
+  bool want_leaves = false;
   std::vector<std::array<uint8_t, 32>> leaves;
   std::vector<PendingAck> acks;
   uint64_t bytes = 0;
   std::set<std::string> inbox_nodes;  // whose inbox subscriptions to wake
   bool distributed = false;           // whether to wake named subscriptions
+  // Consultation records up to this seq were written (unsynced) before the
+  // batch was submitted: the batch's synced write makes them durable too.
+  // A batch with no entries is submitted only for them: it is a sync.
+  uint64_t access_covered = 0;
   Status status;                      // set by the committer
 };
 
 // Operation: Submit() queues (loop thread); the committer thread appends all
-// queued batches in one Store::Append, then queues them as done and sends one
-// byte on an inproc PAIR socket whose other end, `notify_endpoint`, the loop
-// polls. After a failed append every batch is failed until Reset(), so that
-// no later batch is acknowledged on top of a hole.
+// queued batches in one synced Store::Append (records and dedup entries
+// only), then queues them as done and sends one byte on an inproc PAIR
+// socket whose other end, `notify_endpoint`, the loop polls, and hands their
+// index entries to the Indexer, which writes them off the sync path. After a
+// failed append every batch is failed until Reset(), so that no later batch
+// is acknowledged on top of a hole.
 //
-// Ownership: borrows the store and probe (must outlive it); owns its thread
-// and its PAIR socket (used by its thread only).
+// Ownership: borrows the store, indexer and probe (must outlive it); owns
+// its thread and its PAIR socket (used by its thread only).
 // Thread safety: Submit, TakeDone, Reset and Stop are called by the loop.
 class Committer {
  public:
-  Committer(store::Store* store, BrokerProbe* probe, zmq::context_t& ctx,
+  Committer(store::Store* store, Indexer* indexer, BrokerProbe* probe, zmq::context_t& ctx,
             const std::string& notify_endpoint);
   ~Committer();
   Committer(const Committer&) = delete;
@@ -72,8 +81,13 @@ class Committer {
 
  private:
   void Run(zmq::context_t* ctx, std::string endpoint);
+  // Fills the leaves of the batches that want them from `entries` (theirs,
+  // in order, moved out of them for the write).
+  static void HashLeaves(std::vector<std::unique_ptr<CommitBatch>>& work,
+                         const std::vector<store::AppendEntry>& entries);
 
   store::Store* store_;
+  Indexer* indexer_;
   BrokerProbe* probe_;
   std::mutex mu_;
   std::condition_variable cv_;

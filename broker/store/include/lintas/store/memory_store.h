@@ -16,7 +16,11 @@ class MemoryStore final : public Store {
   uint64_t next_offset() const override;
   int64_t last_received_at_us() const override;
   Status Append(std::span<const AppendEntry> entries) override;
+  Status WriteIndexes(std::span<const IndexEntry> entries) override;
+  uint64_t index_watermark() const override;
   Result<std::optional<uint64_t>> FindEvent(const wire::EventId& id) override;
+  Status FindEvents(std::span<const wire::EventId> ids,
+                    std::vector<std::optional<uint64_t>>* out) override;
   Result<std::optional<std::string>> ReadRecord(uint64_t offset) override;
   Status Scan(Index index, std::string_view key, uint64_t after, size_t limit,
               std::vector<ScanHit>* out) override;
@@ -43,6 +47,7 @@ class MemoryStore final : public Store {
   mutable std::mutex mu_;
   std::map<uint64_t, std::string> log_;                     // Guarded by mu_.
   std::map<uint64_t, IndexKeys> index_;                     // Guarded by mu_.
+  uint64_t index_watermark_ = 0;                            // Guarded by mu_.
   std::map<wire::EventId, uint64_t> dedup_;                 // Guarded by mu_.
   std::map<std::string, CursorState, std::less<>> cursors_;  // Guarded by mu_.
   std::map<uint64_t, std::string> leaf_blocks_;             // Guarded by mu_.

@@ -55,7 +55,10 @@ struct RocksDbOptions {
 // prefixed key + BE offset), by_time (BE time + BE offset), distributed (BE
 // offset -> summary), meta, leaves (BE block -> 256 Merkle leaf hashes), access
 // (BE seq -> consultation record), access_leaves (BE seq -> leaf hash),
-// checkpoints (BE log size -> signed checkpoint).
+// checkpoints (BE log size -> signed checkpoint). `meta` holds the index
+// watermark ("index_watermark" -> BE offset), written with the index entries
+// it covers; a database without it predates derived indexes (they were
+// written with the log) and is fully indexed.
 //
 // Ownership: owns the DB and its handles. Thread safety: see Store.
 class RocksDbStore final : public Store {
@@ -69,7 +72,13 @@ class RocksDbStore final : public Store {
     return last_received_at_us_.load(std::memory_order_acquire);
   }
   Status Append(std::span<const AppendEntry> entries) override;
+  Status WriteIndexes(std::span<const IndexEntry> entries) override;
+  uint64_t index_watermark() const override {
+    return index_watermark_.load(std::memory_order_acquire);
+  }
   Result<std::optional<uint64_t>> FindEvent(const wire::EventId& id) override;
+  Status FindEvents(std::span<const wire::EventId> ids,
+                    std::vector<std::optional<uint64_t>>* out) override;
   Result<std::optional<std::string>> ReadRecord(uint64_t offset) override;
   Status Scan(Index index, std::string_view key, uint64_t after, size_t limit,
               std::vector<ScanHit>* out) override;
@@ -105,6 +114,7 @@ class RocksDbStore final : public Store {
 
   RocksDbStore() = default;
   Status Recover();
+  Status RecoverIndexWatermark();
   Status OpenDb();   // opens options_.path; recovers next_offset()
   void CloseDb();
 
@@ -119,6 +129,7 @@ class RocksDbStore final : public Store {
   // the appending thread, read by Sync() on the broker loop's thread.
   std::atomic<bool> write_failed_{false};
   std::atomic<uint64_t> next_offset_{1};
+  std::atomic<uint64_t> index_watermark_{0};
   std::atomic<int64_t> last_received_at_us_{0};
   std::atomic<uint64_t> access_size_{0};
 };

@@ -33,6 +33,12 @@ struct AppendEntry {
   uint64_t offset = 0;
   wire::EventId event_id;
   std::string record;  // a StoredRecord buffer
+  IndexKeys index;     // not written by Append: see WriteIndexes
+};
+
+// One logged record's secondary index entries, written after the record.
+struct IndexEntry {
+  uint64_t offset = 0;
   IndexKeys index;
 };
 
@@ -65,8 +71,17 @@ struct ScanHit {
 };
 
 // Thread safety: implementations are safe for concurrent use from several
-// threads (the broker appends from its commit thread and reads from its loop
-// thread) except that Append calls must not overlap each other.
+// threads (the broker appends from its commit thread, writes indexes from its
+// index thread and reads from its loop thread) except that Append calls must
+// not overlap each other, nor WriteIndexes calls each other.
+//
+// Secondary indexes (case, origin, time, inbox, distributed) are derived
+// from the log: Append writes and syncs only what durability needs (the
+// record and its dedup entry); WriteIndexes writes their index entries
+// afterwards, unsynced, with the index watermark in the same atomic write.
+// After a crash the indexes may lag the log; the owner rebuilds
+// index_watermark()+1 .. size() from the records before it serves. Readers
+// of an index must not trust it past index_watermark().
 class Store {
  public:
   virtual ~Store() = default;
@@ -74,22 +89,41 @@ class Store {
   // The offset the next Append must start at: 1 for an empty log, else the
   // last stored offset + 1. Offsets are never reused once acknowledged.
   virtual uint64_t next_offset() const = 0;
-  // received_at_us of the last record (0 for an empty log).
+  // received_at_us of the last record (0 for an empty log). After a restart,
+  // of the last indexed record until the indexes are rebuilt.
   virtual int64_t last_received_at_us() const = 0;
 
   // Appends `entries` (offsets next_offset(), next_offset()+1, ...) with their
-  // dedup and index entries in one atomic write, synced to disk before it
-  // returns. On error nothing of it is visible and next_offset() is unchanged.
+  // dedup entries in one atomic write, synced to disk before it returns
+  // (the sync makes every earlier write durable too). Index entries are not
+  // written: see WriteIndexes. On error nothing of it is visible and
+  // next_offset() is unchanged.
   [[nodiscard]] virtual Status Append(std::span<const AppendEntry> entries) = 0;
+
+  // Writes the secondary index entries of logged records (offsets
+  // index_watermark()+1, ... up to at most size()) and moves the index
+  // watermark to the last one, in one atomic write that is not synced by
+  // itself (the next Append or Sync syncs it; a power cut before that loses
+  // it, and the owner rebuilds it from the log).
+  [[nodiscard]] virtual Status WriteIndexes(std::span<const IndexEntry> entries) = 0;
+  // The last offset whose index entries are written (0: none). Index scans
+  // may miss records past it.
+  virtual uint64_t index_watermark() const = 0;
 
   // The offset an event id was stored at, if it was.
   [[nodiscard]] virtual Result<std::optional<uint64_t>> FindEvent(const wire::EventId& id) = 0;
+
+  // FindEvent for several ids in one lookup (RocksDB's MultiGet): `out`
+  // gets one answer per id, in order.
+  [[nodiscard]] virtual Status FindEvents(std::span<const wire::EventId> ids,
+                                          std::vector<std::optional<uint64_t>>* out) = 0;
 
   // The stored record at `offset`, if any.
   [[nodiscard]] virtual Result<std::optional<std::string>> ReadRecord(uint64_t offset) = 0;
 
   // Up to `limit` hits of `index` (for `key`) with offsets > `after`, in
-  // offset order.
+  // offset order. Only offsets up to index_watermark() (read before the
+  // call) are certain to be found, except for Index::kLog (every record).
   [[nodiscard]] virtual Status Scan(Index index, std::string_view key, uint64_t after,
                                     size_t limit, std::vector<ScanHit>* out) = 0;
 

@@ -1,0 +1,79 @@
+// Disclosure: nothing leaves the broker before the consultation record of
+// it is durable. Records are written unsynced when a batch is recorded; a
+// batch or reply waits until a group commit that began after its record was
+// written has returned (access_durable_), then goes in order.
+#include "broker_loop.h"
+#include "lintas/broker/logger.h"
+#include "lintas/wire/frame.h"
+
+namespace lintas::broker {
+
+BrokerLoop::Disclosed BrokerLoop::Disclose(Session& session, std::string_view subscription,
+                                           const ReplayState* replay,
+                                           const std::vector<uint64_t>& offsets,
+                                           const std::vector<std::string>& records,
+                                           uint64_t* recorded_to, uint64_t* recorded_seq) {
+  // Nothing is disclosed unless it is recorded, durably: the record goes
+  // into the next group commit's sync, and the batch is sent after it.
+  if (offsets.back() > *recorded_to) {
+    bool recorded = replay == nullptr
+                        ? RecordAccess(session, fb::AccessAction::Delivered, offsets, subscription)
+                        : RecordAccess(session, fb::AccessAction::Replayed, offsets, {}, replay->id,
+                                       replay->justification);
+    if (!recorded) return Disclosed::kNotNow;
+    *recorded_to = offsets.back();
+    *recorded_seq = AccessWritten();
+  }
+  if (*recorded_seq > access_durable_) return Disclosed::kNotNow;  // retried after the commit
+  std::string control = replay == nullptr ? wire::EncodeDeliver(subscription, 0, offsets)
+                                          : wire::EncodeDeliver("", replay->id, offsets);
+  switch (Send(session.peer, control, &records)) {
+    case SendResult::kSent:
+      probe_.Delivered(offsets.size());
+      return Disclosed::kSent;
+    case SendResult::kWouldBlock:
+      deliveries_pending_ = false;  // wait for the socket in the loop's poll
+      return Disclosed::kNotNow;
+    case SendResult::kGone:
+      break;
+  }
+  return Disclosed::kGone;
+}
+
+BrokerLoop::Disclosed BrokerLoop::FlushHeld(Subscription& sub) {
+  while (!sub.held.empty() && sub.held.front().access_seq <= access_durable_) {
+    HeldBatch& batch = sub.held.front();
+    switch (Send(sub.peer, wire::EncodeDeliver(sub.name, 0, batch.offsets), &batch.records)) {
+      case SendResult::kSent:
+        probe_.Delivered(batch.offsets.size());
+        sub.held.pop_front();
+        break;
+      case SendResult::kWouldBlock:
+        deliveries_pending_ = false;  // wait for the socket in the loop's poll
+        return Disclosed::kNotNow;
+      case SendResult::kGone:
+        return Disclosed::kGone;
+    }
+  }
+  return Disclosed::kSent;
+}
+
+void BrokerLoop::SendWhenRecorded(const std::string& peer, std::string control,
+                                  std::vector<std::string> payloads, uint64_t access_seq) {
+  if (access_seq <= access_durable_ && held_replies_.empty()) {
+    (void)Send(peer, control, &payloads);
+    return;
+  }
+  held_replies_.push_back({peer, access_seq, std::move(control), std::move(payloads)});
+}
+
+void BrokerLoop::ReleaseHeldReplies() {
+  size_t sent = 0;
+  for (; sent < held_replies_.size() && held_replies_[sent].access_seq <= access_durable_; ++sent) {
+    HeldReply& r = held_replies_[sent];
+    if (sessions_.count(r.peer)) (void)Send(r.peer, r.control, &r.payloads);
+  }
+  held_replies_.erase(held_replies_.begin(), held_replies_.begin() + static_cast<ptrdiff_t>(sent));
+}
+
+}  // namespace lintas::broker
