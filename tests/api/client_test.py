@@ -193,7 +193,8 @@ def test_events_alerts_subscriptions(cluster):
     assert [a["item_id"] for a in th.alerts(state="cancelled")] == [alert["id"]]
     assert any(a["agency"] == "kh-mosvy" for a in th.directory()["agencies"])
     seq = th.changes()
-    assert th.changes(since=seq, wait=0) == seq
+    # Acks of the events above may still bump it: never back, never waiting.
+    assert th.changes(since=seq, wait=0) >= seq
     supervisor = Client(cluster.node("KHM").url)
     supervisor.login(*cluster.node("KHM").accounts["supervisor"])
     supervisor.add_subscription("py-alerts", alert_categories=["ScamCompound"], min_priority="Urgent")
