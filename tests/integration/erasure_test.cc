@@ -178,5 +178,21 @@ TEST_F(ErasureTest, RetentionErasesAnInactiveCaseHereOnlyAndLeavesTheOtherHolder
   EXPECT_NE(Case(kh_port, TokenOf("kh-node"), kCase).dump().find(kCanary), std::string::npos);
 }
 
+TEST_F(ErasureTest, AShredThatAStopInterruptedRunsAtTheNextStart) {
+  int port = 0;
+  auto th = StartNode("th-node", &port);
+  // What an erasure leaves until its shred has finished (a crash or a stop
+  // may come first).
+  node::WriteSet pending;
+  pending.Put(node::Cf::kVault, std::string(node::kShredPendingKey), "1");
+  ASSERT_TRUE(th->store().Write(pending, true).ok());
+  th.reset();
+  th = StartNode("th-node", &port);
+  EXPECT_TRUE(Eventually([&] { return th->erasure().shreds_done() >= 1; }));
+  auto flag = th->store().Get(node::Cf::kVault, std::string(node::kShredPendingKey));
+  ASSERT_TRUE(flag.ok());
+  EXPECT_FALSE(flag->has_value());
+}
+
 }  // namespace
 }  // namespace lintas
