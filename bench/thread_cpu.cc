@@ -75,6 +75,7 @@ double CallingThreadCpuSeconds() {
 std::string ThreadRole(const std::string& name) {
   if (name == "lintas-broker") return "loop";
   if (name == "lintas-commit") return "commit";
+  if (name == "lintas-index") return "index";
   if (name.rfind("ZMQbg/IO", 0) == 0) return "zmq_io";
   if (name == "rocksdb:high") return "rocksdb_flush";
   if (name == "rocksdb:low") return "rocksdb_compaction";
