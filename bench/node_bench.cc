@@ -220,9 +220,13 @@ uint64_t EventsIn(node::Node& kh, const std::string& case_id) {
 // shred that follows: both timed into `out`.
 void EraseLast(node::Node& kh, const std::string& case_id, Outcome* out) {
   uint64_t shreds = kh.erasure().shreds_done();
-  nlohmann::json tombstone{{"case_id", case_id}, {"at_us", lintas::NowMicros()},
-                           {"by", {{"country", "KHM"}, {"agency", "kh-mosvy"}}}, {"reason", "retention"},
-                           {"justification", "benchmark"}};
+  nlohmann::json tombstone = node::Erasure{.case_id = case_id,
+                                           .at_us = lintas::NowMicros(),
+                                           .country = "KHM",
+                                           .agency = "kh-mosvy",
+                                           .justification = "benchmark",
+                                           .reason = "retention"}
+                                 .ToJson();
   auto start = Clock::now();
   auto erased = kh.erasure().EraseHere(case_id, tombstone, lintas::NowMicros());
   auto written = Clock::now();

@@ -617,7 +617,6 @@ void BrokerLink::HandleDeliver(const Incoming& m) {
   // The case model's updates and the automatic delivery receipts go into the
   // same synced write as the records they answer.
   NodeStore::Answers receipts;
-  WriteSet vault_writes;            // content keys kept, case keys destroyed
   std::vector<nlohmann::json> erased;  // tombstones of the cases erased
   auto txn = node_->cases().Begin();
   VaultSettle settle(node_->seal().vault());  // before the case lock is released
@@ -647,7 +646,7 @@ void BrokerLink::HandleDeliver(const Incoming& m) {
     // The inbox keeps the record as received (sealed), but for this node's
     // copies of its content key: that key is kept under the case's key
     // (docs/ERASURE.md). The case model is built from the opened event.
-    auto readable = node_->seal().Receive(stored, &vault_writes);
+    auto readable = node_->seal().Receive(stored, &txn->alongside());
     const fb::Event* envelope = fb::GetEvent(wire::RecordEventBytes(**record).data());
     ids.push_back(wire::EventId::FromFb(*envelope->id()));
     events.push_back(envelope);
@@ -677,13 +676,11 @@ void BrokerLink::HandleDeliver(const Incoming& m) {
   // model's scrub.
   for (const auto& tombstone : erased) {
     std::string case_id = tombstone["case_id"].get<std::string>();
-    if (auto s = node_->seal().vault().Erase(case_id, tombstone, &vault_writes); !s.ok()) {
+    if (auto s = node_->seal().vault().Erase(case_id, tombstone, &txn->alongside()); !s.ok()) {
       Log()->error("case keys of {} not destroyed: {}", case_id, s.error().message);
     }
   }
-  WriteSet writes = txn->writes();
-  writes.Append(vault_writes);
-  auto fresh = node_->store().PutInbox(std::move(entries), ids, &writes, &receipts);
+  auto fresh = node_->store().PutInbox(std::move(entries), ids, &txn->writes(), &receipts);
   node_->seal().vault().Settled();
   txn.reset();
   if (!fresh.ok()) {

@@ -123,6 +123,7 @@ Status CaseTxn::ApplyAnswer(const fb::Event& e, Direction d, uint64_t offset, co
   if (!stored_item->has_value() || !stored_case->has_value()) {
     return Refuse(errc::not_found, "parent_id", "the item of " + parent + " is not on this node");
   }
+  if (auto s = RefuseIfErased(**stored_case); !s.ok()) return s;
   if (Str(e.case_id()) != case_id) {
     return Refuse(errc::bad_input, "case_id", fmt::format("must be {}, the case of the event answered", case_id));
   }

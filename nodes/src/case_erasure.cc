@@ -58,23 +58,36 @@ json ScrubItem(const json& item) {
 
 }  // namespace
 
-json ErasureTombstone(const fb::Event& e, const std::string& reason) {
-  const auto* b = e.body_as_CaseErased();
-  return {{"case_id", Str(e.case_id())},
-          {"at_us", e.created_at_us()},
-          {"by", {{"country", Str(e.origin()->country())}, {"agency", Str(e.origin()->agency())}}},
-          {"officer", Str(e.officer())},
-          {"justification", b ? Str(b->justification()) : ""},
-          {"legal_basis", b ? Str(b->legal_basis()) : ""},
-          {"event_id", wire::EventId::FromFb(*e.id()).ToString()},
+json Erasure::ToJson() const {
+  return {{"case_id", case_id},
+          {"at_us", at_us},
+          {"by", {{"country", country}, {"agency", agency}}},
+          {"officer", officer},
+          {"justification", justification},
+          {"legal_basis", legal_basis},
+          {"event_id", event_id},
           {"reason", reason}};
 }
 
-Result<bool> CaseTxn::IsErased(const std::string& case_id) {
-  if (case_id.empty()) return false;
-  auto kase = Read(keys::Case(case_id));
-  if (!kase.ok()) return std::move(kase).error();
-  return kase->has_value() && (**kase).contains("erased");
+json ErasureTombstone(const fb::Event& e, const std::string& reason) {
+  const auto* b = e.body_as_CaseErased();
+  return Erasure{.case_id = Str(e.case_id()),
+                 .at_us = e.created_at_us(),
+                 .country = Str(e.origin()->country()),
+                 .agency = Str(e.origin()->agency()),
+                 .officer = Str(e.officer()),
+                 .justification = b ? Str(b->justification()) : "",
+                 .legal_basis = b ? Str(b->legal_basis()) : "",
+                 .event_id = wire::EventId::FromFb(*e.id()).ToString(),
+                 .reason = reason}
+      .ToJson();
+}
+
+Status CaseTxn::RefuseIfErased(const json& kase) {
+  if (!kase.contains("erased")) return OkStatus();
+  // What it would hold could not be read anyway: its keys are gone.
+  return Error{errc::erased,
+               fmt::format("case_id: case {} was erased on this node", kase.value("case_id", "")), "case_id"};
 }
 
 Status CaseTxn::Scrub(json& kase, const json& tombstone, int64_t now) {

@@ -209,13 +209,16 @@ void EraseCase(Node* node, const httplib::Request& req, httplib::Response& res) 
   auto built = actions::EraseCase(*body, case_id, ctx);
   if (!built.ok() && built.error().code == make_error_code(errc::conflict)) {
     // Nobody else holds it: erased here, with no event.
-    json tombstone{{"case_id", case_id}, {"at_us", now},
-                   {"by", {{"country", node->config().country}, {"agency", who->user.agency}}},
-                   {"officer", who->user.id}, {"justification", body->value("justification", "")},
-                   {"legal_basis", body->value("legal_basis", "")}, {"event_id", ""}, {"reason", "request"}};
-    if (tombstone["justification"].get<std::string>().empty()) {
-      return api::Fail(res, errc::bad_input, "justification", "justification: is required: why the case is erased");
-    }
+    // EraseCase checked the justification before it looked for holders.
+    json tombstone = Erasure{.case_id = case_id,
+                             .at_us = now,
+                             .country = node->config().country,
+                             .agency = who->user.agency,
+                             .officer = who->user.id,
+                             .justification = body->value("justification", ""),
+                             .legal_basis = body->value("legal_basis", ""),
+                             .reason = "request"}
+                         .ToJson();
     auto done = node->erasure().EraseHere(case_id, tombstone, now);
     if (!done.ok()) return api::ReplyError(res, done.error());
     return api::Reply(res, 200, {{"case_id", case_id}, {"erased", tombstone}, {"addressees", json::array()}});

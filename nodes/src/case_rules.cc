@@ -223,13 +223,6 @@ Status CaseTxn::ApplyOne(const fb::Event& e, Direction d, uint64_t offset, const
   if (seen->has_value()) return OkStatus();
   fb::Body body = e.body_type();
   if (body == fb::Body::CaseErased) return ApplyErasure(e, d, offset, who, now);
-  // Nothing is added to an erased case: what it would hold could not be
-  // read anyway (its keys are gone).
-  auto erased = IsErased(Str(e.case_id()));
-  if (!erased.ok()) return std::move(erased).error();
-  if (*erased) {
-    return Refuse(errc::erased, "case_id", fmt::format("case {} was erased on this node", Str(e.case_id())));
-  }
   if (body == fb::Body::AlertPublished || body == fb::Body::AlertCancelled) return ApplyAlert(e, d, offset, who, now);
   if (KindOf(body) != nullptr) return ApplyRoot(e, d, offset, who, now);
   if (e.parent_id() == nullptr) return OkStatus();  // not part of any item (spontaneous information)
@@ -249,6 +242,7 @@ Status CaseTxn::ApplyRoot(const fb::Event& e, Direction d, uint64_t offset, cons
   json kase;
   if (stored->has_value()) {
     kase = **stored;
+    if (auto s = RefuseIfErased(kase); !s.ok()) return s;
     if (!InList(kase["parties"], origin_agency)) {
       return Refuse(d == Direction::kOutgoing ? errc::forbidden : errc::conflict, "case_id",
                     fmt::format("case {} exists here and {} is not one of its parties; use another case id",

@@ -74,6 +74,7 @@ const WriteSet& CaseTxn::writes() {
       writes_.Delete(Cf::kCases, key);
     }
   }
+  writes_.Append(alongside_);
   return writes_;
 }
 

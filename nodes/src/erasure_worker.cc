@@ -106,9 +106,8 @@ Result<bool> ErasureWorker::EraseHere(const std::string& case_id, const json& to
   auto erased = txn->EraseExpired(case_id, tombstone, now_us);
   if (!erased.ok()) return std::move(erased).error();
   if (!*erased) return false;
-  WriteSet writes = txn->writes();
-  if (auto s = vault_->Erase(case_id, tombstone, &writes); !s.ok()) return s.error();
-  if (auto s = store_->Write(writes, /*sync=*/true); !s.ok()) return s.error();
+  if (auto s = vault_->Erase(case_id, tombstone, &txn->alongside()); !s.ok()) return s.error();
+  if (auto s = store_->Write(txn->writes(), /*sync=*/true); !s.ok()) return s.error();
   GetLogger("node")->info("case {} erased here ({})", case_id, tombstone.value("reason", ""));
   ShredSoon();
   return true;
@@ -140,14 +139,13 @@ Result<size_t> ErasureWorker::SweepRetention(int64_t now_us) {
       if (!kase->has_value()) continue;
       std::string rule = Expired(**kase, updated, now_us);
       if (rule.empty()) continue;
-      json tombstone{{"case_id", case_id},
-                     {"at_us", now_us},
-                     {"by", {{"country", config_.country}, {"agency", config_.id}}},
-                     {"officer", ""},
-                     {"justification", "retention period over (node configuration: " + rule + ")"},
-                     {"legal_basis", ""},
-                     {"event_id", ""},
-                     {"reason", "retention"}};
+      json tombstone = Erasure{.case_id = case_id,
+                               .at_us = now_us,
+                               .country = config_.country,
+                               .agency = config_.id,
+                               .justification = "retention period over (node configuration: " + rule + ")",
+                               .reason = "retention"}
+                           .ToJson();
       auto erased_now = EraseHere(case_id, tombstone, now_us);
       if (!erased_now.ok()) return std::move(erased_now).error();
       if (!*erased_now) continue;

@@ -216,13 +216,6 @@ Result<Submitted> Node::Queue(const Principal* who, std::string event, bool dry_
   // cannot both take the same step.
   auto txn = cases_.Begin();
   VaultSettle settle(seal_->vault());  // before the case lock is released
-  WriteSet vault_writes;
-  std::string kept = event;
-  if (!dry_run && !case_id.empty() && !erasure) {
-    auto copy = seal_->vault().SealCopy(case_id, id, event, &vault_writes);
-    if (!copy.ok()) return std::move(copy).error();
-    kept = std::move(*copy);
-  }
   auto existing = store_->GetStatus(id);
   if (!existing.ok()) return std::move(existing).error();
   if (existing->has_value()) return Submitted{id, **existing, true};
@@ -234,14 +227,19 @@ Result<Submitted> Node::Queue(const Principal* who, std::string event, bool dry_
     GetLogger("node")->warn("event {} not added to the case model: {}", id.ToString(), s.error().message);
   }
   if (dry_run) return Submitted{id, OutboxStatus{}, false};  // the transaction's writes are dropped
-  WriteSet writes = txn->writes();
-  writes.Append(vault_writes);
+  std::string kept = event;
+  if (!case_id.empty() && !erasure) {
+    auto copy = seal_->vault().SealCopy(case_id, id, event, &txn->alongside());
+    if (!copy.ok()) return std::move(copy).error();
+    kept = std::move(*copy);
+  }
   // An erasure destroys the case's keys in the same write as the case
   // model's scrub and the outbox entry that tells every other holder.
   if (erasure) {
-    if (auto s = seal_->vault().Erase(case_id, ErasureTombstone(e, "request"), &writes); !s.ok()) return s.error();
+    auto s = seal_->vault().Erase(case_id, ErasureTombstone(e, "request"), &txn->alongside());
+    if (!s.ok()) return s.error();
   }
-  auto queued = store_->Enqueue(id, kept, NowMicros(), &writes);
+  auto queued = store_->Enqueue(id, kept, NowMicros(), &txn->writes());
   seal_->vault().Settled();
   if (!queued.ok()) return std::move(queued).error();
   txn.reset();

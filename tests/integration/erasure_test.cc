@@ -188,10 +188,11 @@ TEST_F(ErasureTest, AShredThatAStopInterruptedRunsAtTheNextStart) {
   ASSERT_TRUE(th->store().Write(pending, true).ok());
   th.reset();
   th = StartNode("th-node", &port);
-  EXPECT_TRUE(Eventually([&] { return th->erasure().shreds_done() >= 1; }));
+  EXPECT_TRUE(Eventually([&] { return th->erasure().shreds_done() >= 1; }))
+      << "shreds done: " << th->erasure().shreds_done();
   auto flag = th->store().Get(node::Cf::kVault, std::string(node::kShredPendingKey));
-  ASSERT_TRUE(flag.ok());
-  EXPECT_FALSE(flag->has_value());
+  ASSERT_TRUE(flag.ok()) << flag.error().message;
+  EXPECT_FALSE(flag->has_value()) << "the flag outlived the shred (did the shred fail? see the node's log above)";
 }
 
 }  // namespace

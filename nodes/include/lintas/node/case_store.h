@@ -94,9 +94,11 @@ class CaseTxn {
   // already. The caller destroys its keys (CaseVault) in the same write.
   [[nodiscard]] Result<bool> EraseExpired(const std::string& case_id, const nlohmann::json& tombstone,
                                           int64_t now_us);
-  // Whether the case was erased here.
-  [[nodiscard]] Result<bool> IsErased(const std::string& case_id);
-  // Every key written, once (its last value), for the caller's write.
+  // Writes of other families that go into the same write as the case
+  // model's (the vault's keys, CaseVault): writes() includes them.
+  WriteSet& alongside() { return alongside_; }
+  // Every key written, once (its last value), then alongside(), for the
+  // caller's write.
   const WriteSet& writes();
 
  private:
@@ -134,6 +136,8 @@ class CaseTxn {
   // of every item and thread entry of the case it and retention share.
   Status ApplyErasure(const fb::Event& e, Direction d, uint64_t offset, const Principal* who, int64_t now);
   Status Scrub(nlohmann::json& kase, const nlohmann::json& tombstone, int64_t now);
+  // erased, when the case header `kase` says it was: nothing is added to it.
+  static Status RefuseIfErased(const nlohmann::json& kase);
 
   CaseStore* cases_;
   std::unique_lock<std::mutex> lock_;
@@ -143,6 +147,7 @@ class CaseTxn {
   std::map<std::string, std::optional<std::optional<std::string>>> undo_;
   void Remember(const std::string& key);
   WriteSet writes_;
+  WriteSet alongside_;
 };
 
 // Ownership: borrows the store. Thread safety: every method from any
@@ -212,8 +217,23 @@ class CaseStore {
 // named, else the default agency.
 std::string LocalAgencyFor(const CaseOptions& options, const fb::Event& event);
 
-// The tombstone a CaseErased event leaves ({at_us, by, officer,
-// justification, legal_basis, event_id, reason}).
+// What an erased case keeps of its erasure (its tombstone, docs/ERASURE.md).
+struct Erasure {
+  std::string case_id{};
+  int64_t at_us = 0;
+  std::string country{};  // who erased it
+  std::string agency{};
+  std::string officer{};  // empty for retention
+  std::string justification{};
+  std::string legal_basis{};
+  std::string event_id{};  // the CaseErased; empty when erased here only
+  std::string reason{};    // "request" or "retention"
+  // {case_id, at_us, by {country, agency}, officer, justification,
+  // legal_basis, event_id, reason}
+  nlohmann::json ToJson() const;
+};
+
+// The tombstone a CaseErased event leaves.
 nlohmann::json ErasureTombstone(const fb::Event& event, const std::string& reason);
 
 // Whether an item in `state` still waits for the counterpart's answer.

@@ -58,7 +58,8 @@ class ContentSeal {
   // unsealed event is copied. Errors: unreadable (410), with the reason;
   // erased (410) when its case was erased.
   [[nodiscard]] Result<std::string> Readable(std::span<const uint8_t> event) const;
-  // A record delivered to this node (`record`, verified), before it is
+  // A record delivered to this node (`record`: a copy of bytes the caller
+  // verified with wire::VerifyRecord; not verified again), before it is
   // stored: for a sealed event of a case, its content key is kept under the
   // case's key (added to `writes`, for the inbox write) and this node's
   // copies in `record` are zeroed, so that only the case key opens the

@@ -1,7 +1,7 @@
 // The node's erasure work off the request and link threads
 // (docs/ERASURE.md): shredding the store after an erasure (slow: it flushes
-// and compacts), and the retention sweep on a timer. Private to
-// lintas::node.
+// and compacts), and the retention sweep on a timer. The Node owns one
+// (Node::erasure()); tests and benchmarks call SweepRetention and EraseHere.
 //
 // Ownership: owned by the Node; borrows its stores. Thread safety: ShredSoon
 // and SweepRetention from any thread; one thread of its own, started by the
