@@ -17,6 +17,7 @@ class StoreErrorCategory final : public std::error_category {
       case errc::invalid_append: return "invalid_append";
       case errc::busy: return "busy";
       case errc::other: return "other";
+      case errc::would_block: return "would_block";
     }
     return "unknown";
   }

@@ -22,6 +22,14 @@ std::shared_ptr<spdlog::logger> Log() { return GetLogger("store"); }
 
 // Reads that would only push hotter blocks out of the block cache: every
 // leaf block at start-up, a proof's few blocks.
+// Reads for the broker's loop: memtables, block cache and open table
+// readers only; a read that needs I/O says Incomplete.
+rocksdb::ReadOptions MemoryOnly() {
+  rocksdb::ReadOptions o;
+  o.read_tier = rocksdb::kBlockCacheTier;
+  return o;
+}
+
 rocksdb::ReadOptions BulkRead() {
   rocksdb::ReadOptions o;
   o.fill_cache = false;
@@ -49,6 +57,7 @@ Error Translate(const rocksdb::Status& s, std::string_view what) {
   if (s.IsIOError()) code = errc::io_error;
   if (s.IsCorruption()) code = errc::corruption;
   if (s.IsBusy() || s.IsTryAgain()) code = errc::busy;
+  if (s.IsIncomplete()) code = errc::would_block;  // a memory-only read needs I/O
   return Error{code, fmt::format("{}: {}", what, s.ToString())};
 }
 
@@ -275,19 +284,21 @@ Status RocksDbStore::WriteIndexes(std::span<const IndexEntry> entries) {
   return OkStatus();
 }
 
-Result<std::optional<uint64_t>> RocksDbStore::FindEvent(const wire::EventId& id) {
+Result<std::optional<uint64_t>> RocksDbStore::FindEventWith(const rocksdb::ReadOptions& read,
+                                                            const wire::EventId& id) {
   rocksdb::PinnableSlice value;
   const auto& b = id.bytes();
   rocksdb::Status s =
-      db_->Get(rocksdb::ReadOptions(), handles_[kDedupCf],
+      db_->Get(read, handles_[kDedupCf],
                rocksdb::Slice(reinterpret_cast<const char*>(b.data()), b.size()), &value);
   if (s.IsNotFound()) return std::optional<uint64_t>();
   if (!s.ok()) return Translate(s, "dedup lookup");
   return std::optional<uint64_t>(keys::DecodeBe64(ToStringView(value)));
 }
 
-Status RocksDbStore::FindEvents(std::span<const wire::EventId> ids,
-                                std::vector<std::optional<uint64_t>>* out) {
+Status RocksDbStore::FindEventsWith(const rocksdb::ReadOptions& read,
+                                    std::span<const wire::EventId> ids,
+                                    std::vector<std::optional<uint64_t>>* out) {
   out->assign(ids.size(), std::nullopt);
   if (ids.empty()) return OkStatus();
   std::vector<rocksdb::Slice> keys;
@@ -297,7 +308,7 @@ Status RocksDbStore::FindEvents(std::span<const wire::EventId> ids,
   }
   std::vector<rocksdb::PinnableSlice> values(ids.size());
   std::vector<rocksdb::Status> statuses(ids.size());
-  db_->MultiGet(rocksdb::ReadOptions(), handles_[kDedupCf], keys.size(), keys.data(),
+  db_->MultiGet(read, handles_[kDedupCf], keys.size(), keys.data(),
                 values.data(), statuses.data());
   for (size_t i = 0; i < ids.size(); ++i) {
     if (statuses[i].IsNotFound()) continue;
@@ -307,13 +318,49 @@ Status RocksDbStore::FindEvents(std::span<const wire::EventId> ids,
   return OkStatus();
 }
 
-Result<std::optional<std::string>> RocksDbStore::ReadRecord(uint64_t offset) {
+Result<std::optional<std::string>> RocksDbStore::ReadRecordWith(const rocksdb::ReadOptions& read,
+                                                               uint64_t offset) {
   std::string value;
   rocksdb::Status s =
-      db_->Get(rocksdb::ReadOptions(), handles_[kLogCf], keys::Be64(offset), &value);
+      db_->Get(read, handles_[kLogCf], keys::Be64(offset), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) return Translate(s, fmt::format("read offset {}", offset));
   return std::optional<std::string>(std::move(value));
+}
+
+Result<std::optional<uint64_t>> RocksDbStore::FindEvent(const wire::EventId& id) {
+  return FindEventWith(rocksdb::ReadOptions(), id);
+}
+
+Status RocksDbStore::FindEvents(std::span<const wire::EventId> ids,
+                                std::vector<std::optional<uint64_t>>* out) {
+  return FindEventsWith(rocksdb::ReadOptions(), ids, out);
+}
+
+Result<std::optional<std::string>> RocksDbStore::ReadRecord(uint64_t offset) {
+  return ReadRecordWith(rocksdb::ReadOptions(), offset);
+}
+
+Result<std::optional<uint64_t>> RocksDbStore::TryFindEvent(const wire::EventId& id) {
+  return FindEventWith(MemoryOnly(), id);
+}
+
+Status RocksDbStore::TryFindEvents(std::span<const wire::EventId> ids,
+                                   std::vector<std::optional<uint64_t>>* out) {
+  // One Get per id: RocksDB 7.8's batched MultiGet reads blocks it does not
+  // find in the cache even under kBlockCacheTier (seen in store_test).
+  out->assign(ids.size(), std::nullopt);
+  rocksdb::ReadOptions read = MemoryOnly();
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto found = FindEventWith(read, ids[i]);
+    if (!found.ok()) return std::move(found).error();
+    (*out)[i] = *found;
+  }
+  return OkStatus();
+}
+
+Result<std::optional<std::string>> RocksDbStore::TryReadRecord(uint64_t offset) {
+  return ReadRecordWith(MemoryOnly(), offset);
 }
 
 Status RocksDbStore::Scan(Index index, std::string_view key, uint64_t after, size_t limit,

@@ -225,6 +225,48 @@ TEST(RocksDbStoreTest, ReopenRecoversOffsetsDedupIndexesAndCursors) {
   EXPECT_TRUE((*store)->Append(next).ok());
 }
 
+TEST(RocksDbStoreTest, AMemoryOnlyReadSaysWouldBlockRatherThanReadTheDisk) {
+  testutil::TempDir dir;
+  wire::EventIdGenerator ids;
+  std::vector<AppendEntry> batch{Entry(1, ids, "TH-1"), Entry(2, ids)};
+  {
+    auto store = RocksDbStore::Open({dir.Sub("db")});
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE(AppendIndexed(**store, batch).ok());
+    // In the memtable: the memory-only reads answer.
+    auto found = (*store)->TryFindEvent(batch[1].event_id);
+    ASSERT_TRUE(found.ok()) << found.error().message;
+    EXPECT_EQ(found->value_or(0), 2u);
+  }
+  // Reopened: the records are in a table file whose blocks are not cached.
+  auto store = RocksDbStore::Open({dir.Sub("db")});
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  auto cold = (*store)->TryFindEvent(batch[0].event_id);
+  ASSERT_FALSE(cold.ok());
+  EXPECT_EQ(cold.error().code, errc::would_block);
+  std::vector<std::optional<uint64_t>> many;
+  Status cold_many = (*store)->TryFindEvents(std::vector<wire::EventId>{batch[0].event_id}, &many);
+  ASSERT_FALSE(cold_many.ok());
+  EXPECT_EQ(cold_many.error().code, errc::would_block);
+  // (Opening read the log's last block, so a record may already be cached:
+  // then memory answers, and answers right.)
+  auto cold_record = (*store)->TryReadRecord(1);
+  if (cold_record.ok()) {
+    EXPECT_EQ(cold_record->value_or(""), "record-1");
+  } else {
+    EXPECT_EQ(cold_record.error().code, errc::would_block);
+  }
+  // A blocking read brings the blocks into the cache; then memory answers.
+  ASSERT_TRUE((*store)->FindEvent(batch[0].event_id).ok());
+  ASSERT_TRUE((*store)->ReadRecord(1).ok());
+  auto warm = (*store)->TryFindEvent(batch[0].event_id);
+  ASSERT_TRUE(warm.ok()) << warm.error().message;
+  EXPECT_EQ(warm->value_or(0), 1u);
+  auto warm_record = (*store)->TryReadRecord(1);
+  ASSERT_TRUE(warm_record.ok() && warm_record->has_value());
+  EXPECT_EQ(**warm_record, "record-1");
+}
+
 TEST(RocksDbStoreTest, OpenFailsClearlyOnAnUnusablePath) {
   testutil::TempDir dir;
   std::string file = dir.Sub("not-a-dir");

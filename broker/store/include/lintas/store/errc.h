@@ -12,6 +12,7 @@ enum class errc {
   invalid_append = 3,  // offsets that do not continue the log (a bug upstream)
   busy = 4,
   other = 5,
+  would_block = 6,    // a memory-only read needs the disk: ask again from a thread that may block
 };
 
 const std::error_category& StoreCategory();

@@ -22,6 +22,13 @@ class MemoryStore final : public Store {
   Status FindEvents(std::span<const wire::EventId> ids,
                     std::vector<std::optional<uint64_t>>* out) override;
   Result<std::optional<std::string>> ReadRecord(uint64_t offset) override;
+  // Memory-only reads are the reads: this store never blocks.
+  Status TryFindEvents(std::span<const wire::EventId> ids,
+                       std::vector<std::optional<uint64_t>>* out) override {
+    return FindEvents(ids, out);
+  }
+  Result<std::optional<uint64_t>> TryFindEvent(const wire::EventId& id) override { return FindEvent(id); }
+  Result<std::optional<std::string>> TryReadRecord(uint64_t offset) override { return ReadRecord(offset); }
   Status Scan(Index index, std::string_view key, uint64_t after, size_t limit,
               std::vector<ScanHit>* out) override;
   Status ScanTime(int64_t from_us, int64_t to_us, uint64_t after, size_t limit,

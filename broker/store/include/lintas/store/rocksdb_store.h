@@ -13,6 +13,7 @@ class DB;
 class ColumnFamilyHandle;
 class Env;
 class FileSystem;
+struct ReadOptions;
 }  // namespace rocksdb
 
 namespace lintas::store {
@@ -80,6 +81,10 @@ class RocksDbStore final : public Store {
   Status FindEvents(std::span<const wire::EventId> ids,
                     std::vector<std::optional<uint64_t>>* out) override;
   Result<std::optional<std::string>> ReadRecord(uint64_t offset) override;
+  Status TryFindEvents(std::span<const wire::EventId> ids,
+                       std::vector<std::optional<uint64_t>>* out) override;
+  Result<std::optional<uint64_t>> TryFindEvent(const wire::EventId& id) override;
+  Result<std::optional<std::string>> TryReadRecord(uint64_t offset) override;
   Status Scan(Index index, std::string_view key, uint64_t after, size_t limit,
               std::vector<ScanHit>* out) override;
   Status ScanTime(int64_t from_us, int64_t to_us, uint64_t after, size_t limit,
@@ -115,6 +120,12 @@ class RocksDbStore final : public Store {
   RocksDbStore() = default;
   Status Recover();
   Status RecoverIndexWatermark();
+  // The reads, with the blocking or the memory-only read options.
+  Result<std::optional<uint64_t>> FindEventWith(const rocksdb::ReadOptions& read,
+                                                const wire::EventId& id);
+  Status FindEventsWith(const rocksdb::ReadOptions& read, std::span<const wire::EventId> ids,
+                        std::vector<std::optional<uint64_t>>* out);
+  Result<std::optional<std::string>> ReadRecordWith(const rocksdb::ReadOptions& read, uint64_t offset);
   Status OpenDb();   // opens options_.path; recovers next_offset()
   void CloseDb();
 

@@ -121,6 +121,18 @@ class Store {
   // The stored record at `offset`, if any.
   [[nodiscard]] virtual Result<std::optional<std::string>> ReadRecord(uint64_t offset) = 0;
 
+  // Memory-only reads, for an event loop that must not wait for the disk:
+  // the same answers as FindEvents, FindEvent and ReadRecord when they can
+  // be given from memory (RocksDB: memtables, block cache, open table
+  // readers), else errc::would_block, which is not a failure: ask again
+  // from a thread that may block (the broker's LogReader). The defaults
+  // always say would_block (a backend that cannot tell never blocks the
+  // loop). Same thread safety as the blocking reads.
+  [[nodiscard]] virtual Status TryFindEvents(std::span<const wire::EventId> ids,
+                                             std::vector<std::optional<uint64_t>>* out);
+  [[nodiscard]] virtual Result<std::optional<uint64_t>> TryFindEvent(const wire::EventId& id);
+  [[nodiscard]] virtual Result<std::optional<std::string>> TryReadRecord(uint64_t offset);
+
   // Up to `limit` hits of `index` (for `key`) with offsets > `after`, in
   // offset order. Only offsets up to index_watermark() (read before the
   // call) are certain to be found, except for Index::kLog (every record).
