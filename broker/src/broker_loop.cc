@@ -52,7 +52,8 @@ BrokerLoop::BrokerLoop(BrokerConfig config, std::unique_ptr<store::Store> store)
                ? std::make_unique<ZapHandler>(ctx_, config_, &probe_, &revocations_)
                : nullptr),
       router_(ctx_, zmq::socket_type::router),
-      notify_(ctx_, zmq::socket_type::pair) {
+      notify_(ctx_, zmq::socket_type::pair),
+      reader_notify_(ctx_, zmq::socket_type::pair) {
   ingest_state_.config = &config_;
   ingest_state_.directory = &directory_;
   ingest_state_.policy = &policy_;
@@ -86,14 +87,19 @@ BrokerLoop::BrokerLoop(BrokerConfig config, std::unique_ptr<store::Store> store)
   indexer_ = std::make_unique<Indexer>(store_.get());
   committer_ = std::make_unique<Committer>(store_.get(), indexer_.get(), &probe_, ctx_,
                                            notify_endpoint);
+  std::string reader_endpoint = fmt::format("inproc://lintas-reader-{}", static_cast<const void*>(this));
+  reader_notify_.bind(reader_endpoint);
+  reader_ = std::make_unique<LogReader>(ctx_, reader_endpoint);
   current_ = std::make_unique<CommitBatch>();
 }
 
 BrokerLoop::~BrokerLoop() {
+  reader_.reset();
   committer_.reset();
   indexer_.reset();
   router_.close();
   notify_.close();
+  reader_notify_.close();
 }
 
 std::string BrokerLoop::Bind() {
@@ -121,12 +127,14 @@ void BrokerLoop::Run() {
     bool can_read = inflight_batches_ < kMaxInflightBatches && !storage_failed_;
     zmq::pollitem_t items[] = {
         {notify_.handle(), 0, ZMQ_POLLIN, 0},
+        {reader_notify_.handle(), 0, ZMQ_POLLIN, 0},
         {router_.handle(), 0, static_cast<short>(can_read ? ZMQ_POLLIN : 0), 0},
     };
     bool busy = deliveries_pending_ || !stats_scans_.empty();
-    zmq::poll(items, 2, std::chrono::milliseconds(busy ? 0 : index_wait_ ? kIndexWaitMs : kPollMs));
+    zmq::poll(items, 3, std::chrono::milliseconds(busy ? 0 : index_wait_ ? kIndexWaitMs : kPollMs));
     if (items[0].revents & ZMQ_POLLIN) CompleteCommits();
-    if (items[1].revents & ZMQ_POLLIN) ReadMessages();
+    if (items[1].revents & ZMQ_POLLIN) CompleteReads();
+    if (items[2].revents & ZMQ_POLLIN) ReadMessages();
     PumpDeliveries();
     PumpStats();
     Tick();
@@ -134,9 +142,14 @@ void BrokerLoop::Run() {
     // (alone, if no event is waiting), so that what they record can go.
     if (!storage_failed_ && AccessWritten() > access_submitted_) SubmitCurrent();
     if (!storage_failed_ && indexer_->failed()) storage_failed_ = true;  // no read until recovered
-    if (storage_failed_ && inflight_batches_ == 0) RecoverFromFailedWrite();
+    if (storage_failed_ && inflight_batches_ == 0 && reader_->outstanding() == 0) {
+      RecoverFromFailedWrite();
+    }
   }
-  // Drain: finish and acknowledge what is in flight, then say goodbye.
+  // Drain: deferred publishes are refused (shutting_down: resend later),
+  // what is in flight is finished and acknowledged, then goodbye.
+  reader_->Stop();
+  CompleteReads();
   Log()->info("stopping: draining {} batches in flight", inflight_batches_ + (current_->acks.empty() ? 0 : 1));
   SubmitCurrent();
   while (inflight_batches_ > 0) {

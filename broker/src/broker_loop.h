@@ -33,6 +33,8 @@
 #include "lintas/wire/frame.h"
 #include "lintas/seal/directory_document.h"
 #include "ingest.h"
+#include "log_lookups.h"
+#include "log_reader.h"
 #include "recent_records.h"
 #include "regional_stats.h"
 #include "seal_registry.h"
@@ -94,6 +96,20 @@ struct PeerInfo {
   std::string address;
 };
 
+// A Publish whose lookups need the disk: the LogReader makes them while the
+// loop goes on; its events wait, behind the session's earlier deferred
+// Publishes, until the answers are back (`ready`), and are decided then.
+struct DeferredPublish {
+  uint64_t first_seq = 0;
+  std::vector<std::vector<uint64_t>> payloads;  // owned, 8-aligned copies
+  std::vector<std::span<const uint8_t>> views;  // the events in them
+  std::vector<Result<const fb::Event*>> admitted;  // points into `payloads`
+  // Parents in flight when the lookups were asked for (then not looked up).
+  std::unordered_map<wire::EventId, ParentFacts, EventIdHash> known_parents;
+  LogAnswers answers;  // written by the reader thread until `ready`
+  bool ready = false;
+};
+
 struct Session {
   std::string peer;
   std::string address;  // the remote address at Hello, for log lines
@@ -103,14 +119,7 @@ struct Session {
   uint64_t inflight = 0;  // events accepted, not yet committed
   std::set<std::string> subscriptions;  // keys
   std::map<uint64_t, ReplayState> replays;
-};
-
-struct EventIdHash {
-  size_t operator()(const wire::EventId& id) const noexcept {
-    uint64_t h = 0;
-    for (int i = 8; i < 16; ++i) h = (h << 8) | id.bytes()[i];
-    return static_cast<size_t>(h);
-  }
+  std::deque<std::shared_ptr<DeferredPublish>> deferred;  // in arrival order
 };
 
 // An event accepted but not yet committed: its offset for dedup, and its
@@ -165,7 +174,31 @@ class BrokerLoop {
 
   // Publish path (publish.cc).
   void HandlePublish(Session& session, const wire::MessageView& message);
+  // Why a whole Publish of `n` events is refused before any is looked at.
+  std::optional<Error> PublishRefusal(const Session& session, size_t n) const;
+  // The decision for each admitted event, with the lookups' answers (and
+  // the parents that were in flight when they were asked for, if deferred).
+  void Decide(Session& session, uint64_t first_seq, std::span<const std::span<const uint8_t>> payloads,
+              const std::vector<Result<const fb::Event*>>& admitted, const LogAnswers& answers,
+              const std::unordered_map<wire::EventId, ParentFacts, EventIdHash>* known_parents);
+  // Where an event id is stored or in flight, from the in-flight map, the
+  // recently committed map or the answers; an error if none knows.
+  [[nodiscard]] Result<std::optional<uint64_t>> StoredAt(const wire::EventId& id, const LogAnswers& answers) const;
+  [[nodiscard]] Result<std::optional<ParentFacts>> ParentOf(
+      const wire::EventId& parent_id, const LogAnswers& answers,
+      const std::unordered_map<wire::EventId, ParentFacts, EventIdHash>* known_parents) const;
   void Nack(Session& session, uint64_t seq, const Error& error);
+  // Deferred publishes (publish_deferred.cc): a Publish whose lookups need
+  // the disk goes to the LogReader, and so does every later Publish of its
+  // session until it is decided.
+  void Defer(Session& session, uint64_t first_seq, std::span<const std::span<const uint8_t>> payloads);
+  void ContinueDeferred(const std::string& peer);
+  // Runs the LogReader's finished jobs (loop thread).
+  void CompleteReads();
+  // Forgets an in-flight event whose batch finished; a committed one is kept
+  // in recently_committed_ while a lookup that may have missed it is out.
+  void ForgetInflight(const wire::EventId& id, bool committed);
+  void PruneRecentlyCommitted();
   void SubmitCurrent();
   void CompleteCommits();
 
@@ -180,17 +213,10 @@ class BrokerLoop {
   // The last offset the store's indexes are certain to hold: index scans
   // read no further (the recent records or a later pump cover the rest).
   uint64_t IndexedEnd() const { return store_->index_watermark(); }
-  // The parent's facts, from the in-flight map or the log (walking up its
-  // thread for the H2 events above it); empty if the log holds no such
-  // event. A storage failure is an error.
+  // The parent's facts, from the in-flight map or the log, blocking (for the
+  // index rebuild at start-up and after a failed write); empty if the log
+  // holds no such event. A storage failure is an error.
   [[nodiscard]] Result<std::optional<ParentFacts>> LookupParent(const wire::EventId& parent_id);
-  // The facts of the stored event at `offset` as a parent (without the H2
-  // events above it), and its own parent's id.
-  struct StoredFacts {
-    ParentFacts facts;
-    std::optional<wire::EventId> parent;
-  };
-  [[nodiscard]] Result<StoredFacts> ReadStoredFacts(uint64_t offset);
   // Gives an accepted event its offset and record, into the current batch.
   void Append(Session& session, uint64_t seq, const wire::EventId& id,
               std::span<const uint8_t> bytes, Accepted&& accepted);
@@ -283,6 +309,8 @@ class BrokerLoop {
   zmq::socket_t notify_;
   std::unique_ptr<Indexer> indexer_;      // outlives committer_, which feeds it
   std::unique_ptr<Committer> committer_;
+  zmq::socket_t reader_notify_;         // bound by the loop; the reader connects
+  std::unique_ptr<LogReader> reader_;   // stopped before the store goes
   std::atomic<bool> stop_{false};
 
   std::map<std::string, Session> sessions_;           // by routing id
@@ -293,6 +321,14 @@ class BrokerLoop {
   uint64_t next_offset_ = 1;       // the next offset to assign
   int64_t last_received_us_ = 0;   // received_at never decreases along the log
   std::unordered_map<wire::EventId, InflightEvent, EventIdHash> inflight_ids_;
+  // Committed events a deferred lookup may have missed (it read the log
+  // before their commit; they left the in-flight map before its answer came
+  // back), with the commit generation that forgot them. An entry goes once
+  // every reader job out was asked for after that generation.
+  std::unordered_map<wire::EventId, InflightEvent, EventIdHash> recently_committed_;
+  std::deque<std::pair<uint64_t, wire::EventId>> recently_order_;
+  uint64_t commit_gen_ = 0;             // CompleteCommits calls
+  std::deque<uint64_t> issued_gens_;    // commit_gen_ when each reader job out was asked for
   std::unique_ptr<CommitBatch> current_;
   RecentRecords recent_;  // the last committed records, for live deliveries
   // Audit trail: trees over the committed log and the consultation log.

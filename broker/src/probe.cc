@@ -26,6 +26,11 @@ BrokerProbe::BrokerProbe() : registry_(std::make_shared<prometheus::Registry>())
                     .Help("Stored records sent to subscribers and replays")
                     .Register(*registry_)
                     .Add({});
+  reads_deferred_ = &BuildCounter()
+                         .Name("lintas_broker_log_reads_deferred_total")
+                         .Help("Publishes whose dedup or parent lookups needed the disk, made by the log reader thread")
+                         .Register(*registry_)
+                         .Add({});
   malformed_ = &BuildCounter()
                     .Name("lintas_broker_malformed_messages_total")
                     .Help("Messages refused before any command was read")

@@ -16,15 +16,6 @@
 #include "lintas/wire/verify.h"
 
 namespace lintas::broker {
-namespace {
-
-// How far up a thread the publish path looks for H2 events. Answers are
-// addressed to an item's first event, so real threads are a few events
-// deep; past this an answer is refused rather than judged on part of its
-// thread.
-constexpr size_t kMaxThreadDepth = 128;
-
-}  // namespace
 
 void BrokerLoop::Nack(Session& session, uint64_t seq, const Error& error) {
   auto code = error.code.category() == wire::WireCategory()
@@ -35,43 +26,94 @@ void BrokerLoop::Nack(Session& session, uint64_t seq, const Error& error) {
   (void)Send(session.peer, wire::EncodeNack(seq, error));
 }
 
-void BrokerLoop::HandlePublish(Session& session, const wire::MessageView& message) {
-  const NodeConfig& node = *session.node;
-  uint64_t first_seq = message.control->command_as_Publish()->first_seq();
-  size_t n = message.payloads.size();
-  std::optional<Error> refusal;  // one for the whole Publish
+std::optional<Error> BrokerLoop::PublishRefusal(const Session& session, size_t n) const {
   if (n > config_.max_batch) {
-    refusal = Error{wire::errc::batch_too_large,
-                    fmt::format("Publish carries {} events; this broker takes {}", n, config_.max_batch)};
-  } else if (!node.can_publish) {
-    refusal = Error{wire::errc::permission_denied, "this node may not publish"};
-  } else if (stop_.load(std::memory_order_relaxed)) {
-    refusal = Error{wire::errc::shutting_down, "the broker is stopping; resend later"};
-  } else if (storage_failed_) {
-    refusal = Error{wire::errc::storage_error, "the log cannot be written; resend later"};
+    return Error{wire::errc::batch_too_large,
+                 fmt::format("Publish carries {} events; this broker takes {}", n, config_.max_batch)};
   }
-  if (refusal) {
-    for (size_t i = 0; i < n; ++i) Nack(session, first_seq + i, *refusal);
+  if (!session.node->can_publish) return Error{wire::errc::permission_denied, "this node may not publish"};
+  if (stop_.load(std::memory_order_relaxed)) {
+    return Error{wire::errc::shutting_down, "the broker is stopping; resend later"};
+  }
+  if (storage_failed_) return Error{wire::errc::storage_error, "the log cannot be written; resend later"};
+  return std::nullopt;
+}
+
+void BrokerLoop::HandlePublish(Session& session, const wire::MessageView& message) {
+  uint64_t first_seq = message.control->command_as_Publish()->first_seq();
+  std::span<const std::span<const uint8_t>> payloads(message.payloads);
+  if (auto refusal = PublishRefusal(session, payloads.size())) {
+    for (size_t i = 0; i < payloads.size(); ++i) Nack(session, first_seq + i, *refusal);
+    return;
+  }
+  // Behind a deferred Publish of the same node: wait with it, in order.
+  if (!session.deferred.empty()) {
+    Defer(session, first_seq, payloads);
     return;
   }
   // Admission of each event first (verify, validate, origin), then the
-  // persistent dedup index for all the admitted ones in one lookup.
+  // lookups (dedup, parents) of those not in flight, from memory only.
   std::vector<Result<const fb::Event*>> admitted;
-  admitted.reserve(n);
-  std::vector<wire::EventId> lookup_ids;
-  std::vector<size_t> lookup_of(n, SIZE_MAX);
-  for (size_t i = 0; i < n; ++i) {
-    admitted.push_back(AdmitEvent(node, directory_, message.payloads[i]));
+  admitted.reserve(payloads.size());
+  std::vector<wire::EventId> ids;
+  std::vector<wire::EventId> parents;
+  for (const auto& bytes : payloads) {
+    admitted.push_back(AdmitEvent(*session.node, directory_, bytes));
     if (!admitted.back().ok()) continue;
-    wire::EventId id = wire::EventId::FromFb(*(*admitted.back())->id());
-    if (inflight_ids_.count(id)) continue;
-    lookup_of[i] = lookup_ids.size();
-    lookup_ids.push_back(id);
+    const fb::Event& event = **admitted.back();
+    wire::EventId id = wire::EventId::FromFb(*event.id());
+    if (!inflight_ids_.count(id)) ids.push_back(id);
+    if (event.parent_id() == nullptr) continue;
+    wire::EventId parent = wire::EventId::FromFb(*event.parent_id());
+    if (!inflight_ids_.count(parent)) parents.push_back(parent);
   }
-  std::vector<std::optional<uint64_t>> stored;
-  Status lookup = store_->FindEvents(lookup_ids, &stored);
-  if (!lookup.ok()) Log()->error("dedup lookup failed: {}", lookup.error().message);
-  for (size_t i = 0; i < n; ++i) {
+  LogAnswers answers;
+  if (!LookUp(*store_, directory_, ids, parents, ReadMode::kMemoryOnly, &answers)) {
+    // An answer needs the disk: the LogReader asks, the loop goes on.
+    Defer(session, first_seq, payloads);
+    return;
+  }
+  Decide(session, first_seq, payloads, admitted, answers, nullptr);
+}
+
+Result<std::optional<uint64_t>> BrokerLoop::StoredAt(const wire::EventId& id,
+                                                     const LogAnswers& answers) const {
+  // Events not yet committed first (this Publish's earlier ones too), so
+  // that a resend in the same window is a duplicate; then the log.
+  if (auto it = inflight_ids_.find(id); it != inflight_ids_.end()) return std::optional(it->second.offset);
+  if (auto it = recently_committed_.find(id); it != recently_committed_.end()) {
+    return std::optional(it->second.offset);
+  }
+  if (auto it = answers.stored.find(id); it != answers.stored.end() && answers.dedup.ok()) {
+    return it->second;
+  }
+  return Error{wire::errc::storage_error, "dedup lookup failed; resend later"};
+}
+
+Result<std::optional<ParentFacts>> BrokerLoop::ParentOf(
+    const wire::EventId& parent_id, const LogAnswers& answers,
+    const std::unordered_map<wire::EventId, ParentFacts, EventIdHash>* known_parents) const {
+  // The parent may be in this very commit window: its facts come from the
+  // in-flight map then, so an answer is never refused for being quick.
+  if (auto it = inflight_ids_.find(parent_id); it != inflight_ids_.end()) {
+    return std::optional(it->second.facts);
+  }
+  if (auto it = recently_committed_.find(parent_id); it != recently_committed_.end()) {
+    return std::optional(it->second.facts);
+  }
+  if (known_parents != nullptr) {
+    if (auto it = known_parents->find(parent_id); it != known_parents->end()) return std::optional(it->second);
+  }
+  if (auto it = answers.parents.find(parent_id); it != answers.parents.end()) return it->second;
+  return Error{wire::errc::storage_error, "parent lookup failed; resend later", "parent_id"};
+}
+
+void BrokerLoop::Decide(Session& session, uint64_t first_seq,
+                        std::span<const std::span<const uint8_t>> payloads,
+                        const std::vector<Result<const fb::Event*>>& admitted, const LogAnswers& answers,
+                        const std::unordered_map<wire::EventId, ParentFacts, EventIdHash>* known_parents) {
+  const NodeConfig& node = *session.node;
+  for (size_t i = 0; i < payloads.size(); ++i) {
     uint64_t seq = first_seq + i;
     if (session.inflight >= config_.max_inflight_per_peer) {
       Nack(session, seq,
@@ -91,21 +133,15 @@ void BrokerLoop::HandlePublish(Session& session, const wire::MessageView& messag
     }
     const fb::Event& event = **admitted[i];
     wire::EventId id = wire::EventId::FromFb(*event.id());
-    // Dedup: first the events not yet committed (this Publish's earlier
-    // ones too), then the persistent index.
     IngestLookups lookups;
-    if (auto it = inflight_ids_.find(id); it != inflight_ids_.end()) {
-      lookups.stored_at = it->second.offset;
-    } else if (!lookup.ok() || lookup_of[i] == SIZE_MAX) {
-      Nack(session, seq, Error{wire::errc::storage_error, "dedup lookup failed; resend later"});
+    auto stored = StoredAt(id, answers);
+    if (!stored.ok()) {
+      Nack(session, seq, stored.error());
       continue;
-    } else {
-      lookups.stored_at = stored[lookup_of[i]];
     }
-    // The parent may be in this very commit window: its facts come from the
-    // in-flight map then, so an answer is never refused for being quick.
+    lookups.stored_at = *stored;
     if (!lookups.stored_at && event.parent_id() != nullptr) {
-      auto found = LookupParent(wire::EventId::FromFb(*event.parent_id()));
+      auto found = ParentOf(wire::EventId::FromFb(*event.parent_id()), answers, known_parents);
       if (!found.ok()) {
         Nack(session, seq, found.error());
         continue;
@@ -117,7 +153,7 @@ void BrokerLoop::HandlePublish(Session& session, const wire::MessageView& messag
       probe_.Duplicate();
       current_->acks.push_back({session.peer, seq, dup->offset, true, id});
     } else if (auto* accepted = std::get_if<Accepted>(&decision)) {
-      Append(session, seq, id, message.payloads[i], std::move(*accepted));
+      Append(session, seq, id, payloads[i], std::move(*accepted));
     } else {
       const Error& e = std::get<Error>(decision);
       if (e.code == wire::errc::policy_denied) {
@@ -155,58 +191,7 @@ Result<std::optional<ParentFacts>> BrokerLoop::LookupParent(const wire::EventId&
   if (auto it = inflight_ids_.find(parent_id); it != inflight_ids_.end()) {
     return std::optional<ParentFacts>(it->second.facts);
   }
-  auto offset = store_->FindEvent(parent_id);
-  if (!offset.ok()) {
-    return Error{wire::errc::storage_error, "parent lookup failed; resend later", "parent_id"};
-  }
-  if (!offset->has_value()) return std::optional<ParentFacts>();  // nothing stored to protect
-  auto stored = ReadStoredFacts(**offset);
-  if (!stored.ok()) return std::move(stored).error();
-  ParentFacts facts = std::move(stored->facts);
-  // Up the thread for the H2 events above the parent. Only ancestors stored
-  // before their child count: offsets fall at every step, so a cycle of
-  // parent ids (each naming a later event) cannot loop.
-  uint64_t below = **offset;
-  std::optional<wire::EventId> next = stored->parent;
-  for (size_t depth = 0; next; ++depth) {
-    if (depth == kMaxThreadDepth) {
-      return Error{wire::errc::policy_denied,
-                   fmt::format("parent_id: the thread above this answer is deeper than {} events; its "
-                               "handling codes cannot be judged",
-                               kMaxThreadDepth),
-                   "parent_id"};
-    }
-    auto up = store_->FindEvent(*next);
-    if (!up.ok()) return Error{wire::errc::storage_error, "parent lookup failed; resend later", "parent_id"};
-    if (!up->has_value() || **up >= below) break;
-    auto ancestor = ReadStoredFacts(**up);
-    if (!ancestor.ok()) return std::move(ancestor).error();
-    if (ancestor->facts.handling == fb::HandlingCode::H2) {
-      facts.h2_threads.push_back({ancestor->facts.originator, ancestor->facts.parties});
-    }
-    below = **up;
-    next = ancestor->parent;
-  }
-  return std::optional<ParentFacts>(std::move(facts));
-}
-
-Result<BrokerLoop::StoredFacts> BrokerLoop::ReadStoredFacts(uint64_t offset) {
-  auto record = store_->ReadRecord(offset);
-  if (!record.ok() || !record->has_value()) {
-    return Error{wire::errc::storage_error, "parent read failed; resend later", "parent_id"};
-  }
-  auto verified = wire::VerifyRecord(wire::AsBytes(**record));
-  if (!verified.ok()) {
-    Log()->error("stored record unverifiable offset={}: {}", offset, verified.error().message);
-    return Error{wire::errc::internal, "the parent's stored record is unverifiable", "parent_id"};
-  }
-  const fb::Event* event = fb::GetEvent(wire::RecordEventBytes(**verified).data());
-  std::vector<std::string> parties;
-  if (event->destinations() != nullptr) (void)directory_.ResolveInbox(*event->destinations(), &parties);
-  StoredFacts out;
-  out.facts = FactsAsParent(*event, (*verified)->publisher()->node_id()->str(), std::move(parties), std::nullopt);
-  if (event->parent_id() != nullptr) out.parent = wire::EventId::FromFb(*event->parent_id());
-  return out;
+  return ParentFromLog(*store_, directory_, parent_id, ReadMode::kBlocking);
 }
 
 void BrokerLoop::SubmitCurrent() {
@@ -225,11 +210,12 @@ void BrokerLoop::CompleteCommits() {
   while (notify_.recv(byte, zmq::recv_flags::dontwait)) {
   }
   std::map<std::string, std::vector<proto::AckEntry>> acks;
+  ++commit_gen_;
   for (auto& batch : committer_->TakeDone()) {
     --inflight_batches_;
     bool ok = batch->status.ok();
     for (const PendingAck& a : batch->acks) {
-      if (!a.duplicate) inflight_ids_.erase(a.event_id);
+      if (!a.duplicate) ForgetInflight(a.event_id, ok);
       auto s = sessions_.find(a.peer);
       if (s == sessions_.end()) continue;  // gone: it will resend and get a duplicate ack
       if (!a.duplicate && s->second.inflight > 0) --s->second.inflight;
@@ -264,7 +250,7 @@ void BrokerLoop::CompleteCommits() {
   }
   ReleaseHeldReplies();
   probe_.LogSize(store_->size());
-  if (storage_failed_ && inflight_batches_ == 0) RecoverFromFailedWrite();
+  if (storage_failed_ && inflight_batches_ == 0 && reader_->outstanding() == 0) RecoverFromFailedWrite();
 }
 
 }  // namespace lintas::broker

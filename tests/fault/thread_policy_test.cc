@@ -230,5 +230,54 @@ TEST_F(ThreadPolicyTest, AnH2ThreadCannotBeForwardedByAnyoneAtAnyDepth) {
   EXPECT_EQ(broker_->broker().store().size(), 4u);
 }
 
+// After a restart the thread is in table files, not in memory: the loop does
+// not read them itself, the log reader does, and the rules come out the same.
+TEST_F(ThreadPolicyTest, AThreadStoredBeforeARestartIsJudgedTheSameWhenTheLogReaderReadsIt) {
+  std::string toml = testutil::TestConfigToml(dir_.Sub("data"));
+  StartBroker(toml);
+  using H = fb::HandlingCode;
+  wire::EventId request;
+  wire::EventId answer;
+  std::string answer_bytes;
+  uint64_t answer_offset = 0;
+  {
+    auto vn = Connect("vn-node", "VNM");
+    auto la = Connect("la-node", "LAO");
+    auto sent = testutil::PublishAndWait(
+        *vn, {Event("VNM", "vn-mps-cpd", {{"LAO", "la-mps-aht"}, {"THA", "th-rtp-atpd"}}, H::H2, nullptr, &request)});
+    ASSERT_TRUE(sent[0].acked) << sent[0].message;
+    answer_bytes = Event("LAO", "la-mps-aht", {{"VNM", "vn-mps-cpd"}}, H::H2, &request, &answer);
+    auto la_out = testutil::PublishAndWait(*la, {answer_bytes});
+    ASSERT_TRUE(la_out[0].acked) << la_out[0].message;
+    answer_offset = la_out[0].offset;
+  }
+  broker_.reset();  // closes RocksDB: the memtables go to table files
+  StartBroker(toml);
+  auto th = Connect("th-node", "THA");
+  auto vn = Connect("vn-node", "VNM");
+  auto la = Connect("la-node", "LAO");
+  auto kh = Connect("kh-node", "KHM");
+  // Laos resends its answer: a duplicate, at its first offset.
+  auto resent = testutil::PublishAndWait(*la, {answer_bytes});
+  ASSERT_TRUE(resent[0].acked) << resent[0].message;
+  EXPECT_TRUE(resent[0].duplicate);
+  EXPECT_EQ(resent[0].offset, answer_offset);
+  // Cambodia never received the request; Thailand not Laos's answer.
+  auto kh_out = testutil::PublishAndWait(*kh, {Event("KHM", "kh-ahtjp", {{"THA", "th-rtp-atpd"}}, H::H2, &request)});
+  ExpectRefused(kh_out[0], wire::errc::policy_denied, "parent_id");
+  auto th_out = testutil::PublishAndWait(*th, {Event("THA", "th-rtp-atpd", {{"VNM", "vn-mps-cpd"}}, H::H2, &answer)});
+  ExpectRefused(th_out[0], wire::errc::policy_denied, "parent_id");
+  // Two levels below the request (through the log): weaker is refused, H2 to Laos goes.
+  auto vn_out = testutil::PublishAndWait(*vn, {
+      Event("VNM", "vn-mps-cpd", {{"LAO", "la-mps-aht"}}, H::H0, &answer),
+      Event("VNM", "vn-mps-cpd", {{"LAO", "la-mps-aht"}}, H::H2, &answer),
+  });
+  ExpectRefused(vn_out[0], wire::errc::policy_denied, "handling");
+  ASSERT_TRUE(vn_out[1].acked) << vn_out[1].message;
+  EXPECT_EQ(broker_->broker().store().size(), 3u);
+  // The lookups were the log reader's, not the loop's.
+  EXPECT_GT(broker_->broker().probe().reads_deferred(), 0u);
+}
+
 }  // namespace
 }  // namespace lintas

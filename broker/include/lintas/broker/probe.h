@@ -53,6 +53,10 @@ class BrokerProbe {
   }
   void Backlog(const std::string& subscription, uint64_t events);
   void MalformedFrame() { malformed_->Increment(); }
+  void ReadDeferred() {
+    reads_deferred_->Increment();
+    reads_deferred_total_ += 1;
+  }
 
   // Plain counters.
   uint64_t commits() const { return commits_total_.load(); }
@@ -61,6 +65,7 @@ class BrokerProbe {
   uint64_t published() const { return published_total_.load(); }
   uint64_t refused() const { return refused_total_.load(); }
   uint64_t sessions() const { return sessions_total_.load(); }
+  uint64_t reads_deferred() const { return reads_deferred_total_.load(); }
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -69,6 +74,7 @@ class BrokerProbe {
   prometheus::Counter* duplicates_;
   prometheus::Counter* delivered_;
   prometheus::Counter* malformed_;
+  prometheus::Counter* reads_deferred_;
   prometheus::Counter* committed_bytes_;
   prometheus::Family<prometheus::Counter>* refusals_;
   prometheus::Histogram* commit_latency_;
@@ -85,6 +91,7 @@ class BrokerProbe {
   std::atomic<uint64_t> published_total_{0};
   std::atomic<uint64_t> refused_total_{0};
   std::atomic<uint64_t> sessions_total_{0};
+  std::atomic<uint64_t> reads_deferred_total_{0};
 };
 
 }  // namespace lintas::broker
