@@ -293,6 +293,7 @@ Status BrokerLoop::CaseOffsetsPastIndex(std::string_view case_id, uint64_t index
 
 void BrokerLoop::MaybeCheckpoint(bool force) {
   if (!log_tree_ || !audit_blocked_.empty()) return;
+  if (!force && pending_checkpoint_) return;  // one at a time, on the commit thread's sync
   uint64_t size = log_tree_->size();
   uint64_t access_size = access_tree_->size();
   bool grew = size != checkpoint_size_ || access_size != checkpoint_access_size_ || !checkpoint_;
@@ -317,17 +318,31 @@ void BrokerLoop::MaybeCheckpoint(bool force) {
   // Served only once it is on disk, with the consultation records it covers
   // (written before it to the same WAL, so one sync makes both durable): a
   // node must never hold a checkpoint over records the broker could lose.
+  // A due checkpoint is synced by the next group commit, off the loop
+  // thread; a forced one (a query that waits for it, shutdown) here.
+  PendingCheckpoint pending{std::move(signed_cp), size, access_size, now};
+  if (!force) {
+    pending_checkpoint_ = std::move(pending);
+    current_->checkpoint = true;
+    SubmitCurrent();
+    return;
+  }
   if (auto s = store_->Sync(); !s.ok()) {
     Log()->error("checkpoint could not be synced: {}", s.error().message);
     return;
   }
-  access_durable_ = std::max(access_durable_, access_size);
+  pending_checkpoint_.reset();  // that sync made it durable too, and this one is newer
+  ServeCheckpoint(std::move(pending));
   ReleaseHeldReplies();
-  checkpoint_ = std::move(signed_cp);
-  checkpoint_size_ = size;
-  checkpoint_access_size_ = access_size;
-  checkpoint_ms_ = now;
-  Log()->debug("checkpoint signed size={} access_size={}", size, access_size);
+}
+
+void BrokerLoop::ServeCheckpoint(PendingCheckpoint synced) {
+  access_durable_ = std::max(access_durable_, synced.access_size);
+  Log()->debug("checkpoint signed size={} access_size={}", synced.size, synced.access_size);
+  checkpoint_ = std::move(synced.checkpoint);
+  checkpoint_size_ = synced.size;
+  checkpoint_access_size_ = synced.access_size;
+  checkpoint_ms_ = synced.signed_ms;
 }
 
 void BrokerLoop::AuditTick(int64_t now_ms) {

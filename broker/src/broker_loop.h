@@ -50,6 +50,18 @@ struct HeldBatch {
   uint64_t access_seq = 0;  // its consultation record
 };
 
+// A catch-up read: the records of a subscription past `after` that the
+// log holds (through its index, up to `indexed`), read by the LogReader
+// thread. Written by the reader until `ready`, then the loop's.
+struct CatchUp {
+  uint64_t after = 0;    // the subscription's position when it was asked for
+  uint64_t examined = 0;  // the last offset the scan considered
+  std::vector<uint64_t> offsets;  // the records to deliver, in order
+  std::vector<std::string> records;
+  Status status;
+  bool ready = false;
+};
+
 // A durable subscription attached to a session.
 struct Subscription {
   std::string key;   // "<node id>/<name>", the cursor's name
@@ -68,6 +80,7 @@ struct Subscription {
   // flight while a commit syncs their records.
   std::deque<HeldBatch> held;
   bool idle = false;  // caught up with the log; woken by a commit that may concern it
+  std::shared_ptr<CatchUp> catch_up;  // asked of the LogReader; used when ready
 };
 
 // An auditor's replay in progress.
@@ -193,7 +206,9 @@ class BrokerLoop {
   // session until it is decided.
   void Defer(Session& session, uint64_t first_seq, std::span<const std::span<const uint8_t>> payloads);
   void ContinueDeferred(const std::string& peer);
-  // Runs the LogReader's finished jobs (loop thread).
+  // Every LogReader job goes through here (it notes the commit generation
+  // the job was asked at); CompleteReads runs the finished jobs' `done`.
+  void SubmitRead(std::function<void()> work, std::function<void()> done);
   void CompleteReads();
   // Forgets an in-flight event whose batch finished; a committed one is kept
   // in recently_committed_ while a lookup that may have missed it is out.
@@ -237,6 +252,14 @@ class BrokerLoop {
   // Signs a checkpoint if the logs grew and `force`, or enough records or
   // time passed since the last one.
   void MaybeCheckpoint(bool force);
+  // A signed checkpoint stored, waiting for the sync that lets it be served.
+  struct PendingCheckpoint {
+    audit::SignedCheckpoint checkpoint;
+    uint64_t size = 0;
+    uint64_t access_size = 0;
+    int64_t signed_ms = 0;
+  };
+  void ServeCheckpoint(PendingCheckpoint synced);
   void HandleAuditQuery(Session& session, const proto::AuditQuery& query);
   // Adds the offsets past `indexed` (the case index's watermark) of records
   // of `case_id`, read from the log.
@@ -292,6 +315,12 @@ class BrokerLoop {
   void ReportBacklog(const Subscription& sub);
   // A committed record for delivery: from the recent records, else the store.
   [[nodiscard]] Result<std::optional<std::string>> ReadCommitted(uint64_t offset);
+  // Catch-up reads (catch_up.cc): a subscription behind the recent records
+  // asks the LogReader for its next records past the index watermark; the
+  // pump takes them when they are back. True when `sub.catch_up` holds an
+  // answer for its position; false when it waits (one is asked for now, or
+  // is already out).
+  bool CatchUpReady(Subscription& sub, uint64_t indexed, size_t scan_limit, size_t deliver_limit);
 
   BrokerConfig config_;
   Directory directory_;
@@ -340,6 +369,7 @@ class BrokerLoop {
   std::unique_ptr<audit::MerkleLog> access_tree_;
   std::optional<audit::Signer> signer_;
   std::optional<audit::SignedCheckpoint> checkpoint_;  // the latest
+  std::optional<PendingCheckpoint> pending_checkpoint_;  // stored, its sync not yet returned
   uint64_t checkpoint_size_ = 0;
   uint64_t checkpoint_access_size_ = 0;
   int64_t checkpoint_ms_ = 0;
@@ -372,6 +402,12 @@ class BrokerLoop {
   int64_t log_window_s_ = 0;  // refusal log rate limit
   int log_count_ = 0;
 };
+
+// Whether a distributed record (by its summary) is for a subscriber: its
+// filter, then the routing policy. Thread-safe (reads only).
+bool DistributedTo(const SubscriptionFilter& filter, const std::string& country,
+                   const std::vector<std::string_view>& roles, const RoutingPolicy& policy,
+                   std::string_view summary);
 
 int64_t SteadyMillis();
 

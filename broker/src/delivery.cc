@@ -256,7 +256,11 @@ void BrokerLoop::PumpSubscription(Subscription& sub, uint64_t watermark) {
       break;
     }
     hits.clear();
-    size_t limit = sub.inbox ? std::min<uint64_t>(sub.credit, config_.max_batch) : std::min<size_t>(budget, 1024);
+    offsets.clear();
+    records.clear();
+    size_t deliver = std::min<uint64_t>(sub.credit, config_.max_batch);
+    size_t limit = sub.inbox ? deliver : std::min<size_t>(budget, 1024);
+    uint64_t position = sub.position;
     // A subscriber following the log reads the recent records: no store
     // read. The cache must reach the watermark, or a record committed but
     // not yet added to it would be taken for absent.
@@ -274,55 +278,40 @@ void BrokerLoop::PumpSubscription(Subscription& sub, uint64_t watermark) {
         }
         continue;
       }
+      for (const auto& hit : hits) {
+        if (hit.offset >= watermark || offsets.size() >= deliver) break;
+        position = hit.offset;
+        --budget;
+        if (!sub.inbox && !DistributedTo(sub.filter, sub.node_country, sub.node_roles, policy_, hit.value)) {
+          continue;
+        }
+        const RecentRecords::Entry* e = recent_.Find(hit.offset);
+        if (e == nullptr) {
+          Log()->error("record missing offset={} subscription={}", hit.offset, sub.key);
+          return;
+        }
+        offsets.push_back(hit.offset);
+        records.push_back(e->record);
+      }
     } else {
-      // The index is certain only up to its watermark (read before the
-      // scan): hits past it are left for a later pump, never skipped.
+      // Behind the recent records: the LogReader reads the log through the
+      // index, which is certain only up to its watermark (read now): hits
+      // past it are left for a later pump, never skipped.
       uint64_t indexed = std::min(IndexedEnd(), watermark - 1);
       if (sub.position >= indexed) {
         index_wait_ = true;  // the index thread is behind: poll again soon
         return;
       }
-      auto s = store_->Scan(sub.inbox ? store::Index::kInbox : store::Index::kDistributed,
-                            sub.inbox ? sub.node_id : std::string(), sub.position, limit, &hits);
-      if (!s.ok()) {
-        Log()->error("delivery scan failed subscription={} error={}", sub.key, s.error().message);
+      if (!CatchUpReady(sub, indexed, limit, deliver)) return;  // its answer wakes the loop
+      std::shared_ptr<CatchUp> read = std::move(sub.catch_up);
+      if (!read->status.ok()) {
+        Log()->error("delivery read failed subscription={} error={}", sub.key, read->status.error().message);
         return;
       }
-      while (!hits.empty() && hits.back().offset > indexed) hits.pop_back();
-      if (hits.empty()) {
-        budget -= std::min<size_t>(budget, 1);
-        sub.position = indexed;
-        continue;  // the recent records or a later pump cover what follows
-      }
-    }
-    offsets.clear();
-    records.clear();
-    uint64_t position = sub.position;
-    for (const auto& hit : hits) {
-      if (hit.offset >= watermark) break;
-      if (offsets.size() >= sub.credit || offsets.size() >= config_.max_batch) break;
-      position = hit.offset;
-      --budget;
-      if (!sub.inbox) {
-        auto summary = DistributionSummary::Decode(hit.value);
-        if (!summary || !sub.filter.Matches(*summary, sub.node_country)) continue;
-        if (policy_.enforced()) {
-          Exchange x;
-          x.from_country = summary->origin;
-          x.to_country = sub.node_country;
-          x.roles = sub.node_roles;
-          x.body = summary->body;
-          x.category = summary->category;
-          if (policy_.Allows(x).empty()) continue;  // the policy keeps it from this node
-        }
-      }
-      auto record = ReadCommitted(hit.offset);
-      if (!record.ok() || !record->has_value()) {
-        Log()->error("record missing offset={} subscription={}", hit.offset, sub.key);
-        return;
-      }
-      offsets.push_back(hit.offset);
-      records.push_back(std::move(**record));
+      budget -= std::min<size_t>(budget, std::max<size_t>(1, read->offsets.size()));
+      position = read->examined;
+      offsets = std::move(read->offsets);
+      records = std::move(read->records);
     }
     if (position == sub.position) {  // the next hit is not durable yet
       sub.idle = true;

@@ -28,7 +28,7 @@ BrokerProbe::BrokerProbe() : registry_(std::make_shared<prometheus::Registry>())
                     .Add({});
   reads_deferred_ = &BuildCounter()
                          .Name("lintas_broker_log_reads_deferred_total")
-                         .Help("Publishes whose dedup or parent lookups needed the disk, made by the log reader thread")
+                         .Help("Store reads the loop handed to the log reader thread because they needed the disk (publishes' dedup and parent lookups, catch-up reads)")
                          .Register(*registry_)
                          .Add({});
   malformed_ = &BuildCounter()

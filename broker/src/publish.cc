@@ -196,7 +196,10 @@ Result<std::optional<ParentFacts>> BrokerLoop::LookupParent(const wire::EventId&
 
 void BrokerLoop::SubmitCurrent() {
   uint64_t access = AccessWritten();
-  if (current_->entries.empty() && current_->acks.empty() && access <= access_submitted_) return;
+  if (current_->entries.empty() && current_->acks.empty() && access <= access_submitted_ &&
+      !current_->checkpoint) {
+    return;
+  }
   current_->access_covered = access;
   access_submitted_ = access;
   committer_->Submit(std::move(current_));
@@ -228,6 +231,10 @@ void BrokerLoop::CompleteCommits() {
     }
     if (ok) {
       access_durable_ = std::max(access_durable_, batch->access_covered);
+      if (batch->checkpoint && pending_checkpoint_) {
+        ServeCheckpoint(std::move(*pending_checkpoint_));
+        pending_checkpoint_.reset();
+      }
       AppendCommitted(*batch);
       for (auto& e : batch->entries) recent_.Add(std::move(e));
       if (!batch->entries.empty()) probe_.Published(batch->entries.size());
@@ -239,6 +246,7 @@ void BrokerLoop::CompleteCommits() {
     } else {
       storage_failed_ = true;
       recent_.Clear();
+      if (batch->checkpoint) pending_checkpoint_.reset();  // signed again once the log is writable
     }
   }
   // One Ack per max_batch entries keeps each control frame far under its cap.

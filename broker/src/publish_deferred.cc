@@ -54,10 +54,9 @@ void BrokerLoop::Defer(Session& session, uint64_t first_seq,
     }
   }
   session.deferred.push_back(deferred);
-  issued_gens_.push_back(commit_gen_);
   store::Store* store = store_.get();
   const Directory* directory = &directory_;
-  reader_->Submit(
+  SubmitRead(
       [store, directory, deferred, ids = std::move(ids), parents = std::move(parents)] {
         (void)LookUp(*store, *directory, ids, parents, ReadMode::kBlocking, &deferred->answers);
       },
@@ -65,6 +64,11 @@ void BrokerLoop::Defer(Session& session, uint64_t first_seq,
         deferred->ready = true;
         ContinueDeferred(peer);
       });
+}
+
+void BrokerLoop::SubmitRead(std::function<void()> work, std::function<void()> done) {
+  issued_gens_.push_back(commit_gen_);
+  reader_->Submit(std::move(work), std::move(done));
 }
 
 void BrokerLoop::ContinueDeferred(const std::string& peer) {

@@ -50,6 +50,9 @@ struct CommitBatch {
   // batch was submitted: the batch's synced write makes them durable too.
   // A batch with no entries is submitted only for them: it is a sync.
   uint64_t access_covered = 0;
+  // A signed checkpoint was stored (unsynced) before the batch was
+  // submitted: once the batch is done it may be served.
+  bool checkpoint = false;
   Status status;                      // set by the committer
 };
 
