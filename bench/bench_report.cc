@@ -73,6 +73,7 @@ void AddBrokerAndRawKeys(const Options& o, RunFigures& f, FlatJson& j) {
   j.Number("commit_avg_batch_events", f.AverageBatch());
   j.Number("commit_avg_ms", c.commits > 0 ? 1000 * c.seconds / c.commits : 0);
   j.Number("committed_bytes_per_event", c.events > 0 ? c.bytes / c.events : 0);
+  j.Number("log_reads_deferred", c.reads_deferred);
   j.Integer("raw_rocksdb_batch", o.raw ? f.raw.batch : 0);
   j.Number("raw_rocksdb_events_per_s", f.raw.rocksdb);
   j.Number("raw_rocksdb_1024_events_per_s", f.raw.rocksdb_1024);
@@ -146,6 +147,8 @@ void PrintBroker(const Options& o, RunFigures& f) {
       fmt::format("{:.0f} commits, {:.2f} ms each, {:.0f} B of records per event", c.commits,
                   c.commits > 0 ? 1000 * c.seconds / c.commits : 0,
                   c.events > 0 ? c.bytes / c.events : 0));
+  Row("reads handed to the log reader", fmt::format("{:.0f}", c.reads_deferred),
+      "Publishes whose lookups needed the disk, and catch-up reads");
 }
 
 void PrintRaw(const Options& o, RunFigures& f) {

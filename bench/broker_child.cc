@@ -184,6 +184,7 @@ CommitStats BrokerChild::Commits() const {
     if (line.rfind("lintas_broker_commit_batch_events_sum", 0) == 0) out.events = value();
     if (line.rfind("lintas_broker_commit_latency_seconds_sum", 0) == 0) out.seconds = value();
     if (line.rfind("lintas_broker_committed_bytes_total", 0) == 0) out.bytes = value();
+    if (line.rfind("lintas_broker_log_reads_deferred_total", 0) == 0) out.reads_deferred = value();
   }
   return out;
 }

@@ -33,6 +33,7 @@ struct CommitStats {
   double events = 0;
   double seconds = 0;
   double bytes = 0;  // record bytes committed (lintas_broker_committed_bytes_total)
+  double reads_deferred = 0;  // reads the loop handed to its log reader (lintas_broker_log_reads_deferred_total)
 };
 
 // How the broker child is configured beyond its nodes.

@@ -128,11 +128,21 @@ Status RocksDbStore::OpenDb() {
         // copy, which an occasional audit can afford.
         o.memtable_factory = std::make_shared<rocksdb::VectorRepFactory>();
         break;
-      case kDedupCf:
+      case kDedupCf: {
         // Almost every lookup misses: a memtable bloom filter answers those.
         o.memtable_prefix_bloom_size_ratio = 0.05;
         o.memtable_whole_key_filtering = true;
+        // The broker's loop looks ids up from memory only and hands a Publish
+        // to its log reader when a table file's block is not cached: a
+        // tighter filter (about 0.05% false positives instead of 1%) and the
+        // blocks of freshly flushed files put in the cache keep that rare.
+        rocksdb::BlockBasedTableOptions dedup_table = table;
+        dedup_table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(16));
+        dedup_table.prepopulate_block_cache =
+            rocksdb::BlockBasedTableOptions::PrepopulateBlockCache::kFlushOnly;
+        o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(dedup_table));
         break;
+      }
       default:
         break;
     }
