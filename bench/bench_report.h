@@ -30,6 +30,7 @@ struct RawFigures {
   double rocksdb = 0;
   double rocksdb_1024 = 0;
   double zmq = 0;
+  double zmq_relay = 0;  // in and out through a relay that does nothing else
   double zmq_curve = 0;
   FsyncLatency fsync;
 };

@@ -234,6 +234,7 @@ RawFigures MeasureRaw(const Options& o, testutil::TempDir& dir, const CommitStat
   raw.rocksdb = SyncedWriteBatchRate(dir.Sub("raw-batch"), raw.batch, o.event_bytes, o.raw_seconds);
   raw.rocksdb_1024 = SyncedWriteBatchRate(dir.Sub("raw-1024"), 1024, o.event_bytes, o.raw_seconds);
   raw.zmq = ZmqDealerRouterRate(o.event_bytes, o.raw_seconds, false);
+  raw.zmq_relay = ZmqRelayRate(o.event_bytes, o.raw_seconds);
   if (o.curve) raw.zmq_curve = ZmqDealerRouterRate(o.event_bytes, o.raw_seconds, true);
   raw.fsync = Fsync4KiB(dir.Sub("raw-fsync"), o.raw_seconds);
   return raw;

@@ -114,6 +114,66 @@ double ZmqDealerRouterRate(size_t message_bytes, double seconds, bool curve) {
   return rate;
 }
 
+double ZmqRelayRate(size_t message_bytes, double seconds) {
+  zmq::context_t sender_ctx;
+  zmq::context_t relay_ctx;
+  zmq::context_t receiver_ctx;
+  zmq::socket_t in(relay_ctx, zmq::socket_type::router);
+  zmq::socket_t out(relay_ctx, zmq::socket_type::dealer);
+  zmq::socket_t dealer(sender_ctx, zmq::socket_type::dealer);
+  zmq::socket_t sink(receiver_ctx, zmq::socket_type::router);
+  for (auto* s : {&in, &out, &dealer, &sink}) {
+    s->set(zmq::sockopt::rcvhwm, 100000);
+    s->set(zmq::sockopt::sndhwm, 100000);
+    s->set(zmq::sockopt::linger, 0);
+  }
+  in.bind("tcp://127.0.0.1:*");
+  sink.bind("tcp://127.0.0.1:*");
+  dealer.connect(in.get(zmq::sockopt::last_endpoint));
+  out.connect(sink.get(zmq::sockopt::last_endpoint));
+  std::atomic<bool> stop{false};
+  std::string payload(message_bytes, 'm');
+  std::thread sender([&] {
+    while (!stop.load(std::memory_order_relaxed)) {
+      zmq::pollitem_t item{dealer.handle(), 0, ZMQ_POLLOUT, 0};
+      zmq::poll(&item, 1, std::chrono::milliseconds(50));
+      if (!(item.revents & ZMQ_POLLOUT)) continue;
+      for (int i = 0; i < 256; ++i) {
+        if (!dealer.send(zmq::buffer(payload), zmq::send_flags::dontwait)) break;
+      }
+    }
+  });
+  std::thread relay([&] {
+    in.set(zmq::sockopt::rcvtimeo, 50);
+    zmq::message_t id;
+    zmq::message_t body;
+    while (!stop.load(std::memory_order_relaxed)) {
+      if (!in.recv(id) || !in.recv(body)) continue;
+      // Blocks at the high-water mark like a broker waiting for credit.
+      while (!stop.load(std::memory_order_relaxed) && !out.send(body, zmq::send_flags::dontwait)) {
+        zmq::pollitem_t item{out.handle(), 0, ZMQ_POLLOUT, 0};
+        zmq::poll(&item, 1, std::chrono::milliseconds(50));
+      }
+    }
+  });
+  zmq::message_t id;
+  zmq::message_t body;
+  if (!sink.recv(id) || !sink.recv(body)) throw std::runtime_error("relay sink recv");
+  uint64_t received = 0;
+  auto start = Clock::now();
+  sink.set(zmq::sockopt::rcvtimeo, 200);
+  while (SecondsSince(start) < seconds) {
+    if (!sink.recv(id)) continue;
+    if (!sink.recv(body)) continue;
+    ++received;
+  }
+  double rate = static_cast<double>(received) / SecondsSince(start);
+  stop = true;
+  sender.join();
+  relay.join();
+  return rate;
+}
+
 FsyncLatency Fsync4KiB(const std::string& dir, double seconds) {
   std::filesystem::create_directories(dir);
   std::string path = dir + "/fsync-4k";

@@ -18,6 +18,12 @@ double SyncedWriteBatchRate(const std::string& dir, size_t batch, size_t value_b
 // DEALER to one ROUTER over TCP on 127.0.0.1 (one sending thread, one
 // receiving thread, no answer), with the CURVE handshake when `curve`.
 double ZmqDealerRouterRate(size_t message_bytes, double seconds, bool curve);
+// Messages per second through a relay that does nothing but forward: a
+// DEALER sends to a ROUTER, whose thread sends each body on through a
+// DEALER to a receiving ROUTER; three contexts, as three processes would
+// have. The transport's ceiling for a broker that takes every event in and
+// sends it out once (plaintext, TCP loopback).
+double ZmqRelayRate(size_t message_bytes, double seconds);
 
 struct FsyncLatency {
   double per_second = 0;  // fsyncs completed per second
