@@ -72,6 +72,9 @@ bool BrokerLoop::CatchUpReady(Subscription& sub, uint64_t indexed, size_t scan_l
     if (sub.catch_up->after == sub.position) return true;
     sub.catch_up.reset();  // an answer for a position the subscription has left
   }
+  // After a failed write no read is asked for: the store is reopened once
+  // none is out, then every subscription is woken.
+  if (storage_failed_) return false;
   probe_.ReadDeferred();
   auto read = std::make_shared<CatchUp>();
   read->after = sub.position;

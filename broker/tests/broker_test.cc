@@ -339,6 +339,9 @@ TEST_F(BrokerTest, RestartKeepsLogCursorsAndDedup) {
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[0].offset, 3u);  // the one not acknowledged before the restart
   EXPECT_EQ(got[1].offset, 4u);
+  // After the restart the log was in table files: the resend's dedup lookup
+  // and the catch-up read were the log reader's, not the loop's.
+  EXPECT_GT(broker_->broker().probe().reads_deferred(), 0u);
 }
 
 TEST_F(BrokerTest, OriginMustBeTheNodesOwn) {
