@@ -5,6 +5,7 @@
 
 #include "lintas/audit/hash.h"
 #include "lintas/broker/logger.h"
+#include "lintas/wire/verify.h"
 
 namespace lintas::broker {
 
@@ -52,7 +53,13 @@ void Committer::HashLeaves(std::vector<std::unique_ptr<CommitBatch>>& work,
     size_t n = b->entries.size();
     if (b->want_leaves) {
       b->leaves.reserve(n);
-      for (size_t i = 0; i < n; ++i) b->leaves.push_back(audit::LeafHash(entries[k + i].record));
+      b->event_hashes.reserve(n);
+      for (size_t i = 0; i < n; ++i) {
+        const std::string& record = entries[k + i].record;
+        b->leaves.push_back(audit::LeafHash(record));
+        // Built by the loop (EncodeRecord): no need to verify it again.
+        b->event_hashes.push_back(audit::Sha256(wire::RecordEventBytes(*fb::GetStoredRecord(record.data()))));
+      }
     }
     k += n;
   }

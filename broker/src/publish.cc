@@ -8,6 +8,7 @@
 #include <fmt/ranges.h>
 
 #include "broker_loop.h"
+#include "signed_acks.h"
 #include "lintas/broker/logger.h"
 #include "lintas/common/clock.h"
 #include "lintas/wire/bytes.h"
@@ -49,6 +50,10 @@ void BrokerLoop::HandlePublish(Session& session, const wire::MessageView& messag
     refusal = Error{wire::errc::shutting_down, "the broker is stopping; resend later"};
   } else if (storage_failed_) {
     refusal = Error{wire::errc::storage_error, "the log cannot be written; resend later"};
+  } else if (!audit_blocked_.empty()) {
+    refusal = Error{wire::errc::log_damaged,
+                    "the broker's log no longer matches its last signed checkpoint; publishes are refused until "
+                    "an operator acts: resend later"};
   }
   if (refusal) {
     for (size_t i = 0; i < n; ++i) Nack(session, first_seq + i, *refusal);
@@ -209,6 +214,16 @@ Result<BrokerLoop::StoredFacts> BrokerLoop::ReadStoredFacts(uint64_t offset) {
   return out;
 }
 
+bool BrokerLoop::StoredReceipt(uint64_t offset, audit::ReceiptEntry* receipt) {
+  auto record = ReadCommitted(offset);
+  if (!record.ok() || !record->has_value()) return false;
+  auto verified = wire::VerifyRecord(wire::AsBytes(**record));
+  if (!verified.ok()) return false;
+  receipt->leaf = audit::LeafHash(**record);
+  receipt->event_hash = audit::Sha256(wire::RecordEventBytes(**verified));
+  return true;
+}
+
 void BrokerLoop::SubmitCurrent() {
   uint64_t access = AccessWritten();
   if (current_->entries.empty() && current_->acks.empty() && access <= access_submitted_) return;
@@ -224,20 +239,39 @@ void BrokerLoop::CompleteCommits() {
   zmq::message_t byte;
   while (notify_.recv(byte, zmq::recv_flags::dontwait)) {
   }
-  std::map<std::string, std::vector<proto::AckEntry>> acks;
+  std::map<std::string, std::vector<proto::AckEntry>> acks;  // unsigned (no audit trail)
+  std::map<std::string, SignedAcks> signed_acks;
   for (auto& batch : committer_->TakeDone()) {
     --inflight_batches_;
     bool ok = batch->status.ok();
+    size_t entry = 0;  // the batch's entry of the next new (not duplicate) ack
     for (const PendingAck& a : batch->acks) {
+      size_t at = a.duplicate ? SIZE_MAX : entry++;
       if (!a.duplicate) inflight_ids_.erase(a.event_id);
       auto s = sessions_.find(a.peer);
       if (s == sessions_.end()) continue;  // gone: it will resend and get a duplicate ack
       if (!a.duplicate && s->second.inflight > 0) --s->second.inflight;
-      if (ok) {
-        acks[a.peer].emplace_back(a.seq, a.offset, a.duplicate);
-      } else {
+      if (!ok) {
         Nack(s->second, a.seq,
              Error{wire::errc::storage_error, "the log could not be synced; resend later"});
+        continue;
+      }
+      proto::AckEntry ack(a.seq, a.offset, a.duplicate);
+      audit::ReceiptEntry receipt;
+      receipt.event_id = a.event_id.bytes();
+      receipt.offset = a.offset;
+      bool receipted = false;
+      if (signer_ && at < batch->leaves.size() && at < batch->event_hashes.size()) {
+        receipt.leaf = batch->leaves[at];
+        receipt.event_hash = batch->event_hashes[at];
+        receipted = true;
+      } else if (signer_ && a.duplicate) {
+        receipted = StoredReceipt(a.offset, &receipt);
+      }
+      if (receipted) {
+        signed_acks[a.peer].Add(ack, receipt);
+      } else {
+        acks[a.peer].push_back(ack);
       }
     }
     if (ok) {
@@ -260,6 +294,15 @@ void BrokerLoop::CompleteCommits() {
     for (size_t i = 0; i < entries.size(); i += wire::kMaxBatch) {
       size_t n = std::min(wire::kMaxBatch, entries.size() - i);
       (void)Send(peer, wire::EncodeAck(std::span(entries).subspan(i, n)));
+    }
+  }
+  // Signed after the sync, one signature per Ack message (signed_acks.h).
+  int64_t now_us = NowMicros();
+  for (auto& [peer, signed_entries] : signed_acks) {
+    auto s = sessions_.find(peer);
+    if (s == sessions_.end()) continue;
+    for (const auto& control : signed_entries.Encode(*signer_, config_.id, s->second.node->id, now_us)) {
+      (void)Send(peer, control);
     }
   }
   ReleaseHeldReplies();

@@ -42,6 +42,9 @@ struct CommitBatch {
   // thread) when `want_leaves` is set.
   bool want_leaves = false;
   std::vector<std::array<uint8_t, 32>> leaves;
+  // With the leaves: the SHA-256 of each entry's event bytes, for the
+  // signed acknowledgements (lintas/audit/receipt.h).
+  std::vector<std::array<uint8_t, 32>> event_hashes;
   std::vector<PendingAck> acks;
   uint64_t bytes = 0;
   std::set<std::string> inbox_nodes;  // whose inbox subscriptions to wake
