@@ -20,6 +20,7 @@
 #include "audit_command.h"
 #include "case_commands.h"
 #include "case_view.h"
+#include "compare_command.h"
 #include "receipt_command.h"
 #include "stats_commands.h"
 #include "credentials.h"
@@ -382,6 +383,7 @@ int main(int argc, char** argv) {
 
   AddAuditCommands(app, &g.json, &rc);
   AddReceiptCommand(app.get_subcommand("audit"), &g.node, &rc);
+  AddCompareCommand(app.get_subcommand("audit"), &rc);
   AddCaseCommands(app, &g.node, &g.json, &rc);
   AddAccountCommands(app, &g.node, &g.json, &rc);
   AddWebhookCommands(app, &g.node, &g.json, &rc);
