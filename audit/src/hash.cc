@@ -10,7 +10,7 @@ namespace lintas::audit {
 namespace {
 
 // One fetched SHA-256 implementation for the process, one context per thread.
-const EVP_MD* Sha256() {
+const EVP_MD* Sha256Md() {
   static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   return md;
 }
@@ -24,7 +24,7 @@ Hash Digest(std::span<const uint8_t> a, std::span<const uint8_t> b) {
   thread_local Context c;
   Hash out;
   unsigned int len = 0;
-  EVP_DigestInit_ex(c.ctx, Sha256(), nullptr);
+  EVP_DigestInit_ex(c.ctx, Sha256Md(), nullptr);
   EVP_DigestUpdate(c.ctx, a.data(), a.size());
   if (!b.empty()) EVP_DigestUpdate(c.ctx, b.data(), b.size());
   EVP_DigestFinal_ex(c.ctx, out.data(), &len);
@@ -47,6 +47,8 @@ Hash NodeHash(const Hash& left, const Hash& right) {
 }
 
 Hash EmptyRoot() { return Digest({}, {}); }
+
+Hash Sha256(std::span<const uint8_t> data) { return Digest({}, data); }
 
 std::string ToHex(const Hash& hash) {
   static constexpr char kDigits[] = "0123456789abcdef";

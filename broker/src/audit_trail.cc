@@ -162,6 +162,7 @@ void BrokerLoop::InitAudit() {
     auto signed_cp = DecodeStoredCheckpoint(**latest);
     auto cp = signed_cp ? audit::Checkpoint::Parse(signed_cp->body)
                         : Result<audit::Checkpoint>(Error{store::errc::corruption, "bad"});
+    if (cp.ok()) CheckSigningKey(*signed_cp, cp->size);  // throws: the wrong key file
     if (!cp.ok()) {
       SecurityLog()->critical("audit: the latest stored checkpoint is unreadable");
       audit_blocked_ = "the latest signed checkpoint is unreadable";
@@ -171,6 +172,7 @@ void BrokerLoop::InitAudit() {
           "{} < {}): truncated or rolled back",
           log_tree_->size(), cp->size, access_tree_->size(), cp->access_size);
       audit_blocked_ = "the logs are shorter than the latest signed checkpoint (rolled back?)";
+      ServeDamaged(*signed_cp, cp->size, cp->access_size);
     } else {
       auto root = log_tree_->Root(cp->size);
       auto access_root = access_tree_->Root(cp->access_size);
@@ -187,12 +189,11 @@ void BrokerLoop::InitAudit() {
         // Sign nothing over a history that is not the one signed before; keep
         // serving that checkpoint, against which the damage shows.
         audit_blocked_ = "the logs do not match the latest signed checkpoint";
-        checkpoint_ = *signed_cp;
-        checkpoint_size_ = std::min<uint64_t>(cp->size, log_tree_->size());
-        checkpoint_access_size_ = cp->access_size;
+        ServeDamaged(*signed_cp, cp->size, cp->access_size);
       }
     }
   }
+  if (!audit_blocked_.empty()) ActOnDamage();
   checkpoint_ms_ = SteadyMillis();
   Log()->info("audit trail: log {} leaves, consultation log {} records, signing key {}",
               log_tree_->size(), access_tree_->size(), audit::KeyToBase64(signer_->public_key()));
@@ -366,7 +367,10 @@ void BrokerLoop::HandleAuditQuery(Session& session, const proto::AuditQuery& que
   std::vector<std::string> payloads;
   if (query.kind() == proto::AuditQueryKind::Directory) return HandleDirectoryQuery(session, query);
   bool needs_audit = query.kind() != proto::AuditQueryKind::Checkpoint;
-  if (needs_audit) {
+  // A node may have its own events proved (published or addressed to it)
+  // without the audit permission (own_proofs.cc).
+  bool own = needs_audit && !session.node->can_audit && OnlyOwnEvents(session, query);
+  if (needs_audit && !own) {
     if (!session.node->can_audit) {
       SecurityLog()->warn("audit query refused: no audit permission node={}", session.node->id);
       refuse(wire::errc::permission_denied, "this query requires the audit permission");
@@ -422,6 +426,10 @@ void BrokerLoop::HandleAuditQuery(Session& session, const proto::AuditQuery& que
       }
       size_t n = wanted.size();
       uint64_t tree_size = query.tree_size() != 0 ? query.tree_size() : checkpoint_size_;
+      if (tree_size > log_tree_->size() && !audit_blocked_.empty()) {
+        refuse(wire::errc::log_damaged, DamageMessage(tree_size));
+        return;
+      }
       if (n == 0 || n > wire::kMaxBatch || tree_size == 0 || tree_size > log_tree_->size()) {
         refuse(wire::errc::malformed_message,
                fmt::format("Proofs: 1..{} offsets in a tree of 1..{} records", wire::kMaxBatch,
@@ -448,7 +456,7 @@ void BrokerLoop::HandleAuditQuery(Session& session, const proto::AuditQuery& que
         proved.push_back(offset);
       }
       if (!RecordAccess(session, fb::AccessAction::Proved, proved, {}, 0,
-                        query.justification()->string_view(),
+                        query.justification() ? query.justification()->string_view() : kOwnEvents,
                         query.purpose() ? query.purpose()->string_view() : "prove")) {
         refuse(wire::errc::storage_error, "the consultation log cannot be written; retry");
         return;

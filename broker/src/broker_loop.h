@@ -17,6 +17,7 @@
 
 #include "lintas/audit/checkpoint.h"
 #include "lintas/audit/merkle_log.h"
+#include "lintas/audit/receipt.h"
 #include "lintas/audit/signer.h"
 #include "lintas/fb/audit_generated.h"
 #include "lintas/fb/record_generated.h"
@@ -215,7 +216,14 @@ class BrokerLoop {
   void ForgetInflight(const wire::EventId& id, bool committed);
   void PruneRecentlyCommitted();
   void SubmitCurrent();
+  // Sends the acks of the batches the committer finished: signed (one
+  // signature per Ack message, signed_acks.h) when the audit trail is on.
   void CompleteCommits();
+  // The receipt entry of the record stored at `offset` (a duplicate's ack),
+  // from the hashes the commit thread read for `batch`; false if it could
+  // not read them (that ack then goes unsigned).
+  [[nodiscard]] static bool StoredReceipt(const CommitBatch& batch, uint64_t offset,
+                                          audit::ReceiptEntry* receipt);
 
   // Derived indexes (index_rebuild.cc). RebuildIndexes indexes the log's
   // records past the store's index watermark, as the publish path would
@@ -246,6 +254,16 @@ class BrokerLoop {
                                   std::string_view justification = {},
                                   std::string_view purpose = {}, std::string_view case_id = {});
   void AppendCommitted(const CommitBatch& batch);
+  // A damaged log (log_damage.cc): the broker's key must sign its stored
+  // checkpoints (else it throws: the wrong key file); a log that no longer
+  // matches its last checkpoint keeps serving that checkpoint, and refuses
+  // publishes (log_damaged) until the operator restores the data directory
+  // or starts it once with --accept-damaged-log.
+  void CheckSigningKey(const audit::SignedCheckpoint& latest, uint64_t size) const;
+  void ServeDamaged(const audit::SignedCheckpoint& latest, uint64_t size, uint64_t access_size);
+  void ActOnDamage();
+  // Why no proof in a tree of `size` records can be given by a damaged log.
+  std::string DamageMessage(uint64_t size) const;
   // After the store was reopened following a failed write: the records of a
   // failed batch that reached the disk after all go into the tree too.
   void AppendRecovered();
@@ -261,6 +279,11 @@ class BrokerLoop {
   };
   void ServeCheckpoint(PendingCheckpoint synced);
   void HandleAuditQuery(Session& session, const proto::AuditQuery& query);
+  // Whether a Proofs query names only events the session's node published or
+  // is addressed to (1..max_batch of them): those need no audit permission.
+  [[nodiscard]] bool OnlyOwnEvents(const Session& session, const proto::AuditQuery& query);
+  // The justification recorded for such a query that gives none.
+  static constexpr std::string_view kOwnEvents = "verification of the node's own events";
   // Adds the offsets past `indexed` (the case index's watermark) of records
   // of `case_id`, read from the log.
   [[nodiscard]] Status CaseOffsetsPastIndex(std::string_view case_id, uint64_t indexed,

@@ -5,6 +5,8 @@
 
 #include "lintas/audit/hash.h"
 #include "lintas/broker/logger.h"
+#include "lintas/wire/bytes.h"
+#include "lintas/wire/verify.h"
 
 namespace lintas::broker {
 
@@ -52,9 +54,30 @@ void Committer::HashLeaves(std::vector<std::unique_ptr<CommitBatch>>& work,
     size_t n = b->entries.size();
     if (b->want_leaves) {
       b->leaves.reserve(n);
-      for (size_t i = 0; i < n; ++i) b->leaves.push_back(audit::LeafHash(entries[k + i].record));
+      b->event_hashes.reserve(n);
+      for (size_t i = 0; i < n; ++i) {
+        const std::string& record = entries[k + i].record;
+        b->leaves.push_back(audit::LeafHash(record));
+        // Built by the loop (EncodeRecord): no need to verify it again.
+        b->event_hashes.push_back(audit::Sha256(wire::RecordEventBytes(*fb::GetStoredRecord(record.data()))));
+      }
     }
     k += n;
+  }
+}
+
+void Committer::HashStored(std::vector<std::unique_ptr<CommitBatch>>& work) {
+  for (auto& b : work) {
+    if (!b->want_leaves) continue;
+    for (const PendingAck& a : b->acks) {
+      if (!a.duplicate || b->stored_hashes.count(a.offset)) continue;
+      auto record = store_->ReadRecord(a.offset);
+      if (!record.ok() || !record->has_value()) continue;
+      auto verified = wire::VerifyRecord(wire::AsBytes(**record));
+      if (!verified.ok()) continue;
+      b->stored_hashes[a.offset] = {audit::LeafHash(**record),
+                                    audit::Sha256(wire::RecordEventBytes(**verified))};
+    }
   }
 }
 
@@ -100,6 +123,7 @@ void Committer::Run(zmq::context_t* ctx, std::string endpoint) {
         index.reserve(entries.size());
         for (const auto& e : entries) index.push_back({e.offset, e.index});
         HashLeaves(work, entries);
+        HashStored(work);
       }
       // The entries go back to their batches: the loop keeps the records
       // of recent commits for live deliveries.

@@ -27,12 +27,9 @@ Result<std::optional<uint64_t>> Find(store::Store& store, const wire::EventId& i
   return mode == ReadMode::kMemoryOnly ? store.TryFindEvent(id) : store.FindEvent(id);
 }
 
-// The facts of the stored event at `offset` as a parent (without the H2
-// events above it), and its own parent's id.
-struct StoredFacts {
-  ParentFacts facts;
-  std::optional<wire::EventId> parent;
-};
+}  // namespace
+
+bool IsWouldBlock(const Error& error) { return error.code == store::errc::would_block; }
 
 Result<StoredFacts> ReadStoredFacts(store::Store& store, const Directory& directory, uint64_t offset,
                                     ReadMode mode) {
@@ -55,10 +52,6 @@ Result<StoredFacts> ReadStoredFacts(store::Store& store, const Directory& direct
   if (event->parent_id() != nullptr) out.parent = wire::EventId::FromFb(*event->parent_id());
   return out;
 }
-
-}  // namespace
-
-bool IsWouldBlock(const Error& error) { return error.code == store::errc::would_block; }
 
 Result<std::optional<ParentFacts>> ParentFromLog(store::Store& store, const Directory& directory,
                                                  const wire::EventId& parent_id, ReadMode mode) {

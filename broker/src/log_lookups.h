@@ -31,6 +31,15 @@ enum class ReadMode { kBlocking, kMemoryOnly };
 // True for the error of a memory-only read that needs the disk.
 bool IsWouldBlock(const Error& error);
 
+// The facts of the stored event at `offset` as a parent (without the H2
+// events above it), and its own parent's id. Errors as ParentFromLog's.
+struct StoredFacts {
+  ParentFacts facts;
+  std::optional<wire::EventId> parent;
+};
+[[nodiscard]] Result<StoredFacts> ReadStoredFacts(store::Store& store, const Directory& directory,
+                                                  uint64_t offset, ReadMode mode);
+
 // The facts of the stored event `parent_id` as a parent, with the H2 events
 // above it; empty if the log holds no such event. A storage failure is a
 // wire storage_error naming parent_id; a thread deeper than kMaxThreadDepth

@@ -20,6 +20,10 @@ int main(int argc, char** argv) {
   app.add_flag("--check-config", check_only, "Validate the configuration and exit");
   app.add_option("--endpoint-file", endpoint_file,
                  "Write the bound endpoint to this file once listening");
+  bool accept_damage = false;
+  app.add_flag("--accept-damaged-log", accept_damage,
+               "The log no longer matches its last signed checkpoint (restored or truncated) and you accept "
+               "it: sign a new history from the log as it is (nodes will report the break)");
   CLI11_PARSE(app, argc, argv);
 
   lintas::broker::BrokerConfig config;
@@ -35,6 +39,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (!endpoint_file.empty()) config.endpoint_file = endpoint_file;
+  config.audit_accept_damage = accept_damage;
   lintas::ConfigureLogging(config.log_level, config.log_json);
 
   // Signals go to one waiting thread, never to the loop.

@@ -8,6 +8,7 @@
 #include <fmt/ranges.h>
 
 #include "broker_loop.h"
+#include "signed_acks.h"
 #include "lintas/broker/logger.h"
 #include "lintas/common/clock.h"
 #include "lintas/wire/bytes.h"
@@ -36,6 +37,11 @@ std::optional<Error> BrokerLoop::PublishRefusal(const Session& session, size_t n
     return Error{wire::errc::shutting_down, "the broker is stopping; resend later"};
   }
   if (storage_failed_) return Error{wire::errc::storage_error, "the log cannot be written; resend later"};
+  if (!audit_blocked_.empty()) {
+    return Error{wire::errc::log_damaged,
+                 "the broker's log no longer matches its last signed checkpoint; publishes are refused until "
+                 "an operator acts: resend later"};
+  }
   return std::nullopt;
 }
 
@@ -151,6 +157,7 @@ void BrokerLoop::Decide(Session& session, uint64_t first_seq,
     IngestDecision decision = Ingest(ingest_state_, node, event, lookups);
     if (const auto* dup = std::get_if<Duplicate>(&decision)) {
       probe_.Duplicate();
+      current_->want_leaves = log_tree_ != nullptr;  // the receipt's hashes, read by the commit thread
       current_->acks.push_back({session.peer, seq, dup->offset, true, id});
     } else if (auto* accepted = std::get_if<Accepted>(&decision)) {
       Append(session, seq, id, payloads[i], std::move(*accepted));
@@ -194,6 +201,14 @@ Result<std::optional<ParentFacts>> BrokerLoop::LookupParent(const wire::EventId&
   return ParentFromLog(*store_, directory_, parent_id, ReadMode::kBlocking);
 }
 
+bool BrokerLoop::StoredReceipt(const CommitBatch& batch, uint64_t offset, audit::ReceiptEntry* receipt) {
+  auto it = batch.stored_hashes.find(offset);
+  if (it == batch.stored_hashes.end()) return false;
+  receipt->leaf = it->second.leaf;
+  receipt->event_hash = it->second.event_hash;
+  return true;
+}
+
 void BrokerLoop::SubmitCurrent() {
   uint64_t access = AccessWritten();
   if (current_->entries.empty() && current_->acks.empty() && access <= access_submitted_ &&
@@ -212,21 +227,40 @@ void BrokerLoop::CompleteCommits() {
   zmq::message_t byte;
   while (notify_.recv(byte, zmq::recv_flags::dontwait)) {
   }
-  std::map<std::string, std::vector<proto::AckEntry>> acks;
+  std::map<std::string, std::vector<proto::AckEntry>> acks;  // unsigned (no audit trail)
+  std::map<std::string, SignedAcks> signed_acks;
   ++commit_gen_;
   for (auto& batch : committer_->TakeDone()) {
     --inflight_batches_;
     bool ok = batch->status.ok();
+    size_t entry = 0;  // the batch's entry of the next new (not duplicate) ack
     for (const PendingAck& a : batch->acks) {
+      size_t at = a.duplicate ? SIZE_MAX : entry++;
       if (!a.duplicate) ForgetInflight(a.event_id, ok);
       auto s = sessions_.find(a.peer);
       if (s == sessions_.end()) continue;  // gone: it will resend and get a duplicate ack
       if (!a.duplicate && s->second.inflight > 0) --s->second.inflight;
-      if (ok) {
-        acks[a.peer].emplace_back(a.seq, a.offset, a.duplicate);
-      } else {
+      if (!ok) {
         Nack(s->second, a.seq,
              Error{wire::errc::storage_error, "the log could not be synced; resend later"});
+        continue;
+      }
+      proto::AckEntry ack(a.seq, a.offset, a.duplicate);
+      audit::ReceiptEntry receipt;
+      receipt.event_id = a.event_id.bytes();
+      receipt.offset = a.offset;
+      bool receipted = false;
+      if (signer_ && at < batch->leaves.size() && at < batch->event_hashes.size()) {
+        receipt.leaf = batch->leaves[at];
+        receipt.event_hash = batch->event_hashes[at];
+        receipted = true;
+      } else if (signer_ && a.duplicate) {
+        receipted = StoredReceipt(*batch, a.offset, &receipt);
+      }
+      if (receipted) {
+        signed_acks[a.peer].Add(ack, receipt);
+      } else {
+        acks[a.peer].push_back(ack);
       }
     }
     if (ok) {
@@ -254,6 +288,15 @@ void BrokerLoop::CompleteCommits() {
     for (size_t i = 0; i < entries.size(); i += wire::kMaxBatch) {
       size_t n = std::min(wire::kMaxBatch, entries.size() - i);
       (void)Send(peer, wire::EncodeAck(std::span(entries).subspan(i, n)));
+    }
+  }
+  // Signed after the sync, one signature per Ack message (signed_acks.h).
+  int64_t now_us = NowMicros();
+  for (auto& [peer, signed_entries] : signed_acks) {
+    auto s = sessions_.find(peer);
+    if (s == sessions_.end()) continue;
+    for (const auto& control : signed_entries.Encode(*signer_, config_.id, s->second.node->id, now_us)) {
+      (void)Send(peer, control);
     }
   }
   ReleaseHeldReplies();

@@ -20,6 +20,8 @@
 #include "audit_command.h"
 #include "case_commands.h"
 #include "case_view.h"
+#include "compare_command.h"
+#include "receipt_command.h"
 #include "stats_commands.h"
 #include "credentials.h"
 #include "webhook_commands.h"
@@ -380,6 +382,8 @@ int main(int argc, char** argv) {
   kg->callback([&] { rc = Keygen(key_path, g.json); });
 
   AddAuditCommands(app, &g.json, &rc);
+  AddReceiptCommand(app.get_subcommand("audit"), &g.node, &rc);
+  AddCompareCommand(app.get_subcommand("audit"), &rc);
   AddCaseCommands(app, &g.node, &g.json, &rc);
   AddAccountCommands(app, &g.node, &g.json, &rc);
   AddWebhookCommands(app, &g.node, &g.json, &rc);

@@ -320,6 +320,21 @@ Result<ProvedEvent> AuditClient::Prove(const std::string& event_id,
   return out;
 }
 
+Result<AuditClient::OffsetProof> AuditClient::ProveOffset(uint64_t offset, const std::string& justification) {
+  auto cp = Checkpoint();
+  if (!cp.ok()) return cp.error();
+  OffsetProof out;
+  out.checkpoint = *cp;
+  if (offset == 0 || offset > cp->parsed.size) {
+    out.beyond = true;
+    return out;
+  }
+  auto paths = Proofs(cp->parsed.size, {offset}, justification, "prove-receipt");
+  if (!paths.ok()) return paths.error();
+  out.path = std::move((*paths)[0]);
+  return out;
+}
+
 Result<std::vector<std::string>> AuditClient::Access(const std::string& case_id,
                                                      const std::string& justification) {
   std::vector<std::string> out;

@@ -33,8 +33,6 @@ using namespace std::chrono_literals;
 std::shared_ptr<spdlog::logger> Log() { return GetLogger("node"); }
 std::shared_ptr<spdlog::logger> SecurityLog() { return GetLogger("security"); }
 
-constexpr auto kCheckpointEvery = std::chrono::seconds(60);
-
 uint8_t CategoryNumber(const std::string& name) {
   for (auto c : fb::EnumValuesAlertCategory()) {
     if (name == fb::EnumNameAlertCategory(c)) return static_cast<uint8_t>(c);
@@ -74,7 +72,8 @@ std::string SubscribeFrame(const std::string& name, const SubscriptionConfig* su
 
 }  // namespace
 
-BrokerLink::BrokerLink(Node* node) : node_(node), config_(node->config()), ctx_(1) {
+BrokerLink::BrokerLink(Node* node)
+    : node_(node), config_(node->config()), ctx_(1), own_(&node->store(), node->config()) {
   if (config_.security == "curve") {
     std::ifstream in(config_.secret_key_file);
     if (!(in >> secret_key_) || secret_key_.size() != 40) {
@@ -127,6 +126,7 @@ void BrokerLink::Disconnect(const char* reason) {
   connected_ = false;
   if (client_) client_->Close();
   in_flight_.clear();
+  sent_hashes_.clear();
   retries_.clear();
   last_loaded_seq_ = 0;  // everything not settled is sent again
 }
@@ -228,7 +228,16 @@ bool BrokerLink::Resubscribe() {
 }
 
 void BrokerLink::RaiseAlarm(const std::string& what) {
-  if (auto s = node_->store().Put("audit/alarm", what, true); !s.ok()) {
+  // The newest first, earlier ones kept after it (bounded): an alarm naming
+  // a lost event is not hidden by the next checkpoint's.
+  constexpr size_t kMaxAlarmText = 4000;
+  std::string text = what;
+  if (auto before = node_->store().Get("audit/alarm"); before.ok() && before->has_value()) {
+    if ((*before)->find(what) != std::string::npos) return;  // said already
+    text += " | " + **before;
+    if (text.size() > kMaxAlarmText) text.resize(kMaxAlarmText);
+  }
+  if (auto s = node_->store().Put("audit/alarm", text, true); !s.ok()) {
     // The alarm is in the security log already; health cannot show it.
     SecurityLog()->critical("alarm not recorded for /v1/health: {}", s.error().message);
   }
@@ -289,6 +298,7 @@ bool BrokerLink::SendRetries() {
     in_flight_[*first + i] = which[i];
     retries_.erase(which[i].second);
   }
+  Sent(*first, events);
   return true;
 }
 
@@ -334,6 +344,7 @@ void BrokerLink::SendOutbox() {
       auto first = client_->Publish(events);
       if (!first.ok()) return;  // would block: try again on the next turn
       for (size_t i = 0; i < which.size(); ++i) in_flight_[*first + i] = which[i];
+      Sent(*first, events);
     }
     last_loaded_seq_ = loaded;
     if (held) {
@@ -412,26 +423,7 @@ void BrokerLink::RecordRefusal(const wire::EventId& id, wire::errc code, const s
 void BrokerLink::Handle(const Incoming& m) {
   switch (m.command) {
     case proto::Command::Ack:
-      for (const auto* e : *m.control()->command_as_Ack()->entries()) {
-        auto it = in_flight_.find(e->seq());
-        if (it == in_flight_.end()) continue;
-        OutboxStatus status;
-        auto current = node_->store().GetStatus(it->second.first);
-        if (current.ok() && current->has_value()) status = **current;
-        status.state = OutboxState::kAcknowledged;
-        status.offset = e->offset();
-        status.duplicate = e->duplicate();
-        if (auto s = node_->store().Settle(it->second.first, status); !s.ok()) {
-          // Still pending in the outbox: a new session resends it and the
-          // broker's duplicate ack settles it then.
-          Log()->error("status write failed: {}", s.error().message);
-          Disconnect("outbox status not written");
-          WaitBackoff();
-          return;
-        }
-        node_->changes().Bump();
-        in_flight_.erase(it);
-      }
+      HandleAck(m);
       break;
     case proto::Command::Nack: {
       const auto* n = m.control()->command_as_Nack();
@@ -446,7 +438,16 @@ void BrokerLink::Handle(const Incoming& m) {
         Log()->info("event {} sealed with an outdated directory; sealing again", it->second.first.ToString());
         directory_wanted_.store(true, std::memory_order_release);
       }
-      if (code == wire::errc::overloaded || code == wire::errc::storage_error || stale_seal) {
+      if (code == wire::errc::log_damaged) {
+        // The broker's log no longer matches what it signed: it refuses until
+        // its operator acts. The event stays queued and is resent later.
+        SecurityLog()->critical("the broker refuses publishes: its log no longer matches its last signed "
+                                "checkpoint (log_damaged)");
+        RaiseAlarm("the broker refuses publishes (log_damaged): its log no longer matches its last signed "
+                   "checkpoint; events stay queued until its operator acts");
+      }
+      if (code == wire::errc::overloaded || code == wire::errc::storage_error || stale_seal ||
+          code == wire::errc::log_damaged) {
         // This event only: the connection and everything else in flight stay.
         auto [id, local_seq] = it->second;
         in_flight_.erase(it);
@@ -495,7 +496,13 @@ void BrokerLink::Handle(const Incoming& m) {
 }
 
 void BrokerLink::AskCheckpoint() {
-  next_checkpoint_ = std::chrono::steady_clock::now() + kCheckpointEvery;
+  // Often enough that an acknowledged event is checked within verify_within.
+  auto every = std::chrono::microseconds(
+      std::max<int64_t>(100000, std::min(config_.checkpoint_every_us, config_.verify_within_us / 3)));
+  next_checkpoint_ = std::chrono::steady_clock::now() + every;
+  std::vector<std::string> overdue;
+  own_.CheckDeadlines(NowMicros(), &overdue);
+  RaiseAlarms(overdue);
   uint64_t known = 0;
   auto kept = node_->store().Get("audit/checkpoint");
   if (kept.ok() && kept->has_value()) {
@@ -560,6 +567,11 @@ void BrokerLink::HandleDirectoryReply(const Incoming& m) {
 void BrokerLink::HandleAuditReply(const Incoming& m) {
   const proto::AuditReply& reply = *m.control()->command_as_AuditReply();
   if (reply.query_id() == kDirectoryQuery) return HandleDirectoryReply(m);
+  if (OwnEvents::IsProofsReply(reply.query_id())) {
+    std::vector<std::string> lost;
+    own_.OnProofs(m, &lost);
+    return RaiseAlarms(lost);
+  }
   uint64_t asked_from = reply.query_id() - 1;
   uint64_t kept_size = 0;
   if (auto k = node_->store().Get("audit/checkpoint"); k.ok() && k->has_value()) {
@@ -570,17 +582,33 @@ void BrokerLink::HandleAuditReply(const Incoming& m) {
     SecurityLog()->critical("broker checkpoint check FAILED: {}", what);
     RaiseAlarm(what);
   };
+  // The node's acknowledged events, against this checkpoint once its
+  // signature verified with the pinned key (own_events.h).
+  auto check_own = [&](bool consistent) {
+    auto fresh = DecodeCheckpointReply(reply);
+    auto pinned = node_->store().Get(kBrokerKeyMeta);
+    if (!fresh.ok() || !pinned.ok() || !pinned->has_value() ||
+        **pinned != audit::KeyToBase64(fresh->public_key) ||
+        !audit::VerifySignature(fresh->checkpoint.body, fresh->checkpoint.signature, fresh->public_key)) {
+      return;
+    }
+    std::vector<std::string> lost;
+    auto query = own_.CheckAgainst(fresh->parsed, consistent, &lost);
+    RaiseAlarms(lost);
+    if (query && !client_->SendControl(*query).ok()) Log()->debug("own events' proofs not asked: the pipe is full");
+  };
   if (reply.rollback()) {
+    check_own(false);
     return alarm(fmt::format("the broker's log is shorter than the checkpoint this node holds (size {}): "
                              "rolled back or truncated",
                              kept_size));
   }
   auto newer = DecodeCheckpointReply(reply);
   if (!newer.ok()) return alarm(newer.error().message);
-  // Pin the broker's signing key on first use (its Z85 CURVE key is pinned
-  // in the config; this one is checked against what was seen before).
+  // The broker's signing key: audit.broker_signing_key (pinned at start by
+  // OwnEvents), else pinned on first use, loudly.
   std::string key_b64 = audit::KeyToBase64(newer->public_key);
-  auto pinned = node_->store().Get("audit/broker_key");
+  auto pinned = node_->store().Get(kBrokerKeyMeta);
   if (pinned.ok() && pinned->has_value() && **pinned != key_b64) {
     return alarm("the broker signs with another key than the one pinned (" + **pinned + ")");
   }
@@ -591,12 +619,19 @@ void BrokerLink::HandleAuditReply(const Incoming& m) {
   if (kept.ok() && kept->has_value()) {
     auto older = audit::Checkpoint::Parse(**kept);
     if (older.ok()) {
-      if (auto s = CheckExtends(*older, *newer); !s.ok()) return alarm(s.error().message);
+      if (auto s = CheckExtends(*older, *newer); !s.ok()) {
+        check_own(false);
+        return alarm(s.error().message);
+      }
     }
   }
   if (!pinned.ok() || !pinned->has_value()) {
-    Log()->info("broker signing key pinned: {}", key_b64);
-    if (auto s = node_->store().Put("audit/broker_key", key_b64, true); !s.ok()) {
+    SecurityLog()->warn("TRUST ON FIRST USE: audit.broker_signing_key is not configured; the broker's checkpoint "
+                        "signing key {} is pinned as first seen. Check it with the broker's operator out of band "
+                        "and set it in [audit] broker_signing_key",
+                        key_b64);
+    (void)node_->store().Put(kBrokerKeySourceMeta, "first use", true);
+    if (auto s = node_->store().Put(kBrokerKeyMeta, key_b64, true); !s.ok()) {
       Log()->error("broker signing key not pinned (asked again next time): {}", s.error().message);
       return;
     }
@@ -606,6 +641,7 @@ void BrokerLink::HandleAuditReply(const Incoming& m) {
     return;
   }
   unanswered_checkpoints_ = 0;
+  check_own(true);
 }
 
 void BrokerLink::HandleDeliver(const Incoming& m) {

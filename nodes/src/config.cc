@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "lintas/audit/checkpoint.h"
 #include "lintas/wire/country.h"
 #include "lintas/wire/validate.h"
 
@@ -58,8 +59,25 @@ std::vector<DirectoryAgency> ReadDirectory(const std::string& path) {
 
 NodeConfig ParseNodeConfig(const std::string& text, const std::string& base_dir) {
   toml::table root = config::Parse(text);
-  CheckKeys(root, "config", {"node", "broker", "security", "subscriptions", "cases", "retention"});
+  CheckKeys(root, "config", {"node", "broker", "security", "subscriptions", "cases", "retention", "audit"});
   NodeConfig c;
+  if (const toml::table* a = root["audit"].as_table()) {
+    CheckKeys(*a, "audit", {"broker_signing_key", "verify_within", "checkpoint_every"});
+    c.broker_signing_key = Get<std::string>(*a, "audit", "broker_signing_key", "");
+    if (!c.broker_signing_key.empty()) {
+      auto key = audit::KeyFromBase64(c.broker_signing_key);
+      if (!key.ok()) Fail("audit.broker_signing_key: not a base64 Ed25519 public key (32 bytes)");
+    }
+    auto period = [&](const char* key, int64_t* out) {
+      std::string value = Get<std::string>(*a, "audit", key, "");
+      if (value.empty()) return;
+      auto d = ParseDuration(value);
+      if (!d || *d <= 0) Fail(std::string("audit.") + key + ": '" + value + "' is not a duration (30s, 10m, 1h)");
+      *out = *d;
+    };
+    period("verify_within", &c.verify_within_us);
+    period("checkpoint_every", &c.checkpoint_every_us);
+  }
   if (const toml::table* r = root["retention"].as_table()) {
     CheckKeys(*r, "retention", {"closed_cases", "inactive_cases", "check_every"});
     auto period = [&](const char* key, int64_t* out) {

@@ -169,6 +169,7 @@ Status ContentSeal::AcceptDirectory(std::string_view document, const audit::Sign
   if (!doc.ok()) return doc.error();
   if (!pinned->has_value()) {
     if (auto s = store_->Put(kBrokerKey, key_b64, true); !s.ok()) return s;
+    (void)store_->Put("audit/broker_key_source", "first use", true);  // as OwnEvents reads it
   }
   if (auto s = store_->Put(kDirectoryKey, std::string(document), true); !s.ok()) return s;
   {

@@ -87,11 +87,25 @@ void Health(Node* node, httplib::Response& res) {
   bool alarmed = alarm.ok() && alarm->has_value();
   auto access_alarm = node->store().Get("access/alarm");
   bool access_alarmed = access_alarm.ok() && access_alarm->has_value();
+  // Where the broker's signing key came from: the config, or first use
+  // (said here as a warning: it should be distributed out of band).
+  json warnings = json::array();
+  json signing_key = nullptr;
+  auto key = node->store().Get("audit/broker_key");
+  if (key.ok() && key->has_value()) {
+    auto source = node->store().Get("audit/broker_key_source");
+    std::string from = source.ok() && source->has_value() ? **source : "first use";
+    signing_key = {{"key", **key}, {"pinned_from", from}};
+    if (from != "config") {
+      warnings.push_back("the broker's signing key was pinned on first use; set audit.broker_signing_key");
+    }
+  }
   api::Reply(res, 200,
              {{"status", alarmed || access_alarmed ? "alarm" : "ok"}, {"node", node->config().id},
               {"country", node->config().country}, {"broker_connected", node->broker_connected()},
               {"outbox_pending", pending.ok() ? *pending : 0}, {"broker_checkpoint", checkpoint},
               {"audit_alarm", alarmed ? json(**alarm) : json(nullptr)},
+              {"broker_signing_key", signing_key}, {"warnings", warnings},
               {"consultation_log_alarm", access_alarmed ? json(**access_alarm) : json(nullptr)}});
 }
 
@@ -134,6 +148,21 @@ void AddEventRoutes(httplib::Server& srv, Node* node) {
     json answer = StatusJson(submitted->id, submitted->status);
     answer["recipients"] = recipients->recipients;
     api::Reply(res, submitted->existed ? 200 : 202, answer);
+  });
+
+  // The broker's signed acknowledgement of an event this node sent
+  // (docs/AUDIT.md 2a): ids and hashes only, no content.
+  srv.Get(R"(/v1/events/([^/]+)/broker-receipt)", [node](const httplib::Request& req, httplib::Response& res) {
+    auto who = api::Require(*node, req, res, {"officer", "supervisor", "auditor"});
+    if (!who) return;
+    auto id = wire::EventId::Parse(std::string(req.matches[1]));
+    if (!id.ok()) return api::Fail(res, errc::not_found, "id", "id: not an event id (a UUID)");
+    auto receipt = node->store().Get("receipt/" + id->ToString());
+    if (!receipt.ok()) return api::ReplyError(res, receipt.error());
+    if (!receipt->has_value()) {
+      return api::Fail(res, errc::not_found, "id", "no signed acknowledgement of " + id->ToString() + " on this node");
+    }
+    api::Reply(res, 200, json::parse(**receipt, nullptr, false));
   });
 
   srv.Get(R"(/v1/events/([^/]+))", [node](const httplib::Request& req, httplib::Response& res) {

@@ -56,6 +56,24 @@ TEST(NodeConfigTest, EndpointsGiveFallbacks) {
   EXPECT_EQ(c.broker_fallbacks, std::vector<std::string>{"tcp://127.0.0.1:2"});
 }
 
+// [audit]: the broker's signing key pinned from the config, and the bound
+// within which acknowledged events are checked (issue 15).
+TEST(NodeConfigTest, TheAuditTableTakesAKeyAndTheVerificationBound) {
+  const std::string base = "[security]\nmode = \"plaintext\"\n[node]\nid = \"th-node\"\ncountry = \"THA\"\ndata_dir = \"/x\"\n";
+  NodeConfig d = ParseNodeConfig(base, "/");
+  EXPECT_EQ(d.broker_signing_key, "");
+  EXPECT_EQ(d.verify_within_us, 600LL * 1000000);
+  NodeConfig c = ParseNodeConfig(base + "[audit]\nbroker_signing_key = \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"\n"
+                                        "verify_within = \"30s\"\ncheckpoint_every = \"5s\"\n", "/");
+  EXPECT_EQ(c.broker_signing_key, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+  EXPECT_EQ(c.verify_within_us, 30LL * 1000000);
+  EXPECT_EQ(c.checkpoint_every_us, 5LL * 1000000);
+  EXPECT_NE(ErrorOf(base + "[audit]\nbroker_signing_key = \"not a key\"\n").find("audit.broker_signing_key"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(base + "[audit]\nverify_within = \"soon\"\n").find("audit.verify_within"), std::string::npos);
+  EXPECT_NE(ErrorOf(base + "[audit]\nwitness = true\n").find("witness"), std::string::npos);
+}
+
 TEST(HumanTimeTest, DurationsAndDates) {
   EXPECT_EQ(ParseDuration("3d"), 3LL * 86400 * 1000000);
   EXPECT_EQ(ParseDuration("1d12h"), 36LL * 3600 * 1000000);

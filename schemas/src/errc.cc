@@ -40,13 +40,14 @@ std::string_view ErrcName(errc code) {
     case errc::internal: return "internal";
     case errc::not_found: return "not_found";
     case errc::too_many_subscriptions: return "too_many_subscriptions";
+    case errc::log_damaged: return "log_damaged";
   }
   return "unknown";
 }
 
 bool IsRetryable(errc code) {
   return code == errc::overloaded || code == errc::storage_error ||
-         code == errc::shutting_down || code == errc::not_ready;
+         code == errc::shutting_down || code == errc::not_ready || code == errc::log_damaged;
 }
 
 const std::error_category& WireCategory() {

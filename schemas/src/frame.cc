@@ -138,6 +138,16 @@ std::string EncodeAck(std::span<const proto::AckEntry> entries) {
   return Finish(fbb, proto::Command::Ack, proto::CreateAck(fbb, vec).Union());
 }
 
+std::string EncodeAck(std::span<const proto::AckEntry> entries, std::span<const uint8_t> receipt_hashes,
+                      int64_t receipt_time_us, std::span<const uint8_t> signature) {
+  flatbuffers::FlatBufferBuilder fbb(128 + entries.size() * sizeof(proto::AckEntry) + receipt_hashes.size() +
+                                     signature.size());
+  auto vec = fbb.CreateVectorOfStructs(entries.data(), entries.size());
+  auto hashes = fbb.CreateVector(receipt_hashes.data(), receipt_hashes.size());
+  auto sig = fbb.CreateVector(signature.data(), signature.size());
+  return Finish(fbb, proto::Command::Ack, proto::CreateAck(fbb, vec, hashes, receipt_time_us, sig).Union());
+}
+
 std::string EncodeNack(uint64_t seq, const Error& error) {
   flatbuffers::FlatBufferBuilder fbb(256);
   auto message = fbb.CreateString(error.message);

@@ -11,7 +11,7 @@ namespace lintas::wire {
 namespace {
 
 // The last code; raise it when a code is appended.
-constexpr uint16_t kLastCode = 21;
+constexpr uint16_t kLastCode = 22;
 
 TEST(ErrcTest, NumbersOnTheWireNeverChange) {
   // Appended codes only: each number means one thing forever.
@@ -20,7 +20,8 @@ TEST(ErrcTest, NumbersOnTheWireNeverChange) {
   EXPECT_EQ(static_cast<uint16_t>(errc::event_invalid), 7);
   EXPECT_EQ(static_cast<uint16_t>(errc::overloaded), 14);
   EXPECT_EQ(static_cast<uint16_t>(errc::not_found), 20);
-  EXPECT_EQ(static_cast<uint16_t>(errc::too_many_subscriptions), kLastCode);
+  EXPECT_EQ(static_cast<uint16_t>(errc::too_many_subscriptions), 21);
+  EXPECT_EQ(static_cast<uint16_t>(errc::log_damaged), kLastCode);
 }
 
 TEST(ErrcTest, EveryCodeHasItsOwnName) {
@@ -41,6 +42,8 @@ TEST(ErrcTest, TheSubscriptionCapIsNotRetryable) {
   EXPECT_TRUE(IsRetryable(errc::overloaded));
   EXPECT_TRUE(IsRetryable(errc::storage_error));
   EXPECT_FALSE(IsRetryable(errc::event_invalid));
+  // A damaged log refuses until an operator acts; the node keeps the event.
+  EXPECT_TRUE(IsRetryable(errc::log_damaged));
 }
 
 }  // namespace

@@ -122,6 +122,12 @@ struct FrameVector {
 
 // Subscription answers, the session's end and the audit trail.
 std::vector<FrameVector> MoreFrameVectors() {
+  // A signed Ack (docs/AUDIT.md 2a): 64 receipt bytes per entry (event hash,
+  // record leaf) and a signature; fixed patterns, the bytes are the test.
+  std::vector<proto::AckEntry> signed_acks{{7, 1041, false}, {8, 998, true}};
+  std::vector<uint8_t> receipt_hashes(2 * 64);
+  for (size_t i = 0; i < receipt_hashes.size(); ++i) receipt_hashes[i] = static_cast<uint8_t>(i);
+  std::vector<uint8_t> receipt_signature(64, 0x5a);
   proto::ControlT subscribed;
   proto::SubscribedT sd;
   sd.subscription = "alerts";
@@ -241,6 +247,7 @@ std::vector<FrameVector> MoreFrameVectors() {
       {"audit_reply", {EncodeControl(audit_reply)}},
       {"audit_reply_access", {EncodeControl(audit_reply_access), access}},
       {"audit_query_stats", {EncodeControl(audit_query_stats)}},
+      {"ack_signed", {EncodeAck(signed_acks, receipt_hashes, kCreatedAt + 3000, receipt_signature)}},
       {"audit_reply_stats", {EncodeControl(audit_reply_stats), stats}},
   };
 }

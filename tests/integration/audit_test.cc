@@ -105,6 +105,20 @@ class AuditTest : public ::testing::Test {
     return one;
   }
 
+  // `n` referrals that the broker must refuse with log_damaged.
+  void PublishRefused(size_t n) {
+    auto th = Connect("th-node");
+    std::vector<std::string> events;
+    for (size_t i = 0; i < n; ++i) {
+      events.push_back(testutil::PackEvent(testutil::SampleEvent(fb::Body::ReferralCreated, ids_.Next(), NowMicros())));
+    }
+    for (const auto& o : testutil::PublishAndWait(*th, events, 30s)) {
+      EXPECT_TRUE(o.answered);
+      EXPECT_FALSE(o.acked);
+      EXPECT_EQ(o.code, static_cast<uint16_t>(wire::errc::log_damaged)) << o.message;
+    }
+  }
+
   testutil::TempDir dir_;
   zmq::context_t ctx_;
   wire::EventIdGenerator ids_;
@@ -257,7 +271,8 @@ TEST_F(AuditTest, ABrokerWhoseTreeNoLongerMatchesItsCheckpointSignsNothingNew) {
     ASSERT_TRUE((*store)->PutLeafBlock(0, std::string(256 * 32, '\0')).ok());
   }
   Start();
-  Publish(10, "x");
+  // It refuses publishes (log_damaged) until an operator acts.
+  PublishRefused(10);
   auto auditor = Connect("vn-node");
   node::AuditClient client(auditor.get());
   auto cp = client.Checkpoint();
@@ -435,6 +450,119 @@ TEST_F(AuditTest, TheCliVerifiesAnExportAndFailsOnATamperedOne) {
   std::ifstream out(dir_.Sub("out.txt"));
   std::string printed((std::istreambuf_iterator<char>(out)), std::istreambuf_iterator<char>());
   EXPECT_NE(printed.find("offset 3 expected here but found 4"), std::string::npos) << printed;
+}
+
+// Issue 15: nodes pin the broker's signing key; a broker started with another
+// key file than the one that signed its checkpoints must not start at all.
+TEST_F(AuditTest, ABrokerWhoseSigningKeyDidNotSignItsCheckpointsRefusesToStart) {
+  Publish(5);
+  Stop();  // signs a checkpoint at shutdown
+  fs::remove(dir_.Sub("data") + "/audit-signing.key");
+  fs::remove(dir_.Sub("data") + "/audit-signing.key.pub");  // a new key is made at start
+  try {
+    Start();
+    FAIL() << "the broker started with a key that did not sign its checkpoints";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("did not sign this broker's stored checkpoints"), std::string::npos)
+        << e.what();
+  }
+}
+
+// Issue 15: a truncated broker keeps serving its last honest checkpoint (the
+// damage shows against it), refuses publishes with a stable code, and takes
+// them again only once its operator restarts it with --accept-damaged-log.
+TEST_F(AuditTest, ATruncatedBrokerServesItsLastHonestCheckpointAndRefusesPublishes) {
+  Publish(120);
+  node::CheckpointReply honest;
+  {
+    auto auditor = Connect("vn-node");
+    node::AuditClient client(auditor.get());
+    auto cp = client.Checkpoint();
+    ASSERT_TRUE(cp.ok()) << cp.error().message;
+    ASSERT_EQ(cp->parsed.size, 120u);
+    honest = *cp;
+  }
+  Stop();
+  {  // the last 20 records are cut off the log
+    auto store = store::RocksDbStore::Open({dir_.Sub("data")});
+    ASSERT_TRUE(store.ok());
+    for (int offset = 101; offset <= 120; ++offset) {
+      std::string key(8, '\0');
+      key[7] = static_cast<char>(offset);
+      ASSERT_TRUE((*store)->db()->Delete(rocksdb::WriteOptions(), (*store)->log_family(), key).ok());
+    }
+  }
+  Start();
+  {
+    auto auditor = Connect("vn-node");
+    node::AuditClient client(auditor.get());
+    auto cp = client.Checkpoint(honest.parsed.size);
+    ASSERT_TRUE(cp.ok()) << cp.error().message;  // served, not "internal"
+    EXPECT_EQ(cp->checkpoint.body, honest.checkpoint.body);
+    EXPECT_TRUE(audit::VerifySignature(cp->checkpoint.body, cp->checkpoint.signature, BrokerKey()));
+  }
+  {
+    auto auditor = Connect("audit-node");
+    node::AuditClient client(auditor.get());
+    std::ostringstream out;
+    auto n = client.Export({}, "inspection of a damaged broker", out, audit::ExportFormat::kJsonLines);
+    ASSERT_FALSE(n.ok());
+    EXPECT_NE(n.error().message.find("fewer than the 120 of its last signed checkpoint"), std::string::npos)
+        << n.error().message;
+  }
+  PublishRefused(3);
+  // The operator accepts the damage: a new history is signed, publishes go.
+  Stop();
+  auto config = testutil::TestConfig(dir_.Sub("data"));
+  config.audit_accept_damage = true;
+  broker_ = std::make_unique<testutil::InProcessBroker>(config);
+  auto offsets = Publish(2, "after");
+  ASSERT_EQ(offsets.size(), 2u);
+  EXPECT_EQ(offsets[0], 101u);
+  // The new history is the one checked from now on; the old checkpoints are
+  // kept aside as evidence.
+  Stop();
+  Start();
+  EXPECT_EQ(Publish(1, "later")[0], 103u);
+}
+
+// Issue 15, split view: two brokers started from one data directory and fed
+// different events sign checkpoints of one size with different roots; two
+// saved exports prove it offline (`lintas audit compare`), while an export
+// and a later one of the same broker are consistent.
+TEST_F(AuditTest, TwoForksOfOneDataDirectoryAreProvenByComparingTheirExports) {
+  Publish(10, "common");
+  Stop();
+  fs::copy(dir_.Sub("data"), dir_.Sub("fork"), fs::copy_options::recursive);
+  Start();
+  Publish(5, "a");
+  std::ofstream(dir_.Sub("a.jsonl")) << Export();
+  Publish(3, "a-later");
+  std::ofstream(dir_.Sub("a-later.jsonl")) << Export();
+  Stop();
+  fs::remove_all(dir_.Sub("data"));
+  fs::rename(dir_.Sub("fork"), dir_.Sub("data"));
+  Start();
+  Publish(5, "b");
+  std::ofstream(dir_.Sub("b.jsonl")) << Export();
+  std::string key = dir_.Sub("data") + "/audit-signing.key.pub";
+  auto compare = [&](const std::string& x, const std::string& y) {
+    std::string cmd = std::string(LINTAS_BINARY_DIR) + "/nodes/lintas audit compare " + dir_.Sub(x) + " " +
+                      dir_.Sub(y) + " --broker-key " + key + " > " + dir_.Sub("compare.txt") + " 2>&1";
+    int status = std::system(cmd.c_str());
+    std::ifstream in(dir_.Sub("compare.txt"));
+    std::string printed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return std::make_pair(WEXITSTATUS(status), printed);
+  };
+  auto [same_rc, same] = compare("a.jsonl", "a-later.jsonl");
+  EXPECT_EQ(same_rc, 0) << same;
+  EXPECT_NE(same.find("CONSISTENT"), std::string::npos) << same;
+  auto [fork_rc, fork] = compare("a.jsonl", "b.jsonl");
+  EXPECT_EQ(fork_rc, 1) << fork;
+  EXPECT_NE(fork.find("FORK"), std::string::npos) << fork;
+  auto [later_rc, later] = compare("b.jsonl", "a-later.jsonl");  // sizes differ: the prefix is rebuilt
+  EXPECT_EQ(later_rc, 1) << later;
+  EXPECT_NE(later.find("FORK"), std::string::npos) << later;
 }
 
 }  // namespace

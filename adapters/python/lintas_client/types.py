@@ -40,6 +40,8 @@ class Health(TypedDict):
     broker_checkpoint: Optional[Dict[str, Any]]
     audit_alarm: Optional[str]
     consultation_log_alarm: Optional[str]
+    broker_signing_key: Optional[Dict[str, Any]]  # {key, pinned_from: config | first use}
+    warnings: List[str]
 
 
 class Queued(TypedDict):

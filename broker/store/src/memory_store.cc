@@ -207,6 +207,17 @@ Result<std::optional<std::string>> MemoryStore::LatestCheckpoint() {
   return std::optional<std::string>(checkpoints_.rbegin()->second);
 }
 
+Status MemoryStore::SupersedeCheckpoints() {
+  std::lock_guard lock(mu_);
+  for (const auto& [size, bytes] : checkpoints_) {
+    std::string key = "superseded_checkpoint/";
+    for (int shift = 56; shift >= 0; shift -= 8) key.push_back(static_cast<char>(size >> shift));
+    meta_[key] = bytes;
+  }
+  checkpoints_.clear();
+  return OkStatus();
+}
+
 Status MemoryStore::PutMeta(std::string_view key, std::string_view value) {
   std::lock_guard lock(mu_);
   meta_[std::string(key)] = std::string(value);

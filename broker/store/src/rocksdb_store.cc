@@ -515,6 +515,20 @@ Result<std::optional<std::string>> RocksDbStore::LatestCheckpoint() {
   return std::optional<std::string>(std::string(ToStringView(it->value())));
 }
 
+Status RocksDbStore::SupersedeCheckpoints() {
+  rocksdb::WriteBatch batch;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kCheckpointsCf]));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    batch.Put(handles_[kMetaCf], "superseded_checkpoint/" + it->key().ToString(), it->value());
+    batch.Delete(handles_[kCheckpointsCf], it->key());
+  }
+  if (!it->status().ok()) return Translate(it->status(), "supersede checkpoints");
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  rocksdb::Status s = db_->Write(wo, &batch);
+  return s.ok() ? OkStatus() : Status(Translate(s, "supersede checkpoints"));
+}
+
 Status RocksDbStore::PutMeta(std::string_view key, std::string_view value) {
   rocksdb::WriteOptions wo;
   wo.sync = true;

@@ -25,6 +25,13 @@ Hash NodeHash(const Hash& left, const Hash& right);
 // SHA-256() : the root of an empty tree.
 Hash EmptyRoot();
 
+// Plain SHA-256(data), no prefix: an event's hash in a signed
+// acknowledgement (receipt.h).
+Hash Sha256(std::span<const uint8_t> data);
+inline Hash Sha256(std::string_view data) {
+  return Sha256({reinterpret_cast<const uint8_t*>(data.data()), data.size()});
+}
+
 // Lower-case hex, 64 characters.
 std::string ToHex(const Hash& hash);
 std::optional<Hash> FromHex(std::string_view hex);

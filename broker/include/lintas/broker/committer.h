@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -42,6 +43,17 @@ struct CommitBatch {
   // thread) when `want_leaves` is set.
   bool want_leaves = false;
   std::vector<std::array<uint8_t, 32>> leaves;
+  // With the leaves: the SHA-256 of each entry's event bytes, for the
+  // signed acknowledgements (lintas/audit/receipt.h).
+  std::vector<std::array<uint8_t, 32>> event_hashes;
+  // The receipts' hashes (record leaf, event hash) of the records that
+  // duplicate acks answer with, read from the store by the commit thread
+  // when `want_leaves` is set: the loop does not read the disk for them.
+  struct StoredHashes {
+    std::array<uint8_t, 32> leaf;
+    std::array<uint8_t, 32> event_hash;
+  };
+  std::map<uint64_t, StoredHashes> stored_hashes;  // by offset
   std::vector<PendingAck> acks;
   uint64_t bytes = 0;
   std::set<std::string> inbox_nodes;  // whose inbox subscriptions to wake
@@ -88,6 +100,9 @@ class Committer {
   // in order, moved out of them for the write).
   static void HashLeaves(std::vector<std::unique_ptr<CommitBatch>>& work,
                          const std::vector<store::AppendEntry>& entries);
+  // Fills the stored_hashes of the batches that want leaves, for their
+  // duplicate acks (a record missing or unverifiable is left out).
+  void HashStored(std::vector<std::unique_ptr<CommitBatch>>& work);
 
   store::Store* store_;
   Indexer* indexer_;

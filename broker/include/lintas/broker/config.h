@@ -128,6 +128,12 @@ struct BrokerConfig {
   // Default: 10000 events, 60000 ms
   uint32_t checkpoint_every_events = 10000;
   uint32_t checkpoint_interval_ms = 60000;
+  // Not in the file: `lintas-broker --accept-damaged-log`, the operator's
+  // decision to sign a new history over a log that no longer matches its last
+  // signed checkpoint (docs/AUDIT.md section 2). Without it such a broker
+  // serves that checkpoint and refuses publishes (log_damaged).
+  // Default: false
+  bool audit_accept_damage = false;
 
   // The routing policy ([policy] and [[policy.rules]]).
   // Default: not enforced (everything the directory resolves is allowed).

@@ -67,6 +67,16 @@ class AuditClient {
   [[nodiscard]] Result<ProvedEvent> Prove(const std::string& event_id,
                                           const std::string& justification);
 
+  // The inclusion proof of the record at `offset` in a fresh checkpoint's
+  // tree (no path when the log is shorter than `offset`). A node may ask
+  // this of its own events without the audit permission.
+  struct OffsetProof {
+    CheckpointReply checkpoint;
+    std::vector<audit::Hash> path;
+    bool beyond = false;  // the checkpoint's log is shorter than the offset
+  };
+  [[nodiscard]] Result<OffsetProof> ProveOffset(uint64_t offset, const std::string& justification);
+
   // Regional statistics computed by the broker from routing metadata, small
   // counts suppressed there (docs/STATISTICS.md), as JSON (StatsTableJson).
   // `by`: comma-separated origin, destination, type, priority, month; months

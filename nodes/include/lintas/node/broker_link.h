@@ -18,6 +18,7 @@
 
 #include "lintas/node/broker_client.h"
 #include "lintas/node/config.h"
+#include "lintas/node/own_events.h"
 #include "lintas/wire/errc.h"
 #include "lintas/wire/event_id.h"
 
@@ -114,6 +115,13 @@ class BrokerLink {
 
   // Loop thread only.
   std::map<uint64_t, std::pair<wire::EventId, uint64_t>> in_flight_;  // wire seq -> (id, local seq)
+  std::map<uint64_t, audit::Hash> sent_hashes_;  // wire seq -> SHA-256 of the bytes sent
+  // Signed receipts and the checking of acknowledged events (own_events.h).
+  OwnEvents own_;
+  void HandleAck(const Incoming& message);
+  // Remembers what was sent under wire seqs first.. (for the receipts).
+  void Sent(uint64_t first, const std::vector<std::string>& events);
+  void RaiseAlarms(const std::vector<std::string>& alarms);
   // Events the broker asked to resend later (overloaded, storage_error): sent
   // again alone when due, on the same connection; cleared by Disconnect,
   // which resends everything unsettled anyway.

@@ -134,6 +134,21 @@ struct NodeConfig {
   int64_t retention_closed_us = 0;
   int64_t retention_inactive_us = 0;
   int64_t retention_check_every_us = 3600LL * 1000000;
+  // [audit] (docs/AUDIT.md): the broker's checkpoint signing key (base64 of
+  // 32 bytes, its audit-signing.key.pub), distributed out of band: every
+  // checkpoint, directory and signed acknowledgement must verify with it.
+  // Default: "" (trust on first use: the first key seen is pinned, with a
+  // warning in the log and in /v1/health)
+  std::string broker_signing_key;
+  // Every event the broker acknowledged is checked to be in its signed log
+  // (an inclusion proof against a fresh checkpoint) within this long of the
+  // ack; past it, an alarm names the event ("30s", "10m", "1h").
+  // Default: "10m"
+  int64_t verify_within_us = 600LL * 1000000;
+  // How often a fresh checkpoint is asked for (and the pending events
+  // checked against it); at most a third of verify_within is used.
+  // Default: "60s"
+  int64_t checkpoint_every_us = 60LL * 1000000;
 };
 
 // Throws NodeConfigError naming the field.

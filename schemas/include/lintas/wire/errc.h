@@ -31,6 +31,8 @@ enum class errc : uint16_t {
   internal = 19,              // a bug; reported, never silent
   not_found = 20,             // an audit query names an event the log does not hold
   too_many_subscriptions = 21,  // a new named subscription beyond the broker's cap (not the inbox)
+  log_damaged = 22,           // the broker's log no longer matches its last signed checkpoint:
+                              // publishes are refused until an operator acts (retry later)
 };
 
 // Short stable name ("origin_mismatch"), for logs and metric labels.

@@ -43,6 +43,13 @@ std::string EncodeHello(std::string_view node_id, std::string_view country,
                         std::string_view software, std::span<const uint8_t> seal_public_key = {});
 std::string EncodePublish(uint64_t first_seq);
 std::string EncodeAck(std::span<const proto::AckEntry> entries);
+// A signed Ack (docs/AUDIT.md 2a): `receipt_hashes` holds 64 bytes per entry
+// (the event's SHA-256, then its record's leaf), `signature` 64 bytes.
+std::string EncodeAck(std::span<const proto::AckEntry> entries, std::span<const uint8_t> receipt_hashes,
+                      int64_t receipt_time_us, std::span<const uint8_t> signature);
+// The most entries a signed Ack carries: 128 x (24 + 64) bytes keep its
+// control frame under kMaxControlBytes.
+inline constexpr size_t kMaxSignedAckEntries = 128;
 std::string EncodeNack(uint64_t seq, const Error& error);
 std::string EncodeDeliver(std::string_view subscription, uint64_t replay_id,
                           std::span<const uint64_t> offsets);

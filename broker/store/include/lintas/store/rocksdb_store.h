@@ -101,6 +101,7 @@ class RocksDbStore final : public Store {
                     std::vector<std::pair<uint64_t, std::string>>* out) override;
   Status PutCheckpoint(uint64_t size, std::string_view bytes) override;
   Result<std::optional<std::string>> LatestCheckpoint() override;
+  Status SupersedeCheckpoints() override;
   Status PutMeta(std::string_view key, std::string_view value) override;
   Status ScanMeta(std::string_view prefix, std::vector<std::pair<std::string, std::string>>* out) override;
   Status Sync() override;

@@ -173,6 +173,10 @@ class Store {
   // it). Not synced by themselves.
   [[nodiscard]] virtual Status PutCheckpoint(uint64_t size, std::string_view bytes) = 0;
   [[nodiscard]] virtual Result<std::optional<std::string>> LatestCheckpoint() = 0;
+  // The operator accepted a damaged log (--accept-damaged-log): every stored
+  // checkpoint moves to meta "superseded_checkpoint/<BE size>" (kept as
+  // evidence, no longer the latest), in one synced write.
+  [[nodiscard]] virtual Status SupersedeCheckpoints() = 0;
   // Small broker metadata (the nodes' announced seal keys, "seal_key/<node>").
   // PutMeta is synced by itself: it is rare (a node's key changed) and must
   // not be lost.
