@@ -17,6 +17,8 @@ class StoreErrorCategory final : public std::error_category {
       case errc::invalid_append: return "invalid_append";
       case errc::busy: return "busy";
       case errc::other: return "other";
+      case errc::unavailable: return "unavailable";
+      case errc::conflict: return "conflict";
     }
     return "unknown";
   }

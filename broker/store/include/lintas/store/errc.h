@@ -12,6 +12,8 @@ enum class errc {
   invalid_append = 3,  // offsets that do not continue the log (a bug upstream)
   busy = 4,
   other = 5,
+  unavailable = 6,  // a replicated log did not answer (JetStream: no quorum, timeout)
+  conflict = 7,     // the replicated log moved under this writer (another broker appended)
 };
 
 const std::error_category& StoreCategory();
