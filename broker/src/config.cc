@@ -135,7 +135,7 @@ void ParseJetStream(const toml::table& t, const std::string& base_dir, store::Je
   const std::string where = "store.jetstream";
   CheckKeys(t, where,
             {"servers", "stream", "access_stream", "bucket", "lease_bucket", "replicas",
-             "duplicate_window_ms", "connect_timeout_ms", "request_timeout_ms", "max_pending",
+             "duplicate_window_ms", "connect_timeout_ms", "request_timeout_ms", "append_retry_ms", "max_pending",
              "cache_dir", "lease_ttl_ms"});
   o.servers = GetStrings(t, where, "servers");
   o.stream = Get<std::string>(t, where, "stream", o.stream);
@@ -149,6 +149,8 @@ void ParseJetStream(const toml::table& t, const std::string& base_dir, store::Je
                                 static_cast<uint32_t>(o.connect_timeout_ms), 100, 600000);
   o.request_timeout_ms = GetU32(t, where, "request_timeout_ms",
                                 static_cast<uint32_t>(o.request_timeout_ms), 100, 600000);
+  o.append_retry_ms = GetU32(t, where, "append_retry_ms", static_cast<uint32_t>(o.append_retry_ms),
+                             0, 600000);
   o.max_pending = GetU32(t, where, "max_pending", static_cast<uint32_t>(o.max_pending), 1, 1u << 20);
   o.lease_ttl_ms = GetU32(t, where, "lease_ttl_ms", static_cast<uint32_t>(o.lease_ttl_ms), 1000, 600000);
   o.cache_dir = ResolvePath(base_dir, Get<std::string>(t, where, "cache_dir", ""));

@@ -172,4 +172,28 @@ bool NatsCluster::WaitReady(std::chrono::milliseconds timeout, int peers) {
   return false;
 }
 
+int NatsCluster::StreamLeader(const std::string& stream) {
+  for (const auto& s : servers_) {
+    if (s.pid <= 0) continue;
+    httplib::Client http("127.0.0.1", s.http_port);
+    http.set_connection_timeout(1s);
+    http.set_read_timeout(1s);
+    auto res = http.Get("/jsz?accounts=true&streams=true");
+    if (!res || res->status != 200) continue;
+    auto j = nlohmann::json::parse(res->body, nullptr, false);
+    if (!j.is_object() || !j.contains("account_details")) continue;
+    for (const auto& account : j["account_details"]) {
+      if (!account.contains("stream_detail")) continue;
+      for (const auto& st : account["stream_detail"]) {
+        if (st.value("name", std::string()) != stream || !st.contains("cluster")) continue;
+        std::string leader = st["cluster"].value("leader", std::string());
+        for (size_t i = 0; i < servers_.size(); ++i) {
+          if (leader == fmt::format("n{}", i + 1)) return static_cast<int>(i);
+        }
+      }
+    }
+  }
+  return -1;
+}
+
 }  // namespace lintas::testutil

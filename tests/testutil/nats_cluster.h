@@ -42,6 +42,9 @@ class NatsCluster {
   // Polls until JetStream has a meta leader and `peers` current peers
   // besides it (size()-1 by default); false after `timeout`.
   bool WaitReady(std::chrono::milliseconds timeout, int peers = -1);
+  // The index of the server leading `stream`'s Raft group, -1 if no running
+  // server names one.
+  int StreamLeader(const std::string& stream);
 
  private:
   struct Server {

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -32,8 +33,9 @@ JetStreamStore::~JetStreamStore() {
   if (client_ != nullptr) {
     // Cursor changes not yet flushed: one last try (a loss only redelivers).
     std::lock_guard<std::mutex> lock(publish_mu_);
+    tracker_->Begin({});
     QueueCursorFlush();
-    (void)AwaitPublishes(0);
+    (void)AwaitPublishes();
   }
   if (state_kv_ != nullptr) kvStore_Destroy(state_kv_);
 }
@@ -50,7 +52,6 @@ Result<std::unique_ptr<JetStreamStore>> JetStreamStore::Open(const JetStreamOpti
   auto client = NatsClient::Connect(options, &PublishTracker::OnAck, store->tracker_.get());
   if (!client.ok()) return std::move(client).error();
   store->client_ = std::move(*client);
-  if (auto s = store->OpenStreams(); !s.ok()) return s.error();
   RocksDbOptions cache;
   cache.path = options.cache_dir;
   cache.cache_of_replicated_log = true;
@@ -59,9 +60,22 @@ Result<std::unique_ptr<JetStreamStore>> JetStreamStore::Open(const JetStreamOpti
   auto opened = RocksDbStore::Open(cache);
   if (!opened.ok()) return std::move(opened).error();
   store->cache_ = std::move(*opened);
-  if (auto s = store->CatchUp(); !s.ok()) return s.error();
-  if (auto s = store->CatchUpAccess(); !s.ok()) return s.error();
-  if (auto s = store->LoadState(); !s.ok()) return s.error();
+  // Retried for a while: right after a server's loss the cluster answers
+  // some requests with timeouts until its leaders are elected again.
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.append_retry_ms);
+  for (;;) {
+    Status s = store->OpenStreams();
+    if (s.ok()) s = store->CatchUp();
+    if (s.ok()) s = store->CatchUpAccess();
+    if (s.ok()) s = store->LoadState();
+    if (s.ok()) break;
+    if (s.error().code == errc::corruption || s.error().code == errc::other ||
+        std::chrono::steady_clock::now() > give_up) {
+      return s.error();
+    }
+    Log()->warn("opening the JetStream store: {}; retrying", s.error().message);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
   Log()->info("JetStream store: {} on {} ({} replicas), {} records, {} consultation records, cache {}",
               options.stream, store->client_->ConnectedUrl(), options.replicas,
               store->cache_->size(), store->cache_->access_size(), options.cache_dir);
@@ -74,6 +88,7 @@ Status JetStreamStore::OpenStreams() {
       return s;
     }
   }
+  if (state_kv_ != nullptr) return OkStatus();
   auto kv = client_->EnsureBucket(options_.bucket, options_.replicas, 0);
   if (!kv.ok()) return std::move(kv).error();
   state_kv_ = *kv;
@@ -168,36 +183,41 @@ Status JetStreamStore::Append(std::span<const AppendEntry> entries) {
   if (failed_.load(std::memory_order_acquire)) {
     return Error{errc::io_error, "append: an earlier append failed; reopen the store first"};
   }
-  uint64_t expected = cache_->next_offset();
-  std::map<std::string, uint64_t> ids;
-  std::vector<std::string> id_texts;
-  id_texts.reserve(entries.size());
-  for (const AppendEntry& e : entries) {
-    if (e.offset != expected++) {
+  const uint64_t first = cache_->next_offset();
+  std::vector<std::string> ids;
+  ids.reserve(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (entries[i].offset != first + i) {
       return Error{errc::invalid_append,
-                   fmt::format("append at offset {} does not continue the log", e.offset)};
+                   fmt::format("append at offset {} does not continue the log", entries[i].offset)};
     }
-    id_texts.push_back(e.event_id.ToString());
-    ids.emplace(id_texts.back(), e.offset);
+    ids.push_back(entries[i].event_id.ToString());
   }
-  tracker_->Begin(std::move(ids));
-  QueueCursorFlush();
-  Status published = OkStatus();
-  for (size_t i = 0; i < entries.size() && published.ok(); ++i) {
-    auto msg = NewLogMessage(log_subject_, entries[i].record, id_texts[i], entries[i].offset - 1);
-    if (!msg.ok()) {
-      published = std::move(msg).error();
-      break;
+  const uint64_t last = entries.back().offset;
+  uint64_t stored = first - 1;  // every offset up to here is in the stream, ours
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.append_retry_ms);
+  for (int attempt = 0;; ++attempt) {
+    auto out = PublishRange(entries, ids, stored + 1, attempt == 0);
+    stored = std::max(stored, out.stored_through);
+    Status failure = OkStatus();
+    if (out.conflict) failure = Error{errc::conflict, "append: " + out.error};
+    // What the unacknowledged records did (a lost ack, a leader change) the
+    // stream says; the rest are published again, same ids, same chain.
+    if (failure.ok() && stored < last) failure = ResolveFromStream(ids, first, &stored);
+    if (failure.ok() && stored == last) break;
+    if (failure.ok() && std::chrono::steady_clock::now() < deadline) {
+      Log()->warn("append: offsets {}..{} not acknowledged ({}); publishing them again", stored + 1,
+                  last, out.error.empty() ? "no ack" : out.error);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a leader election's pace
+      continue;
     }
-    natsMsg* m = *msg;
-    natsStatus s = js_PublishMsgAsync(client_->js(), &m, nullptr);
-    natsMsg_Destroy(m);  // nullptr once nats.c owns it
-    if (s != NATS_OK) published = NatsError(s, fmt::format("publish offset {}", entries[i].offset));
-  }
-  Status acked = AwaitPublishes(entries.size());
-  if (!published.ok() || !acked.ok()) {
+    if (failure.ok()) {
+      failure = Error{errc::unavailable,
+                      fmt::format("append: offsets {}..{} not acknowledged within {} ms: {}", stored + 1,
+                                  last, options_.append_retry_ms, out.error.empty() ? "no ack" : out.error)};
+    }
     failed_.store(true, std::memory_order_release);
-    return !published.ok() ? published : acked;
+    return failure;
   }
   // Stored in the stream: the cache follows (unsynced; a lost tail is read
   // again from the stream at the next start).
@@ -208,14 +228,61 @@ Status JetStreamStore::Append(std::span<const AppendEntry> entries) {
   return OkStatus();
 }
 
-Status JetStreamStore::AwaitPublishes(size_t records) {
+PublishTracker::Outcome JetStreamStore::PublishRange(std::span<const AppendEntry> entries,
+                                                     const std::vector<std::string>& ids,
+                                                     uint64_t from, bool with_cursors) {
+  const uint64_t first = entries.front().offset;
+  std::map<std::string, uint64_t> expected;
+  for (uint64_t o = from; o <= entries.back().offset; ++o) expected.emplace(ids[o - first], o);
+  tracker_->Begin(std::move(expected));
+  if (with_cursors) QueueCursorFlush();
+  std::string error;
+  for (uint64_t o = from; o <= entries.back().offset && error.empty(); ++o) {
+    const AppendEntry& e = entries[o - first];
+    auto msg = NewLogMessage(log_subject_, e.record, ids[o - first], o - 1);
+    if (!msg.ok()) {
+      error = msg.error().message;
+      break;
+    }
+    natsMsg* m = *msg;
+    natsStatus s = js_PublishMsgAsync(client_->js(), &m, nullptr);
+    natsMsg_Destroy(m);  // nullptr once nats.c owns it
+    if (s != NATS_OK) error = fmt::format("publish offset {}: {}", o, natsStatus_GetText(s));
+  }
+  auto out = AwaitPublishes();
+  if (out.error.empty()) out.error = error;
+  return out;
+}
+
+Status JetStreamStore::ResolveFromStream(const std::vector<std::string>& ids, uint64_t first,
+                                         uint64_t* stored) {
+  const uint64_t last = first + ids.size() - 1;
+  auto stream_last = client_->LastSeq(options_.stream);
+  if (!stream_last.ok()) return OkStatus();  // no answer yet: publish again
+  for (uint64_t o = *stored + 1; o <= *stream_last; ++o) {
+    if (o > last) {
+      return Error{errc::conflict, fmt::format("append: stream {} holds #{} past this broker's "
+                                               "offsets: another broker appended", options_.stream, o)};
+    }
+    auto m = client_->GetMessage(options_.stream, o);
+    if (!m.ok()) return OkStatus();
+    if (!m->has_value() || (*m)->msg_id != ids[o - first]) {
+      return Error{errc::conflict, fmt::format("append: stream {} #{} holds another record: "
+                                               "another broker appended", options_.stream, o)};
+    }
+    *stored = o;  // ours: its ack was lost
+  }
+  return OkStatus();
+}
+
+PublishTracker::Outcome JetStreamStore::AwaitPublishes() {
   jsPubOptions po;
   jsPubOptions_Init(&po);
   po.MaxWait = options_.request_timeout_ms;
   natsStatus s = js_PublishAsyncComplete(client_->js(), &po);
   if (s != NATS_OK) {
-    // Whatever is still unacknowledged is given up: late acks are dropped,
-    // and what those records did is read back from the stream on reopen.
+    // Whatever is still unacknowledged is given up (late acks are dropped);
+    // the stream says what those records did.
     natsMsgList pending;
     if (js_PublishAsyncGetPendingList(&pending, client_->js()) == NATS_OK) {
       natsMsgList_Destroy(&pending);
@@ -226,16 +293,8 @@ Status JetStreamStore::AwaitPublishes(size_t records) {
     Log()->warn("{} cursor updates were not stored in bucket {} (a redelivery at worst)",
                 out.cursor_errors, options_.bucket);
   }
-  if (!out.error.empty()) {
-    return Error{out.conflict ? errc::conflict : errc::unavailable, "append: " + out.error};
-  }
-  if (out.acked != records) {
-    return Error{errc::unavailable,
-                 fmt::format("append: {} of {} records acknowledged within {} ms ({})", out.acked,
-                             records, options_.request_timeout_ms,
-                             s != NATS_OK ? natsStatus_GetText(s) : "acks missing")};
-  }
-  return OkStatus();
+  if (out.error.empty() && s != NATS_OK) out.error = natsStatus_GetText(s);
+  return out;
 }
 
 Status JetStreamStore::Sync() {
@@ -245,7 +304,8 @@ Status JetStreamStore::Sync() {
   }
   tracker_->Begin({});
   QueueCursorFlush();
-  return AwaitPublishes(0);
+  (void)AwaitPublishes();  // a cursor update lost only redelivers
+  return OkStatus();
 }
 
 Status JetStreamStore::ReopenAfterFailedWrite() {

@@ -205,7 +205,20 @@ Status NatsClient::ReadRange(const std::string& stream, uint64_t first, uint64_t
   jsErrCode jerr = static_cast<jsErrCode>(0);
   std::string subject = stream + ".rec";
   natsStatus s = js_SubscribeSync(&sub, js_, subject.c_str(), nullptr, &so, &jerr);
-  if (s != NATS_OK) return NatsError(s, fmt::format("read {} from #{}", stream, first), jerr);
+  if (s != NATS_OK) {
+    // No consumer now (it is placed by the meta leader, which may be being
+    // elected): one request per message instead, each to the stream leader.
+    for (uint64_t seq = first; seq <= last; ++seq) {
+      Result<std::optional<StreamMessage>> m = GetMessage(stream, seq);
+      for (int attempt = 0; attempt < 3 && !m.ok(); ++attempt) m = GetMessage(stream, seq);
+      if (!m.ok()) return std::move(m).error();
+      if (!m->has_value()) {
+        return Error{errc::corruption, fmt::format("stream {} has no #{} (a gap?)", stream, seq)};
+      }
+      if (auto st = each(std::move(**m)); !st.ok()) return st;
+    }
+    return OkStatus();
+  }
   Status result = OkStatus();
   uint64_t next = first;
   while (next <= last) {

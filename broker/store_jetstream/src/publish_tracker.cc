@@ -51,16 +51,13 @@ void PublishTracker::Record(natsMsg* msg, jsPubAck* ack, jsPubAckErr* err) {
          conflict);
     return;
   }
-  if (ack->Duplicate) {
-    fail(fmt::format("event {} is already in the stream at #{} (offset {} expected): the log "
-                     "moved under this broker", id, ack->Sequence, offset), true);
-    return;
-  }
   if (ack->Sequence != offset) {
-    fail(fmt::format("record stored at #{}, offset {} expected", ack->Sequence, offset), true);
+    fail(fmt::format("event {} is in the stream at #{}, offset {} expected: the log moved under "
+                     "this broker", id, ack->Sequence, offset), true);
     return;
   }
-  ++outcome_.acked;
+  // Stored here, now or by an earlier attempt (ack->Duplicate).
+  if (offset > outcome_.stored_through) outcome_.stored_through = offset;
 }
 
 }  // namespace lintas::store

@@ -11,6 +11,16 @@
 
 namespace lintas::store {
 
+struct PublishTrackerOutcome {
+  // The highest offset acknowledged as stored at its offset (a duplicate
+  // at the same offset counts: a retried record that had landed); every
+  // offset before it is stored too (the expected-sequence chain). 0: none.
+  uint64_t stored_through = 0;
+  std::string error;         // the first failure, "" if none
+  bool conflict = false;     // a record of ours elsewhere in the stream
+  size_t cursor_errors = 0;  // key-value puts that failed (a redelivery at worst)
+};
+
 // Thread safety: OnAck runs on nats.c's ack thread; Begin and Take on the
 // appending thread; everything is guarded by mu_.
 class PublishTracker {
@@ -25,12 +35,7 @@ class PublishTracker {
   // ignored.
   void Begin(std::map<std::string, uint64_t> expected);
 
-  struct Outcome {
-    size_t acked = 0;         // records stored at their offsets
-    std::string error;        // the first failure, "" if none
-    bool conflict = false;    // the stream moved (another writer, a late record)
-    size_t cursor_errors = 0;  // key-value puts that failed (a redelivery at worst)
-  };
+  using Outcome = PublishTrackerOutcome;
   Outcome Take();
 
  private:

@@ -44,6 +44,12 @@ struct JetStreamOptions {
   // request for its answer.
   // Default: 5000 ms
   int64_t request_timeout_ms = 5000;
+  // How long an Append keeps publishing the records not yet acknowledged
+  // (same ids, same expected sequences: nothing is stored twice) through a
+  // leader election or a server's loss before it fails the batch (whose
+  // publishers then get storage_error and resend).
+  // Default: 30000 ms
+  int64_t append_retry_ms = 30000;
   // Records published and not yet acknowledged, at most (pipelining).
   // Default: 4096
   int64_t max_pending = 4096;

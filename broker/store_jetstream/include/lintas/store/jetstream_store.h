@@ -24,6 +24,7 @@ namespace lintas::store {
 class NatsClient;
 class RocksDbStore;
 class PublishTracker;
+struct PublishTrackerOutcome;
 
 // What an ack means here: Append returns once every record is stored in the
 // stream, i.e. a quorum of the stream's replicas (2 of 3) accepted it. On
@@ -97,7 +98,16 @@ class JetStreamStore final : public Store {
   // deletes, asynchronously, awaited with the batch). Caller holds
   // publish_mu_.
   void QueueCursorFlush();
-  Status AwaitPublishes(size_t records);
+  // Publishes entries from offset `from` on (asynchronously, each with its
+  // id and expected last sequence) and waits for their acks. Caller holds
+  // publish_mu_.
+  PublishTrackerOutcome PublishRange(std::span<const AppendEntry> entries,
+                                     const std::vector<std::string>& ids, uint64_t from,
+                                     bool with_cursors);
+  PublishTrackerOutcome AwaitPublishes();
+  // Moves *stored past the offsets the stream holds with our ids (records
+  // whose acks were lost); a conflict if it holds another's.
+  Status ResolveFromStream(const std::vector<std::string>& ids, uint64_t first, uint64_t* stored);
 
   JetStreamOptions options_;
   std::unique_ptr<NatsClient> client_;
