@@ -51,6 +51,8 @@ int FreePort() {
 
 bool NatsServerAvailable() { return !ServerBinary().empty(); }
 
+int FreeTcpPort() { return FreePort(); }
+
 NatsCluster::NatsCluster(int size) {
   if (!NatsServerAvailable()) throw std::runtime_error("nats-server not found");
   servers_.resize(static_cast<size_t>(size));

@@ -19,6 +19,9 @@ namespace lintas::testutil {
 // /usr/bin); tests skip with a message when it cannot.
 bool NatsServerAvailable();
 
+// A loopback TCP port the kernel says is free now.
+int FreeTcpPort();
+
 // Ownership: owns the server processes (SIGKILLed on destruction) and
 // their directory. Not thread-safe; one owner.
 class NatsCluster {
