@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <nlohmann/json.hpp>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -98,6 +99,7 @@ void NatsCluster::Start(int i) {
   pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);  // no server outlives a test killed mid-run
     execl(binary.c_str(), binary.c_str(), "-c", s.config.c_str(), "-l", log.c_str(),
           static_cast<char*>(nullptr));
     _exit(127);
