@@ -45,12 +45,15 @@ CONF
   pids+=($!)
 done
 
-# Wait (polling, with a deadline) until the JetStream meta group has a leader.
-for _ in $(seq 1 300); do
-  if curl -fsS http://127.0.0.1:8222/jsz 2>/dev/null | grep -q '"leader": *"n'; then break; fi
-  sleep 0.1
-done
-curl -fsS http://127.0.0.1:8222/jsz | grep -q '"leader": *"n' || { echo "cluster: no JetStream leader" >&2; exit 1; }
+# Wait (polling, with a deadline) until the JetStream meta group has a leader
+# (the monitoring endpoint, read through bash's /dev/tcp: no curl needed).
+jsz_has_leader() {
+  local reply
+  reply=$(exec 3<>/dev/tcp/127.0.0.1/8222 && printf 'GET /jsz HTTP/1.0\r\n\r\n' >&3 && cat <&3) 2>/dev/null || return 1
+  grep -q '"leader": *"n' <<<"$reply"
+}
+for _ in $(seq 1 300); do jsz_has_leader && break; sleep 0.1; done
+jsz_has_leader || { echo "cluster: no JetStream leader" >&2; exit 1; }
 echo "cluster: 3 nats-servers up (nats://127.0.0.1:4222-4224)"
 
 # Two brokers: the example configuration, on the JetStream backend, sharing
