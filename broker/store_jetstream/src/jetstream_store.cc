@@ -198,7 +198,10 @@ Status JetStreamStore::Append(std::span<const AppendEntry> entries) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.append_retry_ms);
   for (int attempt = 0;; ++attempt) {
     auto out = PublishRange(entries, ids, stored + 1, attempt == 0);
-    stored = std::max(stored, out.stored_through);
+    // Ours for certain: the acknowledged prefix without a hole. Past a hole
+    // the stream is asked (ResolveFromStream): a record of another broker
+    // there is a conflict.
+    while (out.acked.count(stored + 1) != 0) ++stored;
     Status failure = OkStatus();
     if (out.conflict) failure = Error{errc::conflict, "append: " + out.error};
     // What the unacknowledged records did (a lost ack, a leader change) the

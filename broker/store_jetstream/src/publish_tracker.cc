@@ -57,7 +57,7 @@ void PublishTracker::Record(natsMsg* msg, jsPubAck* ack, jsPubAckErr* err) {
     return;
   }
   // Stored here, now or by an earlier attempt (ack->Duplicate).
-  if (offset > outcome_.stored_through) outcome_.stored_through = offset;
+  outcome_.acked.insert(offset);
 }
 
 }  // namespace lintas::store

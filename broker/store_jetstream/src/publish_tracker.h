@@ -6,16 +6,19 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <mutex>
 #include <string>
 
 namespace lintas::store {
 
 struct PublishTrackerOutcome {
-  // The highest offset acknowledged as stored at its offset (a duplicate
-  // at the same offset counts: a retried record that had landed); every
-  // offset before it is stored too (the expected-sequence chain). 0: none.
-  uint64_t stored_through = 0;
+  // The offsets acknowledged as holding their record (a duplicate ack at the
+  // same offset counts: a retried record that had landed). Only a prefix
+  // with no hole is ours for certain: the expected-sequence check says a
+  // record followed *a* record, not ours, so a record acked after a refused
+  // one may follow another broker's.
+  std::set<uint64_t> acked;
   std::string error;         // the first failure, "" if none
   bool conflict = false;     // a record of ours elsewhere in the stream
   size_t cursor_errors = 0;  // key-value puts that failed (a redelivery at worst)

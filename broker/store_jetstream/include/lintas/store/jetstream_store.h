@@ -33,11 +33,12 @@ struct PublishTrackerOutcome;
 // docs/OPERATIONS.md.
 //
 // Offsets are stream sequences. Every record is published with Nats-Msg-Id
-// (its event id) and Nats-Expected-Last-Sequence (its offset - 1): a second
-// broker appending, or a record of a failed batch that landed after all,
-// makes the append fail instead of interleaving; ReopenAfterFailedWrite then
-// catches the cache up with the stream, so next_offset() is always the
-// stream's last sequence + 1 as this broker last read it.
+// (its event id) and Nats-Expected-Last-Sequence (its offset - 1). Only the
+// records the stream confirms at their offsets (acked without a hole, or
+// read back with our id) count as stored; a second broker's record at one of
+// our offsets fails the append as a conflict; ReopenAfterFailedWrite then
+// catches the cache up with the stream. The cache, and so next_offset(),
+// only ever holds what the stream holds.
 //
 // Ownership: owns the NATS connection, the buckets it opened and the cache.
 // Thread safety: as Store. Append and Sync serialise on publish_mu_;
