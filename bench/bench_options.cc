@@ -57,6 +57,9 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
   app.add_option("--raw-seconds", o.raw_seconds, "Duration of each raw-limit measurement")
       ->capture_default_str();
   app.add_option("--broker", o.broker_binary, "The lintas-broker binary")->capture_default_str();
+  app.add_option("--broker-config-extra", o.broker_config_extra,
+                 "A TOML file appended to the broker's configuration (e.g. [store] backend = "
+                 "\"jetstream\")");
   app.add_flag(
       "--storage", o.storage,
       "After the run: bytes per event on disk, WAL left after a clean shutdown, restart time "

@@ -49,6 +49,9 @@ struct Options {
   bool storage = false;
   // Default: <build>/broker/lintas-broker
   std::string broker_binary;
+  // A file of TOML appended to the broker's configuration (a [store] section:
+  // the JetStream backend, bench/compare). Default: "" (none: RocksDB)
+  std::string broker_config_extra;
 
   // The subscribing nodes the topology needs (fan-out or inbox subscribers).
   size_t subscriber_nodes() const { return fanout > 0 ? fanout : subscribers; }

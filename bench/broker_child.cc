@@ -98,6 +98,7 @@ BrokerChild::BrokerChild(const std::string& binary, const std::string& dir,
     if (curve) toml << "public_key = " << Quoted(n.public_key) << "\n";
     if (!n.seal_public_key.empty()) toml << "seal_public_key = " << Quoted(n.seal_public_key) << "\n";
   }
+  toml << "\n" << options.extra_toml;
   std::ofstream(config) << toml.str();
 
   std::string log = dir + "/broker.log";

@@ -49,6 +49,8 @@ struct BrokerChildOptions {
   // delivery of a distributed event is checked against it. Default: false
   // (no [policy]: everything allowed, nothing checked)
   bool enforce_policy = false;
+  // TOML appended to the configuration (a [store] section). Default: ""
+  std::string extra_toml;
 };
 
 // Operation: the constructor writes the configuration (see

@@ -13,7 +13,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <thread>
 #include <vector>
 
@@ -264,10 +266,18 @@ int Main(int argc, char** argv) {
 
   // Fan-out runs check every delivery against a routing policy, as a
   // deployment does for distributed events (docs/SECURITY.md).
+  std::string extra_toml;
+  if (!o.broker_config_extra.empty()) {
+    std::ifstream in(o.broker_config_extra);
+    if (!in) throw std::runtime_error("cannot read " + o.broker_config_extra);
+    extra_toml.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
   BrokerChild broker(
       o.broker_binary, dir.Sub("broker"), topology.nodes,
-      BrokerChildOptions{
-          .curve = o.curve, .require_sealed = o.sealed, .enforce_policy = o.fanout > 0});
+      BrokerChildOptions{.curve = o.curve,
+                         .require_sealed = o.sealed,
+                         .enforce_policy = o.fanout > 0,
+                         .extra_toml = extra_toml});
   zmq::context_t ctx(2);
   std::vector<PublisherOptions> pubs = MakePublishers(o, topology, broker, pools);
   RunPublishPhase(o, ctx, broker, pubs, MakeSubscribers(o, topology, broker), &f);

@@ -21,7 +21,7 @@ StorageFigures MeasureStorageAndRestart(const std::string& binary, const std::st
   }
   try {
     auto start = std::chrono::steady_clock::now();
-    BrokerChild again(binary, dir, nodes, BrokerChildOptions{.curve = curve});
+    BrokerChild again(binary, dir, nodes, BrokerChildOptions{.curve = curve, .require_sealed = false, .enforce_policy = false, .extra_toml = {}});
     f.restart_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     f.restart_rss_bytes = again.PeakRssBytes();
     again.Terminate();

@@ -27,6 +27,9 @@ packages=(
   # if this machine should not run one; the same for prometheus-blackbox-exporter on :9115), systemd-analyze,
   # and YAML for reading the alert rules.
   prometheus prometheus-blackbox-exporter systemd python3-yaml
+  # The JetStream store backend (broker/store_jetstream): the nats.c client, and
+  # nats-server for its tests, ops/cluster/ and bench/compare.
+  libnats-dev nats-server
   # The API contract tests (tests/api): docs/openapi.yaml parsed and replies validated (JSON Schema 2020-12).
   python3-jsonschema
 )

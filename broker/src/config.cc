@@ -4,6 +4,7 @@
 #include "lintas/seal/seal_key.h"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -122,6 +123,79 @@ void Validate(BrokerConfig& c) {
   }
 }
 
+// A JetStream stream or bucket name: letters, digits, '-' and '_'.
+bool IsStreamName(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  return std::all_of(name.begin(), name.end(), [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_';
+  });
+}
+
+void ParseJetStream(const toml::table& t, const std::string& base_dir, store::JetStreamOptions& o) {
+  const std::string where = "store.jetstream";
+  CheckKeys(t, where,
+            {"servers", "stream", "access_stream", "bucket", "lease_bucket", "replicas",
+             "duplicate_window_ms", "connect_timeout_ms", "request_timeout_ms", "append_retry_ms", "max_pending",
+             "cache_dir", "lease_ttl_ms"});
+  o.servers = GetStrings(t, where, "servers");
+  o.stream = Get<std::string>(t, where, "stream", o.stream);
+  o.access_stream = Get<std::string>(t, where, "access_stream", o.access_stream);
+  o.bucket = Get<std::string>(t, where, "bucket", o.bucket);
+  o.lease_bucket = Get<std::string>(t, where, "lease_bucket", o.lease_bucket);
+  o.replicas = static_cast<int>(GetU32(t, where, "replicas", static_cast<uint32_t>(o.replicas), 1, 5));
+  o.duplicate_window_ms = GetU32(t, where, "duplicate_window_ms",
+                                 static_cast<uint32_t>(o.duplicate_window_ms), 1000, 7u * 86400000u);
+  o.connect_timeout_ms = GetU32(t, where, "connect_timeout_ms",
+                                static_cast<uint32_t>(o.connect_timeout_ms), 100, 600000);
+  o.request_timeout_ms = GetU32(t, where, "request_timeout_ms",
+                                static_cast<uint32_t>(o.request_timeout_ms), 100, 600000);
+  o.append_retry_ms = GetU32(t, where, "append_retry_ms", static_cast<uint32_t>(o.append_retry_ms),
+                             0, 600000);
+  o.max_pending = GetU32(t, where, "max_pending", static_cast<uint32_t>(o.max_pending), 1, 1u << 20);
+  o.lease_ttl_ms = GetU32(t, where, "lease_ttl_ms", static_cast<uint32_t>(o.lease_ttl_ms), 1000, 600000);
+  o.cache_dir = ResolvePath(base_dir, Get<std::string>(t, where, "cache_dir", ""));
+  if (o.servers.empty()) Fail(where + ".servers: at least one nats:// URL is required");
+  for (const auto& url : o.servers) {
+    if (!url.starts_with("nats://") && !url.starts_with("tls://")) {
+      Fail(fmt::format("{}.servers: '{}' is not a nats:// or tls:// URL", where, url));
+    }
+  }
+  if (o.replicas != 1 && o.replicas != 3 && o.replicas != 5) {
+    Fail(fmt::format("{}.replicas: {} (1, 3 or 5: a Raft group wants an odd size)", where, o.replicas));
+  }
+  for (const auto& [key, name] : {std::pair<const char*, const std::string*>{"stream", &o.stream},
+                                  {"access_stream", &o.access_stream},
+                                  {"bucket", &o.bucket},
+                                  {"lease_bucket", &o.lease_bucket}}) {
+    if (!IsStreamName(*name)) {
+      Fail(fmt::format("{}.{}: '{}' is not a stream name (letters, digits, '-', '_')", where, key, *name));
+    }
+  }
+  if (o.stream == o.access_stream) Fail(where + ".access_stream: must differ from stream");
+  if (o.bucket == o.lease_bucket) Fail(where + ".lease_bucket: must differ from bucket");
+  if (o.request_timeout_ms >= o.lease_ttl_ms) {
+    Fail(fmt::format("{}.request_timeout_ms: {} must be shorter than lease_ttl_ms ({})", where,
+                     o.request_timeout_ms, o.lease_ttl_ms));
+  }
+}
+
+void ParseStore(const toml::table& t, const std::string& base_dir, BrokerConfig& c) {
+  CheckKeys(t, "store", {"backend", "jetstream"});
+  std::string backend = Get<std::string>(t, "store", "backend", "rocksdb");
+  if (backend == "jetstream") {
+    c.store_backend = StoreBackend::kJetStream;
+  } else if (backend != "rocksdb") {
+    Fail(fmt::format("store.backend: '{}' is neither \"rocksdb\" nor \"jetstream\"", backend));
+  }
+  const toml::table* js = t["jetstream"].as_table();
+  if (c.store_backend == StoreBackend::kJetStream) {
+    if (js == nullptr) Fail("store.jetstream: required with backend \"jetstream\" (servers = [...])");
+    ParseJetStream(*js, base_dir, c.jetstream);
+  } else if (js != nullptr) {
+    Fail("store.jetstream: given, but store.backend is \"rocksdb\"");
+  }
+}
+
 }  // namespace
 
 std::vector<AgencyConfig> LoadAgenciesCsv(const std::string& path) {
@@ -157,7 +231,7 @@ std::vector<AgencyConfig> LoadAgenciesCsv(const std::string& path) {
 
 BrokerConfig ParseConfig(const std::string& text, const std::string& base_dir) {
   toml::table root = config::Parse(text);
-  CheckKeys(root, "config", {"broker", "security", "directory", "nodes", "policy", "audit"});
+  CheckKeys(root, "config", {"broker", "security", "directory", "nodes", "policy", "audit", "store"});
   BrokerConfig c;
   if (const toml::table* b = root["broker"].as_table()) {
     CheckKeys(*b, "broker",
@@ -186,6 +260,7 @@ BrokerConfig ParseConfig(const std::string& text, const std::string& base_dir) {
     c.log_level = Get<std::string>(*b, "broker", "log_level", c.log_level);
     c.log_json = Get<bool>(*b, "broker", "log_json", c.log_json);
   }
+  if (const toml::table* st = root["store"].as_table()) ParseStore(*st, base_dir, c);
   if (const toml::table* s = root["security"].as_table()) {
     CheckKeys(*s, "security",
               {"mode", "secret_key_file", "handshake_timeout_ms", "revoked_keys_file", "require_sealed"});
@@ -292,6 +367,9 @@ BrokerConfig ParseConfig(const std::string& text, const std::string& base_dir) {
     }
   }
   Validate(c);
+  if (c.store_backend == StoreBackend::kJetStream && c.jetstream.cache_dir.empty()) {
+    c.jetstream.cache_dir = c.data_dir + "/jetstream-cache";
+  }
   if (c.audit_signing_key_file.empty()) c.audit_signing_key_file = c.data_dir + "/audit-signing.key";
   return c;
 }

@@ -1,11 +1,17 @@
 // The broker's guarantees, each against a real broker (its loop on a thread)
-// over real ZeroMQ sockets on 127.0.0.1, with a real RocksDB in a temporary
-// directory.
+// over real ZeroMQ sockets on 127.0.0.1, on both store backends: a real
+// RocksDB in a temporary directory, and a real 3-server nats-server JetStream
+// cluster on loopback (started once for the whole binary, fresh streams and
+// buckets for every broker).
+#include <atomic>
 #include <functional>
 #include <map>
 #include <thread>
 #include <set>
 
+#include <unistd.h>
+
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <rocksdb/db.h>
@@ -18,6 +24,7 @@
 #include "lintas/wire/frame.h"
 #include "lintas/wire/verify.h"
 #include "testutil/broker_harness.h"
+#include "testutil/nats_cluster.h"
 #include "testutil/sample_events.h"
 #include "testutil/temp_dir.h"
 
@@ -28,13 +35,50 @@ using namespace std::chrono_literals;
 using testutil::PublishAndWait;
 using testutil::ReceiveDeliveries;
 
-class BrokerTest : public ::testing::Test {
- protected:
-  void SetUp() override { Start(); }
+enum class Backend { kRocksDb, kJetStream };
 
-  void Start() {
-    broker_ = std::make_unique<testutil::InProcessBroker>(testutil::TestConfig(dir_.Sub("data")));
+// The cluster every JetStream test shares: started at its first use, killed
+// at exit.
+testutil::NatsCluster& SharedCluster() {
+  static auto* cluster = new testutil::NatsCluster(3);
+  static const bool registered = [] {
+    std::atexit([] { delete cluster; });
+    return true;
+  }();
+  (void)registered;
+  return *cluster;
+}
+
+class BrokerTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == Backend::kJetStream && !testutil::NatsServerAvailable()) {
+      GTEST_SKIP() << "nats-server is not installed (ops/setup.sh installs it)";
+    }
+    Start();
   }
+
+  // The test configuration on this test's backend. For JetStream, every data
+  // directory gets its own streams and buckets (the same again on restart).
+  broker::BrokerConfig Config(const std::string& data_dir,
+                              const std::string& endpoint = "tcp://127.0.0.1:*",
+                              uint32_t heartbeat_ms = 500) {
+    auto config = testutil::TestConfig(data_dir, endpoint, heartbeat_ms);
+    if (GetParam() != Backend::kJetStream) return config;
+    static std::atomic<int> next{0};
+    auto [it, fresh] = prefixes_.emplace(data_dir, "");
+    if (fresh) it->second = fmt::format("T{}_{}", getpid(), next++);
+    config.store_backend = broker::StoreBackend::kJetStream;
+    config.jetstream.servers = SharedCluster().urls();
+    config.jetstream.stream = it->second + "_LOG";
+    config.jetstream.access_stream = it->second + "_ACCESS";
+    config.jetstream.bucket = it->second + "_STATE";
+    config.jetstream.lease_bucket = it->second + "_LEASE";
+    config.jetstream.cache_dir = data_dir + "/jetstream-cache";
+    return config;
+  }
+
+  void Start() { broker_ = std::make_unique<testutil::InProcessBroker>(Config(dir_.Sub("data"))); }
   void Restart() {
     broker_.reset();
     Start();
@@ -83,6 +127,7 @@ class BrokerTest : public ::testing::Test {
   zmq::context_t ctx_;
   wire::EventIdGenerator ids_;
   std::unique_ptr<testutil::InProcessBroker> broker_;
+  std::map<std::string, std::string> prefixes_;  // data dir -> stream name prefix
 };
 
 std::set<uint64_t> OffsetsOf(const std::vector<testutil::Delivered>& d) {
@@ -91,7 +136,7 @@ std::set<uint64_t> OffsetsOf(const std::vector<testutil::Delivered>& d) {
   return out;
 }
 
-TEST_F(BrokerTest, PublishIsAcknowledgedWithTheOffsetOfASyncedRecord) {
+TEST_P(BrokerTest, PublishIsAcknowledgedWithTheOffsetOfASyncedRecord) {
   auto th = Connect("th-node");
   std::string event = Event();
   auto out = PublishAndWait(*th, {event});
@@ -110,7 +155,7 @@ TEST_F(BrokerTest, PublishIsAcknowledgedWithTheOffsetOfASyncedRecord) {
   EXPECT_EQ((*verified)->publisher()->node_id()->str(), "th-node");
 }
 
-TEST_F(BrokerTest, ResendAfterADroppedAckGetsTheOriginalOffset) {
+TEST_P(BrokerTest, ResendAfterADroppedAckGetsTheOriginalOffset) {
   std::string event = Event();
   uint64_t offset = 0;
   {
@@ -129,7 +174,7 @@ TEST_F(BrokerTest, ResendAfterADroppedAckGetsTheOriginalOffset) {
   EXPECT_EQ(broker_->broker().store().size(), 2u);
 }
 
-TEST_F(BrokerTest, DuplicateInsideOneBatchIsStoredOnce) {
+TEST_P(BrokerTest, DuplicateInsideOneBatchIsStoredOnce) {
   auto th = Connect("th-node");
   std::string event = Event();
   auto out = PublishAndWait(*th, {event, event, event});
@@ -143,7 +188,7 @@ TEST_F(BrokerTest, DuplicateInsideOneBatchIsStoredOnce) {
 
 // Regression: a group commit holding thousands of one node's events must not
 // produce an Ack control frame over its size cap (the node would drop it).
-TEST_F(BrokerTest, ManyEventsInOneGroupCommitAreAllAcknowledged) {
+TEST_P(BrokerTest, ManyEventsInOneGroupCommitAreAllAcknowledged) {
   auto th = Connect("th-node");
   std::vector<std::string> events;
   for (int i = 0; i < 4096; ++i) events.push_back(Event());
@@ -164,7 +209,7 @@ TEST_F(BrokerTest, ManyEventsInOneGroupCommitAreAllAcknowledged) {
   EXPECT_EQ(broker_->broker().store().size(), 4096u);
 }
 
-TEST_F(BrokerTest, EventsFromOneNodeKeepTheirPublishOrder) {
+TEST_P(BrokerTest, EventsFromOneNodeKeepTheirPublishOrder) {
   auto th = Connect("th-node");
   auto vn = Connect("vn-node");
   std::vector<std::string> th_events;
@@ -192,7 +237,7 @@ TEST_F(BrokerTest, EventsFromOneNodeKeepTheirPublishOrder) {
   EXPECT_EQ(broker_->broker().store().size(), 900u);
 }
 
-TEST_F(BrokerTest, AddressedEventReachesKhmAndNotVnm) {
+TEST_P(BrokerTest, AddressedEventReachesKhmAndNotVnm) {
   auto kh = Connect("kh-node");
   auto vn = Connect("vn-node");
   ASSERT_TRUE(testutil::Subscribe(*kh, "inbox"));
@@ -212,7 +257,7 @@ TEST_F(BrokerTest, AddressedEventReachesKhmAndNotVnm) {
   EXPECT_EQ(vn_got[0].offset, to_vn[0].offset);
 }
 
-TEST_F(BrokerTest, RoleIsResolvedThroughTheDirectory) {
+TEST_P(BrokerTest, RoleIsResolvedThroughTheDirectory) {
   auto kh = Connect("kh-node");
   ASSERT_TRUE(testutil::Subscribe(*kh, "inbox"));
   auto th = Connect("th-node");
@@ -237,7 +282,7 @@ TEST_F(BrokerTest, RoleIsResolvedThroughTheDirectory) {
   EXPECT_EQ(refused[0].field, "destinations[0].role");
 }
 
-TEST_F(BrokerTest, SubscriptionFiltersSelectDistributedEvents) {
+TEST_P(BrokerTest, SubscriptionFiltersSelectDistributedEvents) {
   auto vn = Connect("vn-node");
   auto ph = Connect("ph-node");
   proto::FilterT filter;
@@ -264,7 +309,7 @@ TEST_F(BrokerTest, SubscriptionFiltersSelectDistributedEvents) {
   EXPECT_EQ(OffsetsOf(ph_got), (std::set<uint64_t>{out[0].offset, out[2].offset, out[5].offset}));
 }
 
-TEST_F(BrokerTest, OfflineSubscriberCatchesUpExactlyAndUnackedIsRedelivered) {
+TEST_P(BrokerTest, OfflineSubscriberCatchesUpExactlyAndUnackedIsRedelivered) {
   auto th = Connect("th-node");
   std::vector<std::string> first;
   for (int i = 0; i < 5; ++i) first.push_back(AddressedTo("KHM", "kh-mosvy"));
@@ -292,7 +337,7 @@ TEST_F(BrokerTest, OfflineSubscriberCatchesUpExactlyAndUnackedIsRedelivered) {
   EXPECT_EQ(offsets, expected);  // in order, no gap, nothing acknowledged twice
 }
 
-TEST_F(BrokerTest, SubscriberThatNeverAcknowledgesDoesNotBlockPublishersOrOthers) {
+TEST_P(BrokerTest, SubscriberThatNeverAcknowledgesDoesNotBlockPublishersOrOthers) {
   auto kh = Connect("kh-node");
   ASSERT_TRUE(testutil::Subscribe(*kh, "inbox", nullptr, proto::StartPosition::Resume, 10));
   auto la = Connect("la-node");
@@ -311,7 +356,7 @@ TEST_F(BrokerTest, SubscriberThatNeverAcknowledgesDoesNotBlockPublishersOrOthers
   EXPECT_EQ(kh_got.size(), 10u);
 }
 
-TEST_F(BrokerTest, RestartKeepsLogCursorsAndDedup) {
+TEST_P(BrokerTest, RestartKeepsLogCursorsAndDedup) {
   std::string event = AddressedTo("KHM", "kh-mosvy");
   uint64_t offset = 0;
   {
@@ -344,7 +389,7 @@ TEST_F(BrokerTest, RestartKeepsLogCursorsAndDedup) {
   EXPECT_GT(broker_->broker().probe().reads_deferred(), 0u);
 }
 
-TEST_F(BrokerTest, OriginMustBeTheNodesOwn) {
+TEST_P(BrokerTest, OriginMustBeTheNodesOwn) {
   auto th = Connect("th-node");
   auto out = PublishAndWait(*th, {Event([](fb::EventT& e) {
                                     e.origin->country = "KHM";
@@ -359,7 +404,7 @@ TEST_F(BrokerTest, OriginMustBeTheNodesOwn) {
   EXPECT_EQ(broker_->broker().store().size(), 0u);
 }
 
-TEST_F(BrokerTest, InvalidEventIsNackedNamingTheFieldWhileTheRestOfTheBatchIsStored) {
+TEST_P(BrokerTest, InvalidEventIsNackedNamingTheFieldWhileTheRestOfTheBatchIsStored) {
   auto th = Connect("th-node");
   auto out = PublishAndWait(*th, {Event(), Event([](fb::EventT& e) { e.case_id.clear(); }),
                                   Event()});
@@ -372,7 +417,7 @@ TEST_F(BrokerTest, InvalidEventIsNackedNamingTheFieldWhileTheRestOfTheBatchIsSto
   EXPECT_EQ(out[2].offset, out[0].offset + 1);
 }
 
-TEST_F(BrokerTest, ReplayByCaseForAnAuditorWithJustification) {
+TEST_P(BrokerTest, ReplayByCaseForAnAuditorWithJustification) {
   auto th = Connect("th-node");
   auto out = PublishAndWait(*th, {
       Event([](fb::EventT& e) { e.case_id = "TH-2026-0192"; }),
@@ -388,7 +433,7 @@ TEST_F(BrokerTest, ReplayByCaseForAnAuditorWithJustification) {
 
 // Regression: a replay skipped an index hit whose record the log could not
 // give, and said nothing; the auditor now gets ReplayEnd.missing.
-TEST_F(BrokerTest, AReplayNamesTheRecordsItsIndexPromisedButTheLogLacks) {
+TEST_P(BrokerTest, AReplayNamesTheRecordsItsIndexPromisedButTheLogLacks) {
   std::vector<testutil::PublishOutcome> out;
   {
     auto th = Connect("th-node");
@@ -401,7 +446,10 @@ TEST_F(BrokerTest, AReplayNamesTheRecordsItsIndexPromisedButTheLogLacks) {
   }
   broker_.reset();
   {
-    auto store = store::RocksDbStore::Open({dir_.Sub("data")});
+    // The RocksDB log, or on JetStream the local cache the broker reads
+    // records from (the stream itself refuses deletes).
+    auto store = store::RocksDbStore::Open(
+        {GetParam() == Backend::kJetStream ? dir_.Sub("data") + "/jetstream-cache" : dir_.Sub("data")});
     ASSERT_TRUE(store.ok());
     std::string key(8, '\0');
     key[7] = static_cast<char>(out[1].offset);
@@ -418,7 +466,7 @@ TEST_F(BrokerTest, AReplayNamesTheRecordsItsIndexPromisedButTheLogLacks) {
   EXPECT_EQ(replay.missing, std::vector<uint64_t>{out[1].offset});
 }
 
-TEST_F(BrokerTest, ReplayByOriginOffsetRangeAndTimeRange) {
+TEST_P(BrokerTest, ReplayByOriginOffsetRangeAndTimeRange) {
   auto th = Connect("th-node");
   auto vn = Connect("vn-node");
   auto vn_event = [&] {
@@ -471,10 +519,10 @@ TEST_F(BrokerTest, ReplayByOriginOffsetRangeAndTimeRange) {
   EXPECT_TRUE(expected.count(3) && expected.count(6));
 }
 
-TEST_F(BrokerTest, DeadPeerIsDetectedAndItsUnackedDeliveriesComeBack) {
+TEST_P(BrokerTest, DeadPeerIsDetectedAndItsUnackedDeliveriesComeBack) {
   broker_.reset();
   broker_ = std::make_unique<testutil::InProcessBroker>(
-      testutil::TestConfig(dir_.Sub("data"), "tcp://127.0.0.1:*", /*heartbeat_ms=*/100));
+      Config(dir_.Sub("data"), "tcp://127.0.0.1:*", /*heartbeat_ms=*/100));
   {
     auto th = Connect("th-node");
     for (int i = 0; i < 3; ++i) ASSERT_TRUE(PublishAndWait(*th, {AddressedTo("KHM", "kh-mosvy")})[0].acked);
@@ -497,8 +545,8 @@ TEST_F(BrokerTest, DeadPeerIsDetectedAndItsUnackedDeliveriesComeBack) {
   EXPECT_EQ(ReceiveDeliveries(*again, "inbox", 3, 5s).size(), 3u);
 }
 
-TEST_F(BrokerTest, MetricsAreServedOverHttp) {
-  auto config = testutil::TestConfig(dir_.Sub("metrics-data"));
+TEST_P(BrokerTest, MetricsAreServedOverHttp) {
+  auto config = Config(dir_.Sub("metrics-data"));
   config.metrics_endpoint = "127.0.0.1:0";
   testutil::InProcessBroker with_metrics(config);
   int port = with_metrics.broker().probe().metrics_port();
@@ -510,7 +558,7 @@ TEST_F(BrokerTest, MetricsAreServedOverHttp) {
   EXPECT_NE(response->body.find("lintas_broker_log_size_events 0"), std::string::npos);
 }
 
-TEST_F(BrokerTest, ReplayIsRefusedWithoutAuditPermissionOrJustification) {
+TEST_P(BrokerTest, ReplayIsRefusedWithoutAuditPermissionOrJustification) {
   auto expect_error = [&](node::BrokerClient& c, const std::string& justification,
                           wire::errc code) {
     proto::ControlT control;
@@ -534,7 +582,7 @@ TEST_F(BrokerTest, ReplayIsRefusedWithoutAuditPermissionOrJustification) {
   expect_error(*audit, "", wire::errc::justification_required);
 }
 
-TEST_F(BrokerTest, UnknownNodeIsRefusedAtHello) {
+TEST_P(BrokerTest, UnknownNodeIsRefusedAtHello) {
   node::ClientOptions options = testutil::NodeOptions(broker_->endpoint(), "th-node");
   options.node_id = "xx-node";
   node::BrokerClient stranger(ctx_, options);
@@ -543,7 +591,7 @@ TEST_F(BrokerTest, UnknownNodeIsRefusedAtHello) {
   EXPECT_EQ(s.error().code, wire::errc::permission_denied);
 }
 
-TEST_F(BrokerTest, MetricsAreExposedInPrometheusText) {
+TEST_P(BrokerTest, MetricsAreExposedInPrometheusText) {
   auto th = Connect("th-node");
   auto out = PublishAndWait(*th, {Event(), Event([](fb::EventT& e) { e.origin->country = "XYZ"; })});
   ASSERT_TRUE(out[0].acked);
@@ -553,6 +601,12 @@ TEST_F(BrokerTest, MetricsAreExposedInPrometheusText) {
   EXPECT_NE(text.find("lintas_broker_commit_latency_seconds_count"), std::string::npos);
   EXPECT_NE(text.find("lintas_broker_connected_nodes 1"), std::string::npos);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, BrokerTest,
+                         ::testing::Values(Backend::kRocksDb, Backend::kJetStream),
+                         [](const ::testing::TestParamInfo<Backend>& param) {
+                           return param.param == Backend::kJetStream ? "JetStream" : "RocksDb";
+                         });
 
 }  // namespace
 }  // namespace lintas::broker

@@ -101,6 +101,38 @@ TEST(ConfigTest, OutOfRangeValueIsRefused) {
   EXPECT_NE(e.find("broker.max_batch"), std::string::npos) << e;
 }
 
+TEST(ConfigTest, JetStreamBackendIsParsedWithItsDefaults) {
+  BrokerConfig c = ParseConfig(
+      Base("[store]\nbackend = \"jetstream\"\n[store.jetstream]\nservers = [\"nats://10.0.0.1:4222\", "
+           "\"nats://10.0.0.2:4222\"]\nlease_ttl_ms = 6000\n"),
+      "/");
+  EXPECT_EQ(c.store_backend, StoreBackend::kJetStream);
+  EXPECT_EQ(c.jetstream.servers.size(), 2u);
+  EXPECT_EQ(c.jetstream.replicas, 3);
+  EXPECT_EQ(c.jetstream.stream, "LINTAS_LOG");
+  EXPECT_EQ(c.jetstream.lease_ttl_ms, 6000);
+  EXPECT_EQ(c.jetstream.duplicate_window_ms, 2 * 3600 * 1000);
+  EXPECT_EQ(c.jetstream.cache_dir, "/tmp/x/jetstream-cache");
+  EXPECT_EQ(ParseConfig(Base(""), "/").store_backend, StoreBackend::kRocksDb);
+}
+
+TEST(ConfigTest, JetStreamMistakesAreRefusedNamingTheField) {
+  const std::string js = "[store]\nbackend = \"jetstream\"\n";
+  EXPECT_NE(ErrorOf(Base(js)).find("store.jetstream: required"), std::string::npos);
+  EXPECT_NE(ErrorOf(Base(js + "[store.jetstream]\nservers = []\n")).find("store.jetstream.servers"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Base(js + "[store.jetstream]\nservers = [\"10.0.0.1:4222\"]\n"))
+                .find("not a nats:// or tls:// URL"),
+            std::string::npos);
+  const std::string ok = js + "[store.jetstream]\nservers = [\"nats://a:4222\"]\n";
+  EXPECT_NE(ErrorOf(Base(ok + "replicas = 2\n")).find("store.jetstream.replicas"), std::string::npos);
+  EXPECT_NE(ErrorOf(Base(ok + "stream = \"a.b\"\n")).find("store.jetstream.stream"), std::string::npos);
+  EXPECT_NE(ErrorOf(Base(ok + "request_timeout_ms = 20000\n")).find("lease_ttl_ms"), std::string::npos);
+  EXPECT_NE(ErrorOf(Base("[store]\nbackend = \"etcd\"\n")).find("store.backend"), std::string::npos);
+  EXPECT_NE(ErrorOf(Base("[store.jetstream]\nservers = [\"nats://a:4222\"]\n")).find("rocksdb"),
+            std::string::npos);
+}
+
 TEST(ConfigTest, TomlSyntaxErrorSaysWhere) {
   std::string e = ErrorOf("[broker\n");
   EXPECT_NE(e.find("line 1"), std::string::npos) << e;

@@ -66,6 +66,33 @@ broker::BrokerConfig TestConfig(const std::string& data_dir, const std::string& 
   return broker::ParseConfig(TestConfigToml(data_dir, endpoint, heartbeat_ms), "/");
 }
 
+std::string JetStreamToml(const std::vector<std::string>& servers, const std::string& prefix,
+                          uint32_t lease_ttl_ms, uint32_t request_timeout_ms) {
+  std::string urls;
+  for (const auto& u : servers) urls += fmt::format("{}\"{}\"", urls.empty() ? "" : ", ", u);
+  return fmt::format(R"(
+[store]
+backend = "jetstream"
+
+[store.jetstream]
+servers = [{}]
+stream = "{}_LOG"
+access_stream = "{}_ACCESS"
+bucket = "{}_STATE"
+lease_bucket = "{}_LEASE"
+replicas = 3
+lease_ttl_ms = {}
+request_timeout_ms = {}
+)",
+                     urls, prefix, prefix, prefix, prefix, lease_ttl_ms, request_timeout_ms);
+}
+
+broker::BrokerConfig JetStreamTestConfig(const std::string& data_dir,
+                                         const std::vector<std::string>& servers,
+                                         const std::string& prefix, const std::string& endpoint) {
+  return broker::ParseConfig(TestConfigToml(data_dir, endpoint) + JetStreamToml(servers, prefix), "/");
+}
+
 node::ClientOptions NodeOptions(const std::string& endpoint, const std::string& node_id) {
   for (const auto& n : kNodes) {
     if (node_id == n.id) {
@@ -99,32 +126,52 @@ InProcessBroker::~InProcessBroker() {
   thread_.join();
 }
 
-BrokerProcess::BrokerProcess(const std::string& dir, const std::string& endpoint) {
+BrokerProcess::BrokerProcess(const std::string& dir, const std::string& endpoint,
+                             const std::string& extra_toml, bool wait) {
   std::string config = dir + "/broker.toml";
-  std::string endpoint_file = dir + "/broker.endpoint";
-  std::filesystem::remove(endpoint_file);
-  std::ofstream(config) << TestConfigToml(dir + "/data", endpoint);
+  endpoint_file_ = dir + "/broker.endpoint";
+  std::filesystem::remove(endpoint_file_);
+  std::ofstream(config) << TestConfigToml(dir + "/data", endpoint) << extra_toml;
   std::string binary = std::string(LINTAS_BINARY_DIR) + "/broker/lintas-broker";
+  std::string log = dir + "/broker.log";
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
+    if (!extra_toml.empty()) {  // keep the JetStream brokers' logs for a failing test
+      FILE* out = std::freopen(log.c_str(), "a", stderr);
+      (void)out;
+    }
     execl(binary.c_str(), binary.c_str(), "--config", config.c_str(), "--endpoint-file",
-          endpoint_file.c_str(), static_cast<char*>(nullptr));
+          endpoint_file_.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
-  auto deadline = std::chrono::steady_clock::now() + 20s;
+  if (!wait) return;
+  if (WaitListening(20s)) return;
+  bool exited = pid_ < 0;
+  Kill();
+  throw std::runtime_error(exited ? "lintas-broker exited during start-up"
+                                  : "lintas-broker did not start within 20 s");
+}
+
+bool BrokerProcess::WaitListening(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    std::ifstream in(endpoint_file);
-    if (in && std::getline(in, endpoint_) && !endpoint_.empty()) return;
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      throw std::runtime_error("lintas-broker exited during start-up");
-    }
+    std::ifstream in(endpoint_file_);
+    if (in && std::getline(in, endpoint_) && !endpoint_.empty()) return true;
+    if (!Running()) return false;
     std::this_thread::sleep_for(5ms);  // polling a file with a deadline
   }
-  Kill();
-  throw std::runtime_error("lintas-broker did not start within 20 s");
+  return false;
+}
+
+bool BrokerProcess::Running() {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) == pid_) {
+    pid_ = -1;
+    return false;
+  }
+  return true;
 }
 
 BrokerProcess::~BrokerProcess() { Kill(); }

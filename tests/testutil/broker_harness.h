@@ -33,6 +33,17 @@ broker::BrokerConfig TestConfig(const std::string& data_dir,
                                 const std::string& endpoint = "tcp://127.0.0.1:*",
                                 uint32_t heartbeat_ms = 500);
 
+// The [store] section for the JetStream backend on `servers`, with streams
+// and buckets named "<prefix>_LOG", "<prefix>_ACCESS", "<prefix>_STATE",
+// "<prefix>_LEASE" (a fresh prefix: fresh streams), 3 replicas.
+std::string JetStreamToml(const std::vector<std::string>& servers, const std::string& prefix,
+                          uint32_t lease_ttl_ms = 10000, uint32_t request_timeout_ms = 5000);
+// TestConfig on the JetStream backend (TestConfigToml + JetStreamToml).
+broker::BrokerConfig JetStreamTestConfig(const std::string& data_dir,
+                                         const std::vector<std::string>& servers,
+                                         const std::string& prefix,
+                                         const std::string& endpoint = "tcp://127.0.0.1:*");
+
 // The node options for one of the test nodes ("kh-node" -> KHM).
 node::ClientOptions NodeOptions(const std::string& endpoint, const std::string& node_id);
 
@@ -59,7 +70,16 @@ class BrokerProcess {
  public:
   // Writes the config into `dir` and starts the binary; waits (polling with
   // a deadline) until it has written its endpoint file.
-  BrokerProcess(const std::string& dir, const std::string& endpoint);
+  // `extra_toml` is appended to the configuration (JetStreamToml). With
+  // `wait` false it does not wait for the endpoint file (a standby broker
+  // writes it only once it holds the lease): see WaitListening.
+  BrokerProcess(const std::string& dir, const std::string& endpoint,
+                const std::string& extra_toml = "", bool wait = true);
+  // Polls for the endpoint file until `timeout`; false if it never came or
+  // the process exited.
+  bool WaitListening(std::chrono::milliseconds timeout);
+  // Whether the process is still running (reaps it if not).
+  bool Running();
   ~BrokerProcess();  // SIGKILL if still running
   void Kill();                 // SIGKILL, and reap
   int Terminate();             // SIGTERM, wait; returns the exit status
@@ -69,6 +89,7 @@ class BrokerProcess {
  private:
   pid_t pid_ = -1;
   std::string endpoint_;
+  std::string endpoint_file_;
 };
 
 struct PublishOutcome {

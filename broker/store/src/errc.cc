@@ -18,6 +18,8 @@ class StoreErrorCategory final : public std::error_category {
       case errc::busy: return "busy";
       case errc::other: return "other";
       case errc::would_block: return "would_block";
+      case errc::unavailable: return "unavailable";
+      case errc::conflict: return "conflict";
     }
     return "unknown";
   }

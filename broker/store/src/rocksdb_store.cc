@@ -78,7 +78,7 @@ std::string EncodeCursor(const CursorState& state) {
 Result<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const RocksDbOptions& options) {
   auto store = std::unique_ptr<RocksDbStore>(new RocksDbStore());
   store->options_ = options;
-  store->sync_ = !options.unsafe_skip_sync_for_tests;
+  store->sync_ = !options.unsafe_skip_sync_for_tests && !options.cache_of_replicated_log;
   if (options.file_system) store->env_ = rocksdb::NewCompositeEnv(options.file_system);
   if (auto r = store->OpenDb(); !r.ok()) return std::move(r).error();
   return store;

@@ -9,6 +9,7 @@
 
 #include "lintas/broker/policy.h"
 #include "lintas/common/toml_reader.h"
+#include "lintas/store/jetstream_options.h"
 
 namespace lintas::broker {
 
@@ -52,14 +53,28 @@ struct NodeConfig {
 
 enum class SecurityMode { kCurve, kPlaintext };
 
+// Where the log lives ([store] backend).
+enum class StoreBackend {
+  kRocksDb,    // "rocksdb": one RocksDB in data_dir, synced to this host's disk
+  kJetStream,  // "jetstream": a replicated NATS JetStream cluster ([store.jetstream])
+};
+
 struct BrokerConfig {
   // Default: "lintas-broker"
   std::string id = "lintas-broker";
   // ZeroMQ endpoint the ROUTER binds. "tcp://127.0.0.1:*" picks a free port.
   // Default: "tcp://127.0.0.1:7400"
   std::string endpoint = "tcp://127.0.0.1:7400";
-  // Required. The RocksDB directory.
+  // Required. The RocksDB directory (jetstream: the local cache's parent
+  // and the audit signing key's default home).
   std::string data_dir;
+  // [store] backend: "rocksdb" or "jetstream".
+  // Default: kRocksDb
+  StoreBackend store_backend = StoreBackend::kRocksDb;
+  // [store.jetstream]: the cluster, stream and bucket names, replicas,
+  // duplicate window, timeouts and the lease (defaults in
+  // lintas/store/jetstream_options.h). Used with backend "jetstream".
+  store::JetStreamOptions jetstream;
   // If set, the bound endpoint is written there once the broker listens.
   // Default: "" (none)
   std::string endpoint_file;

@@ -13,6 +13,8 @@ enum class errc {
   busy = 4,
   other = 5,
   would_block = 6,    // a memory-only read needs the disk: ask again from a thread that may block
+  unavailable = 7,  // a replicated log did not answer (JetStream: no quorum, timeout)
+  conflict = 8,     // the replicated log moved under this writer (another broker appended)
 };
 
 const std::error_category& StoreCategory();

@@ -32,6 +32,11 @@ struct RocksDbOptions {
   // reads it from a configuration file.
   // Default: false
   bool unsafe_skip_sync_for_tests = false;
+  // The database is a cache of a log kept elsewhere (JetStreamStore: the
+  // streams are the durable copy): Append does not sync, and a tail lost
+  // to a power cut is read again from the streams at the next start.
+  // Default: false
+  bool cache_of_replicated_log = false;
   // Shared block cache for all column families. Live deliveries do not use
   // it (the broker keeps its recent records); catch-up and replay read the
   // log through it, and proofs' leaf blocks bypass it.
