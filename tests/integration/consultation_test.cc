@@ -144,6 +144,23 @@ TEST_F(ConsultationTest, ARecordWhoseNodeWasChangedInRocksDbIsNamedByTheNodes) {
   std::ifstream printed_in(dir_.Sub("verify.txt"));
   std::string printed((std::istreambuf_iterator<char>(printed_in)), std::istreambuf_iterator<char>());
   EXPECT_NE(printed.find("(consultation record " + std::to_string(seq) + ")"), std::string::npos) << printed;
+
+  // `lintas audit access` shows only what verifies, and names the rest.
+  std::string config = dir_.Sub("audit-node.toml");
+  std::ofstream(config) << "[node]\nid = \"audit-node\"\ncountry = \"ASE\"\ndata_dir = \""
+                        << dir_.Sub("audit-node-data") << "\"\n[broker]\nendpoint = \"" << BrokerEndpoint()
+                        << "\"\n[security]\nmode = \"plaintext\"\n";
+  cmd = std::string(LINTAS_BINARY_DIR) + "/nodes/lintas audit access --config " + config +
+        " --justification 'who saw TH-CONS-FORGED (test)' --case TH-CONS-FORGED --broker-key " +
+        dir_.Sub("broker-data") + "/audit-signing.key.pub > " + dir_.Sub("access.txt") + " 2>&1";
+  status = std::system(cmd.c_str());
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  std::ifstream access_in(dir_.Sub("access.txt"));
+  std::string listed((std::istreambuf_iterator<char>(access_in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(listed.find("NOT VERIFIED (not shown): consultation record " + std::to_string(seq)), std::string::npos)
+      << listed;
+  EXPECT_NE(listed.find("each verified against the signed consultation log"), std::string::npos) << listed;
+  EXPECT_EQ(listed.find("vn-node"), std::string::npos) << "the forged record is not shown: " << listed;
 }
 
 TEST_F(ConsultationTest, ADeletedRecordIsNamedByTheNodes) {
