@@ -169,6 +169,7 @@ void ExportWriter::CloseAccess() {
 void ExportWriter::Record(const ExportRecord& r) {
   CloseAccess();
   RecordMeta m = Meta(r.record).value_or(RecordMeta{});
+  if (m.offset == 0) m.offset = r.offset;  // damaged: written as it is, under its offset
   std::string b64 = Base64Encode(r.record);
   if (format_ == ExportFormat::kJsonLines) {
     // Written by hand in a fixed order (the verifier's fast path reads it);

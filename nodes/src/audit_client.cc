@@ -259,7 +259,7 @@ Result<uint64_t> AuditClient::Export(const ExportFilter& filter, const std::stri
     auto proofs = Proofs(size, offsets, justification, "export");
     if (!proofs.ok()) return proofs.error();
     for (size_t i = 0; i < offsets.size(); ++i) {
-      writer.Record({std::move(records[i]), std::move((*proofs)[i])});
+      writer.Record({std::move(records[i]), std::move((*proofs)[i]), offsets[i]});
       ++written;
     }
     offsets.clear();

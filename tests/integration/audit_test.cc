@@ -254,6 +254,28 @@ TEST_F(AuditTest, AByteFlippedInRocksDbIsReportedWithItsOffset) {
   EXPECT_EQ(r.line, 58u + r.access_records + 1);  // after the consultation section and its end line
 }
 
+// Regression: a stored record that no longer verifies was exported as a
+// line with offset 0 and no fields; it is written as it is, under its offset.
+TEST_F(AuditTest, ARecordThatNoLongerVerifiesIsExportedUnderItsOffsetAndNamed) {
+  Publish(60);
+  Stop();
+  {
+    auto store = store::RocksDbStore::Open({dir_.Sub("data")});
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    std::string key(8, '\0');
+    key[7] = 33;
+    ASSERT_TRUE((*store)->db()->Put(rocksdb::WriteOptions(), (*store)->log_family(), key, "not a record").ok());
+  }
+  Start();
+  std::string text = Export();
+  EXPECT_EQ(text.find("\"type\":\"record\",\"offset\":0,"), std::string::npos);
+  EXPECT_NE(text.find("\"type\":\"record\",\"offset\":33,"), std::string::npos);
+  auto r = Verify(text);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.offset, 33u) << r.problem;
+  EXPECT_NE(r.problem.find("damaged"), std::string::npos) << r.problem;
+}
+
 TEST_F(AuditTest, ABrokerWhoseTreeNoLongerMatchesItsCheckpointSignsNothingNew) {
   Publish(300);
   {

@@ -49,6 +49,9 @@ struct ExportHeader {
 struct ExportRecord {
   std::string record;  // StoredRecord bytes
   std::vector<Hash> proof;
+  // The offset the log gave it: the line names it even when the record is
+  // damaged (no readable fields), never offset 0.
+  uint64_t offset = 0;
 };
 
 // Writes an export. Not thread-safe; one per file.
