@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "access_export.h"
 #include "lintas/audit/merkle.h"
 #include "lintas/wire/bytes.h"
 #include "lintas/wire/event_id.h"
@@ -127,28 +128,48 @@ bool SplitProof(std::string_view text, bool json_quoted, std::vector<std::string
 void ExportWriter::Header(const ExportHeader& h) {
   std::string sig = Base64Encode({reinterpret_cast<const char*>(h.checkpoint.signature.data()), 64});
   if (format_ == ExportFormat::kJsonLines) {
-    json j{{"type", "lintas-audit-export"},
-           {"version", 1},
+    // In the documented order (docs/AUDIT.md 4), not the library's sorted one.
+    nlohmann::ordered_json j{{"type", "lintas-audit-export"},
+           {"version", h.with_access ? 2 : 1},
            {"checkpoint", h.checkpoint.body},
            {"signature", sig},
            {"public_key", KeyToBase64(h.public_key)},
            {"complete", h.complete},
-           {"filter", json::parse(h.filter_json)},
+           {"filter", nlohmann::ordered_json::parse(h.filter_json)},
            {"justification", h.justification},
            {"exported_at_us", h.exported_at_us}};
     out_ << j.dump() << "\n";
   } else {
-    out_ << "#lintas-audit-export,1\n#checkpoint," << Base64Encode(h.checkpoint.body)
+    out_ << "#lintas-audit-export," << (h.with_access ? 2 : 1) << "\n#checkpoint," << Base64Encode(h.checkpoint.body)
          << "\n#signature," << sig << "\n#public_key," << KeyToBase64(h.public_key)
          << "\n#complete," << (h.complete ? "true" : "false") << "\n#filter,"
          << Csv(h.filter_json) << "\n#justification," << Csv(h.justification)
-         << "\n#exported_at_us," << h.exported_at_us << "\n"
-         << kCsvColumns << "\n";
+         << "\n#exported_at_us," << h.exported_at_us << "\n";
+    if (!h.with_access) out_ << kCsvColumns << "\n";
   }
+  access_open_ = h.with_access;
+}
+
+void ExportWriter::Access(const AccessProof& record) {
+  out_ << detail::AccessLine(record, format_ == ExportFormat::kCsv) << "\n";
+  ++access_count_;
+}
+
+void ExportWriter::AccessMissing(uint64_t seq) {
+  out_ << detail::AccessMissingLine(seq, format_ == ExportFormat::kCsv) << "\n";
+}
+
+void ExportWriter::CloseAccess() {
+  if (!access_open_) return;
+  access_open_ = false;
+  out_ << detail::AccessEndLine(access_count_, format_ == ExportFormat::kCsv) << "\n";
+  if (format_ == ExportFormat::kCsv) out_ << kCsvColumns << "\n";
 }
 
 void ExportWriter::Record(const ExportRecord& r) {
+  CloseAccess();
   RecordMeta m = Meta(r.record).value_or(RecordMeta{});
+  if (m.offset == 0) m.offset = r.offset;  // damaged: written as it is, under its offset
   std::string b64 = Base64Encode(r.record);
   if (format_ == ExportFormat::kJsonLines) {
     // Written by hand in a fixed order (the verifier's fast path reads it);
@@ -171,6 +192,7 @@ void ExportWriter::Record(const ExportRecord& r) {
 }
 
 void ExportWriter::End() {
+  CloseAccess();
   if (format_ == ExportFormat::kJsonLines) {
     out_ << "{\"type\":\"end\",\"count\":" << count_ << "}\n";
   } else {
@@ -398,13 +420,21 @@ VerifyReport VerifyExportTextUnsafe(std::string_view text, const PublicKey& key,
   SignedCheckpoint signed_cp;
   std::string signature_b64;
   bool unfiltered = false;  // the header says no criteria were applied
+  uint64_t version = 1;
+  // Version 2: the consultation section's lines (number, text).
+  std::vector<std::pair<uint64_t, std::string_view>> access_lines;
   if (csv) {
     std::string body_b64;
+    if (first == "#lintas-audit-export,2") version = 2;
     for (;;) {
       if (rest.empty()) return fail(line_no, 0, "header: no column line");
       std::string_view line = next_line(&rest);
       ++line_no;
       if (line.substr(0, 7) == "offset,") break;
+      if (version == 2 && detail::IsAccessLine(line, true)) {
+        access_lines.emplace_back(line_no, line);
+        continue;
+      }
       if (line.substr(0, 12) == "#checkpoint,") body_b64 = line.substr(12);
       if (line.substr(0, 11) == "#signature,") signature_b64 = line.substr(11);
       if (line.substr(0, 10) == "#complete,") report.complete = line.substr(10) == "true";
@@ -422,8 +452,20 @@ VerifyReport VerifyExportTextUnsafe(std::string_view text, const PublicKey& key,
         h["type"].get<std::string>() != "lintas-audit-export") {
       return fail(1, 0, "line 1 is not a lintas-audit-export header");
     }
-    if (!is("version", json::value_t::number_unsigned) || h["version"].get<uint64_t>() != 1) {
+    if (!is("version", json::value_t::number_unsigned) || h["version"].get<uint64_t>() < 1 ||
+        h["version"].get<uint64_t>() > 2) {
       return fail(1, 0, "unsupported export version");
+    }
+    version = h["version"].get<uint64_t>();
+    // Version 2: the consultation section, up to its end line.
+    while (version == 2 && !rest.empty()) {
+      std::string_view line = next_line(&rest);
+      ++line_no;
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (line.empty()) continue;
+      if (!detail::IsAccessLine(line, false)) return fail(line_no, 0, "the consultation section has no end line");
+      access_lines.emplace_back(line_no, line);
+      if (detail::IsAccessEnd(line, false)) break;
     }
     if (!is("checkpoint", json::value_t::string) || !is("signature", json::value_t::string) ||
         !is("complete", json::value_t::boolean) || !h.contains("filter") || !h["filter"].is_object()) {
@@ -445,6 +487,14 @@ VerifyReport VerifyExportTextUnsafe(std::string_view text, const PublicKey& key,
   auto cp = Checkpoint::Parse(signed_cp.body);
   if (!cp.ok()) return fail(1, 0, "header: " + cp.error().message);
   report.checkpoint_size = cp->size;
+  if (version == 2) {
+    detail::AccessVerdict access = detail::VerifyAccessLines(access_lines, *cp, csv, unfiltered);
+    report.access_records = access.records;
+    if (!access.ok) {
+      report.access_seq = access.seq;
+      return fail(access.line == 0 ? line_no : access.line, 0, access.problem);
+    }
+  }
 
   // The record lines, cut into one slice per thread at line boundaries.
   threads = std::max<size_t>(1, std::min<size_t>(threads, 64));

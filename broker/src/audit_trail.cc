@@ -20,7 +20,6 @@ namespace lintas::broker {
 namespace {
 
 constexpr size_t kLeafReadChunk = 65536;  // leaves read at a time at start-up
-constexpr size_t kAccessScanBudget = 100000;  // records one Access query examines
 
 // Stored checkpoint: 64-byte signature, then the body.
 std::string EncodeStoredCheckpoint(const audit::SignedCheckpoint& c) {
@@ -193,6 +192,7 @@ void BrokerLoop::InitAudit() {
       }
     }
   }
+  CheckAccessRecords();
   if (!audit_blocked_.empty()) ActOnDamage();
   checkpoint_ms_ = SteadyMillis();
   Log()->info("audit trail: log {} leaves, consultation log {} records, signing key {}",
@@ -366,7 +366,9 @@ void BrokerLoop::HandleAuditQuery(Session& session, const proto::AuditQuery& que
   reply.query_id = query.query_id();
   std::vector<std::string> payloads;
   if (query.kind() == proto::AuditQueryKind::Directory) return HandleDirectoryQuery(session, query);
-  bool needs_audit = query.kind() != proto::AuditQueryKind::Checkpoint;
+  // A node's checkpoint and its own consultation records: any node, not recorded.
+  bool needs_audit = query.kind() != proto::AuditQueryKind::Checkpoint &&
+                     query.kind() != proto::AuditQueryKind::AccessCheck;
   // A node may have its own events proved (published or addressed to it)
   // without the audit permission (own_proofs.cc).
   bool own = needs_audit && !session.node->can_audit && OnlyOwnEvents(session, query);
@@ -408,6 +410,10 @@ void BrokerLoop::HandleAuditQuery(Session& session, const proto::AuditQuery& que
         SecurityLog()->warn("checkpoint asked from size {} beyond the log's {} node={}: rolled "
                             "back or forked log",
                             known, checkpoint_size_, session.node->id);
+      }
+      if (auto s = AddAccessConsistency(session, query.known_access_size(), &reply); !s.ok()) {
+        refuse(wire::errc::storage_error, "consultation log consistency proof failed: " + s.error().message);
+        return;
       }
       break;
     }
@@ -463,68 +469,12 @@ void BrokerLoop::HandleAuditQuery(Session& session, const proto::AuditQuery& que
       }
       break;
     }
-    case proto::AuditQueryKind::Access: {
-      std::string_view case_id = query.case_id() ? query.case_id()->string_view() : "";
-      if (!RecordAccess(session, fb::AccessAction::AccessListed, {}, {}, 0,
-                        query.justification()->string_view(), {}, case_id)) {
-        refuse(wire::errc::storage_error, "the consultation log cannot be written; retry");
-        return;
-      }
-      std::set<uint64_t> case_offsets;
-      uint64_t indexed = IndexedEnd();  // before the scan: the index holds all up to here
-      if (!case_id.empty()) {
-        std::vector<store::ScanHit> hits;
-        for (uint64_t after = 0;;) {
-          hits.clear();
-          if (auto s = store_->Scan(store::Index::kCase, case_id, after, 4096, &hits); !s.ok()) {
-            refuse(wire::errc::storage_error, "case index scan failed; retry");
-            return;
-          }
-          if (hits.empty()) break;
-          for (const auto& h : hits) case_offsets.insert(h.offset);
-          after = hits.back().offset;
-        }
-        if (auto s = CaseOffsetsPastIndex(case_id, indexed, &case_offsets); !s.ok()) {
-          refuse(wire::errc::storage_error, "log read failed; retry");
-          return;
-        }
-      }
-      uint64_t after = query.after();
-      size_t examined = 0;
-      std::vector<std::pair<uint64_t, std::string>> records;
-      while (payloads.size() < config_.max_batch && examined < kAccessScanBudget) {
-        records.clear();
-        if (auto s = store_->ScanAccess(after, 1024, &records); !s.ok()) {
-          refuse(wire::errc::storage_error, "consultation log scan failed; retry");
-          return;
-        }
-        if (records.empty()) break;
-        for (auto& [seq, bytes] : records) {
-          if (payloads.size() >= config_.max_batch) break;
-          ++examined;
-          after = seq;
-          bool match = case_id.empty();
-          if (!match) {
-            flatbuffers::Verifier v(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
-            if (!fb::VerifyAccessRecordBuffer(v)) continue;
-            const auto* r = fb::GetAccessRecord(bytes.data());
-            if (r->offsets()) {
-              for (uint64_t o : *r->offsets()) {
-                if (case_offsets.count(o)) {
-                  match = true;
-                  break;
-                }
-              }
-            }
-            if (r->case_id() && r->case_id()->string_view() == case_id) match = true;
-          }
-          if (match) payloads.push_back(std::move(bytes));
-        }
-      }
-      reply.last_seq = after;
-      reply.more = after < store_->access_size();
+    case proto::AuditQueryKind::Access:
+      if (!AnswerAccessQuery(session, query, &reply, &payloads)) return;
       break;
-    }
+    case proto::AuditQueryKind::AccessCheck:
+      if (!AnswerAccessCheck(session, query, &reply, &payloads)) return;
+      break;
     default:
       refuse(wire::errc::malformed_message, "unknown audit query kind");
       return;
@@ -536,7 +486,7 @@ void BrokerLoop::HandleAuditQuery(Session& session, const proto::AuditQuery& que
   const auto& key = signer_->public_key();
   reply.public_key.assign(key.begin(), key.end());
   control.command.Set(std::move(reply));
-  // A Checkpoint query records nothing; the others wait for their record.
+  // Checkpoint and AccessCheck queries record nothing; the others wait for their record.
   SendWhenRecorded(session.peer, wire::EncodeControl(control), std::move(payloads),
                    needs_audit ? AccessWritten() : 0);
 }

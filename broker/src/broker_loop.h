@@ -36,6 +36,7 @@
 #include "ingest.h"
 #include "log_lookups.h"
 #include "log_reader.h"
+#include "party_filter.h"
 #include "recent_records.h"
 #include "regional_stats.h"
 #include "seal_registry.h"
@@ -93,6 +94,7 @@ struct ReplayState {
   int64_t to_time_us = INT64_MAX;
   std::string origin_country;
   std::string case_id;
+  PartyFilter party;          // from or routed to a country / an agency
   std::string justification;  // recorded with every batch it discloses
   uint64_t position = 0;  // last offset considered
   uint64_t credit = 0;
@@ -289,6 +291,25 @@ class BrokerLoop {
   [[nodiscard]] Status CaseOffsetsPastIndex(std::string_view case_id, uint64_t indexed,
                                             std::set<uint64_t>* out);
   void AuditTick(int64_t now_ms);
+  // The consultation log's own checks (consultation_audit.cc). At start-up:
+  // every stored consultation record is still the one its leaf (and so the
+  // signed checkpoints) holds, none is missing; what is not is remembered in
+  // access_missing_ / access_altered_, logged as a critical security event
+  // naming the records, and blocks signing (audit_blocked_).
+  void CheckAccessRecords();
+  // Access: the consultation log (all, or the records that disclosed an
+  // event of a case), optionally each with its inclusion proof; false if
+  // refused (the error is sent).
+  [[nodiscard]] bool AnswerAccessQuery(Session& session, const proto::AuditQuery& query,
+                                       proto::AuditReplyT* reply, std::vector<std::string>* payloads);
+  // AccessCheck: the asking node's own consultation records with their
+  // proofs, and the damage known; false if refused (the error is sent).
+  [[nodiscard]] bool AnswerAccessCheck(Session& session, const proto::AuditQuery& query,
+                                       proto::AuditReplyT* reply, std::vector<std::string>* payloads);
+  // The consistency proof of the consultation log's tree from the size a
+  // node holds, into a Checkpoint reply.
+  [[nodiscard]] Status AddAccessConsistency(const Session& session, uint64_t known,
+                                            proto::AuditReplyT* reply);
   // Regional statistics (stats_queries.cc): a Stats query starts a scan
   // that PumpStats advances a bounded step per loop turn; its reply goes
   // out when it is complete.
@@ -388,6 +409,10 @@ class BrokerLoop {
   StoreLeafSource access_leaves_{nullptr, true};
   std::string pending_leaves_;  // leaves of the event log's incomplete block
   std::string audit_blocked_;   // why no checkpoint may be signed (tampering found)
+  // Consultation records found missing or altered at start-up (the first
+  // kMaxAccessDamage of each), reported to every node that checks.
+  std::vector<uint64_t> access_missing_;
+  std::vector<uint64_t> access_altered_;
   std::unique_ptr<audit::MerkleLog> log_tree_;
   std::unique_ptr<audit::MerkleLog> access_tree_;
   std::optional<audit::Signer> signer_;

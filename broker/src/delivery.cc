@@ -208,6 +208,8 @@ void BrokerLoop::HandleReplay(Session& session, const proto::Replay& replay) {
   r.to_time_us = replay.to_time_us();
   if (replay.origin_country()) r.origin_country = replay.origin_country()->str();
   if (replay.case_id()) r.case_id = replay.case_id()->str();
+  if (replay.party_country()) r.party.country = replay.party_country()->str();
+  if (replay.party_agency()) r.party.agency = replay.party_agency()->str();
   r.justification = replay.justification()->str();
   r.position = r.from_offset > 0 ? r.from_offset - 1 : 0;
   r.credit = std::min<uint64_t>(replay.credit() > 0 ? replay.credit() : config_.credit_window,
@@ -418,6 +420,8 @@ void BrokerLoop::PumpReplay(Session& session, ReplayState& r, uint64_t watermark
       if (rec.received_at_us() < r.from_time_us || rec.received_at_us() > r.to_time_us) continue;
       if (!r.origin_country.empty() && event->origin()->country()->string_view() != r.origin_country) continue;
       if (!r.case_id.empty() && (!event->case_id() || event->case_id()->string_view() != r.case_id)) continue;
+      // Filtered here, so that only what matches is disclosed (and recorded).
+      if (r.party.any() && !r.party.Matches(*event, directory_)) continue;
       offsets.push_back(offset);
       records.push_back(std::move(**record));
     }

@@ -60,6 +60,11 @@ std::vector<std::string_view> Directory::NodeRoles(const NodeConfig& node) const
 
 std::string_view Directory::RoleName(fb::Role role) { return seal::RoleName(role); }
 
+std::string_view Directory::AgencyCountry(std::string_view agency) const {
+  auto it = agencies_.find(agency);
+  return it == agencies_.end() ? std::string_view() : std::string_view(it->second.country);
+}
+
 Result<std::string_view> Directory::ResolveAgency(const fb::Destination& d, size_t index) const {
   // Built only on the error paths: this runs for every published event.
   auto field = [index](const char* part) { return fmt::format("destinations[{}].{}", index, part); };

@@ -129,7 +129,7 @@ int Checkpoint(const AuditFlags& f, bool as_json) {
     return ExitFor(conn.error());
   }
   node::AuditClient audit_client((*conn)->client.get());
-  auto reply = audit_client.Checkpoint(older ? older->size : 0);
+  auto reply = audit_client.Checkpoint(older ? older->size : 0, older ? older->access_size : 0);
   if (!reply.ok()) {
     std::cerr << "error: " << reply.error().message << "\n";
     return ExitFor(reply.error());
@@ -192,12 +192,21 @@ int Export(const AuditFlags& f, bool as_json) {
     return ExitFor(conn.error());
   }
   node::AuditClient audit_client((*conn)->client.get());
-  auto n = audit_client.Export(filter, f.justification, out, format);
+  std::vector<std::string> problems;
+  auto n = audit_client.Export(filter, f.justification, out, format, &problems);
   if (!n.ok()) {
     std::cerr << "error: " << n.error().message << "\n";
     return ExitFor(n.error());
   }
   out.close();
+  if (!problems.empty()) {
+    // Damage is written as it is, never hidden: the file shows it.
+    for (const auto& p : problems) std::cerr << "SECURITY: " << p << "\n";
+    std::cerr << fmt::format("error: {} written, but it will not verify: the broker's consultation log is "
+                             "damaged ({} record(s) named above)\n",
+                             f.out, problems.size());
+    return kExitFailure;
+  }
   if (as_json) {
     std::cout << json{{"records", *n}, {"file", f.out}}.dump() << "\n";
   } else {
@@ -223,15 +232,25 @@ int Verify(const AuditFlags& f, bool as_json) {
   if (as_json) {
     json j{{"ok", r.ok},           {"records", r.records}, {"checkpoint_size", r.checkpoint_size},
            {"complete", r.complete}, {"seconds", seconds}};
-    if (!r.ok) j["problem"] = {{"line", r.line}, {"offset", r.offset}, {"what", r.problem}};
+    j["consultation_records"] = r.access_records;
+    if (!r.ok) {
+      j["problem"] = {{"line", r.line}, {"offset", r.offset}, {"what", r.problem}};
+      if (r.access_seq != 0) j["problem"]["consultation_record"] = r.access_seq;
+    }
     std::cout << j.dump() << "\n";
   } else if (r.ok) {
     std::cout << fmt::format(
-        "OK: {} records verified against the signed checkpoint of {} records ({}) in {:.2f} s\n",
-        r.records, r.checkpoint_size, r.complete ? "complete export" : "filtered export", seconds);
+        "OK: {} records verified against the signed checkpoint of {} records ({}) in {:.2f} s\n{}",
+        r.records, r.checkpoint_size, r.complete ? "complete export" : "filtered export", seconds,
+        r.access_records > 0 ? fmt::format("OK: {} consultation records verified against its consultation log\n",
+                                           r.access_records)
+                             : std::string());
   } else {
     std::cout << fmt::format("FAILED at line {}{}: {}\n", r.line,
-                             r.offset ? fmt::format(" (offset {})", r.offset) : "", r.problem);
+                             r.offset                ? fmt::format(" (offset {})", r.offset)
+                             : r.access_seq != 0     ? fmt::format(" (consultation record {})", r.access_seq)
+                                                     : std::string(),
+                             r.problem);
   }
   return r.ok ? kExitOk : kExitFailure;
 }
@@ -277,6 +296,8 @@ int Prove(const AuditFlags& f, bool as_json) {
   return ok ? kExitOk : kExitFailure;
 }
 
+// Lists only records whose inclusion proof in the signed consultation log
+// checked here; names every record that did not (exit 1 then).
 int Access(const AuditFlags& f, bool as_json) {
   auto conn = Connect(f.config);
   if (!conn.ok()) {
@@ -284,25 +305,32 @@ int Access(const AuditFlags& f, bool as_json) {
     return ExitFor(conn.error());
   }
   node::AuditClient audit_client((*conn)->client.get());
-  auto records = audit_client.Access(f.case_id, f.justification);
-  if (!records.ok()) {
-    std::cerr << "error: " << records.error().message << "\n";
-    return ExitFor(records.error());
+  auto listing = audit_client.Access(f.case_id, f.justification);
+  if (!listing.ok()) {
+    std::cerr << "error: " << listing.error().message << "\n";
+    return ExitFor(listing.error());
   }
+  auto key = CheckSignature(listing->checkpoint, f.broker_key, std::nullopt);
+  if (!key.ok()) {
+    std::cerr << "SECURITY: " << key.error().message << "; nothing is shown\n";
+    return kExitFailure;
+  }
+  const audit::Checkpoint& cp = listing->checkpoint.parsed;
   json list = json::array();
   if (!as_json) {
     std::cout << fmt::format("{:>6}  {:<27} {:<12} {:<13} {:>7}  {}\n", "SEQ", "TIME", "NODE",
                              "ACTION", "EVENTS", "JUSTIFICATION / SUBSCRIPTION");
   }
-  for (const auto& bytes : *records) {
-    json j = node::AccessRecordJson(bytes);
+  for (const auto& proof : listing->records) {
+    json j = node::AccessRecordJson(proof.record);
     if (j.is_null()) continue;
-    const auto* r = fb::GetAccessRecord(bytes.data());
+    const auto* r = fb::GetAccessRecord(proof.record.data());
     std::string detail = r->justification() ? r->justification()->str()
                          : r->subscription() ? "subscription " + r->subscription()->str()
                                              : "";
     size_t events = r->offsets() ? r->offsets()->size() : 0;
     if (as_json) {
+      j["verified"] = true;
       list.push_back(std::move(j));
     } else {
       std::cout << fmt::format("{:>6}  {:<27} {:<12} {:<13} {:>7}  {}\n", r->seq(),
@@ -310,8 +338,21 @@ int Access(const AuditFlags& f, bool as_json) {
                                fb::EnumNameAccessAction(r->action()), events, detail);
     }
   }
-  if (as_json) std::cout << list.dump() << "\n";
-  return kExitOk;
+  if (as_json) {
+    std::cout << json{{"records", list},
+                      {"verified_against", {{"access_size", cp.access_size},
+                                            {"access_root", audit::ToHex(cp.access_root)},
+                                            {"time_us", cp.time_us}}},
+                      {"problems", listing->problems}}
+                     .dump()
+              << "\n";
+  } else {
+    std::cout << fmt::format("{} record(s) shown, each verified against the signed consultation log of {} "
+                             "records (checkpoint of {})\n",
+                             listing->records.size(), cp.access_size, FormatMicros(cp.time_us));
+    for (const auto& p : listing->problems) std::cout << "NOT VERIFIED (not shown): " << p << "\n";
+  }
+  return listing->problems.empty() ? kExitOk : kExitFailure;
 }
 
 }  // namespace
@@ -368,6 +409,7 @@ void AddAuditCommands(CLI::App& app, bool* json_output, int* rc) {
   add_config(ac);
   add_justification(ac);
   ac->add_option("--case", f->case_id, "Only consultations of this case's events");
+  ac->add_option("--broker-key", f->broker_key, "The broker's signing public key (base64 or file)");
   ac->callback([f, json_output, rc] { *rc = Access(*f, *json_output); });
 }
 

@@ -52,6 +52,20 @@ bool DecodeProof(std::span<const uint8_t> frame, uint64_t* offset, std::vector<a
   return true;
 }
 
+void WriteAccessSection(const AccessListing& listing, audit::ExportWriter& writer) {
+  // Verified, failed and missing records, in seq order.
+  std::vector<const audit::AccessProof*> all;
+  for (const auto& r : listing.records) all.push_back(&r);
+  for (const auto& r : listing.failed) all.push_back(&r);
+  std::sort(all.begin(), all.end(), [](const auto* a, const auto* b) { return a->seq < b->seq; });
+  size_t m = 0;
+  for (const auto* r : all) {
+    for (; m < listing.missing.size() && listing.missing[m] < r->seq; ++m) writer.AccessMissing(listing.missing[m]);
+    writer.Access(*r);
+  }
+  for (; m < listing.missing.size(); ++m) writer.AccessMissing(listing.missing[m]);
+}
+
 Error BrokerError(const proto::Error& e) {
   return Error{static_cast<wire::errc>(e.code()), e.message() ? e.message()->str() : "error"};
 }
@@ -71,6 +85,8 @@ Result<CheckpointReply> DecodeCheckpointReply(const proto::AuditReply& r) {
   if (!parsed.ok()) return Error{wire::errc::malformed_message, parsed.error().message};
   out.parsed = *parsed;
   out.consistency = SplitHashes(r.consistency());
+  out.access_consistency = SplitHashes(r.access_consistency());
+  out.access_known_size = r.access_known_size();
   return out;
 }
 
@@ -102,12 +118,13 @@ Result<Incoming> AuditClient::Ask(const std::string& control, uint64_t query_id,
   return Error{wire::errc::overloaded, "no answer from the broker in time"};
 }
 
-Result<CheckpointReply> AuditClient::Checkpoint(uint64_t known_size) {
+Result<CheckpointReply> AuditClient::Checkpoint(uint64_t known_size, uint64_t known_access_size) {
   proto::ControlT c;
   proto::AuditQueryT q;
   q.query_id = next_id_++;
   q.kind = proto::AuditQueryKind::Checkpoint;
   q.known_size = known_size;
+  q.known_access_size = known_access_size;
   uint64_t id = q.query_id;
   c.command.Set(std::move(q));
   auto reply = Ask(wire::EncodeControl(c), id);
@@ -191,7 +208,8 @@ Status AuditClient::Replay(const proto::ReplayT& replay,
 }
 
 Result<uint64_t> AuditClient::Export(const ExportFilter& filter, const std::string& justification,
-                                     std::ostream& out, audit::ExportFormat format) {
+                                     std::ostream& out, audit::ExportFormat format,
+                                     std::vector<std::string>* problems) {
   if (justification.empty()) {
     return Error{wire::errc::justification_required, "an export requires a justification"};
   }
@@ -205,8 +223,17 @@ Result<uint64_t> AuditClient::Export(const ExportFilter& filter, const std::stri
   header.filter_json = filter.ToJson();
   header.justification = justification;
   header.exported_at_us = NowMicros();
+  // The consultation records of what is exported: every one for a complete
+  // export, those that disclosed the case's events for a case.
+  header.with_access = !filter.any() || !filter.case_id.empty();
   audit::ExportWriter writer(out, format);
   writer.Header(header);
+  if (header.with_access) {
+    auto listing = Access(filter.case_id, justification, &*cp);
+    if (!listing.ok()) return listing.error();
+    WriteAccessSection(*listing, writer);
+    if (problems) *problems = listing->problems;
+  }
   if (size == 0) {
     writer.End();
     return 0;
@@ -218,6 +245,10 @@ Result<uint64_t> AuditClient::Export(const ExportFilter& filter, const std::stri
   replay.from_time_us = filter.from_time_us;
   replay.to_time_us = filter.to_time_us;
   replay.case_id = filter.case_id;
+  // Country and agency are decided at the broker (roles resolved,
+  // distributions): only what matches is disclosed, and recorded.
+  replay.party_country = filter.country;
+  replay.party_agency = filter.agency;
   replay.justification = justification;
   std::vector<uint64_t> offsets;
   std::vector<std::string> records;
@@ -227,7 +258,7 @@ Result<uint64_t> AuditClient::Export(const ExportFilter& filter, const std::stri
     auto proofs = Proofs(size, offsets, justification, "export");
     if (!proofs.ok()) return proofs.error();
     for (size_t i = 0; i < offsets.size(); ++i) {
-      writer.Record({std::move(records[i]), std::move((*proofs)[i])});
+      writer.Record({std::move(records[i]), std::move((*proofs)[i]), offsets[i]});
       ++written;
     }
     offsets.clear();
@@ -238,28 +269,7 @@ Result<uint64_t> AuditClient::Export(const ExportFilter& filter, const std::stri
   // for once its records are in (one conversation at a time on the
   // connection), which bounds the memory to one range.
   std::vector<std::pair<uint64_t, std::string>> matched;
-  auto keep = [&](uint64_t offset, std::string bytes) {
-    if (!filter.country.empty() || !filter.agency.empty()) {
-      auto rec = wire::VerifyRecord(wire::AsBytes(bytes));
-      if (rec.ok()) {
-        const fb::Event* e = fb::GetEvent(wire::RecordEventBytes(**rec).data());
-        auto party = [&](std::string_view country, std::string_view agency) {
-          return (filter.country.empty() || country == filter.country) &&
-                 (filter.agency.empty() || agency == filter.agency);
-        };
-        bool match = party(e->origin()->country()->string_view(), e->origin()->agency()->string_view());
-        if (!match && e->destinations()) {
-          for (const auto* d : *e->destinations()) {
-            if (party(d->country()->string_view(), d->agency() ? d->agency()->string_view() : "")) {
-              match = true;
-            }
-          }
-        }
-        if (!match) return;
-      }
-    }
-    matched.emplace_back(offset, std::move(bytes));
-  };
+  auto keep = [&](uint64_t offset, std::string bytes) { matched.emplace_back(offset, std::move(bytes)); };
   for (uint64_t from = 1; from <= size; from += kExportRange) {
     replay.replay_id = next_id_++;
     replay.from_offset = from;
@@ -332,33 +342,6 @@ Result<AuditClient::OffsetProof> AuditClient::ProveOffset(uint64_t offset, const
   auto paths = Proofs(cp->parsed.size, {offset}, justification, "prove-receipt");
   if (!paths.ok()) return paths.error();
   out.path = std::move((*paths)[0]);
-  return out;
-}
-
-Result<std::vector<std::string>> AuditClient::Access(const std::string& case_id,
-                                                     const std::string& justification) {
-  std::vector<std::string> out;
-  uint64_t after = 0;
-  for (;;) {
-    proto::ControlT c;
-    proto::AuditQueryT q;
-    q.query_id = next_id_++;
-    q.kind = proto::AuditQueryKind::Access;
-    q.after = after;
-    q.case_id = case_id;
-    q.justification = justification;
-    uint64_t id = q.query_id;
-    c.command.Set(std::move(q));
-    auto reply = Ask(wire::EncodeControl(c), id);
-    if (!reply.ok()) return reply.error();
-    const auto* r = reply->control()->command_as_AuditReply();
-    for (size_t i = 0; i < reply->payload_count(); ++i) {
-      auto b = reply->payload(i);
-      out.emplace_back(reinterpret_cast<const char*>(b.data()), b.size());
-    }
-    if (!r->more() || r->last_seq() <= after) break;
-    after = r->last_seq();
-  }
   return out;
 }
 
@@ -463,6 +446,24 @@ Status CheckExtends(const audit::Checkpoint& older, const CheckpointReply& newer
                  fmt::format("INCONSISTENT: the log of {} records does not extend the one of {} "
                              "records this node saw (the history was rewritten)",
                              n.size, older.size)};
+  }
+  if (n.access_size < older.access_size) {
+    return Error{wire::errc::policy_denied,
+                 fmt::format("ROLLBACK: the broker's consultation log has {} records but it signed {} before",
+                             n.access_size, older.access_size)};
+  }
+  if (newer.access_known_size != older.access_size) {
+    return Error{wire::errc::policy_denied,
+                 fmt::format("the reply proves the consultation log from {} records, not from the {} this "
+                             "node saw",
+                             newer.access_known_size, older.access_size)};
+  }
+  if (!audit::VerifyConsistency(older.access_size, n.access_size, older.access_root, n.access_root,
+                                newer.access_consistency)) {
+    return Error{wire::errc::policy_denied,
+                 fmt::format("INCONSISTENT: the consultation log of {} records does not extend the one of {} "
+                             "records this node saw (consultation records were altered or removed)",
+                             n.access_size, older.access_size)};
   }
   return OkStatus();
 }

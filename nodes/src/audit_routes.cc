@@ -77,14 +77,19 @@ void AddAuditRoutes(httplib::Server& srv, Node* node) {
     auto conn = ConnectAuditor(auditor, "lintas-node-audit/0.1.0");
     if (!conn.ok()) return api::Fail(res, errc::unavailable, "broker", "the broker cannot be reached: " + conn.error().message);
     AuditClient client((*conn)->client.get());
-    auto records = client.Access(case_id, justification);
-    if (!records.ok()) return api::Fail(res, errc::unavailable, "broker", "the broker refused: " + records.error().message);
+    auto listing = client.Access(case_id, justification);
+    if (!listing.ok()) return api::Fail(res, errc::unavailable, "broker", "the broker refused: " + listing.error().message);
+    // Only records whose proof checked against the signed consultation log;
+    // the others are named in `problems`.
     api::json list = api::json::array();
-    for (const auto& bytes : *records) {
-      api::json j = AccessRecordJson(bytes);
+    for (const auto& proof : listing->records) {
+      api::json j = AccessRecordJson(proof.record);
       if (!j.is_null()) list.push_back(std::move(j));
     }
-    api::Reply(res, 200, {{"identity", auditor.id}, {"records", list}});
+    api::Reply(res, 200, {{"identity", auditor.id},
+                          {"records", list},
+                          {"verified_against_access_size", listing->checkpoint.parsed.access_size},
+                          {"problems", listing->problems}});
   });
 }
 

@@ -4,6 +4,7 @@
 
 #include "lintas/audit/checkpoint.h"
 #include "lintas/node/audit_client.h"
+#include "consultation_check.h"
 
 #include <fstream>
 #include <stdexcept>
@@ -85,6 +86,7 @@ BrokerLink::BrokerLink(Node* node)
     }
     public_key_ = pub;
   }
+  consultation_check_ = std::make_unique<ConsultationCheck>(&node->store(), config_.id);
 }
 
 BrokerLink::~BrokerLink() { Stop(); }
@@ -504,10 +506,12 @@ void BrokerLink::AskCheckpoint() {
   own_.CheckDeadlines(NowMicros(), &overdue);
   RaiseAlarms(overdue);
   uint64_t known = 0;
+  uint64_t known_access = 0;
   auto kept = node_->store().Get("audit/checkpoint");
   if (kept.ok() && kept->has_value()) {
     auto cp = audit::Checkpoint::Parse(**kept);
     if (cp.ok()) known = cp->size;
+    if (cp.ok()) known_access = cp->access_size;
   }
   // A broker that stops answering while this node holds a checkpoint may be
   // hiding a rollback.
@@ -523,6 +527,7 @@ void BrokerLink::AskCheckpoint() {
   q.query_id = known + 1;
   q.kind = proto::AuditQueryKind::Checkpoint;
   q.known_size = known;
+  q.known_access_size = known_access;
   control.command.Set(std::move(q));
   // Unsent (the pipe is full) counts as unanswered; the next timer asks again.
   if (!client_->SendControl(wire::EncodeControl(control)).ok()) {
@@ -572,12 +577,23 @@ void BrokerLink::HandleAuditReply(const Incoming& m) {
     own_.OnProofs(m, &lost);
     return RaiseAlarms(lost);
   }
+  if (ConsultationCheck::Owns(reply.query_id())) {
+    auto next = consultation_check_->HandleReply(m, [this](const std::string& what) {
+      SecurityLog()->critical("broker consultation log check FAILED: {}", what);
+      RaiseAlarm(what);
+    });
+    if (next) (void)client_->SendControl(*next);  // unsent: asked again after the next checkpoint
+    return;
+  }
   uint64_t asked_from = reply.query_id() - 1;
   uint64_t kept_size = 0;
+  uint64_t kept_access_size = 0;
   if (auto k = node_->store().Get("audit/checkpoint"); k.ok() && k->has_value()) {
     if (auto cp = audit::Checkpoint::Parse(**k); cp.ok()) kept_size = cp->size;
+    if (auto cp = audit::Checkpoint::Parse(**k); cp.ok()) kept_access_size = cp->access_size;
   }
   if (reply.query_id() == 0 || asked_from != kept_size) return;  // stale: a newer one is kept
+  if (!reply.rollback() && reply.access_known_size() != kept_access_size) return;  // stale likewise
   auto alarm = [this](const std::string& what) {
     SecurityLog()->critical("broker checkpoint check FAILED: {}", what);
     RaiseAlarm(what);
@@ -642,6 +658,7 @@ void BrokerLink::HandleAuditReply(const Incoming& m) {
   }
   unanswered_checkpoints_ = 0;
   check_own(true);
+  if (auto ask = consultation_check_->Next(newer->parsed)) (void)client_->SendControl(*ask);
 }
 
 void BrokerLink::HandleDeliver(const Incoming& m) {

@@ -318,9 +318,10 @@ if [ "${sealed_hits}" != "0" ] || [ "${file_hits}" != "0" ]; then
 fi
 say "Who received or consulted that case (the consultation log)"
 run audit access --config "$work/asean-audit.toml" --justification "Demo: who saw case TH-2026-0192" \
-  --case TH-2026-0192
+  --case TH-2026-0192 --broker-key "$broker_key"
 say "A tampered copy of the export is caught"
-sed '2s/"offset":\([0-9]*\)/"offset":9\1/' "$work/export.jsonl" > "$work/tampered.jsonl"
+sed '0,/"type":"record","offset":/s/"type":"record","offset":\([0-9]*\)/"type":"record","offset":9\1/' \
+  "$work/export.jsonl" > "$work/tampered.jsonl"
 run audit verify "$work/tampered.jsonl" --broker-key "$broker_key" || echo "(verification failed, as it must)"
 
 say "The person asks for erasure: Cambodia's data-protection officer erases the case at every holder"

@@ -237,6 +237,32 @@ std::vector<FrameVector> MoreFrameVectors() {
   access_fbb.Finish(fb::AccessRecord::Pack(access_fbb, &ac), fb::AccessRecordIdentifier());
   std::string access(reinterpret_cast<const char*>(access_fbb.GetBufferPointer()),
                      access_fbb.GetSize());
+  // seq 1, record length, the record, one 32-byte hash of its path.
+  std::string access_proof("\0\0\0\0\0\0\0\x01", 8);
+  for (int shift = 24; shift >= 0; shift -= 8) access_proof.push_back(static_cast<char>(access.size() >> shift));
+  access_proof += access + std::string(32, '\x77');
+
+  // The consultation log held to the event log's standard (docs/AUDIT.md
+  // 3, 3a): a node's check of its own consultation records, and the
+  // broker's reply (a record with its path; fixed bytes for the path).
+  proto::ControlT audit_query_access_check;
+  proto::AuditQueryT aqc;
+  aqc.query_id = (uint64_t{1} << 62) | 3;
+  aqc.kind = proto::AuditQueryKind::AccessCheck;
+  aqc.after = 16;
+  aqc.tree_size = 40;
+  audit_query_access_check.command.Set(std::move(aqc));
+
+  proto::ControlT audit_reply_access_check;
+  proto::AuditReplyT arc;
+  arc.query_id = (uint64_t{1} << 62) | 3;
+  arc.checkpoint = "lintas-checkpoint/1\nasean-broker-1\n1041\n...\n";
+  arc.signature.assign(64, 0x5a);
+  arc.public_key.assign(32, 0x3c);
+  arc.last_seq = 40;
+  arc.access_missing = {18};
+  arc.access_altered = {17};
+  audit_reply_access_check.command.Set(std::move(arc));
 
   return {
       {"subscribed", {EncodeControl(subscribed)}},
@@ -248,6 +274,8 @@ std::vector<FrameVector> MoreFrameVectors() {
       {"audit_reply_access", {EncodeControl(audit_reply_access), access}},
       {"audit_query_stats", {EncodeControl(audit_query_stats)}},
       {"ack_signed", {EncodeAck(signed_acks, receipt_hashes, kCreatedAt + 3000, receipt_signature)}},
+      {"audit_query_access_check", {EncodeControl(audit_query_access_check)}},
+      {"audit_reply_access_check", {EncodeControl(audit_reply_access_check), access_proof}},
       {"audit_reply_stats", {EncodeControl(audit_reply_stats), stats}},
   };
 }
@@ -289,6 +317,16 @@ std::vector<FrameVector> FrameVectors() {
   rp.credit = 256;
   replay.command.Set(std::move(rp));
 
+  proto::ControlT replay_party;
+  proto::ReplayT rpp;
+  rpp.replay_id = 2;
+  rpp.from_offset = 1;
+  rpp.to_offset = 1041;
+  rpp.party_agency = "kh-mosvy";
+  rpp.justification = "DPO request 2026-17";
+  rpp.credit = 256;
+  replay_party.command.Set(std::move(rpp));
+
   proto::ControlT replay_end;
   proto::ReplayEndT re;
   re.replay_id = 1;
@@ -309,6 +347,7 @@ std::vector<FrameVector> FrameVectors() {
       {"delivery_ack", {EncodeDeliveryAck("inbox", 1041)}},
       {"credit", {EncodeCredit("inbox", 0, 256)}},
       {"replay", {EncodeControl(replay)}},
+      {"replay_party", {EncodeControl(replay_party)}},
       {"replay_end", {EncodeControl(replay_end)}},
       {"heartbeat", {EncodeHeartbeat(kCreatedAt)}},
       {"error", {EncodeError(errc::not_ready, "send Hello before any other command")}},

@@ -5,6 +5,7 @@
 // of another key, a broker rolled back to an older copy of its data.
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -33,6 +34,15 @@ std::vector<std::string> Lines(const std::string& text) {
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) out.push_back(line);
   return out;
+}
+
+// Lines before the first event record other than the header: the
+// consultation section of a version 2 export.
+size_t AccessLines(const std::vector<std::string>& lines) {
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (lines[i].rfind("{\"type\":\"record\"", 0) == 0) return i - 1;
+  }
+  return 0;
 }
 
 std::string Join(const std::vector<std::string>& lines) {
@@ -154,39 +164,40 @@ TEST_F(AuditTest, ACleanExportVerifiesInBothFormatsAndFiltered) {
 TEST_F(AuditTest, DeletedSwappedTruncatedAndReSignedExportsAreCaught) {
   Publish(300);
   std::vector<std::string> lines = Lines(Export());
-  ASSERT_EQ(lines.size(), 302u);  // header, 300 records, end
+  const size_t k = AccessLines(lines);  // the consultation section
+  ASSERT_EQ(lines.size(), 302u + k);  // header, consultation section, 300 records, end
   ASSERT_TRUE(Verify(Join(lines)).ok);
 
   auto deleted = lines;
-  deleted.erase(deleted.begin() + 42);  // the record at offset 42
+  deleted.erase(deleted.begin() + 42 + k);  // the record at offset 42
   auto r = Verify(Join(deleted));
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.offset, 43u);
   EXPECT_NE(r.problem.find("offset 42 expected here but found 43"), std::string::npos) << r.problem;
 
   auto swapped = lines;
-  std::swap(swapped[10], swapped[11]);
+  std::swap(swapped[10 + k], swapped[11 + k]);
   r = Verify(Join(swapped));
   EXPECT_FALSE(r.ok);
-  EXPECT_EQ(r.line, 11u);  // header on line 1, offset k on line k + 1
+  EXPECT_EQ(r.line, 11u + k);  // header on line 1, offset j on line j + 1 + k
   EXPECT_NE(r.problem.find("offset 10 expected here but found 11"), std::string::npos) << r.problem;
 
-  auto truncated = std::vector<std::string>(lines.begin(), lines.begin() + 250);
+  auto truncated = std::vector<std::string>(lines.begin(), lines.begin() + 250 + k);
   r = Verify(Join(truncated));
   EXPECT_FALSE(r.ok);
   EXPECT_NE(r.problem.find("truncated"), std::string::npos) << r.problem;
 
   auto altered = lines;
-  size_t at = altered[100].find("\"record\":\"") + 40;
-  altered[100][at] = altered[100][at] == 'A' ? 'B' : 'A';
+  size_t at = altered[100 + k].find("\"record\":\"") + 40;
+  altered[100 + k][at] = altered[100 + k][at] == 'A' ? 'B' : 'A';
   r = Verify(Join(altered));
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.offset, 100u);
 
   // What a reader sees must be what the record says.
   auto forged = lines;
-  size_t origin = forged[7].find("\"origin\":\"THA/") + 10;
-  forged[7].replace(origin, 3, "KHM");
+  size_t origin = forged[7 + k].find("\"origin\":\"THA/") + 10;
+  forged[7 + k].replace(origin, 3, "KHM");
   r = Verify(Join(forged));
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.offset, 7u);
@@ -195,18 +206,18 @@ TEST_F(AuditTest, DeletedSwappedTruncatedAndReSignedExportsAreCaught) {
   // A line a JSON reader sees as a record but a lax parser would skip, and a
   // record relabelled as something else: both refused.
   auto hidden = lines;
-  hidden.insert(hidden.begin() + 3,
+  hidden.insert(hidden.begin() + 3 + k,
                 R"({"type":"record","\u006fffset":3,"case_id":"FORGED","rec\u006frd":"AAAA","proof":[]})");
   EXPECT_FALSE(Verify(Join(hidden)).ok);
   auto relabelled = lines;
-  relabelled[5].replace(relabelled[5].find("\"type\":\"record\""), 15, "\"type\":\"note\"  ");
+  relabelled[5 + k].replace(relabelled[5 + k].find("\"type\":\"record\""), 15, "\"type\":\"note\"  ");
   EXPECT_FALSE(Verify(Join(relabelled)).ok);
 
   // The unsigned header cannot turn a complete export into a "filtered" one
   // with a record removed.
   auto relaxed = lines;
   relaxed[0].replace(relaxed[0].find("\"complete\":true"), 15, "\"complete\":false");
-  relaxed.erase(relaxed.begin() + 42);
+  relaxed.erase(relaxed.begin() + 42 + k);
   relaxed.back() = "{\"type\":\"end\",\"count\":299}";
   r = Verify(Join(relaxed));
   EXPECT_FALSE(r.ok);
@@ -214,7 +225,7 @@ TEST_F(AuditTest, DeletedSwappedTruncatedAndReSignedExportsAreCaught) {
 
   // Hostile header types are an error, not a crash.
   auto odd = lines;
-  odd[0].replace(odd[0].find("\"version\":1"), 11, "\"version\":\"1\"");
+  odd[0].replace(odd[0].find("\"version\":2"), 11, "\"version\":\"2\"");
   EXPECT_FALSE(Verify(Join(odd)).ok);
 
   // A checkpoint signed by another key.
@@ -228,7 +239,7 @@ TEST_F(AuditTest, DeletedSwappedTruncatedAndReSignedExportsAreCaught) {
   node::ExportFilter by_case;
   by_case.case_id = "TH-AUD-3";
   auto filtered = Lines(Export(by_case));
-  filtered.erase(filtered.begin() + 5);
+  filtered.erase(filtered.begin() + 5 + AccessLines(filtered));
   r = Verify(Join(filtered));
   EXPECT_FALSE(r.ok);
   EXPECT_NE(r.problem.find("the end line says 100 records but 99"), std::string::npos) << r.problem;
@@ -254,7 +265,29 @@ TEST_F(AuditTest, AByteFlippedInRocksDbIsReportedWithItsOffset) {
   auto r = Verify(Export());
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.offset, 57u) << r.problem;
-  EXPECT_EQ(r.line, 58u);
+  EXPECT_EQ(r.line, 58u + r.access_records + 1);  // after the consultation section and its end line
+}
+
+// Regression: a stored record that no longer verifies was exported as a
+// line with offset 0 and no fields; it is written as it is, under its offset.
+TEST_F(AuditTest, ARecordThatNoLongerVerifiesIsExportedUnderItsOffsetAndNamed) {
+  Publish(60);
+  Stop();
+  {
+    auto store = store::RocksDbStore::Open({dir_.Sub("data")});
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    std::string key(8, '\0');
+    key[7] = 33;
+    ASSERT_TRUE((*store)->db()->Put(rocksdb::WriteOptions(), (*store)->log_family(), key, "not a record").ok());
+  }
+  Start();
+  std::string text = Export();
+  EXPECT_EQ(text.find("\"type\":\"record\",\"offset\":0,"), std::string::npos);
+  EXPECT_NE(text.find("\"type\":\"record\",\"offset\":33,"), std::string::npos);
+  auto r = Verify(text);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.offset, 33u) << r.problem;
+  EXPECT_NE(r.problem.find("damaged"), std::string::npos) << r.problem;
 }
 
 TEST_F(AuditTest, ABrokerWhoseTreeNoLongerMatchesItsCheckpointSignsNothingNew) {
@@ -318,7 +351,7 @@ TEST_F(AuditTest, ABrokerRolledBackToAnOlderCopyFailsTheConsistencyCheck) {
   {
     auto auditor = Connect("vn-node");
     node::AuditClient client(auditor.get());
-    auto cp = client.Checkpoint(seen.parsed.size);
+    auto cp = client.Checkpoint(seen.parsed.size, seen.parsed.access_size);
     ASSERT_TRUE(cp.ok());
     EXPECT_TRUE(node::CheckExtends(seen.parsed, *cp).ok());
   }
@@ -330,7 +363,7 @@ TEST_F(AuditTest, ABrokerRolledBackToAnOlderCopyFailsTheConsistencyCheck) {
   {
     auto auditor = Connect("vn-node");
     node::AuditClient client(auditor.get());
-    auto cp = client.Checkpoint(seen.parsed.size);
+    auto cp = client.Checkpoint(seen.parsed.size, seen.parsed.access_size);
     ASSERT_TRUE(cp.ok());
     EXPECT_EQ(cp->parsed.size, 100u);
     auto s = node::CheckExtends(seen.parsed, *cp);
@@ -341,7 +374,7 @@ TEST_F(AuditTest, ABrokerRolledBackToAnOlderCopyFailsTheConsistencyCheck) {
   {
     auto auditor = Connect("vn-node");
     node::AuditClient client(auditor.get());
-    auto cp = client.Checkpoint(seen.parsed.size);
+    auto cp = client.Checkpoint(seen.parsed.size, seen.parsed.access_size);
     ASSERT_TRUE(cp.ok());
     EXPECT_EQ(cp->parsed.size, 180u);
     auto s = node::CheckExtends(seen.parsed, *cp);
@@ -387,8 +420,9 @@ TEST_F(AuditTest, ReplaysAndDeliveriesAreInTheConsultationLogWithTheirJustificat
   bool delivered_to_kh = false;
   bool replayed_with_justification = false;
   bool listing_recorded = false;
-  for (const auto& bytes : *records) {
-    const auto* r = fb::GetAccessRecord(bytes.data());
+  EXPECT_TRUE(records->problems.empty());
+  for (const auto& proof : records->records) {
+    const auto* r = fb::GetAccessRecord(proof.record.data());
     if (r->action() == fb::AccessAction::Delivered && r->node_id()->str() == "kh-node") {
       delivered_to_kh = true;
     }
@@ -417,6 +451,143 @@ TEST_F(AuditTest, ReplaysAndDeliveriesAreInTheConsultationLogWithTheirJustificat
   EXPECT_TRUE(proved->verified);
 }
 
+// The consultation records that disclosed a case's events travel with its
+// export, each with its proof in the consultation log's tree; a complete
+// export carries every one. A tampered or removed one is named by seq.
+TEST_F(AuditTest, ExportsCarryTheirConsultationRecordsWithProofsAndATamperedOneIsNamed) {
+  Publish(9);
+  auto kh = Connect("kh-node");
+  ASSERT_TRUE(testutil::Subscribe(*kh, "inbox"));
+  ASSERT_EQ(testutil::ReceiveDeliveries(*kh, "inbox", 9, 5s).size(), 9u);
+
+  node::ExportFilter by_case;
+  by_case.case_id = "TH-AUD-3";
+  std::vector<std::string> lines = Lines(Export(by_case));
+  auto r = Verify(Join(lines));
+  ASSERT_TRUE(r.ok) << r.problem;
+  EXPECT_EQ(r.records, 3u);
+  EXPECT_GE(r.access_records, 1u);
+  size_t access_line = 0;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (lines[i].find("\"type\":\"access\"") != std::string::npos &&
+        lines[i].find("\"node_id\":\"kh-node\"") != std::string::npos &&
+        lines[i].find("\"action\":\"Delivered\"") != std::string::npos) {
+      access_line = i;
+    }
+  }
+  ASSERT_NE(access_line, 0u) << "the delivery to kh-node is in the case's export";
+  uint64_t seq = std::stoull(lines[access_line].substr(lines[access_line].find("\"seq\":") + 6));
+
+  auto csv = Verify(Export(by_case, audit::ExportFormat::kCsv));
+  EXPECT_TRUE(csv.ok) << csv.problem;
+  EXPECT_GT(csv.access_records, r.access_records);  // the first export disclosed the case's events too
+
+  // Its record altered: named by seq.
+  auto altered = lines;
+  size_t at = altered[access_line].find("\"record\":\"") + 30;
+  altered[access_line][at] = altered[access_line][at] == 'A' ? 'B' : 'A';
+  auto bad = Verify(Join(altered));
+  EXPECT_FALSE(bad.ok);
+  EXPECT_EQ(bad.access_seq, seq) << bad.problem;
+  EXPECT_NE(bad.problem.find("consultation record " + std::to_string(seq)), std::string::npos) << bad.problem;
+
+  // Its readable node changed: what a reader sees must be what it says.
+  auto relabelled = lines;
+  relabelled[access_line].replace(relabelled[access_line].find("\"node_id\":\"kh-node\""), 19,
+                                  "\"node_id\":\"vn-node\"");
+  bad = Verify(Join(relabelled));
+  EXPECT_FALSE(bad.ok);
+  EXPECT_NE(bad.problem.find("readable fields"), std::string::npos) << bad.problem;
+
+  // Removed: the section's count says so.
+  auto removed = lines;
+  removed.erase(removed.begin() + static_cast<ptrdiff_t>(access_line));
+  bad = Verify(Join(removed));
+  EXPECT_FALSE(bad.ok);
+  EXPECT_NE(bad.problem.find("consultation records were deleted"), std::string::npos) << bad.problem;
+
+  // A complete export carries every consultation record; one removed (and
+  // the count mended) is named.
+  std::vector<std::string> full = Lines(Export());
+  auto whole = Verify(Join(full));
+  ASSERT_TRUE(whole.ok) << whole.problem;
+  ASSERT_GE(whole.access_records, 3u);
+  auto gap = full;
+  gap.erase(gap.begin() + 2);  // consultation record 2
+  for (auto& l : gap) {
+    if (l.rfind("{\"type\":\"access-end\"", 0) == 0) {
+      l = "{\"type\":\"access-end\",\"count\":" + std::to_string(whole.access_records - 1) + "}";
+    }
+  }
+  bad = Verify(Join(gap));
+  EXPECT_FALSE(bad.ok);
+  EXPECT_EQ(bad.access_seq, 3u) << bad.problem;  // where the gap shows, as for event offsets
+  EXPECT_NE(bad.problem.find("consultation record 2 expected here"), std::string::npos) << bad.problem;
+}
+
+// --agency / --country select at the broker what was routed to the party
+// (a role resolved through the directory included), and only that is
+// disclosed to the auditor and recorded as replayed.
+TEST_F(AuditTest, AnAgencyExportHoldsTheRoleAddressedReferralsAndDisclosesNothingElse) {
+  auto th = Connect("th-node");
+  std::vector<std::string> events;
+  for (int i = 0; i < 6; ++i) {
+    fb::EventT e = testutil::SampleEvent(fb::Body::ReferralCreated, ids_.Next(), NowMicros());
+    e.case_id = "TH-ROLE-" + std::to_string(i);
+    auto& d = *e.destinations.at(0);
+    if (i % 2 == 0) {  // to Cambodia's social welfare agency by role: kh-mosvy
+      d.country = "KHM";
+      d.agency.clear();
+      d.role = fb::Role::SocialWelfare;
+    } else {
+      d.country = "VNM";
+      d.agency = "vn-molisa";
+      d.role = fb::Role::Unspecified;
+    }
+    events.push_back(testutil::PackEvent(e));
+  }
+  // And an alert distributed to Viet Nam, Indonesia and the Philippines.
+  events.push_back(testutil::PackEvent(testutil::SampleEvent(fb::Body::AlertPublished, ids_.Next(), NowMicros())));
+  std::set<uint64_t> to_kh;
+  auto outcomes = testutil::PublishAndWait(*th, events, 30s);
+  ASSERT_EQ(outcomes.size(), 7u);
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    ASSERT_TRUE(outcomes[i].acked) << outcomes[i].message;
+    if (i % 2 == 0 && i < 6) to_kh.insert(outcomes[i].offset);
+  }
+  node::ExportFilter by_agency;
+  by_agency.agency = "kh-mosvy";
+  std::string text = Export(by_agency);
+  auto r = Verify(text);
+  ASSERT_TRUE(r.ok) << r.problem;
+  EXPECT_EQ(r.records, 3u);
+  for (const auto& line : Lines(text)) {
+    if (line.find("\"type\":\"record\"") == std::string::npos) continue;
+    uint64_t offset = std::stoull(line.substr(line.find("\"offset\":") + 9));
+    EXPECT_TRUE(to_kh.count(offset)) << line;
+  }
+  node::ExportFilter by_country;
+  by_country.country = "VNM";
+  auto vn = Verify(Export(by_country));
+  EXPECT_TRUE(vn.ok) << vn.problem;
+  EXPECT_EQ(vn.records, 4u);  // three addressed there, and the distributed alert
+  // The agency export's replay disclosed the three referrals and nothing else.
+  std::vector<std::pair<uint64_t, std::string>> records;
+  ASSERT_TRUE(broker_->broker().store().ScanAccess(0, 10000, &records).ok());
+  size_t replayed = 0;
+  for (const auto& [seq, bytes] : records) {
+    const auto* a = fb::GetAccessRecord(bytes.data());
+    if (a->action() != fb::AccessAction::Replayed) continue;
+    for (uint64_t o : *a->offsets()) {
+      ++replayed;
+      if (replayed <= 3) {
+        EXPECT_TRUE(to_kh.count(o)) << "offset " << o << " disclosed to the agency export";
+      }
+    }
+  }
+  EXPECT_EQ(replayed, 7u);  // 3 for the agency export, 4 for the country export
+}
+
 TEST_F(AuditTest, ProofsAndAccessListingsNeedTheAuditPermission) {
   Publish(3);
   auto th = Connect("th-node");
@@ -435,7 +606,7 @@ TEST_F(AuditTest, TheCliVerifiesAnExportAndFailsOnATamperedOne) {
   std::string text = Export();
   std::ofstream(dir_.Sub("good.jsonl")) << text;
   auto lines = Lines(text);
-  lines.erase(lines.begin() + 3);
+  lines.erase(lines.begin() + 3 + AccessLines(lines));
   std::ofstream(dir_.Sub("bad.jsonl")) << Join(lines);
   std::string cli = std::string(LINTAS_BINARY_DIR) + "/nodes/lintas";
   std::string key = dir_.Sub("data") + "/audit-signing.key.pub";

@@ -500,8 +500,9 @@ TEST_F(StatsTest, BrokerSuppressesSmallCellsAndTotalsThatWouldRevealThem) {
   auto access = client.Access("", "Checking the statistics queries");
   ASSERT_TRUE(access.ok()) << access.error().message;
   int stats_reads = 0;
-  for (const auto& bytes : *access) {
-    json rec = node::AccessRecordJson(bytes);
+  EXPECT_TRUE(access->problems.empty());
+  for (const auto& proof : access->records) {
+    json rec = node::AccessRecordJson(proof.record);
     if (rec.value("action", "") == "StatsRead") {
       ++stats_reads;
       EXPECT_EQ(rec["justification"], "Steering committee");

@@ -12,6 +12,10 @@
 //   {"type":"end","count":<records>}
 //
 // `complete` means every record 1..size of the checkpoint is in the file.
+// Version 2 adds, right after the header, the consultation section: the
+// consultation records that disclosed the exported events (all of them in a
+// complete export), each with its proof in the consultation log's tree,
+// then {"type":"access-end","count":<records>} (docs/AUDIT.md 4a).
 #pragma once
 
 #include <cstdint>
@@ -22,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lintas/audit/access_proof.h"
 #include "lintas/audit/checkpoint.h"
 #include "lintas/audit/hash.h"
 
@@ -36,11 +41,17 @@ struct ExportHeader {
   std::string filter_json = "{}";  // the criteria, as a JSON object
   std::string justification;
   int64_t exported_at_us = 0;
+  // Version 2: a consultation section follows the header (Access,
+  // AccessMissing, closed by the first Record or End).
+  bool with_access = false;
 };
 
 struct ExportRecord {
   std::string record;  // StoredRecord bytes
   std::vector<Hash> proof;
+  // The offset the log gave it: the line names it even when the record is
+  // damaged (no readable fields), never offset 0.
+  uint64_t offset = 0;
 };
 
 // Writes an export. Not thread-safe; one per file.
@@ -48,19 +59,31 @@ class ExportWriter {
  public:
   ExportWriter(std::ostream& out, ExportFormat format) : out_(out), format_(format) {}
   void Header(const ExportHeader& header);
+  // Version 2, before the first Record: a consultation record with its
+  // proof, written as it is even if it does not verify (never replaced).
+  void Access(const AccessProof& record);
+  // A consultation record the broker could no longer give (the export will
+  // not verify, naming it).
+  void AccessMissing(uint64_t seq);
   // `record` must verify as a StoredRecord (else its metadata is left empty).
   void Record(const ExportRecord& record);
   void End();
 
  private:
   std::ostream& out_;
+  void CloseAccess();
+
   ExportFormat format_;
   uint64_t count_ = 0;
+  bool access_open_ = false;
+  uint64_t access_count_ = 0;
 };
 
 struct VerifyReport {
   bool ok = false;
   uint64_t records = 0;        // records checked
+  uint64_t access_records = 0; // consultation records checked (version 2)
+  uint64_t access_seq = 0;     // the consultation record a problem names
   uint64_t checkpoint_size = 0;
   bool complete = false;
   // The first inconsistency: where (line, offset) and what.

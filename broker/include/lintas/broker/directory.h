@@ -53,6 +53,9 @@ class Directory {
   // Every role of the agencies `node` serves (sorted, unique).
   std::vector<std::string_view> NodeRoles(const NodeConfig& node) const;
 
+  // The country of an agency of the directory ("" if it is not one).
+  std::string_view AgencyCountry(std::string_view agency) const;
+
   // "social_welfare" for fb::Role::SocialWelfare.
   static std::string_view RoleName(fb::Role role);
 

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lintas/audit/access_proof.h"
 #include "lintas/audit/checkpoint.h"
 #include "lintas/audit/export_format.h"
 #include "lintas/common/result.h"
@@ -25,6 +26,22 @@ struct CheckpointReply {
   audit::Checkpoint parsed;
   audit::PublicKey public_key{};
   std::vector<audit::Hash> consistency;  // from the known size asked for
+  // The consultation log's tree: the proof from access_known_size (the
+  // known_access_size asked for) to the checkpoint's access_size.
+  std::vector<audit::Hash> access_consistency;
+  uint64_t access_known_size = 0;
+};
+
+// Consultation records as the broker listed them, each checked against a
+// checkpoint's consultation-log root (docs/AUDIT.md 3a).
+struct AccessListing {
+  CheckpointReply checkpoint;               // the tree the records are proved in
+  std::vector<audit::AccessProof> records;  // verified, in seq order
+  std::vector<audit::AccessProof> failed;   // as sent, whose check failed
+  std::vector<uint64_t> missing;            // seqs the broker no longer has
+  // What did not verify, one line per record, naming it: altered (its proof
+  // fails, or the broker reports it), missing, or malformed.
+  std::vector<std::string> problems;
 };
 
 struct ExportFilter {
@@ -54,14 +71,20 @@ class AuditClient {
   explicit AuditClient(BrokerClient* client) : client_(client) {}
 
   // The latest checkpoint (the broker signs one if its logs grew) and, if
-  // known_size > 0, the consistency proof from that size.
-  [[nodiscard]] Result<CheckpointReply> Checkpoint(uint64_t known_size = 0);
+  // known_size > 0, the consistency proof from that size (and from
+  // known_access_size for the consultation log).
+  [[nodiscard]] Result<CheckpointReply> Checkpoint(uint64_t known_size = 0, uint64_t known_access_size = 0);
 
   // Writes an export of the events matching `filter` (every event if none),
-  // each with its inclusion proof in the tree of a fresh checkpoint.
-  // Returns the number of records written.
+  // each with its inclusion proof in the tree of a fresh checkpoint; with
+  // no filter or a case, first the consultation records that disclosed
+  // them (all, with no filter), each with its proof in the consultation
+  // log's tree (version 2). Returns the number of event records written.
+  // A consultation record that does not verify is written as it is (the
+  // export then fails verification naming it) and named in `problems`.
   [[nodiscard]] Result<uint64_t> Export(const ExportFilter& filter, const std::string& justification,
-                                        std::ostream& out, audit::ExportFormat format);
+                                        std::ostream& out, audit::ExportFormat format,
+                                        std::vector<std::string>* problems = nullptr);
 
   // One event's inclusion in the latest checkpoint, checked here.
   [[nodiscard]] Result<ProvedEvent> Prove(const std::string& event_id,
@@ -84,9 +107,12 @@ class AuditClient {
   [[nodiscard]] Result<nlohmann::json> Stats(const std::string& by, uint32_t from_month, uint32_t to_month,
                                              const std::string& justification);
 
-  // Consultation records (AccessRecord bytes), all or those of one case.
-  [[nodiscard]] Result<std::vector<std::string>> Access(const std::string& case_id,
-                                                         const std::string& justification);
+  // Consultation records, all or those that disclosed an event of one case,
+  // each with its inclusion proof in the consultation log of `against` (a
+  // fresh checkpoint if null) and checked against it here. The checkpoint's
+  // signature is the caller's to check.
+  [[nodiscard]] Result<AccessListing> Access(const std::string& case_id, const std::string& justification,
+                                             const CheckpointReply* against = nullptr);
 
  private:
   // Sends `control` and waits for the AuditReply to it (or an Error).
@@ -112,8 +138,10 @@ nlohmann::json StatsTableJson(std::span<const uint8_t> bytes);
 // The checkpoint in an AuditReply (its signature not checked yet).
 [[nodiscard]] Result<CheckpointReply> DecodeCheckpointReply(const proto::AuditReply& reply);
 
-// Whether `newer` extends `older` (same log, consistency proof valid), with
-// an explanation when it does not. Both signatures must already be checked.
+// Whether `newer` extends `older` (same log; the consistency proofs of both
+// trees valid: `newer` must have been asked for from older's size and
+// access_size), with an explanation when it does not. Both signatures must
+// already be checked.
 [[nodiscard]] Status CheckExtends(const audit::Checkpoint& older, const CheckpointReply& newer);
 
 }  // namespace lintas::node

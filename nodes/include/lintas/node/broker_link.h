@@ -25,6 +25,7 @@
 namespace lintas::node {
 
 class Node;
+class ConsultationCheck;
 
 // Ownership: borrows the node (must outlive it); owns its thread, its ZeroMQ
 // context and the BrokerClient (used by that thread only).
@@ -100,6 +101,9 @@ class BrokerLink {
   wire::EventId held_id_;
   std::string held_reason_;
   int unanswered_checkpoints_ = 0;
+  // The consultation log's check after each checkpoint kept
+  // (src/consultation_check.h).
+  std::unique_ptr<ConsultationCheck> consultation_check_;
 
   std::unique_ptr<BrokerClient> client_;
   std::string public_key_;  // curve mode: derived from the secret key

@@ -116,6 +116,7 @@ class RocksDbStore final : public Store {
   rocksdb::DB* db() { return db_.get(); }
   rocksdb::ColumnFamilyHandle* log_family() { return handles_[kLogCf]; }
   rocksdb::ColumnFamilyHandle* leaves_family() { return handles_[kLeavesCf]; }
+  rocksdb::ColumnFamilyHandle* access_family() { return handles_[kAccessCf]; }
 
  private:
   enum Family {
