@@ -56,7 +56,19 @@ int FreeTcpPort() { return FreePort(); }
 
 NatsCluster::NatsCluster(int size) {
   if (!NatsServerAvailable()) throw std::runtime_error("nats-server not found");
-  servers_.resize(static_cast<size_t>(size));
+  // A free port can be taken by another test process between the probe and
+  // nats-server's bind (ctest runs two at a time): then the cluster never
+  // forms, and it is started again on fresh ports.
+  constexpr int kAttempts = 3;
+  for (int attempt = 1; attempt <= kAttempts; ++attempt) {
+    if (TryStart(size, attempt)) return;
+  }
+  throw std::runtime_error(fmt::format("the JetStream cluster did not elect a leader within 30 s, {} times",
+                                       kAttempts));
+}
+
+bool NatsCluster::TryStart(int size, int attempt) {
+  servers_.assign(static_cast<size_t>(size), Server{});
   for (auto& s : servers_) {
     s.client_port = FreePort();
     s.cluster_port = FreePort();
@@ -69,9 +81,9 @@ NatsCluster::NatsCluster(int size) {
   for (int i = 0; i < size; ++i) {
     Server& s = servers_[static_cast<size_t>(i)];
     std::string name = fmt::format("n{}", i + 1);
-    std::string store = dir_.Sub(name);
+    std::string store = dir_.Sub(fmt::format("try{}-{}", attempt, name));
     std::filesystem::create_directories(store);
-    s.config = dir_.Sub(name + ".conf");
+    s.config = dir_.Sub(fmt::format("try{}-{}.conf", attempt, name));
     std::ofstream(s.config) << fmt::format(
         "server_name: {}\nlisten: 127.0.0.1:{}\nhttp: 127.0.0.1:{}\n"
         "jetstream {{\n  store_dir: \"{}\"\n  max_memory_store: 64MB\n  max_file_store: 2GB\n}}\n"
@@ -79,10 +91,9 @@ NatsCluster::NatsCluster(int size) {
         name, s.client_port, s.http_port, store, s.cluster_port, routes);
     Start(i);
   }
-  if (!WaitReady(30s)) {
-    for (int i = 0; i < size; ++i) Kill(i);
-    throw std::runtime_error("the JetStream cluster did not elect a leader within 30 s");
-  }
+  if (WaitReady(30s)) return true;
+  for (int i = 0; i < size; ++i) Kill(i);
+  return false;
 }
 
 NatsCluster::~NatsCluster() {

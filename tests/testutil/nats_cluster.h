@@ -58,6 +58,9 @@ class NatsCluster {
     pid_t pid = -1;
   };
   void Start(int i);
+  // Starts `size` servers on fresh ports and waits for a leader; false (all
+  // of them killed) if none is elected within 30 s.
+  bool TryStart(int size, int attempt);
 
   TempDir dir_;
   std::vector<Server> servers_;
