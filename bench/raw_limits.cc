@@ -60,6 +60,40 @@ double SyncedWriteBatchRate(const std::string& dir, size_t batch, size_t value_b
   return static_cast<double>(written) / elapsed;
 }
 
+namespace {
+
+// Sends `payload` on `dealer` until `stop`, 256 at a time, blocking (with a
+// timeout, to see `stop`) at the high-water mark.
+void SendUntilStopped(zmq::socket_t& dealer, const std::string& payload, const std::atomic<bool>& stop) {
+  while (!stop.load(std::memory_order_relaxed)) {
+    zmq::pollitem_t item{dealer.handle(), 0, ZMQ_POLLOUT, 0};
+    zmq::poll(&item, 1, std::chrono::milliseconds(50));
+    if (!(item.revents & ZMQ_POLLOUT)) continue;
+    for (int i = 0; i < 256; ++i) {
+      if (!dealer.send(zmq::buffer(payload), zmq::send_flags::dontwait)) break;
+    }
+  }
+}
+
+// Messages per second received on `router` over `seconds`, timed from the
+// first one (the connection, and a CURVE handshake, settled).
+double ReceiveRate(zmq::socket_t& router, double seconds) {
+  zmq::message_t id;
+  zmq::message_t body;
+  if (!router.recv(id) || !router.recv(body)) throw std::runtime_error("router recv");
+  uint64_t received = 0;
+  auto start = Clock::now();
+  router.set(zmq::sockopt::rcvtimeo, 200);
+  while (SecondsSince(start) < seconds) {
+    if (!router.recv(id)) continue;
+    if (!router.recv(body)) continue;
+    ++received;
+  }
+  return static_cast<double>(received) / SecondsSince(start);
+}
+
+}  // namespace
+
 double ZmqDealerRouterRate(size_t message_bytes, double seconds, bool curve) {
   zmq::context_t ctx;
   zmq::socket_t router(ctx, zmq::socket_type::router);
@@ -85,30 +119,8 @@ double ZmqDealerRouterRate(size_t message_bytes, double seconds, bool curve) {
   dealer.connect(router.get(zmq::sockopt::last_endpoint));
   std::atomic<bool> stop{false};
   std::string payload(message_bytes, 'm');
-  std::thread sender([&] {
-    while (!stop.load(std::memory_order_relaxed)) {
-      // Blocks at the high-water mark; the timeout lets it see `stop`.
-      zmq::pollitem_t item{dealer.handle(), 0, ZMQ_POLLOUT, 0};
-      zmq::poll(&item, 1, std::chrono::milliseconds(50));
-      if (!(item.revents & ZMQ_POLLOUT)) continue;
-      for (int i = 0; i < 256; ++i) {
-        if (!dealer.send(zmq::buffer(payload), zmq::send_flags::dontwait)) break;
-      }
-    }
-  });
-  // Let the connection (and the CURVE handshake) settle before timing.
-  zmq::message_t id;
-  zmq::message_t body;
-  if (!router.recv(id) || !router.recv(body)) throw std::runtime_error("router recv");
-  uint64_t received = 0;
-  auto start = Clock::now();
-  router.set(zmq::sockopt::rcvtimeo, 200);
-  while (SecondsSince(start) < seconds) {
-    if (!router.recv(id)) continue;
-    if (!router.recv(body)) continue;
-    ++received;
-  }
-  double rate = static_cast<double>(received) / SecondsSince(start);
+  std::thread sender([&] { SendUntilStopped(dealer, payload, stop); });
+  double rate = ReceiveRate(router, seconds);
   stop = true;
   sender.join();
   return rate;
@@ -133,16 +145,7 @@ double ZmqRelayRate(size_t message_bytes, double seconds) {
   out.connect(sink.get(zmq::sockopt::last_endpoint));
   std::atomic<bool> stop{false};
   std::string payload(message_bytes, 'm');
-  std::thread sender([&] {
-    while (!stop.load(std::memory_order_relaxed)) {
-      zmq::pollitem_t item{dealer.handle(), 0, ZMQ_POLLOUT, 0};
-      zmq::poll(&item, 1, std::chrono::milliseconds(50));
-      if (!(item.revents & ZMQ_POLLOUT)) continue;
-      for (int i = 0; i < 256; ++i) {
-        if (!dealer.send(zmq::buffer(payload), zmq::send_flags::dontwait)) break;
-      }
-    }
-  });
+  std::thread sender([&] { SendUntilStopped(dealer, payload, stop); });
   std::thread relay([&] {
     in.set(zmq::sockopt::rcvtimeo, 50);
     zmq::message_t id;
@@ -156,18 +159,7 @@ double ZmqRelayRate(size_t message_bytes, double seconds) {
       }
     }
   });
-  zmq::message_t id;
-  zmq::message_t body;
-  if (!sink.recv(id) || !sink.recv(body)) throw std::runtime_error("relay sink recv");
-  uint64_t received = 0;
-  auto start = Clock::now();
-  sink.set(zmq::sockopt::rcvtimeo, 200);
-  while (SecondsSince(start) < seconds) {
-    if (!sink.recv(id)) continue;
-    if (!sink.recv(body)) continue;
-    ++received;
-  }
-  double rate = static_cast<double>(received) / SecondsSince(start);
+  double rate = ReceiveRate(sink, seconds);
   stop = true;
   sender.join();
   relay.join();

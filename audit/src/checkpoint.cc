@@ -11,17 +11,13 @@
 
 #include <fmt/format.h>
 
+#include "signed_text.h"
+
 namespace lintas::audit {
 namespace {
 
-Error Bad(const std::string& message) {
-  return Error{std::make_error_code(std::errc::invalid_argument), message};
-}
-
-bool ParseU64(std::string_view text, uint64_t* out) {
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
-  return ec == std::errc() && p == text.data() + text.size() && !text.empty();
-}
+using internal::Bad;
+using internal::ParseU64;
 
 }  // namespace
 
@@ -31,26 +27,10 @@ std::string Checkpoint::Body() const {
 }
 
 Result<Checkpoint> Checkpoint::Parse(std::string_view body) {
-  std::vector<std::string_view> lines;
-  size_t start = 0;
-  while (start < body.size()) {
-    size_t nl = body.find('\n', start);
-    if (nl == std::string_view::npos) return Bad("checkpoint: the last line does not end in a newline");
-    lines.push_back(body.substr(start, nl - start));
-    start = nl + 1;
-  }
-  if (lines.size() != 7 || lines[0] != "lintas-checkpoint/1") {
-    return Bad("checkpoint: not a lintas-checkpoint/1 of 7 lines");
-  }
-  const char* keys[] = {"log_id ", "size ", "root ", "access_size ", "access_root ", "time_us "};
-  std::string_view values[6];
-  for (size_t i = 0; i < 6; ++i) {
-    std::string_view key = keys[i];
-    if (lines[i + 1].substr(0, key.size()) != key) {
-      return Bad(fmt::format("checkpoint line {}: expected '{}'", i + 2, key));
-    }
-    values[i] = lines[i + 1].substr(key.size());
-  }
+  auto fields = internal::ParseFields(body, "checkpoint", "lintas-checkpoint/1",
+                                      {"log_id", "size", "root", "access_size", "access_root", "time_us"});
+  if (!fields.ok()) return fields.error();
+  const std::vector<std::string_view>& values = *fields;
   Checkpoint c;
   c.log_id = std::string(values[0]);
   uint64_t time = 0;

@@ -9,18 +9,13 @@
 #include <nlohmann/json.hpp>
 
 #include "lintas/audit/merkle.h"
+#include "signed_text.h"
 
 namespace lintas::audit {
 namespace {
 
-Error Bad(const std::string& message) {
-  return Error{std::make_error_code(std::errc::invalid_argument), message};
-}
-
-bool ParseU64(std::string_view text, uint64_t* out) {
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
-  return ec == std::errc() && p == text.data() + text.size() && !text.empty();
-}
+using internal::Bad;
+using internal::ParseU64;
 
 // The root of leaves[begin, end), appending to each leaf's path the sibling
 // hashes on its way up: every subtree is hashed once (O(n log n) in all).
@@ -62,24 +57,10 @@ std::string ReceiptStatement::Body() const {
 }
 
 Result<ReceiptStatement> ReceiptStatement::Parse(std::string_view body) {
-  std::vector<std::string_view> lines;
-  size_t start = 0;
-  while (start < body.size()) {
-    size_t nl = body.find('\n', start);
-    if (nl == std::string_view::npos) return Bad("receipt: the last line does not end in a newline");
-    lines.push_back(body.substr(start, nl - start));
-    start = nl + 1;
-  }
-  if (lines.size() != 6 || lines[0] != "lintas-receipt/1") return Bad("receipt: not a lintas-receipt/1 of 6 lines");
-  const char* keys[] = {"log_id ", "node ", "count ", "root ", "time_us "};
-  std::string_view values[5];
-  for (size_t i = 0; i < 5; ++i) {
-    std::string_view key = keys[i];
-    if (lines[i + 1].substr(0, key.size()) != key) {
-      return Bad(fmt::format("receipt line {}: expected '{}'", i + 2, key));
-    }
-    values[i] = lines[i + 1].substr(key.size());
-  }
+  auto fields = internal::ParseFields(body, "receipt", "lintas-receipt/1",
+                                      {"log_id", "node", "count", "root", "time_us"});
+  if (!fields.ok()) return fields.error();
+  const std::vector<std::string_view>& values = *fields;
   ReceiptStatement s;
   s.log_id = std::string(values[0]);
   s.node = std::string(values[1]);

@@ -190,6 +190,14 @@ class BrokerLoop {
 
   // Publish path (publish.cc).
   void HandlePublish(Session& session, const wire::MessageView& message);
+  // Admits each event (verify, validate, origin) and collects the ids and
+  // parents to look up in the log: those not in flight. The facts of
+  // parents in flight go to `known_parents` if given (a deferred Publish
+  // keeps them for its decision).
+  void AdmitAll(const NodeConfig& node, std::span<const std::span<const uint8_t>> payloads,
+                std::vector<Result<const fb::Event*>>* admitted, std::vector<wire::EventId>* ids,
+                std::vector<wire::EventId>* parents,
+                std::unordered_map<wire::EventId, ParentFacts, EventIdHash>* known_parents);
   // Why a whole Publish of `n` events is refused before any is looked at.
   std::optional<Error> PublishRefusal(const Session& session, size_t n) const;
   // The decision for each admitted event, with the lookups' answers (and

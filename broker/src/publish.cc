@@ -60,19 +60,9 @@ void BrokerLoop::HandlePublish(Session& session, const wire::MessageView& messag
   // Admission of each event first (verify, validate, origin), then the
   // lookups (dedup, parents) of those not in flight, from memory only.
   std::vector<Result<const fb::Event*>> admitted;
-  admitted.reserve(payloads.size());
   std::vector<wire::EventId> ids;
   std::vector<wire::EventId> parents;
-  for (const auto& bytes : payloads) {
-    admitted.push_back(AdmitEvent(*session.node, directory_, bytes));
-    if (!admitted.back().ok()) continue;
-    const fb::Event& event = **admitted.back();
-    wire::EventId id = wire::EventId::FromFb(*event.id());
-    if (!inflight_ids_.count(id)) ids.push_back(id);
-    if (event.parent_id() == nullptr) continue;
-    wire::EventId parent = wire::EventId::FromFb(*event.parent_id());
-    if (!inflight_ids_.count(parent)) parents.push_back(parent);
-  }
+  AdmitAll(*session.node, payloads, &admitted, &ids, &parents, nullptr);
   LogAnswers answers;
   if (!LookUp(*store_, directory_, ids, parents, ReadMode::kMemoryOnly, &answers)) {
     // An answer needs the disk: the LogReader asks, the loop goes on.
@@ -80,6 +70,28 @@ void BrokerLoop::HandlePublish(Session& session, const wire::MessageView& messag
     return;
   }
   Decide(session, first_seq, payloads, admitted, answers, nullptr);
+}
+
+void BrokerLoop::AdmitAll(const NodeConfig& node, std::span<const std::span<const uint8_t>> payloads,
+                          std::vector<Result<const fb::Event*>>* admitted, std::vector<wire::EventId>* ids,
+                          std::vector<wire::EventId>* parents,
+                          std::unordered_map<wire::EventId, ParentFacts, EventIdHash>* known_parents) {
+  admitted->reserve(payloads.size());
+  for (const auto& bytes : payloads) {
+    admitted->push_back(AdmitEvent(node, directory_, bytes));
+    if (!admitted->back().ok()) continue;
+    const fb::Event& event = **admitted->back();
+    wire::EventId id = wire::EventId::FromFb(*event.id());
+    if (!inflight_ids_.count(id)) ids->push_back(id);
+    if (event.parent_id() == nullptr) continue;
+    wire::EventId parent = wire::EventId::FromFb(*event.parent_id());
+    auto in_flight = inflight_ids_.find(parent);
+    if (in_flight == inflight_ids_.end()) {
+      parents->push_back(parent);
+    } else if (known_parents != nullptr) {
+      known_parents->insert_or_assign(parent, in_flight->second.facts);
+    }
+  }
 }
 
 Result<std::optional<uint64_t>> BrokerLoop::StoredAt(const wire::EventId& id,

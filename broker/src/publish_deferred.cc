@@ -39,20 +39,7 @@ void BrokerLoop::Defer(Session& session, uint64_t first_seq,
   }
   std::vector<wire::EventId> ids;
   std::vector<wire::EventId> parents;
-  for (const auto& bytes : deferred->views) {
-    deferred->admitted.push_back(AdmitEvent(*session.node, directory_, bytes));
-    if (!deferred->admitted.back().ok()) continue;
-    const fb::Event& event = **deferred->admitted.back();
-    wire::EventId id = wire::EventId::FromFb(*event.id());
-    if (!inflight_ids_.count(id)) ids.push_back(id);
-    if (event.parent_id() == nullptr) continue;
-    wire::EventId parent = wire::EventId::FromFb(*event.parent_id());
-    if (auto it = inflight_ids_.find(parent); it != inflight_ids_.end()) {
-      deferred->known_parents.insert_or_assign(parent, it->second.facts);
-    } else {
-      parents.push_back(parent);
-    }
-  }
+  AdmitAll(*session.node, deferred->views, &deferred->admitted, &ids, &parents, &deferred->known_parents);
   session.deferred.push_back(deferred);
   store::Store* store = store_.get();
   const Directory* directory = &directory_;
