@@ -366,9 +366,11 @@ void BrokerLoop::HandleAuditQuery(Session& session, const proto::AuditQuery& que
   reply.query_id = query.query_id();
   std::vector<std::string> payloads;
   if (query.kind() == proto::AuditQueryKind::Directory) return HandleDirectoryQuery(session, query);
-  // A node's checkpoint and its own consultation records: any node, not recorded.
+  // A node's checkpoint, its own consultation records and its witness:
+  // any node, not recorded.
   bool needs_audit = query.kind() != proto::AuditQueryKind::Checkpoint &&
-                     query.kind() != proto::AuditQueryKind::AccessCheck;
+                     query.kind() != proto::AuditQueryKind::AccessCheck &&
+                     query.kind() != proto::AuditQueryKind::Witness;
   // A node may have its own events proved (published or addressed to it)
   // without the audit permission (own_proofs.cc).
   bool own = needs_audit && !session.node->can_audit && OnlyOwnEvents(session, query);
@@ -474,6 +476,9 @@ void BrokerLoop::HandleAuditQuery(Session& session, const proto::AuditQuery& que
       break;
     case proto::AuditQueryKind::AccessCheck:
       if (!AnswerAccessCheck(session, query, &reply, &payloads)) return;
+      break;
+    case proto::AuditQueryKind::Witness:
+      if (!AnswerWitness(session, query, &payloads)) return;
       break;
     default:
       refuse(wire::errc::malformed_message, "unknown audit query kind");

@@ -66,6 +66,9 @@ BrokerLoop::BrokerLoop(BrokerConfig config, std::unique_ptr<store::Store> store)
   if (auto s = seal_keys_.Load(store_.get()); !s.ok()) {
     throw std::runtime_error("cannot read the nodes' seal keys: " + s.error().message);
   }
+  if (auto s = witnesses_.Load(store_.get()); !s.ok()) {
+    throw std::runtime_error("cannot read the nodes' witnessed checkpoints: " + s.error().message);
+  }
   next_offset_ = store_->next_offset();
   last_received_us_ = store_->last_received_at_us();
   probe_.LogSize(store_->size());

@@ -40,6 +40,7 @@
 #include "recent_records.h"
 #include "regional_stats.h"
 #include "seal_registry.h"
+#include "witness_registry.h"
 #include "thread_rules.h"
 
 namespace lintas::broker {
@@ -314,6 +315,17 @@ class BrokerLoop {
   // proofs, and the damage known; false if refused (the error is sent).
   [[nodiscard]] bool AnswerAccessCheck(Session& session, const proto::AuditQuery& query,
                                        proto::AuditReplyT* reply, std::vector<std::string>* payloads);
+  // Witness (witnesses.cc): keeps the node's co-signed checkpoint and adds,
+  // as payloads, every other node's with the proofs that relate it to this
+  // one; false if refused (the error is sent).
+  [[nodiscard]] bool AnswerWitness(Session& session, const proto::AuditQuery& query,
+                                   std::vector<std::string>* payloads);
+  // Whether `cp` (signed with this broker's key) is of this broker's logs.
+  [[nodiscard]] Status ProvesOwnHistory(const audit::Checkpoint& cp);
+  // A peer's witness as an "LNTW" payload, with the consistency proofs from
+  // the smaller of its checkpoint and `own` to the larger.
+  [[nodiscard]] Result<std::string> RelatedWitness(const audit::CosignedCheckpoint& peer,
+                                                   const audit::Checkpoint& peer_cp, const audit::Checkpoint& own);
   // The consistency proof of the consultation log's tree from the size a
   // node holds, into a Checkpoint reply.
   [[nodiscard]] Status AddAccessConsistency(const Session& session, uint64_t known,
@@ -377,6 +389,7 @@ class BrokerLoop {
   BrokerConfig config_;
   Directory directory_;
   SealRegistry seal_keys_;  // the nodes' announced seal keys
+  WitnessRegistry witnesses_;  // each node's latest co-signed checkpoint
   RoutingPolicy policy_;
   IngestState ingest_state_;  // points into config_, directory_, policy_ and this
   Revocations revocations_;            // read by the ZAP thread too

@@ -2,6 +2,7 @@
 // against their leaves at start-up, listed with inclusion proofs, each node's
 // own records served to it for checking, and its tree's consistency proofs.
 #include <algorithm>
+#include <functional>
 #include <set>
 
 #include <fmt/format.h>
@@ -28,6 +29,52 @@ std::string SeqList(const std::vector<uint64_t>& seqs, size_t total) {
 void Note(std::vector<uint64_t>* list, size_t* total, uint64_t seq) {
   ++*total;
   if (list->size() < kMaxAccessDamage) list->push_back(seq);
+}
+
+// Whether a consultation record disclosed an event of `case_id` (one of
+// `case_offsets`, or the case named). A record that no longer verifies may
+// have: it is listed, and its check names it.
+bool Discloses(const std::string& bytes, std::string_view case_id, const std::set<uint64_t>& case_offsets) {
+  flatbuffers::Verifier v(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  if (!fb::VerifyAccessRecordBuffer(v)) return true;
+  const auto* r = fb::GetAccessRecord(bytes.data());
+  if (r->case_id() && r->case_id()->string_view() == case_id) return true;
+  if (r->offsets()) {
+    for (uint64_t o : *r->offsets()) {
+      if (case_offsets.count(o)) return true;
+    }
+  }
+  return false;
+}
+
+// The consultation records with seq in after+1..tree, in order: at most
+// kAccessScanBudget examined, and none once `full()`. Each gap (a seq with no
+// record) goes to `missing`, and so does the range's missing end when the walk
+// reached it. `visit` sees every record; its error ends the walk. Returns the
+// last seq examined (the next query's `after`).
+Result<uint64_t> WalkAccess(store::Store* store, uint64_t after, uint64_t tree, const std::function<bool()>& full,
+                            std::vector<uint64_t>* missing,
+                            const std::function<Status(uint64_t, std::string&)>& visit) {
+  size_t examined = 0;
+  std::vector<std::pair<uint64_t, std::string>> records;
+  while (!full() && examined < kAccessScanBudget && after < tree) {
+    records.clear();
+    if (auto s = store->ScanAccess(after, 1024, &records); !s.ok()) return s.error();
+    if (records.empty()) break;
+    for (auto& [seq, bytes] : records) {
+      if (full() || seq > tree) break;
+      ++examined;
+      for (uint64_t gap = after + 1; gap < seq; ++gap) missing->push_back(gap);
+      after = seq;
+      if (auto s = visit(seq, bytes); !s.ok()) return s.error();
+    }
+    if (records.back().first > tree) break;
+  }
+  if (examined < kAccessScanBudget && !full()) {
+    for (uint64_t gap = after + 1; gap <= tree; ++gap) missing->push_back(gap);
+    after = std::max(after, tree);
+  }
+  return after;
 }
 
 }  // namespace
@@ -125,59 +172,23 @@ bool BrokerLoop::AnswerAccessQuery(Session& session, const proto::AuditQuery& qu
       return refuse(wire::errc::storage_error, "log read failed; retry");
     }
   }
-  uint64_t after = query.after();
-  size_t examined = 0;
-  std::vector<std::pair<uint64_t, std::string>> records;
-  while (payloads->size() < config_.max_batch && examined < kAccessScanBudget && after < tree) {
-    records.clear();
-    if (auto s = store_->ScanAccess(after, 1024, &records); !s.ok()) {
-      return refuse(wire::errc::storage_error, "consultation log scan failed; retry");
+  auto full = [&] { return payloads->size() >= config_.max_batch; };
+  auto visit = [&](uint64_t seq, std::string& bytes) -> Status {
+    if (!case_id.empty() && !Discloses(bytes, case_id, case_offsets)) return OkStatus();
+    if (!query.with_proofs()) {
+      payloads->push_back(std::move(bytes));
+      return OkStatus();
     }
-    if (records.empty()) break;
-    for (auto& [seq, bytes] : records) {
-      if (payloads->size() >= config_.max_batch || seq > tree) break;
-      ++examined;
-      for (uint64_t gap = after + 1; gap < seq; ++gap) reply->access_missing.push_back(gap);
-      after = seq;
-      bool match = case_id.empty();
-      if (!match) {
-        flatbuffers::Verifier v(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
-        // A record that no longer verifies may have disclosed the case: it
-        // is listed, and its check names it.
-        if (!fb::VerifyAccessRecordBuffer(v)) {
-          match = true;
-        } else {
-          const auto* r = fb::GetAccessRecord(bytes.data());
-          if (r->offsets()) {
-            for (uint64_t o : *r->offsets()) {
-              if (case_offsets.count(o)) {
-                match = true;
-                break;
-              }
-            }
-          }
-          if (r->case_id() && r->case_id()->string_view() == case_id) match = true;
-        }
-      }
-      if (!match) continue;
-      if (!query.with_proofs()) {
-        payloads->push_back(std::move(bytes));
-        continue;
-      }
-      auto path = access_tree_->Inclusion(seq - 1, tree);
-      if (!path.ok()) return refuse(wire::errc::storage_error, "inclusion proof failed: " + path.error().message);
-      payloads->push_back(audit::EncodeAccessProof(seq, bytes, *path));
-    }
-    if (!records.empty() && records.back().first > tree) break;
-  }
-  // Records missing at the end of the range examined.
-  if (examined < kAccessScanBudget && payloads->size() < config_.max_batch) {
-    for (uint64_t gap = after + 1; gap <= tree; ++gap) reply->access_missing.push_back(gap);
-    after = std::max(after, tree);
-  }
+    auto path = access_tree_->Inclusion(seq - 1, tree);
+    if (!path.ok()) return path.error();
+    payloads->push_back(audit::EncodeAccessProof(seq, bytes, *path));
+    return OkStatus();
+  };
+  auto after = WalkAccess(store_.get(), query.after(), tree, full, &reply->access_missing, visit);
+  if (!after.ok()) return refuse(wire::errc::storage_error, "consultation log read failed: " + after.error().message);
   reply->access_altered = access_altered_;
-  reply->last_seq = after;
-  reply->more = after < tree;
+  reply->last_seq = *after;
+  reply->more = *after < tree;
   return true;
 }
 
@@ -191,43 +202,30 @@ bool BrokerLoop::AnswerAccessCheck(Session& session, const proto::AuditQuery& qu
     return false;
   }
   const std::string& me = session.node->id;
-  uint64_t after = query.after();
-  size_t examined = 0;
-  std::vector<std::pair<uint64_t, std::string>> records;
-  while (payloads->size() < config_.max_batch && examined < kAccessScanBudget && after < tree) {
-    records.clear();
-    if (auto s = store_->ScanAccess(after, 1024, &records); !s.ok()) {
-      probe_.Refused(wire::errc::storage_error);
-      SendError(session.peer, wire::errc::storage_error, "consultation log scan failed; retry");
-      return false;
-    }
-    if (records.empty()) break;
-    for (auto& [seq, bytes] : records) {
-      if (payloads->size() >= config_.max_batch || seq > tree) break;
-      ++examined;
-      for (uint64_t gap = after + 1; gap < seq; ++gap) reply->access_missing.push_back(gap);
-      after = seq;
-      flatbuffers::Verifier v(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
-      if (!fb::VerifyAccessRecordBuffer(v)) continue;  // in access_altered_ since start-up
-      const auto* r = fb::GetAccessRecord(bytes.data());
-      if (r->node_id()->string_view() != me) continue;
-      auto path = access_tree_->Inclusion(seq - 1, tree);
-      if (!path.ok()) break;
-      payloads->push_back(audit::EncodeAccessProof(seq, bytes, *path));
-    }
-    if (records.back().first > tree) break;
-  }
-  if (examined < kAccessScanBudget && payloads->size() < config_.max_batch) {
-    for (uint64_t gap = after + 1; gap <= tree; ++gap) reply->access_missing.push_back(gap);
-    after = std::max(after, tree);
+  auto full = [&] { return payloads->size() >= config_.max_batch; };
+  auto visit = [&](uint64_t seq, std::string& bytes) -> Status {
+    flatbuffers::Verifier v(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+    if (!fb::VerifyAccessRecordBuffer(v)) return OkStatus();  // in access_altered_ since start-up
+    const auto* r = fb::GetAccessRecord(bytes.data());
+    if (r->node_id()->string_view() != me) return OkStatus();
+    auto path = access_tree_->Inclusion(seq - 1, tree);
+    if (!path.ok()) return path.error();
+    payloads->push_back(audit::EncodeAccessProof(seq, bytes, *path));
+    return OkStatus();
+  };
+  auto after = WalkAccess(store_.get(), query.after(), tree, full, &reply->access_missing, visit);
+  if (!after.ok()) {
+    probe_.Refused(wire::errc::storage_error);
+    SendError(session.peer, wire::errc::storage_error, "consultation log read failed: " + after.error().message);
+    return false;
   }
   // Missing or altered anywhere, as found at start-up: every node hears of it.
   std::set<uint64_t> missing(reply->access_missing.begin(), reply->access_missing.end());
   missing.insert(access_missing_.begin(), access_missing_.end());
   reply->access_missing.assign(missing.begin(), missing.end());
   reply->access_altered = access_altered_;
-  reply->last_seq = after;
-  reply->more = after < tree;
+  reply->last_seq = *after;
+  reply->more = *after < tree;
   return true;
 }
 

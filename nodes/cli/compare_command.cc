@@ -13,6 +13,7 @@
 #include "lintas/audit/checkpoint.h"
 #include "lintas/audit/hash.h"
 #include "lintas/audit/merkle.h"
+#include "lintas/audit/witness.h"
 
 namespace lintas::cli {
 namespace {
@@ -29,6 +30,7 @@ struct Saved {
   audit::Checkpoint cp;
   bool complete = false;
   std::string file;
+  std::string witness;  // a co-signed checkpoint's node (docs/AUDIT.md 3b)
 };
 
 Result<Saved> Load(const std::string& file, const audit::PublicKey& key) {
@@ -40,7 +42,15 @@ Result<Saved> Load(const std::string& file, const audit::PublicKey& key) {
   if (!in || !std::getline(in, line)) return bad("cannot be read");
   json h = json::parse(line, nullptr, false);
   if (!h.is_object() || !h.contains("checkpoint") || !h.contains("signature")) {
-    return bad("its first line holds no signed checkpoint (an export written by lintas audit export)");
+    return bad("its first line holds no signed checkpoint (an export written by lintas audit export, or a "
+               "co-signed checkpoint saved by lintas audit witnesses --save)");
+  }
+  if (h.value("type", "") == "cosigned-checkpoint") {
+    auto c = audit::CosignedCheckpoint::FromJson(line);
+    if (!c.ok()) return bad(c.error().message);
+    if (auto s = c->Verify(key); !s.ok()) return bad(s.error().message);
+    auto cp = audit::Checkpoint::Parse(c->checkpoint);
+    return Saved{*cp, false, file, c->node};
   }
   std::string body = h["checkpoint"].get<std::string>();
   auto sig = audit::Base64Decode(h["signature"].get<std::string>());
@@ -50,7 +60,7 @@ Result<Saved> Load(const std::string& file, const audit::PublicKey& key) {
   if (!audit::VerifySignature(body, signature, key)) return bad("the checkpoint's signature does not verify with the broker's key");
   auto cp = audit::Checkpoint::Parse(body);
   if (!cp.ok()) return bad(cp.error().message);
-  return Saved{*cp, h.value("complete", false), file};
+  return Saved{*cp, h.value("complete", false), file, ""};
 }
 
 // The root of the first `m` records of a complete export.
@@ -93,9 +103,10 @@ int Compare(const CompareFlags& f) {
   audit::Hash prefix = large.cp.root;
   if (small.cp.size != large.cp.size) {
     if (!large.complete) {
-      std::cout << fmt::format("UNDECIDED: {} is a filtered export; the tree of {} records inside its {} cannot be "
-                               "rebuilt offline (compare against a complete export)\n",
-                               large.file, small.cp.size, large.cp.size);
+      std::cout << fmt::format("UNDECIDED: {} is {}; the tree of {} records inside its {} cannot be rebuilt "
+                               "offline (compare against a complete export)\n",
+                               large.file, large.witness.empty() ? "a filtered export" : "a co-signed checkpoint",
+                               small.cp.size, large.cp.size);
       return kExitFailure;
     }
     auto root = PrefixRoot(large.file, small.cp.size);
@@ -104,6 +115,9 @@ int Compare(const CompareFlags& f) {
       return kExitBadInput;
     }
     prefix = *root;
+  }
+  for (const Saved* s : {&*a, &*b}) {
+    if (!s->witness.empty()) std::cout << fmt::format("{}: co-signed by node {}\n", s->file, s->witness);
   }
   if (prefix == small.cp.root) {
     std::cout << fmt::format("CONSISTENT: the checkpoint of {} records (time_us {}) extends the one of {} (time_us {})\n",
@@ -121,9 +135,9 @@ int Compare(const CompareFlags& f) {
 
 void AddCompareCommand(CLI::App* audit, int* rc) {
   auto f = std::make_shared<CompareFlags>();
-  auto* c = audit->add_subcommand("compare", "Offline: do two saved exports' signed checkpoints show one history?");
-  c->add_option("a", f->a, "An export file (its signed checkpoint)")->required();
-  c->add_option("b", f->b, "Another export file")->required();
+  auto* c = audit->add_subcommand("compare", "Offline: do two saved exports' or co-signed checkpoints show one history?");
+  c->add_option("a", f->a, "An export file (its signed checkpoint), or a co-signed checkpoint")->required();
+  c->add_option("b", f->b, "Another export file or co-signed checkpoint")->required();
   c->add_option("--broker-key", f->broker_key, "The broker's signing public key (base64 or file)")->required();
   c->callback([f, rc] { *rc = Compare(*f); });
 }

@@ -21,6 +21,7 @@
 #include "case_commands.h"
 #include "case_view.h"
 #include "compare_command.h"
+#include "witness_command.h"
 #include "receipt_command.h"
 #include "stats_commands.h"
 #include "credentials.h"
@@ -384,6 +385,7 @@ int main(int argc, char** argv) {
   AddAuditCommands(app, &g.json, &rc);
   AddReceiptCommand(app.get_subcommand("audit"), &g.node, &rc);
   AddCompareCommand(app.get_subcommand("audit"), &rc);
+  AddWitnessCommand(app.get_subcommand("audit"), &g.node, &g.json, &rc);
   AddCaseCommands(app, &g.node, &g.json, &rc);
   AddAccountCommands(app, &g.node, &g.json, &rc);
   AddWebhookCommands(app, &g.node, &g.json, &rc);

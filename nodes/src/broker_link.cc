@@ -74,7 +74,8 @@ std::string SubscribeFrame(const std::string& name, const SubscriptionConfig* su
 }  // namespace
 
 BrokerLink::BrokerLink(Node* node)
-    : node_(node), config_(node->config()), ctx_(1), own_(&node->store(), node->config()) {
+    : node_(node), config_(node->config()), ctx_(1), own_(&node->store(), node->config()),
+      witness_(&node->store(), node->config()) {
   if (config_.security == "curve") {
     std::ifstream in(config_.secret_key_file);
     if (!(in >> secret_key_) || secret_key_.size() != 40) {
@@ -533,6 +534,12 @@ void BrokerLink::AskCheckpoint() {
   if (!client_->SendControl(wire::EncodeControl(control)).ok()) {
     Log()->debug("checkpoint request not sent: the pipe is full");
   }
+  SendWitness();
+}
+
+void BrokerLink::SendWitness() {
+  auto query = witness_.Query(NowMicros());
+  if (query && !client_->SendControl(*query).ok()) Log()->debug("witness not sent: the pipe is full");
 }
 
 void BrokerLink::AskDirectory() {
@@ -572,6 +579,11 @@ void BrokerLink::HandleDirectoryReply(const Incoming& m) {
 void BrokerLink::HandleAuditReply(const Incoming& m) {
   const proto::AuditReply& reply = *m.control()->command_as_AuditReply();
   if (reply.query_id() == kDirectoryQuery) return HandleDirectoryReply(m);
+  if (Witnessing::Owns(reply.query_id())) {
+    std::vector<std::string> forks;
+    witness_.OnReply(m, &forks);
+    return RaiseAlarms(forks);
+  }
   if (OwnEvents::IsProofsReply(reply.query_id())) {
     std::vector<std::string> lost;
     own_.OnProofs(m, &lost);
@@ -652,12 +664,19 @@ void BrokerLink::HandleAuditReply(const Incoming& m) {
       return;
     }
   }
+  const auto& sig = newer->checkpoint.signature;
+  std::string sig_b64 = audit::Base64Encode({reinterpret_cast<const char*>(sig.data()), sig.size()});
+  if (auto s = node_->store().Put(kCheckpointSignatureMeta, sig_b64, false); !s.ok()) {
+    Log()->error("checkpoint signature not kept (asked again next time): {}", s.error().message);
+    return;
+  }
   if (auto s = node_->store().Put("audit/checkpoint", newer->checkpoint.body, true); !s.ok()) {
     Log()->error("checkpoint not kept (asked again next time): {}", s.error().message);
     return;
   }
   unanswered_checkpoints_ = 0;
   check_own(true);
+  SendWitness();
   if (auto ask = consultation_check_->Next(newer->parsed)) (void)client_->SendControl(*ask);
 }
 

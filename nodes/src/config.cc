@@ -62,7 +62,20 @@ NodeConfig ParseNodeConfig(const std::string& text, const std::string& base_dir)
   CheckKeys(root, "config", {"node", "broker", "security", "subscriptions", "cases", "retention", "audit"});
   NodeConfig c;
   if (const toml::table* a = root["audit"].as_table()) {
-    CheckKeys(*a, "audit", {"broker_signing_key", "verify_within", "checkpoint_every"});
+    CheckKeys(*a, "audit",
+              {"broker_signing_key", "verify_within", "checkpoint_every", "witness_key_file", "witness_keys"});
+    c.witness_key_file = Get<std::string>(*a, "audit", "witness_key_file", "");
+    if (!c.witness_key_file.empty()) c.witness_key_file = ResolvePath(base_dir, c.witness_key_file);
+    if (const toml::table* w = (*a)["witness_keys"].as_table()) {
+      for (const auto& [peer, value] : *w) {
+        std::string field = "audit.witness_keys." + std::string(peer.str());
+        const auto* key_text = value.as_string();
+        if (key_text == nullptr || !audit::KeyFromBase64(key_text->get()).ok()) {
+          Fail(field + ": not a base64 Ed25519 public key (32 bytes)");
+        }
+        c.witness_keys[std::string(peer.str())] = key_text->get();
+      }
+    }
     c.broker_signing_key = Get<std::string>(*a, "audit", "broker_signing_key", "");
     if (!c.broker_signing_key.empty()) {
       auto key = audit::KeyFromBase64(c.broker_signing_key);

@@ -100,12 +100,21 @@ void Health(Node* node, httplib::Response& res) {
       warnings.push_back("the broker's signing key was pinned on first use; set audit.broker_signing_key");
     }
   }
+  // Witnessed checkpoints (docs/AUDIT.md 3b): how many peers' co-signed
+  // checkpoints agree with this node's, and the forks found.
+  size_t consistent = 0;
+  size_t forks = 0;
+  if (auto peers = node->store().List("witness/peer/"); peers.ok()) {
+    for (const auto& [k, v] : *peers) consistent += v.find("\"status\":\"consistent\"") != std::string::npos;
+  }
+  if (auto found = node->store().List("audit/fork/"); found.ok()) forks = found->size();
+  json witnessing = {{"peers_consistent", consistent}, {"forks", forks}};
   api::Reply(res, 200,
              {{"status", alarmed || access_alarmed ? "alarm" : "ok"}, {"node", node->config().id},
               {"country", node->config().country}, {"broker_connected", node->broker_connected()},
               {"outbox_pending", pending.ok() ? *pending : 0}, {"broker_checkpoint", checkpoint},
               {"audit_alarm", alarmed ? json(**alarm) : json(nullptr)},
-              {"broker_signing_key", signing_key}, {"warnings", warnings},
+              {"broker_signing_key", signing_key}, {"warnings", warnings}, {"witnesses", witnessing},
               {"consultation_log_alarm", access_alarmed ? json(**access_alarm) : json(nullptr)}});
 }
 

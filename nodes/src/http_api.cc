@@ -167,6 +167,7 @@ void HttpApi::Routes() {
   AddEventRoutes(srv, node_);
   AddCaseRoutes(srv, node_);
   AddAuditRoutes(srv, node_);
+  AddWitnessRoutes(srv, node_);
   AddConsoleRoutes(srv, node_);
   AddStatisticsRoutes(srv, node_);
 }

@@ -19,6 +19,8 @@ void AddEventRoutes(httplib::Server& srv, Node* node);
 void AddCaseRoutes(httplib::Server& srv, Node* node);
 // /v1/audit/local (audit_routes.cc)
 void AddAuditRoutes(httplib::Server& srv, Node* node);
+// GET /v1/audit/witnesses (witness_routes.cc).
+void AddWitnessRoutes(httplib::Server& srv, Node* node);
 // /, /console/..., /v1/changes, /v1/directory (console_routes.cc)
 void AddConsoleRoutes(httplib::Server& srv, Node* node);
 // /v1/statistics, /v1/stats (statistics_routes.cc)

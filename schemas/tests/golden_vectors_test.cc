@@ -264,7 +264,42 @@ std::vector<FrameVector> MoreFrameVectors() {
   arc.access_altered = {17};
   audit_reply_access_check.command.Set(std::move(arc));
 
+  // Witnessed checkpoints (docs/AUDIT.md 3b): a node's co-signature of the
+  // checkpoint it holds, and the broker's reply with another node's, its
+  // consistency proofs (fixed bytes for the hashes and signatures).
+  auto cosigned = [](const char* node, uint8_t fill) {
+    auto c = std::make_unique<proto::CosignedCheckpointT>();
+    c->node = node;
+    c->checkpoint = "lintas-checkpoint/1\nlog_id asean-broker-1\nsize 1041\n...\n";
+    c->checkpoint_signature.assign(64, 0x5a);
+    c->witness_key.assign(32, fill);
+    c->witness_signature.assign(64, static_cast<uint8_t>(fill + 1));
+    c->time_us = kCreatedAt + 4000;
+    return c;
+  };
+  proto::ControlT audit_query_witness;
+  proto::AuditQueryT aqw;
+  aqw.query_id = (uint64_t{1} << 60) | 1;
+  aqw.kind = proto::AuditQueryKind::Witness;
+  aqw.witness = cosigned("th-node-1", 0x21);
+  audit_query_witness.command.Set(std::move(aqw));
+  proto::ControlT audit_reply_witness;
+  proto::AuditReplyT arw;
+  arw.query_id = (uint64_t{1} << 60) | 1;
+  arw.checkpoint = "lintas-checkpoint/1\nasean-broker-1\n1041\n...\n";
+  arw.signature.assign(64, 0x5a);
+  arw.public_key.assign(32, 0x3c);
+  audit_reply_witness.command.Set(std::move(arw));
+  auto peer = cosigned("kh-node-1", 0x41);
+  peer->consistency.assign(64, 0x66);
+  peer->access_consistency.assign(32, 0x67);
+  flatbuffers::FlatBufferBuilder witness_fbb;
+  witness_fbb.Finish(proto::CosignedCheckpoint::Pack(witness_fbb, peer.get()), "LNTW");
+  std::string witness(reinterpret_cast<const char*>(witness_fbb.GetBufferPointer()), witness_fbb.GetSize());
+
   return {
+      {"audit_query_witness", {EncodeControl(audit_query_witness)}},
+      {"audit_reply_witness", {EncodeControl(audit_reply_witness), witness}},
       {"subscribed", {EncodeControl(subscribed)}},
       {"unsubscribe", {EncodeControl(unsubscribe)}},
       {"goodbye", {EncodeControl(goodbye)}},

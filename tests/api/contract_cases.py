@@ -367,6 +367,9 @@ CASES = [
     Case("GET", "/v1/audit/broker", 200, who="auditor", query={"justification": "contract test", "case": "TH-API-0001"},
          check=lambda b, c: expect(b["identity"] == "kh-audit", "read through the auditor identity")),
     Case("GET", "/v1/audit/broker", 400, who="auditor", error_field="justification"),
+    Case("GET", "/v1/audit/witnesses", 200, check=lambda b, c: expect(b["node"] == "kh-node" and not b["forks"],
+                                                                      "KHM's witnesses, no fork")),
+    Case("GET", "/v1/audit/witnesses", 401, who=None),
 
     # -- the console ----------------------------------------------------------------------------------------------------
     Case("GET", "/", 200, who=None, save={"etag": lambda b, h: h["etag"]}),

@@ -1,4 +1,4 @@
-// Witnessed checkpoints (docs/AUDIT.md section 2d): a node's co-signature of a
+// Witnessed checkpoints (docs/AUDIT.md section 3b): a node's co-signature of a
 // broker checkpoint it has verified, so that nodes can show each other what
 // the broker showed them, and a broker that shows two histories (a fork, a
 // "split view") is caught by the nodes that saw either.
@@ -50,7 +50,7 @@ struct CosignedCheckpoint {
   // The checkpoint parses, `broker_key` signed it and the witness key
   // signed the statement; the error says which check failed.
   [[nodiscard]] Status Verify(const PublicKey& broker_key) const;
-  // JSON, one object (docs/AUDIT.md 2d): "checkpoint" and "signature" are
+  // JSON, one object (docs/AUDIT.md 3b): "checkpoint" and "signature" are
   // the broker's, as in an export's first line, so that `lintas audit
   // compare` reads either.
   std::string ToJson() const;

@@ -26,6 +26,17 @@ function checkpoint(health) {
       : cp ? h('span', { class: 'ok' }, t('audit.verified')) : t('audit.not_yet')],
   ];
   if (health.consultation_log_alarm) rows.push([t('audit.log_alarm'), h('span', { class: 'failure' }, String(health.consultation_log_alarm))]);
+  const key = health.broker_signing_key;
+  if (key) {
+    const config = key.pinned_from === 'config';
+    rows.push([t('audit.signing_key'), [h('code', {}, String(key.key)), ' ',
+      h('span', { class: config ? 'ok' : 'warning', id: 'signing-key-source' }, t(config ? 'audit.pinned_config' : 'audit.pinned_first_use'))]]);
+  }
+  const w = health.witnesses;
+  if (w) {
+    rows.push([t('audit.witnesses'), h('span', { class: w.forks > 0 ? 'failure' : 'ok', id: 'witnesses' },
+      t('audit.witnesses_detail', { consistent: w.peers_consistent, forks: w.forks }))]);
+  }
   return h('dl', { class: 'facts', id: 'checkpoint' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
 }
 

@@ -19,6 +19,7 @@
 #include "lintas/node/broker_client.h"
 #include "lintas/node/config.h"
 #include "lintas/node/own_events.h"
+#include "lintas/node/witnessing.h"
 #include "lintas/wire/errc.h"
 #include "lintas/wire/event_id.h"
 
@@ -122,6 +123,10 @@ class BrokerLink {
   std::map<uint64_t, audit::Hash> sent_hashes_;  // wire seq -> SHA-256 of the bytes sent
   // Signed receipts and the checking of acknowledged events (own_events.h).
   OwnEvents own_;
+  // Co-signing the checkpoint kept and checking the peers' (witnessing.h):
+  // a Witness query after each checkpoint request and each checkpoint kept.
+  Witnessing witness_;
+  void SendWitness();
   void HandleAck(const Incoming& message);
   // Remembers what was sent under wire seqs first.. (for the receipts).
   void Sent(uint64_t first, const std::vector<std::string>& events);

@@ -149,6 +149,16 @@ struct NodeConfig {
   // checked against it); at most a third of verify_within is used.
   // Default: "60s"
   int64_t checkpoint_every_us = 60LL * 1000000;
+  // This node's witness key (Ed25519), with which it co-signs the broker
+  // checkpoints it verified (docs/AUDIT.md 3b); created on first start, its
+  // public half in <file>.pub for the other nodes' operators.
+  // Default: "" (<data_dir>/witness.key)
+  std::string witness_key_file;
+  // [audit.witness_keys]: the other nodes' witness keys (node id = base64),
+  // distributed out of band. A node not listed is pinned on first use, with
+  // a warning in the log.
+  // Default: empty
+  std::map<std::string, std::string> witness_keys;
 };
 
 // Throws NodeConfigError naming the field.
