@@ -74,6 +74,23 @@ TEST(NodeConfigTest, TheAuditTableTakesAKeyAndTheVerificationBound) {
   EXPECT_NE(ErrorOf(base + "[audit]\nwitness = true\n").find("witness"), std::string::npos);
 }
 
+// [audit] witness_key_file and [audit.witness_keys]: the node's own witness
+// key's place, and the other nodes' keys pinned out of band (docs/AUDIT.md 3b).
+TEST(NodeConfigTest, WitnessKeysArePinnedFromTheConfigAndAWrongOneIsNamed) {
+  const std::string base = "[security]\nmode = \"plaintext\"\n[node]\nid = \"th-node\"\ncountry = \"THA\"\ndata_dir = \"/x\"\n";
+  NodeConfig d = ParseNodeConfig(base, "/etc/lintas");
+  EXPECT_EQ(d.witness_key_file, "");
+  EXPECT_TRUE(d.witness_keys.empty());
+  NodeConfig c = ParseNodeConfig(base + "[audit]\nwitness_key_file = \"keys/witness.key\"\n[audit.witness_keys]\n"
+                                        "kh-node = \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"\n", "/etc/lintas");
+  EXPECT_EQ(c.witness_key_file, "/etc/lintas/keys/witness.key");
+  ASSERT_EQ(c.witness_keys.size(), 1u);
+  EXPECT_EQ(c.witness_keys.at("kh-node"), "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+  EXPECT_NE(ErrorOf(base + "[audit.witness_keys]\nkh-node = \"short\"\n").find("audit.witness_keys.kh-node"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(base + "[audit.witness_keys]\nkh-node = 7\n").find("audit.witness_keys.kh-node"), std::string::npos);
+}
+
 TEST(HumanTimeTest, DurationsAndDates) {
   EXPECT_EQ(ParseDuration("3d"), 3LL * 86400 * 1000000);
   EXPECT_EQ(ParseDuration("1d12h"), 36LL * 3600 * 1000000);
