@@ -119,6 +119,8 @@ retry_max_ms = 500
 mode = "curve"
 secret_key_file = "keys/$1.key"
 broker_public_key = "$broker_pub"
+[audit]
+checkpoint_every = "5s"  # the demo is short: checkpoints checked and co-signed every 5 s (default 60 s)
 TOML
 }
 
@@ -323,6 +325,10 @@ say "A tampered copy of the export is caught"
 sed '0,/"type":"record","offset":/s/"type":"record","offset":\([0-9]*\)/"type":"record","offset":9\1/' \
   "$work/export.jsonl" > "$work/tampered.jsonl"
 run audit verify "$work/tampered.jsonl" --broker-key "$broker_key" || echo "(verification failed, as it must)"
+
+say "Every node co-signs the broker's checkpoints and checks the other nodes' (a broker showing two histories is caught)"
+as officer-kh-0007
+node_name=KH run --node "$KH" audit witnesses || echo "(a fork was found: see above)"
 
 say "The person asks for erasure: Cambodia's data-protection officer erases the case at every holder"
 as dpo-kh-01
