@@ -13,6 +13,7 @@
 
 #include "lintas/audit/checkpoint.h"
 #include "lintas/audit/witness.h"
+#include "lintas/wire/frame.h"
 #include "node_fixture.h"
 
 namespace lintas {
@@ -101,6 +102,64 @@ TEST_F(WitnessTest, NodesCoSignOneHistoryAndSeeEachOthersCheckpoints) {
   EXPECT_EQ(health["status"], "ok") << health.dump();
   // Nobody reads it without logging in.
   EXPECT_EQ(Http(th_port, "").Get("/v1/audit/witnesses").first, 401);
+}
+
+// The broker refuses a co-signature made in another node's name, or one
+// whose signatures do not verify, naming the field; a sound one is answered
+// with the other nodes' co-signed checkpoints.
+TEST_F(WitnessTest, TheBrokerTakesACoSignatureOnlyFromItsNodeAndOnlyWhenItVerifies) {
+  StartBroker();
+  int th_port = 0;
+  auto th = StartNode("th-node", &th_port, QuickChecks);
+  Publish(th_port, "th-node", Referral("TH-W-REFUSE"));
+  json th_view;
+  ASSERT_TRUE(Eventually([&] {
+    th_view = View(th_port, "th-node");
+    return KeptSize(th_view) > 0;
+  }));
+  auto real = audit::CosignedCheckpoint::FromJson(th_view["own"].dump());
+  ASSERT_TRUE(real.ok());
+  zmq::context_t ctx;
+  node::BrokerClient client(ctx, testutil::NodeOptions(BrokerEndpoint(), "kh-node"));
+  ASSERT_TRUE(client.Connect().ok());
+  auto ask = [&](const audit::CosignedCheckpoint& c) {
+    proto::ControlT control;
+    proto::AuditQueryT q;
+    q.query_id = (uint64_t{1} << 60) | 7;
+    q.kind = proto::AuditQueryKind::Witness;
+    q.witness = audit::ToWire(c);
+    control.command.Set(std::move(q));
+    EXPECT_TRUE(client.SendControl(wire::EncodeControl(control)).ok());
+    for (int i = 0; i < 50; ++i) {
+      auto m = client.Receive(std::chrono::milliseconds(200));
+      if (m.ok() && m->has_value() &&
+          ((*m)->command == proto::Command::Error || (*m)->command == proto::Command::AuditReply)) {
+        return std::move(**m);
+      }
+    }
+    ADD_FAILURE() << "no answer to the Witness query";
+    return node::Incoming{};
+  };
+  // th-node's co-signature, sent by kh-node's session: refused.
+  auto as_other = ask(*real);
+  ASSERT_EQ(as_other.command, proto::Command::Error);
+  const auto* e = as_other.control()->command_as_Error();
+  EXPECT_EQ(e->code(), static_cast<uint16_t>(wire::errc::permission_denied));
+  EXPECT_NE(e->message()->str().find("witness.node"), std::string::npos) << e->message()->str();
+  // kh-node's own, with a signature that is not its key's: refused.
+  audit::WitnessKey kh_key = audit::WitnessKey::Generate();
+  audit::CosignedCheckpoint forged = kh_key.Cosign("kh-node", real->checkpoint, real->broker_signature, 42);
+  forged.witness_signature[0] ^= 1;
+  auto bad = ask(forged);
+  ASSERT_EQ(bad.command, proto::Command::Error);
+  EXPECT_EQ(bad.control()->command_as_Error()->code(), static_cast<uint16_t>(wire::errc::malformed_message));
+  // A sound one: answered with th-node's, which needs no proof (one size).
+  auto good = ask(kh_key.Cosign("kh-node", real->checkpoint, real->broker_signature, 43));
+  ASSERT_EQ(good.command, proto::Command::AuditReply);
+  ASSERT_EQ(good.payload_count(), 1u);
+  const auto* peer = flatbuffers::GetRoot<proto::CosignedCheckpoint>(good.payload(0).data());
+  EXPECT_EQ(peer->node()->str(), "th-node");
+  EXPECT_TRUE(peer->unprovable() == nullptr || peer->unprovable()->size() == 0);
 }
 
 // The split view: two brokers started from one data directory, each
