@@ -323,6 +323,11 @@ class ConsoleTest(unittest.TestCase):
             auditor.login_as("auditor")
             auditor.wait_css("#audit-form")
             self.assertTrue(auditor.all("#checkpoint"))
+            # Where the broker's signing key came from, and the other nodes' co-signed checkpoints (issue 15).
+            source = auditor.wait("the signing key's source", lambda: auditor.all("#signing-key-source")
+                                  and auditor.text("#signing-key-source"))
+            self.assertIn(source, (en["audit.pinned_config"], en["audit.pinned_first_use"]))
+            self.assertIn(en["audit.witnesses"], auditor.text("#checkpoint"))
             auditor.fill("#audit-justification", "DPO review of a test case")
             auditor.fill("#audit-case", sent["case_id"])
             auditor.click(auditor.find("#audit-form button[type=submit]"))
