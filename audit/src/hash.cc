@@ -104,6 +104,17 @@ std::optional<Hash> FromBytes(std::string_view bytes) {
   return out;
 }
 
+std::vector<Hash> SplitHashes(std::span<const uint8_t> bytes) {
+  std::vector<Hash> out;
+  out.reserve(bytes.size() / 32);
+  for (size_t i = 0; i + 32 <= bytes.size(); i += 32) {
+    Hash h;
+    std::memcpy(h.data(), bytes.data() + i, 32);
+    out.push_back(h);
+  }
+  return out;
+}
+
 std::string Base64Encode(std::string_view bytes) {
   std::string out;
   out.reserve((bytes.size() + 2) / 3 * 4);

@@ -2,16 +2,14 @@
 // comparison, and the node's witness key.
 #include "lintas/audit/witness.h"
 
-#include <fcntl.h>
 #include <sodium.h>
-#include <unistd.h>
 
 #include <cstdlib>
-#include <fstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "lintas/audit/key_file.h"
 #include "lintas/audit/merkle.h"
 #include "signed_text.h"
 
@@ -161,26 +159,11 @@ Status VerifyConsistent(const Checkpoint& older, const Checkpoint& newer, const 
 }
 
 Result<WitnessKey> WitnessKey::LoadOrCreate(const std::string& path) {
-  if (sodium_init() < 0) return Bad("libsodium failed to initialise");
+  auto secret = LoadOrCreateSecretKey(path);
+  if (!secret.ok()) return secret.error();
   WitnessKey k;
-  std::ifstream in(path);
-  if (in) {
-    std::string line;
-    std::getline(in, line);
-    auto bytes = Base64Decode(line);
-    if (!bytes || bytes->size() != 64) return Bad(fmt::format("{} holds no Ed25519 secret key", path));
-    std::copy(bytes->begin(), bytes->end(), k.secret_.begin());
-    crypto_sign_ed25519_sk_to_pk(k.public_key_.data(), k.secret_.data());
-    return k;
-  }
-  crypto_sign_keypair(k.public_key_.data(), k.secret_.data());
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
-  if (fd < 0) return Bad(fmt::format("cannot create {}", path));
-  std::string text = Encode(k.secret_) + "\n";
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) return Bad(fmt::format("cannot write {}", path));
-  std::ofstream(path + ".pub") << KeyToBase64(k.public_key_) << "\n";
+  k.secret_ = *secret;
+  crypto_sign_ed25519_sk_to_pk(k.public_key_.data(), k.secret_.data());
   return k;
 }
 

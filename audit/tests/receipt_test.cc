@@ -5,24 +5,10 @@
 #include <sodium.h>
 
 #include "lintas/audit/receipt.h"
+#include "test_key.h"
 
 namespace lintas::audit {
 namespace {
-
-struct TestKey {
-  TestKey() {
-    EXPECT_GE(sodium_init(), 0);
-    crypto_sign_keypair(pub.data(), secret.data());
-  }
-  Signature Sign(const std::string& text) const {
-    Signature sig{};
-    crypto_sign_detached(sig.data(), nullptr, reinterpret_cast<const unsigned char*>(text.data()), text.size(),
-                         secret.data());
-    return sig;
-  }
-  PublicKey pub{};
-  std::array<uint8_t, 64> secret{};
-};
 
 std::vector<ReceiptEntry> Entries(size_t n) {
   std::vector<ReceiptEntry> out(n);

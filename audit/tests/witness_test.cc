@@ -8,24 +8,12 @@
 
 #include "lintas/audit/merkle.h"
 #include "lintas/audit/witness.h"
+#include "test_key.h"
 
 namespace lintas::audit {
 namespace {
 
-struct Broker {
-  Broker() {
-    EXPECT_GE(sodium_init(), 0);
-    crypto_sign_keypair(pub.data(), secret.data());
-  }
-  Signature Sign(const std::string& text) const {
-    Signature sig{};
-    crypto_sign_detached(sig.data(), nullptr, reinterpret_cast<const unsigned char*>(text.data()), text.size(),
-                         secret.data());
-    return sig;
-  }
-  PublicKey pub{};
-  std::array<uint8_t, 64> secret{};
-};
+using Broker = TestKey;  // signs checkpoints as the broker would
 
 std::vector<Hash> Leaves(size_t n, const std::string& tag) {
   std::vector<Hash> out;

@@ -86,9 +86,14 @@ bool BrokerLoop::AnswerWitness(Session& session, const proto::AuditQuery& query,
     // Signed with this broker's key, but not of this log: another broker
     // holds the key (a copied data directory, a stolen key) and showed that
     // node another history. Kept and relayed: the other nodes must see it.
-    SecurityLog()->critical("FORK: node {} co-signed a checkpoint signed with this broker's key, of {} records, "
-                            "root {}, that is not of this broker's log: {}. Another broker holds this signing key",
-                            session.node->id, own->size, audit::ToHex(own->root), s.error().message);
+    bool beyond = own->size > log_tree_->size() || own->access_size > access_tree_->size();
+    SecurityLog()->critical("{}: node {} co-signed a checkpoint signed with this broker's key, of {} records, "
+                            "root {}, that is not of this broker's log: {}. {}",
+                            beyond ? "ROLLBACK OR FORK" : "FORK", session.node->id, own->size,
+                            audit::ToHex(own->root), s.error().message,
+                            beyond ? "This log was cut back under a signed checkpoint, or another broker holds "
+                                     "this signing key"
+                                   : "Another broker holds this signing key");
   }
   if (auto s = witnesses_.Record(store_.get(), *witness); !s.ok()) {
     return refuse(wire::errc::storage_error, "the witness cannot be stored; retry");

@@ -29,14 +29,8 @@ constexpr uint32_t kReplayCredit = 8192;
 constexpr uint64_t kExportRange = 65536;  // offsets replayed before their proofs are fetched
 
 std::vector<audit::Hash> SplitHashes(const flatbuffers::Vector<uint8_t>* bytes) {
-  std::vector<audit::Hash> out;
-  if (bytes == nullptr) return out;
-  for (size_t i = 0; i + 32 <= bytes->size(); i += 32) {
-    audit::Hash h;
-    std::copy(bytes->begin() + i, bytes->begin() + i + 32, h.begin());
-    out.push_back(h);
-  }
-  return out;
+  if (bytes == nullptr) return {};
+  return audit::SplitHashes({bytes->data(), bytes->size()});
 }
 
 // One proof payload: 8-byte big-endian offset, then 32-byte hashes.

@@ -28,14 +28,8 @@ std::optional<audit::PublicKey> PinnedBrokerKey(NodeStore* store) {
 }
 
 std::vector<audit::Hash> Hashes(const flatbuffers::Vector<uint8_t>* bytes) {
-  std::vector<audit::Hash> out;
-  if (bytes == nullptr) return out;
-  for (size_t at = 0; at + 32 <= bytes->size(); at += 32) {
-    audit::Hash h;
-    std::copy(bytes->begin() + at, bytes->begin() + at + 32, h.begin());
-    out.push_back(h);
-  }
-  return out;
+  if (bytes == nullptr) return {};
+  return audit::SplitHashes({bytes->data(), bytes->size()});
 }
 
 std::string Describe(const audit::Checkpoint& c) {
@@ -135,10 +129,6 @@ std::string Witnessing::Check(const audit::CosignedCheckpoint& peer, const proto
       why = "one size, two roots";
       break;
     case audit::Agreement::kNeedsProof: {
-      if (wire.unprovable() != nullptr && wire.unprovable()->size() > 0) {
-        why = "the broker cannot relate them: " + wire.unprovable()->str();
-        break;
-      }
       const audit::Checkpoint& older = a->size <= b->size ? *a : *b;
       const audit::Checkpoint& newer = a->size <= b->size ? *b : *a;
       // The consultation logs may be ordered the other way round.
@@ -148,6 +138,14 @@ std::string Witnessing::Check(const audit::CosignedCheckpoint& peer, const proto
         std::swap(older_mixed.access_size, newer_mixed.access_size);
         std::swap(older_mixed.access_root, newer_mixed.access_root);
       }
+      if (older_mixed.size == 0 && older_mixed.access_size == 0) return "";  // the empty logs begin every history
+      if (wire.unprovable() != nullptr && wire.unprovable()->size() > 0) {
+        // One of them is beyond the broker's log: it was cut back (restored
+        // from a copy) or this is another broker's history.
+        KeepFork(peer, own, "the broker cannot relate them: " + wire.unprovable()->str(), "ROLLBACK OR FORK",
+                 alarms);
+        return "the broker cannot relate them: " + wire.unprovable()->str();
+      }
       auto s = audit::VerifyConsistent(older_mixed, newer_mixed, Hashes(wire.consistency()),
                                        Hashes(wire.access_consistency()));
       if (s.ok()) return "";
@@ -155,7 +153,7 @@ std::string Witnessing::Check(const audit::CosignedCheckpoint& peer, const proto
       break;
     }
   }
-  KeepFork(peer, own, why, alarms);
+  KeepFork(peer, own, why, "FORK", alarms);
   return why;
 }
 
@@ -183,7 +181,7 @@ bool Witnessing::PeerKeyAccepted(const std::string& peer, const audit::PublicKey
 }
 
 void Witnessing::KeepFork(const audit::CosignedCheckpoint& peer, const audit::CosignedCheckpoint& own,
-                          const std::string& why, std::vector<std::string>* alarms) {
+                          const std::string& why, const char* what, std::vector<std::string>* alarms) {
   std::string tag = peer.node + " " + audit::ToHex(audit::Sha256(peer.checkpoint));
   if (!reported_.insert(tag).second) return;
   auto a = audit::Checkpoint::Parse(own.checkpoint);
@@ -196,13 +194,13 @@ void Witnessing::KeepFork(const audit::CosignedCheckpoint& peer, const audit::Co
   if (auto s = store_->Put(kForkPrefix + peer.node, evidence.dump(), true); !s.ok()) {
     GetLogger("node")->error("fork evidence not kept: {}", s.error().message);
   }
-  SecurityLog()->critical("FORK: node {} co-signed a broker checkpoint ({}) that is not one history with this "
-                          "node's ({}): {}",
-                          peer.node, Describe(*b), Describe(*a), why);
-  alarms->push_back(fmt::format("FORK: the broker showed node {} a signed checkpoint ({}) that cannot be one history "
-                                "with the one it showed this node ({}): {}. Both co-signed checkpoints are the "
-                                "evidence: GET /v1/audit/witnesses, lintas audit witnesses --save DIR",
-                                peer.node, Describe(*b), Describe(*a), why));
+  SecurityLog()->critical("{}: node {} co-signed a broker checkpoint ({}) that is not shown to be one history with "
+                          "this node's ({}): {}",
+                          what, peer.node, Describe(*b), Describe(*a), why);
+  alarms->push_back(fmt::format("{}: the broker showed node {} a signed checkpoint ({}) that cannot be shown to be "
+                                "one history with the one it showed this node ({}): {}. Both co-signed checkpoints "
+                                "are the evidence: GET /v1/audit/witnesses, lintas audit witnesses --save DIR",
+                                what, peer.node, Describe(*b), Describe(*a), why));
 }
 
 }  // namespace lintas::node

@@ -26,11 +26,6 @@ namespace fs = std::filesystem;
 
 class ReceiptTest : public NodeTest {
  protected:
-  // Checked every second, bound of 3 s: the test does not wait minutes.
-  static void QuickChecks(node::NodeConfig& c) {
-    c.verify_within_us = 3'000'000;
-    c.checkpoint_every_us = 1'000'000;
-  }
   std::string BrokerKeyFile() { return dir_.Sub("broker-data") + "/audit-signing.key.pub"; }
   std::string BrokerKey() {
     auto key = audit::LoadPublicKey(BrokerKeyFile());

@@ -24,10 +24,6 @@ namespace fs = std::filesystem;
 
 class WitnessTest : public NodeTest {
  protected:
-  static void QuickChecks(node::NodeConfig& c) {
-    c.verify_within_us = 3'000'000;
-    c.checkpoint_every_us = 1'000'000;
-  }
   std::string TwinEndpoint() { return "ipc://" + dir_.Sub("broker-twin.sock"); }
   audit::PublicKey BrokerKey() {
     auto key = audit::LoadPublicKey(dir_.Sub("broker-data") + "/audit-signing.key.pub");

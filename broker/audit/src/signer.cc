@@ -1,18 +1,15 @@
 // Ed25519 signing of checkpoints, and the signing key file.
 #include "lintas/audit/signer.h"
 
-#include <fcntl.h>
 #include <sodium.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
 #include <stdexcept>
 
 #include <fmt/format.h>
 
 #include "lintas/audit/hash.h"
+#include "lintas/audit/key_file.h"
 
 namespace lintas::audit {
 namespace {
@@ -39,29 +36,11 @@ Signer Signer::FromSeed(const std::array<uint8_t, 32>& seed) {
 
 Signer Signer::LoadOrCreate(const std::string& path) {
   InitSodium();
+  auto secret = LoadOrCreateSecretKey(path);
+  if (!secret.ok()) throw std::runtime_error("audit.signing_key_file: " + secret.error().message);
   Signer s;
-  std::ifstream in(path);
-  if (in) {
-    std::string line;
-    std::getline(in, line);
-    auto bytes = Base64Decode(line);
-    if (!bytes || bytes->size() != 64) {
-      throw std::runtime_error(fmt::format("audit.signing_key_file: {} holds no Ed25519 secret key", path));
-    }
-    std::copy(bytes->begin(), bytes->end(), s.secret_.begin());
-    crypto_sign_ed25519_sk_to_pk(s.public_key_.data(), s.secret_.data());
-    return s;
-  }
-  crypto_sign_keypair(s.public_key_.data(), s.secret_.data());
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
-  if (fd < 0) {
-    throw std::runtime_error(fmt::format("audit.signing_key_file: cannot create {}", path));
-  }
-  std::string text = Base64Encode({reinterpret_cast<const char*>(s.secret_.data()), 64}) + "\n";
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) throw std::runtime_error(fmt::format("audit.signing_key_file: cannot write {}", path));
-  std::ofstream(path + ".pub") << KeyToBase64(s.public_key_) << "\n";
+  s.secret_ = *secret;
+  crypto_sign_ed25519_sk_to_pk(s.public_key_.data(), s.secret_.data());
   return s;
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <vector>
 #include <string>
 #include <string_view>
 
@@ -48,5 +49,7 @@ inline std::string_view AsString(const Hash& h) {
   return {reinterpret_cast<const char*>(h.data()), h.size()};
 }
 std::optional<Hash> FromBytes(std::string_view bytes);
+// Consecutive 32-byte hashes (a proof on the wire); a partial last one is dropped.
+std::vector<Hash> SplitHashes(std::span<const uint8_t> bytes);
 
 }  // namespace lintas::audit

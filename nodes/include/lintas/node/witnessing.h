@@ -63,8 +63,10 @@ class Witnessing {
   // The peer's witness key as pinned (config, else first use); false with
   // an alarm when `key` is another.
   bool PeerKeyAccepted(const std::string& peer, const audit::PublicKey& key, std::vector<std::string>* alarms);
+  // `what`: "FORK" (proven: one size, two roots, or a proof that fails)
+  // or "ROLLBACK OR FORK" (the broker's log no longer reaches one of them).
   void KeepFork(const audit::CosignedCheckpoint& peer, const audit::CosignedCheckpoint& own,
-                const std::string& why, std::vector<std::string>* alarms);
+                const std::string& why, const char* what, std::vector<std::string>* alarms);
 
   NodeStore* store_;
   const NodeConfig& config_;
