@@ -400,6 +400,13 @@ class BrokerLoop {
   std::set<std::string> gone_peers_;                  // unreachable, to end in Tick
 
   uint64_t next_offset_ = 1;       // the next offset to assign
+  // The offset after the last record whose group commit the loop has
+  // completed (CompleteCommits): deliveries stop below it. Not the store's
+  // next_offset(), which the commit thread moves before the loop has added
+  // those records to recent_: a pump in between would take a live
+  // subscriber for one behind the recent records and send it to the
+  // LogReader for records the loop holds.
+  uint64_t committed_end_ = 1;
   int64_t last_received_us_ = 0;   // received_at never decreases along the log
   std::unordered_map<wire::EventId, InflightEvent, EventIdHash> inflight_ids_;
   // Committed events a deferred lookup may have missed (it read the log

@@ -224,7 +224,8 @@ void BrokerLoop::HandleReplay(Session& session, const proto::Replay& replay) {
 void BrokerLoop::PumpDeliveries() {
   deliveries_pending_ = false;
   index_wait_ = false;
-  uint64_t watermark = store_->next_offset();  // offsets below are durable
+  // Offsets below are durable, and held by recent_ if it reaches them.
+  uint64_t watermark = committed_end_;
   // A batch recorded but not yet durable waits for the commit that syncs
   // its record (which wakes the loop), not re-read on every turn.
   auto waiting = [&](uint64_t recorded_to, uint64_t recorded_seq, uint64_t position) {
