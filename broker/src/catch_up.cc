@@ -90,7 +90,8 @@ bool BrokerLoop::CatchUpReady(Subscription& sub, uint64_t indexed, size_t scan_l
                     if (it == subscriptions_.end() || it->second.catch_up != read) return;
                     it->second.idle = false;
                     deliveries_pending_ = true;
-                  });
+                  },
+                  /*looks_up_ids=*/false);
   return false;
 }
 
