@@ -25,6 +25,9 @@ bool DistributedTo(const SubscriptionFilter& filter, const std::string& country,
 
 namespace {
 
+// The records' bytes one catch-up read brings at most (at least one record).
+constexpr size_t kCatchUpBytes = 8u << 20;
+
 // What the reader job needs of a subscription: copies, so that the loop may
 // change or drop the subscription meanwhile.
 struct CatchUpQuery {
@@ -45,6 +48,7 @@ void ReadCatchUp(store::Store& store, const RoutingPolicy& policy, const CatchUp
                            q.inbox ? q.node_id : std::string(), out->after, q.scan_limit, &hits);
   if (!out->status.ok()) return;
   out->examined = q.indexed;  // no hit up to the index watermark: nothing there for it
+  size_t bytes = 0;
   for (const auto& hit : hits) {
     if (hit.offset > q.indexed) break;
     if (out->offsets.size() >= q.deliver_limit) break;
@@ -60,7 +64,9 @@ void ReadCatchUp(store::Store& store, const RoutingPolicy& policy, const CatchUp
       return;
     }
     out->offsets.push_back(hit.offset);
+    bytes += (*record)->size();
     out->records.push_back(std::move(**record));
+    if (bytes >= kCatchUpBytes) break;  // the rest in the next read
   }
 }
 
