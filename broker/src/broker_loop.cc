@@ -70,6 +70,7 @@ BrokerLoop::BrokerLoop(BrokerConfig config, std::unique_ptr<store::Store> store)
     throw std::runtime_error("cannot read the nodes' witnessed checkpoints: " + s.error().message);
   }
   next_offset_ = store_->next_offset();
+  committed_end_ = next_offset_;
   last_received_us_ = store_->last_received_at_us();
   probe_.LogSize(store_->size());
   router_.set(zmq::sockopt::router_mandatory, 1);

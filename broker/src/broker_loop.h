@@ -218,9 +218,12 @@ class BrokerLoop {
   // session until it is decided.
   void Defer(Session& session, uint64_t first_seq, std::span<const std::span<const uint8_t>> payloads);
   void ContinueDeferred(const std::string& peer);
-  // Every LogReader job goes through here (it notes the commit generation
-  // the job was asked at); CompleteReads runs the finished jobs' `done`.
-  void SubmitRead(std::function<void()> work, std::function<void()> done);
+  // Every LogReader job goes through here; CompleteReads runs the finished
+  // jobs' `done`. A job that looks event ids up in the log (`looks_up_ids`:
+  // a deferred Publish's dedup and parent lookups) notes the commit
+  // generation it was asked at, so that the events committed meanwhile stay
+  // in recently_committed_ until it is back; a catch-up read needs none.
+  void SubmitRead(std::function<void()> work, std::function<void()> done, bool looks_up_ids);
   void CompleteReads();
   // Forgets an in-flight event whose batch finished; a committed one is kept
   // in recently_committed_ while a lookup that may have missed it is out.
@@ -413,6 +416,13 @@ class BrokerLoop {
   std::set<std::string> gone_peers_;                  // unreachable, to end in Tick
 
   uint64_t next_offset_ = 1;       // the next offset to assign
+  // The offset after the last record whose group commit the loop has
+  // completed (CompleteCommits): deliveries stop below it. Not the store's
+  // next_offset(), which the commit thread moves before the loop has added
+  // those records to recent_: a pump in between would take a live
+  // subscriber for one behind the recent records and send it to the
+  // LogReader for records the loop holds.
+  uint64_t committed_end_ = 1;
   int64_t last_received_us_ = 0;   // received_at never decreases along the log
   std::unordered_map<wire::EventId, InflightEvent, EventIdHash> inflight_ids_;
   // Committed events a deferred lookup may have missed (it read the log
@@ -422,7 +432,7 @@ class BrokerLoop {
   std::unordered_map<wire::EventId, InflightEvent, EventIdHash> recently_committed_;
   std::deque<std::pair<uint64_t, wire::EventId>> recently_order_;
   uint64_t commit_gen_ = 0;             // CompleteCommits calls
-  std::deque<uint64_t> issued_gens_;    // commit_gen_ when each reader job out was asked for
+  std::deque<uint64_t> issued_gens_;    // commit_gen_ when each lookup job out was asked for
   std::unique_ptr<CommitBatch> current_;
   RecentRecords recent_;  // the last committed records, for live deliveries
   // Audit trail: trees over the committed log and the consultation log.

@@ -25,6 +25,11 @@ bool DistributedTo(const SubscriptionFilter& filter, const std::string& country,
 
 namespace {
 
+// The records' bytes one catch-up read brings at most (at least one record).
+constexpr size_t kCatchUpBytes = 8u << 20;
+// Records read through one store iterator.
+constexpr size_t kRecordsPerRead = 256;
+
 // What the reader job needs of a subscription: copies, so that the loop may
 // change or drop the subscription meanwhile.
 struct CatchUpQuery {
@@ -45,22 +50,34 @@ void ReadCatchUp(store::Store& store, const RoutingPolicy& policy, const CatchUp
                            q.inbox ? q.node_id : std::string(), out->after, q.scan_limit, &hits);
   if (!out->status.ok()) return;
   out->examined = q.indexed;  // no hit up to the index watermark: nothing there for it
+  std::vector<uint64_t> wanted;
   for (const auto& hit : hits) {
     if (hit.offset > q.indexed) break;
-    if (out->offsets.size() >= q.deliver_limit) break;
+    if (wanted.size() >= q.deliver_limit) break;
     out->examined = hit.offset;
     if (!q.inbox && !DistributedTo(q.filter, q.country, q.roles, policy, hit.value)) continue;
-    auto record = store.ReadRecord(hit.offset);
-    if (!record.ok()) {
-      out->status = std::move(record).error();
-      return;
+    wanted.push_back(hit.offset);
+  }
+  // The records in runs (one iterator each), up to kCatchUpBytes.
+  size_t bytes = 0;
+  std::vector<std::optional<std::string>> records;
+  for (size_t from = 0; from < wanted.size(); from += kRecordsPerRead) {
+    auto run = std::span(wanted).subspan(from, std::min(kRecordsPerRead, wanted.size() - from));
+    out->status = store.ReadRecords(run, &records);
+    if (!out->status.ok()) return;
+    for (size_t i = 0; i < run.size(); ++i) {
+      if (!records[i]) {
+        out->status = Error{store::errc::corruption, fmt::format("record missing offset={}", run[i])};
+        return;
+      }
+      bytes += records[i]->size();
+      out->offsets.push_back(run[i]);
+      out->records.push_back(std::move(*records[i]));
+      if (bytes >= kCatchUpBytes) {  // the rest in the next read
+        out->examined = run[i];
+        return;
+      }
     }
-    if (!record->has_value()) {
-      out->status = Error{store::errc::corruption, fmt::format("record missing offset={}", hit.offset)};
-      return;
-    }
-    out->offsets.push_back(hit.offset);
-    out->records.push_back(std::move(**record));
   }
 }
 
@@ -90,7 +107,8 @@ bool BrokerLoop::CatchUpReady(Subscription& sub, uint64_t indexed, size_t scan_l
                     if (it == subscriptions_.end() || it->second.catch_up != read) return;
                     it->second.idle = false;
                     deliveries_pending_ = true;
-                  });
+                  },
+                  /*looks_up_ids=*/false);
   return false;
 }
 

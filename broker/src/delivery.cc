@@ -18,6 +18,9 @@ constexpr uint64_t kMaxCredit = 1u << 20;
 // Index entries one pump may look at per subscription, so that a filtered
 // subscription scanning a long backlog does not starve the others.
 constexpr size_t kScanBudget = 4096;
+// Records one catch-up read may bring (within the subscription's credit and
+// kCatchUpBytes): several Delivers' worth per round trip to the LogReader.
+constexpr size_t kCatchUpRecords = 4096;
 constexpr size_t kMaxNameBytes = 64;
 constexpr std::string_view kInbox = "inbox";  // the reserved name of a node's inbox
 
@@ -224,7 +227,8 @@ void BrokerLoop::HandleReplay(Session& session, const proto::Replay& replay) {
 void BrokerLoop::PumpDeliveries() {
   deliveries_pending_ = false;
   index_wait_ = false;
-  uint64_t watermark = store_->next_offset();  // offsets below are durable
+  // Offsets below are durable, and held by recent_ if it reaches them.
+  uint64_t watermark = committed_end_;
   // A batch recorded but not yet durable waits for the commit that syncs
   // its record (which wakes the loop), not re-read on every turn.
   auto waiting = [&](uint64_t recorded_to, uint64_t recorded_seq, uint64_t position) {
@@ -304,7 +308,12 @@ void BrokerLoop::PumpSubscription(Subscription& sub, uint64_t watermark) {
         index_wait_ = true;  // the index thread is behind: poll again soon
         return;
       }
-      if (!CatchUpReady(sub, indexed, limit, deliver)) return;  // its answer wakes the loop
+      // Up to kCatchUpRecords in one read: one round trip to the reader per
+      // max_batch records cannot keep up with the publishers.
+      size_t catch_up = std::min<uint64_t>(sub.credit, kCatchUpRecords);
+      if (!CatchUpReady(sub, indexed, sub.inbox ? catch_up : limit, catch_up)) {
+        return;  // its answer wakes the loop
+      }
       std::shared_ptr<CatchUp> read = std::move(sub.catch_up);
       if (!read->status.ok()) {
         Log()->error("delivery read failed subscription={} error={}", sub.key, read->status.error().message);
@@ -319,16 +328,24 @@ void BrokerLoop::PumpSubscription(Subscription& sub, uint64_t watermark) {
       sub.idle = true;
       break;
     }
-    if (!offsets.empty()) {
+    // One Deliver (and one consultation record) per max_batch records: a
+    // catch-up read brings up to kCatchUpRecords at once.
+    for (size_t from = 0; from < offsets.size(); from += config_.max_batch) {
+      size_t n = std::min<size_t>(config_.max_batch, offsets.size() - from);
       auto session = sessions_.find(sub.peer);
       if (session == sessions_.end()) return;
+      std::vector<uint64_t> chunk(offsets.begin() + from, offsets.begin() + from + n);
       // Nothing is disclosed unless it is recorded: the record now
       // (unsynced), the batch once the next group commit has synced it.
-      if (!RecordAccess(session->second, fb::AccessAction::Delivered, offsets, sub.name)) {
-        return;  // position unchanged: retried on the next pump
+      if (!RecordAccess(session->second, fb::AccessAction::Delivered, chunk, sub.name)) {
+        // Retried on the next pump from after the last batch held.
+        if (from > 0) sub.position = offsets[from - 1];
+        return;
       }
-      sub.credit -= offsets.size();
-      sub.held.push_back({std::exchange(offsets, {}), std::exchange(records, {}), AccessWritten()});
+      std::vector<std::string> chunk_records(std::make_move_iterator(records.begin() + from),
+                                             std::make_move_iterator(records.begin() + from + n));
+      sub.credit -= n;
+      sub.held.push_back({std::move(chunk), std::move(chunk_records), AccessWritten()});
     }
     sub.position = position;
   }

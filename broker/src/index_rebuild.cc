@@ -92,6 +92,7 @@ void BrokerLoop::RecoverFromFailedWrite() {
   Log()->warn("log reopened after a failed write next_offset={}", store_->next_offset());
   committer_->Reset();
   next_offset_ = store_->next_offset();
+  committed_end_ = next_offset_;  // a failed batch may have reached the disk after all
   storage_failed_ = false;
   access_submitted_ = access_durable_;  // records the failure may have taken: synced again
   AppendRecovered();

@@ -6,6 +6,7 @@
 // Internal to lintas::broker.
 #pragma once
 
+#include <cstring>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -18,10 +19,12 @@
 
 namespace lintas::broker {
 
+// The id's last 8 bytes (random in a UUIDv7), loaded at once: the maps of
+// events in flight are looked up several times per published event.
 struct EventIdHash {
   size_t operator()(const wire::EventId& id) const noexcept {
     uint64_t h = 0;
-    for (int i = 8; i < 16; ++i) h = (h << 8) | id.bytes()[i];
+    std::memcpy(&h, id.bytes().data() + 8, sizeof(h));
     return static_cast<size_t>(h);
   }
 };

@@ -282,6 +282,7 @@ void BrokerLoop::CompleteCommits() {
         pending_checkpoint_.reset();
       }
       AppendCommitted(*batch);
+      if (!batch->entries.empty()) committed_end_ = batch->entries.back().offset + 1;
       for (auto& e : batch->entries) recent_.Add(std::move(e));
       if (!batch->entries.empty()) probe_.Published(batch->entries.size());
       for (auto& [key, sub] : subscriptions_) {

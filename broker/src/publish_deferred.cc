@@ -50,12 +50,22 @@ void BrokerLoop::Defer(Session& session, uint64_t first_seq,
       [this, deferred, peer = session.peer] {
         deferred->ready = true;
         ContinueDeferred(peer);
-      });
+      },
+      /*looks_up_ids=*/true);
 }
 
-void BrokerLoop::SubmitRead(std::function<void()> work, std::function<void()> done) {
+void BrokerLoop::SubmitRead(std::function<void()> work, std::function<void()> done, bool looks_up_ids) {
+  if (!looks_up_ids) {
+    reader_->Submit(std::move(work), std::move(done));
+    return;
+  }
+  // The reader finishes its jobs in order, so lookup jobs end in the order
+  // their generations were pushed.
   issued_gens_.push_back(commit_gen_);
-  reader_->Submit(std::move(work), std::move(done));
+  reader_->Submit(std::move(work), [this, done = std::move(done)] {
+    issued_gens_.pop_front();
+    done();
+  });
 }
 
 void BrokerLoop::ContinueDeferred(const std::string& peer) {
@@ -77,10 +87,7 @@ void BrokerLoop::CompleteReads() {
   zmq::message_t byte;
   while (reader_notify_.recv(byte, zmq::recv_flags::dontwait)) {
   }
-  for (auto& done : reader_->TakeDone()) {
-    issued_gens_.pop_front();
-    done();
-  }
+  for (auto& done : reader_->TakeDone()) done();
   PruneRecentlyCommitted();
   SubmitCurrent();
 }

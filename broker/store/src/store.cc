@@ -17,4 +17,15 @@ Result<std::optional<uint64_t>> Store::TryFindEvent(const wire::EventId&) { retu
 
 Result<std::optional<std::string>> Store::TryReadRecord(uint64_t) { return WouldBlock(); }
 
+Status Store::ReadRecords(std::span<const uint64_t> offsets, std::vector<std::optional<std::string>>* out) {
+  out->clear();
+  out->reserve(offsets.size());
+  for (uint64_t offset : offsets) {
+    auto record = ReadRecord(offset);
+    if (!record.ok()) return std::move(record).error();
+    out->push_back(std::move(*record));
+  }
+  return OkStatus();
+}
+
 }  // namespace lintas::store

@@ -86,6 +86,28 @@ TYPED_TEST(StoreContractTest, AppendThenReadAndFind) {
   EXPECT_FALSE(missing->has_value());
 }
 
+TYPED_TEST(StoreContractTest, ReadRecordsGivesEachAskedRecordInOrderAndSaysWhichAreMissing) {
+  // Enough records that RocksDB's iterator both steps (Next) and seeks over
+  // a gap of records not asked for.
+  std::vector<AppendEntry> batch;
+  for (uint64_t offset = 1; offset <= 100; ++offset) batch.push_back(Entry(offset, this->ids_));
+  ASSERT_TRUE(this->store_->Append(batch).ok());
+  std::vector<uint64_t> asked{1, 2, 3, 5, 8, 60, 61, 99, 100, 101, 200};
+  std::vector<std::optional<std::string>> out{std::string("stale")};
+  ASSERT_TRUE(this->store_->ReadRecords(asked, &out).ok());
+  ASSERT_EQ(out.size(), asked.size());
+  for (size_t i = 0; i < asked.size(); ++i) {
+    if (asked[i] <= 100) {
+      ASSERT_TRUE(out[i].has_value()) << asked[i];
+      EXPECT_EQ(*out[i], "record-" + std::to_string(asked[i]));
+    } else {
+      EXPECT_FALSE(out[i].has_value()) << asked[i];
+    }
+  }
+  ASSERT_TRUE(this->store_->ReadRecords({}, &out).ok());
+  EXPECT_TRUE(out.empty());
+}
+
 TYPED_TEST(StoreContractTest, RefusesAGapOrARewrite) {
   std::vector<AppendEntry> first{Entry(1, this->ids_)};
   ASSERT_TRUE(this->store_->Append(first).ok());

@@ -86,6 +86,8 @@ class RocksDbStore final : public Store {
   Status FindEvents(std::span<const wire::EventId> ids,
                     std::vector<std::optional<uint64_t>>* out) override;
   Result<std::optional<std::string>> ReadRecord(uint64_t offset) override;
+  Status ReadRecords(std::span<const uint64_t> offsets,
+                     std::vector<std::optional<std::string>>* out) override;
   Status TryFindEvents(std::span<const wire::EventId> ids,
                        std::vector<std::optional<uint64_t>>* out) override;
   Result<std::optional<uint64_t>> TryFindEvent(const wire::EventId& id) override;

@@ -121,6 +121,13 @@ class Store {
   // The stored record at `offset`, if any.
   [[nodiscard]] virtual Result<std::optional<std::string>> ReadRecord(uint64_t offset) = 0;
 
+  // The stored records at `offsets` (ascending): `out` gets one answer per
+  // offset, in order (empty for an offset the log does not hold). For runs
+  // of nearby records, as a subscriber's catch-up reads: the default reads
+  // them one by one; RocksDB walks one iterator over the log.
+  [[nodiscard]] virtual Status ReadRecords(std::span<const uint64_t> offsets,
+                                           std::vector<std::optional<std::string>>* out);
+
   // Memory-only reads, for an event loop that must not wait for the disk:
   // the same answers as FindEvents, FindEvent and ReadRecord when they can
   // be given from memory (RocksDB: memtables, block cache, open table
