@@ -201,27 +201,31 @@ void BrokerLoop::InitAudit() {
 
 void BrokerLoop::AppendCommitted(const CommitBatch& batch) {
   if (!log_tree_) return;
+  AppendLeaves(batch, false);  // their blocks were stored by the commit thread
+  MaybeCheckpoint(false);
+}
+
+void BrokerLoop::AppendLeaves(const CommitBatch& batch, bool store_blocks) {
   for (const auto& leaf : batch.leaves) {
     log_tree_->Append(leaf);
     pending_leaves_.append(audit::AsString(leaf));
     if (log_tree_->size() % audit::MerkleLog::kBlock == 0) {
       // Unsynced: the next commit syncs it; a lost block is recomputed.
       uint64_t block = log_tree_->size() / audit::MerkleLog::kBlock - 1;
-      if (auto s = store_->PutLeafBlock(block, pending_leaves_); !s.ok()) {
-        Log()->warn("leaf block {} not stored ({}); it will be recomputed", block, s.error().message);
+      if (store_blocks) {
+        if (auto s = store_->PutLeafBlock(block, pending_leaves_); !s.ok()) {
+          Log()->warn("leaf block {} not stored ({}); it will be recomputed", block, s.error().message);
+        }
       }
       pending_leaves_.clear();
     }
   }
-  // The incomplete block too, so that its leaves, like the others, come from
-  // the time of writing and not from records that may have been altered since.
-  if (!pending_leaves_.empty() && !batch.leaves.empty()) {
+  if (store_blocks && !pending_leaves_.empty() && !batch.leaves.empty()) {
     uint64_t block = log_tree_->size() / audit::MerkleLog::kBlock;
     if (auto s = store_->PutLeafBlock(block, pending_leaves_); !s.ok()) {
       Log()->warn("leaf block {} not stored ({}); it will be recomputed", block, s.error().message);
     }
   }
-  MaybeCheckpoint(false);
 }
 
 void BrokerLoop::AppendRecovered() {
@@ -235,7 +239,11 @@ void BrokerLoop::AppendRecovered() {
     }
     recovered.leaves.push_back(audit::LeafHash(**record));
   }
-  if (!recovered.leaves.empty()) AppendCommitted(recovered);
+  // Recovery is rare: the loop stores these blocks itself, then hands the
+  // commit thread the tail it continues from.
+  if (!recovered.leaves.empty()) AppendLeaves(recovered, true);
+  committer_->SetLeafTail(log_tree_->size(), pending_leaves_);
+  if (!recovered.leaves.empty()) MaybeCheckpoint(false);
 }
 
 bool BrokerLoop::RecordAccess(const Session& session, fb::AccessAction action,

@@ -91,6 +91,7 @@ BrokerLoop::BrokerLoop(BrokerConfig config, std::unique_ptr<store::Store> store)
   indexer_ = std::make_unique<Indexer>(store_.get());
   committer_ = std::make_unique<Committer>(store_.get(), indexer_.get(), &probe_, ctx_,
                                            notify_endpoint);
+  if (log_tree_) committer_->SetLeafTail(log_tree_->size(), pending_leaves_);
   std::string reader_endpoint = fmt::format("inproc://lintas-reader-{}", static_cast<const void*>(this));
   reader_notify_.bind(reader_endpoint);
   reader_ = std::make_unique<LogReader>(ctx_, reader_endpoint);

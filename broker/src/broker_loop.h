@@ -281,6 +281,10 @@ class BrokerLoop {
   // After the store was reopened following a failed write: the records of a
   // failed batch that reached the disk after all go into the tree too.
   void AppendRecovered();
+  // Adds a batch's leaves to the event log's tree (and pending_leaves_, the
+  // incomplete block's); `store_blocks`: also stores the blocks (recovery
+  // only: the commit thread stores them for committed batches).
+  void AppendLeaves(const CommitBatch& batch, bool store_blocks);
   // Signs a checkpoint if the logs grew and `force`, or enough records or
   // time passed since the last one.
   void MaybeCheckpoint(bool force);

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "lintas/audit/hash.h"
+#include "lintas/audit/merkle_log.h"
 #include "lintas/broker/logger.h"
 #include "lintas/wire/bytes.h"
 #include "lintas/wire/verify.h"
@@ -45,6 +46,35 @@ void Committer::Stop() {
   }
   cv_.notify_one();
   if (thread_.joinable()) thread_.join();
+}
+
+void Committer::SetLeafTail(uint64_t count, std::string tail) {
+  std::lock_guard lock(mu_);
+  new_tail_.emplace(count, std::move(tail));
+}
+
+void Committer::WriteLeafBlocks(const std::vector<std::unique_ptr<CommitBatch>>& work) {
+  constexpr uint64_t kBlock = audit::MerkleLog::kBlock;
+  bool grew = false;
+  for (const auto& b : work) {
+    for (const auto& leaf : b->leaves) {
+      leaf_tail_.append(reinterpret_cast<const char*>(leaf.data()), leaf.size());
+      grew = true;
+      if (++leaf_count_ % kBlock != 0) continue;
+      if (auto s = store_->PutLeafBlock(leaf_count_ / kBlock - 1, leaf_tail_); !s.ok()) {
+        Log()->warn("leaf block {} not stored ({}); it will be recomputed", leaf_count_ / kBlock - 1,
+                    s.error().message);
+      }
+      leaf_tail_.clear();
+    }
+  }
+  // The incomplete block too, so that its leaves, like the others, come from
+  // the time of writing and not from records that may have been altered since.
+  if (grew && !leaf_tail_.empty()) {
+    if (auto s = store_->PutLeafBlock(leaf_count_ / kBlock, leaf_tail_); !s.ok()) {
+      Log()->warn("leaf block {} not stored ({}); it will be recomputed", leaf_count_ / kBlock, s.error().message);
+    }
+  }
 }
 
 void Committer::HashLeaves(std::vector<std::unique_ptr<CommitBatch>>& work,
@@ -101,6 +131,11 @@ void Committer::Run(zmq::context_t* ctx, std::string endpoint) {
       }
       failed = failed_;
       failure = failure_;
+      if (new_tail_) {
+        leaf_count_ = new_tail_->first;
+        leaf_tail_ = std::move(new_tail_->second);
+        new_tail_.reset();
+      }
     }
     Status status;
     std::vector<store::IndexEntry> index;
@@ -124,6 +159,7 @@ void Committer::Run(zmq::context_t* ctx, std::string endpoint) {
         for (const auto& e : entries) index.push_back({e.offset, e.index});
         HashLeaves(work, entries);
         HashStored(work);
+        WriteLeafBlocks(work);
       }
       // The entries go back to their batches: the loop keeps the records
       // of recent commits for live deliveries.

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -93,6 +94,14 @@ class Committer {
   void Reset();
   // Commits what is queued, then ends the thread.
   void Stop();
+  // The event log's leaf blocks (Store::PutLeafBlock: unsynced, the next
+  // append syncs them, a lost one is recomputed) are written by the commit
+  // thread right after each synced append, before the batches are handed
+  // back, so that the loop never waits behind the sync in the store's write
+  // queue. `count`: leaves in the log; `tail`: those of its incomplete last
+  // block. Called by the loop before the first batch that wants leaves, and
+  // after a recovery, before it submits again.
+  void SetLeafTail(uint64_t count, std::string tail);
 
  private:
   void Run(zmq::context_t* ctx, std::string endpoint);
@@ -103,6 +112,9 @@ class Committer {
   // Fills the stored_hashes of the batches that want leaves, for their
   // duplicate acks (a record missing or unverifiable is left out).
   void HashStored(std::vector<std::unique_ptr<CommitBatch>>& work);
+  // Adds the batches' leaves to the tail and stores every block they
+  // complete, then the incomplete last one.
+  void WriteLeafBlocks(const std::vector<std::unique_ptr<CommitBatch>>& work);
 
   store::Store* store_;
   Indexer* indexer_;
@@ -114,6 +126,9 @@ class Committer {
   bool stopping_ = false;                           // Guarded by mu_.
   bool failed_ = false;                             // Guarded by mu_.
   Error failure_;                                   // Guarded by mu_.
+  std::optional<std::pair<uint64_t, std::string>> new_tail_;  // Guarded by mu_: SetLeafTail's
+  uint64_t leaf_count_ = 0;  // commit thread only: leaves in the log
+  std::string leaf_tail_;    // commit thread only: the incomplete block's leaves
   std::thread thread_;
 };
 
