@@ -80,6 +80,13 @@ inline json Referral(const std::string& case_id) {
   return e;
 }
 
+// The same referral addressed to `agency` in `country`.
+inline json ReferralTo(const std::string& country, const std::string& agency, const std::string& case_id = "X") {
+  json e = Referral(case_id);
+  e["destinations"] = {{{"country", country}, {"agency", agency}}};
+  return e;
+}
+
 // A referral whose victim pseudonym and free text carry `canary`, to look
 // for it in files and views (sealed_test, erasure_test).
 inline json CanaryReferral(const std::string& case_id, std::string_view canary) {

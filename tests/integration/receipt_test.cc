@@ -80,12 +80,6 @@ class ReceiptTest : public NodeTest {
   }
 };
 
-json ReferralTo(const std::string& country, const std::string& agency) {
-  json e = Referral("X");
-  e["destinations"] = {{{"country", country}, {"agency", agency}}};
-  return e;
-}
-
 // The restore-from-backup scenario: an acknowledged event vanishes
 // with a restored data directory; the sending node names it within its
 // bound, and its signed acknowledgement proves what the broker had accepted.

@@ -60,12 +60,6 @@ class WitnessTest : public NodeTest {
   }
 };
 
-json ReferralTo(const std::string& country, const std::string& agency, const std::string& case_id) {
-  json e = Referral(case_id);
-  e["destinations"] = {{{"country", country}, {"agency", agency}}};
-  return e;
-}
-
 TEST_F(WitnessTest, NodesCoSignOneHistoryAndSeeEachOthersCheckpoints) {
   StartBroker();
   int th_port = 0;
