@@ -15,6 +15,9 @@ namespace lintas::node {
 namespace {
 
 constexpr size_t kMaxPending = 8;
+// Check's answer for a co-signature under another key than the one pinned:
+// not evidence either way.
+constexpr const char* kUntrustedKey = "its witness key is not the one pinned";
 constexpr size_t kMaxPayloadBytes = 8 * 1024;
 
 std::shared_ptr<spdlog::logger> SecurityLog() { return GetLogger("security"); }
@@ -100,7 +103,7 @@ void Witnessing::OnReply(const Incoming& m, std::vector<std::string>* alarms) {
     if (peer->node == config_.id) continue;
     std::string found = Check(*peer, *wire, own, *broker_key, alarms);
     nlohmann::json status{{"node", peer->node},
-                          {"status", found.empty() ? "consistent" : "fork"},
+                          {"status", found.empty() ? "consistent" : found == kUntrustedKey ? "untrusted" : "fork"},
                           {"checked_us", NowMicros()},
                           {"witness", nlohmann::json::parse(peer->ToJson())}};
     if (!found.empty()) status["problem"] = found;
@@ -111,7 +114,7 @@ void Witnessing::OnReply(const Incoming& m, std::vector<std::string>* alarms) {
 std::string Witnessing::Check(const audit::CosignedCheckpoint& peer, const proto::CosignedCheckpoint& wire,
                               const audit::CosignedCheckpoint& own, const audit::PublicKey& broker_key,
                               std::vector<std::string>* alarms) {
-  if (!PeerKeyAccepted(peer.node, peer.witness_key, alarms)) return "its witness key is not the one pinned";
+  if (!PeerKeyAccepted(peer.node, peer.witness_key, alarms)) return kUntrustedKey;
   if (auto s = peer.Verify(broker_key); !s.ok()) {
     // Not evidence against the broker: what the broker relays unsigned or
     // signed by another key proves nothing either way.

@@ -94,6 +94,31 @@ TEST_F(WitnessTest, NodesCoSignOneHistoryAndSeeEachOthersCheckpoints) {
   EXPECT_EQ(Http(th_port, "").Get("/v1/audit/witnesses").first, 401);
 }
 
+// A peer's witness key pinned out of band ([audit.witness_keys]): a
+// co-signature under another key is not trusted, and the alarm says so.
+TEST_F(WitnessTest, ACoSignatureUnderAnotherKeyThanThePinnedOneIsNotTrusted) {
+  StartBroker();
+  int th_port = 0;
+  int kh_port = 0;
+  std::string other = audit::KeyToBase64(audit::WitnessKey::Generate().public_key());
+  auto th = StartNode("th-node", &th_port, [&](node::NodeConfig& c) {
+    QuickChecks(c);
+    c.witness_keys["kh-node"] = other;
+  });
+  auto kh = StartNode("kh-node", &kh_port, QuickChecks);
+  Publish(th_port, "th-node", Referral("TH-W-KEY"));
+  json th_view;
+  ASSERT_TRUE(Eventually([&] {
+    th_view = View(th_port, "th-node");
+    const json* p = PeerStatus(th_view, "kh-node");
+    return p != nullptr && p->value("status", "") == "untrusted";
+  })) << th_view.dump();
+  EXPECT_TRUE(th_view["forks"].empty()) << th_view.dump();
+  auto [s, health] = Http(th_port, "").Get("/v1/health");
+  std::string alarm = health["audit_alarm"].is_string() ? health["audit_alarm"].get<std::string>() : "";
+  EXPECT_NE(alarm.find("not the one pinned (" + other + ")"), std::string::npos) << health.dump();
+}
+
 // The broker refuses a co-signature made in another node's name, or one
 // whose signatures do not verify, naming the field; a sound one is answered
 // with the other nodes' co-signed checkpoints.
