@@ -212,6 +212,22 @@ Status RocksDbStore::Recover() {
   a->SeekToLast();
   if (!a->status().ok()) return Translate(a->status(), "recover access log");
   access_size_ = a->Valid() ? keys::DecodeBe64(ToStringView(a->key())) : 0;
+  rocksdb::ReadOptions uncached;  // one key: not worth a block in the cache
+  uncached.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> d(db_->NewIterator(uncached, handles_[kDedupCf]));
+  d->SeekToLast();
+  if (!d->status().ok()) return Translate(d->status(), "recover dedup");
+  {
+    std::lock_guard lock(max_id_mu_);
+    max_id_.reset();
+    if (d->Valid()) {
+      std::string_view key = ToStringView(d->key());
+      if (key.size() != wire::EventId::kSize) {
+        return Error{errc::corruption, "recover dedup: a key is not an event id"};
+      }
+      max_id_ = wire::EventId::FromSpan({reinterpret_cast<const uint8_t*>(key.data()), key.size()});
+    }
+  }
   return RecoverIndexWatermark();
 }
 
@@ -262,7 +278,18 @@ Status RocksDbStore::Append(std::span<const AppendEntry> entries) {
     return Translate(s, "append");
   }
   next_offset_.store(expected, std::memory_order_release);
+  const wire::EventId* top = &entries.front().event_id;
+  for (const AppendEntry& e : entries) {
+    if (*top < e.event_id) top = &e.event_id;
+  }
+  std::lock_guard lock(max_id_mu_);
+  if (!max_id_ || *max_id_ < *top) max_id_ = *top;
   return OkStatus();
+}
+
+bool RocksDbStore::AboveEveryStoredId(const wire::EventId& id) const {
+  std::lock_guard lock(max_id_mu_);
+  return !max_id_ || *max_id_ < id;
 }
 
 Status RocksDbStore::WriteIndexes(std::span<const IndexEntry> entries) {
@@ -308,6 +335,7 @@ Status RocksDbStore::WriteIndexes(std::span<const IndexEntry> entries) {
 
 Result<std::optional<uint64_t>> RocksDbStore::FindEventWith(const rocksdb::ReadOptions& read,
                                                             const wire::EventId& id) {
+  if (AboveEveryStoredId(id)) return std::optional<uint64_t>();
   rocksdb::PinnableSlice value;
   const auto& b = id.bytes();
   rocksdb::Status s =
@@ -324,18 +352,22 @@ Status RocksDbStore::FindEventsWith(const rocksdb::ReadOptions& read,
   out->assign(ids.size(), std::nullopt);
   if (ids.empty()) return OkStatus();
   std::vector<rocksdb::Slice> keys;
+  std::vector<size_t> asked;  // of ids, those that may be stored
   keys.reserve(ids.size());
-  for (const auto& id : ids) {
-    keys.emplace_back(reinterpret_cast<const char*>(id.bytes().data()), id.bytes().size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (AboveEveryStoredId(ids[i])) continue;
+    keys.emplace_back(reinterpret_cast<const char*>(ids[i].bytes().data()), ids[i].bytes().size());
+    asked.push_back(i);
   }
-  std::vector<rocksdb::PinnableSlice> values(ids.size());
-  std::vector<rocksdb::Status> statuses(ids.size());
+  if (keys.empty()) return OkStatus();
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
   db_->MultiGet(read, handles_[kDedupCf], keys.size(), keys.data(),
                 values.data(), statuses.data());
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (statuses[i].IsNotFound()) continue;
-    if (!statuses[i].ok()) return Translate(statuses[i], "dedup lookup");
-    (*out)[i] = keys::DecodeBe64(ToStringView(values[i]));
+  for (size_t k = 0; k < keys.size(); ++k) {
+    if (statuses[k].IsNotFound()) continue;
+    if (!statuses[k].ok()) return Translate(statuses[k], "dedup lookup");
+    (*out)[asked[k]] = keys::DecodeBe64(ToStringView(values[k]));
   }
   return OkStatus();
 }

@@ -289,6 +289,39 @@ TEST(RocksDbStoreTest, AMemoryOnlyReadSaysWouldBlockRatherThanReadTheDisk) {
   EXPECT_EQ(**warm_record, "record-1");
 }
 
+// A new event's id (UUIDv7: later than every stored one) cannot be stored:
+// its dedup lookup answers "not stored" without a read, on a cold store too,
+// while an older id still needs the disk; an appended id raises the bound.
+TEST(RocksDbStoreTest, AnIdAboveEveryStoredIdIsNotStoredWithoutARead) {
+  testutil::TempDir dir;
+  wire::EventIdGenerator ids;
+  std::vector<AppendEntry> batch{Entry(1, ids), Entry(2, ids)};
+  {
+    auto store = RocksDbStore::Open({dir.Sub("db")});
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE(AppendIndexed(**store, batch).ok());
+  }
+  auto store = RocksDbStore::Open({dir.Sub("db")});
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  auto older = (*store)->TryFindEvent(batch[0].event_id);
+  ASSERT_FALSE(older.ok());
+  EXPECT_EQ(older.error().code, errc::would_block);
+  wire::EventId fresh = ids.Next();
+  auto found = (*store)->TryFindEvent(fresh);
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  EXPECT_FALSE(found->has_value());
+  std::vector<std::optional<uint64_t>> many;
+  ASSERT_TRUE((*store)->TryFindEvents(std::vector<wire::EventId>{fresh}, &many).ok());
+  EXPECT_FALSE(many[0].has_value());
+  // Stored now: found (from the memtable), not taken for new.
+  std::vector<AppendEntry> next{Entry(3, ids)};
+  next[0].event_id = fresh;
+  ASSERT_TRUE(AppendIndexed(**store, next).ok());
+  auto stored = (*store)->TryFindEvent(fresh);
+  ASSERT_TRUE(stored.ok()) << stored.error().message;
+  EXPECT_EQ(stored->value_or(0), 3u);
+}
+
 TEST(RocksDbStoreTest, OpenFailsClearlyOnAnUnusablePath) {
   testutil::TempDir dir;
   std::string file = dir.Sub("not-a-dir");

@@ -3,6 +3,8 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -152,6 +154,15 @@ class RocksDbStore final : public Store {
   std::atomic<uint64_t> index_watermark_{0};
   std::atomic<int64_t> last_received_at_us_{0};
   std::atomic<uint64_t> access_size_{0};
+  // The greatest event id in the dedup family (bytewise, as its keys sort;
+  // UUIDv7 ids grow with time). An id above it cannot be stored, so its
+  // dedup lookup needs no read: most new events are such. Raised by Append
+  // after its write (an id is never above it once stored), recovered at
+  // open. Guarded by max_id_mu_ (Append writes it, lookups read it).
+  mutable std::mutex max_id_mu_;
+  std::optional<wire::EventId> max_id_;
+  // Whether `id` is above every stored id (then it is not stored).
+  bool AboveEveryStoredId(const wire::EventId& id) const;
 };
 
 }  // namespace lintas::store
