@@ -327,7 +327,8 @@ class BrokerLoop {
   // one; false if refused (the error is sent).
   [[nodiscard]] bool AnswerWitness(Session& session, const proto::AuditQuery& query,
                                    std::vector<std::string>* payloads);
-  // Whether `cp` (signed with this broker's key) is of this broker's logs.
+  // Whether `cp` (signed with this broker's key) is of this broker's logs;
+  // the error's code is result_out_of_range when `cp` is beyond them.
   [[nodiscard]] Status ProvesOwnHistory(const audit::Checkpoint& cp);
   // A peer's witness as an "LNTW" payload, with the consistency proofs from
   // the smaller of its checkpoint and `own` to the larger.

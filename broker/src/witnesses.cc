@@ -25,7 +25,7 @@ std::vector<uint8_t> Bytes(const std::vector<audit::Hash>& hashes) {
 
 Status BrokerLoop::ProvesOwnHistory(const audit::Checkpoint& cp) {
   if (cp.size > log_tree_->size() || cp.access_size > access_tree_->size()) {
-    return Error{std::make_error_code(std::errc::invalid_argument),
+    return Error{std::make_error_code(std::errc::result_out_of_range),
                  fmt::format("it is beyond this broker's log ({} records, consultation log {})", log_tree_->size(),
                              access_tree_->size())};
   }
@@ -86,7 +86,7 @@ bool BrokerLoop::AnswerWitness(Session& session, const proto::AuditQuery& query,
     // Signed with this broker's key, but not of this log: another broker
     // holds the key (a copied data directory, a stolen key) and showed that
     // node another history. Kept and relayed: the other nodes must see it.
-    bool beyond = own->size > log_tree_->size() || own->access_size > access_tree_->size();
+    bool beyond = s.error().code == std::errc::result_out_of_range;
     SecurityLog()->critical("{}: node {} co-signed a checkpoint signed with this broker's key, of {} records, "
                             "root {}, that is not of this broker's log: {}. {}",
                             beyond ? "ROLLBACK OR FORK" : "FORK", session.node->id, own->size,

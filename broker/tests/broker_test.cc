@@ -95,12 +95,7 @@ class BrokerTest : public ::testing::TestWithParam<Backend> {
   // A valid event from THA (th-rtp-atpd), changed by `mutate`.
   std::string Event(const std::function<void(fb::EventT&)>& mutate = {}) {
     wire::EventId id = ids_.Next();
-    fb::EventT e = testutil::SampleEvent(fb::Body::ReferralCreated, id, NowMicros());
-    e.destinations.clear();
-    auto d = std::make_unique<fb::DestinationT>();
-    d->country = "KHM";
-    d->agency = "kh-mosvy";
-    e.destinations.push_back(std::move(d));
+    fb::EventT e = testutil::ReferralToKhm(id, NowMicros());
     if (mutate) mutate(e);
     return testutil::PackEvent(e);
   }

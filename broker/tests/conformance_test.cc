@@ -88,14 +88,7 @@ class ConformanceTest : public ::testing::Test {
 
   // A referral from THA to KHM's kh-mosvy.
   std::string Referral(int64_t created_at_us = 0) {
-    fb::EventT e = testutil::SampleEvent(fb::Body::ReferralCreated, ids_.Next(),
-                                         created_at_us ? created_at_us : NowMicros());
-    e.destinations.clear();
-    auto d = std::make_unique<fb::DestinationT>();
-    d->country = "KHM";
-    d->agency = "kh-mosvy";
-    e.destinations.push_back(std::move(d));
-    return testutil::PackEvent(e);
+    return testutil::PackEvent(testutil::ReferralToKhm(ids_.Next(), created_at_us ? created_at_us : NowMicros()));
   }
 
   testutil::TempDir dir_;

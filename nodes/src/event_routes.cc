@@ -105,7 +105,10 @@ void Health(Node* node, httplib::Response& res) {
   size_t consistent = 0;
   size_t forks = 0;
   if (auto peers = node->store().List("witness/peer/"); peers.ok()) {
-    for (const auto& [k, v] : *peers) consistent += v.find("\"status\":\"consistent\"") != std::string::npos;
+    for (const auto& [k, v] : *peers) {
+      auto peer = json::parse(v, nullptr, false);
+      consistent += peer.is_object() && peer.value("status", "") == "consistent";
+    }
   }
   if (auto found = node->store().List("audit/fork/"); found.ok()) forks = found->size();
   json witnessing = {{"peers_consistent", consistent}, {"forks", forks}};

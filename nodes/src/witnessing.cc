@@ -125,6 +125,7 @@ std::string Witnessing::Check(const audit::CosignedCheckpoint& peer, const proto
   auto b = audit::Checkpoint::Parse(peer.checkpoint);
   if (!a.ok() || !b.ok()) return "";
   std::string why;
+  const char* what = "FORK";  // proven; "ROLLBACK OR FORK" when the broker's log no longer reaches one
   switch (audit::Compare(*a, *b)) {
     case audit::Agreement::kSame:
       return "";
@@ -145,9 +146,9 @@ std::string Witnessing::Check(const audit::CosignedCheckpoint& peer, const proto
       if (wire.unprovable() != nullptr && wire.unprovable()->size() > 0) {
         // One of them is beyond the broker's log: it was cut back (restored
         // from a copy) or this is another broker's history.
-        KeepFork(peer, own, "the broker cannot relate them: " + wire.unprovable()->str(), "ROLLBACK OR FORK",
-                 alarms);
-        return "the broker cannot relate them: " + wire.unprovable()->str();
+        why = "the broker cannot relate them: " + wire.unprovable()->str();
+        what = "ROLLBACK OR FORK";
+        break;
       }
       auto s = audit::VerifyConsistent(older_mixed, newer_mixed, Hashes(wire.consistency()),
                                        Hashes(wire.access_consistency()));
@@ -156,7 +157,7 @@ std::string Witnessing::Check(const audit::CosignedCheckpoint& peer, const proto
       break;
     }
   }
-  KeepFork(peer, own, why, "FORK", alarms);
+  KeepFork(peer, own, why, what, alarms);
   return why;
 }
 

@@ -64,13 +64,7 @@ class DurableBrokerTest : public ::testing::Test {
     std::vector<SentEvent> out;
     for (size_t i = 0; i < n; ++i) {
       wire::EventId id = ids_.Next();
-      fb::EventT e = testutil::SampleEvent(fb::Body::ReferralCreated, id, NowMicros());
-      e.destinations.clear();
-      auto d = std::make_unique<fb::DestinationT>();
-      d->country = "KHM";
-      d->agency = "kh-mosvy";
-      e.destinations.push_back(std::move(d));
-      out.push_back({id, testutil::PackEvent(e), 0});
+      out.push_back({id, testutil::PackEvent(testutil::ReferralToKhm(id, NowMicros())), 0});
     }
     return out;
   }

@@ -40,13 +40,7 @@ class JetStreamFaultTest : public ::testing::TestWithParam<Fault> {
   std::string NewEvent(std::string* id) {
     wire::EventId event_id = ids_.Next();
     *id = event_id.ToString();
-    fb::EventT e = testutil::SampleEvent(fb::Body::ReferralCreated, event_id, NowMicros());
-    e.destinations.clear();
-    auto d = std::make_unique<fb::DestinationT>();
-    d->country = "KHM";
-    d->agency = "kh-mosvy";
-    e.destinations.push_back(std::move(d));
-    return testutil::PackEvent(e);
+    return testutil::PackEvent(testutil::ReferralToKhm(event_id, NowMicros()));
   }
 
   testutil::TempDir dir_;

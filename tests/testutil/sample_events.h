@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "lintas/wire/examples.h"
@@ -15,6 +16,18 @@ using wire::PackEvent;
 
 inline fb::EventT SampleEvent(fb::Body type, const wire::EventId& id, int64_t created_at_us) {
   return wire::ExampleEvent(type, id, created_at_us);
+}
+
+// A ReferralCreated from THA (th-rtp-atpd) addressed to KHM's kh-mosvy alone:
+// the referral most broker tests publish.
+inline fb::EventT ReferralToKhm(const wire::EventId& id, int64_t created_at_us) {
+  fb::EventT e = SampleEvent(fb::Body::ReferralCreated, id, created_at_us);
+  e.destinations.clear();
+  auto d = std::make_unique<fb::DestinationT>();
+  d->country = "KHM";
+  d->agency = "kh-mosvy";
+  e.destinations.push_back(std::move(d));
+  return e;
 }
 
 // `event` (a packed ReferralCreated) with its body's victim.pseudonym, a
