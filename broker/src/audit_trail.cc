@@ -75,6 +75,11 @@ Status StoreLeafSource::ReadLeaves(uint64_t first, size_t count, std::vector<aud
   std::vector<std::string> raw;
   if (access_) {
     if (auto s = store_->ReadAccessLeaves(first, count, &raw); !s.ok()) return s;
+    // The rest from the records whose commit has not returned yet.
+    for (size_t i = 0; unwritten_ && i < unwritten_->size() && raw.size() < count; ++i) {
+      const store::AccessEntry& e = (*unwritten_)[i];
+      if (e.seq == first + raw.size() + 1) raw.push_back(e.leaf);
+    }
   } else {
     for (uint64_t block = first / audit::MerkleLog::kBlock;
          block * audit::MerkleLog::kBlock < first + count; ++block) {
@@ -102,7 +107,7 @@ void BrokerLoop::InitAudit() {
   }
   signer_ = audit::Signer::LoadOrCreate(config_.audit_signing_key_file);
   log_leaves_ = StoreLeafSource(store_.get(), false);
-  access_leaves_ = StoreLeafSource(store_.get(), true);
+  access_leaves_ = StoreLeafSource(store_.get(), true, &unwritten_access_);
   log_tree_ = std::make_unique<audit::MerkleLog>(&log_leaves_);
   access_tree_ = std::make_unique<audit::MerkleLog>(&access_leaves_);
   // The event log's tree: complete blocks from their stored leaves (or
@@ -150,7 +155,7 @@ void BrokerLoop::InitAudit() {
       }
       for (const auto& l : leaves) access_tree_->Append(l);
     }
-    access_durable_ = access_submitted_ = n;  // what the store holds is durable
+    access_durable_ = n;  // what the store holds is durable
   }
   // The logs must still be what the last checkpoint signed.
   auto latest = store_->LatestCheckpoint();
@@ -246,11 +251,11 @@ void BrokerLoop::AppendRecovered() {
   if (!recovered.leaves.empty()) MaybeCheckpoint(false);
 }
 
-bool BrokerLoop::RecordAccess(const Session& session, fb::AccessAction action,
+void BrokerLoop::RecordAccess(const Session& session, fb::AccessAction action,
                               std::span<const uint64_t> offsets, std::string_view subscription,
                               uint64_t replay_id, std::string_view justification,
                               std::string_view purpose, std::string_view case_id) {
-  if (!access_tree_) return true;
+  if (!access_tree_) return;
   flatbuffers::FlatBufferBuilder fbb(256 + offsets.size() * 8 + justification.size());
   uint64_t seq = access_tree_->size() + 1;
   auto node_id = fbb.CreateString(session.node->id);
@@ -278,12 +283,10 @@ bool BrokerLoop::RecordAccess(const Session& session, fb::AccessAction action,
   entry.record.assign(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
   audit::Hash leaf = audit::LeafHash(entry.record);
   entry.leaf = std::string(audit::AsString(leaf));
-  if (auto s = store_->AppendAccess(std::span(&entry, 1)); !s.ok()) {
-    Log()->error("consultation log write failed: {}; nothing is disclosed", s.error().message);
-    return false;
-  }
+  // Written by the next group commit; kept here until it has returned.
+  current_->writes.access.push_back(entry);
+  unwritten_access_.push_back(std::move(entry));
   access_tree_->Append(leaf);
-  return true;
 }
 
 Status BrokerLoop::CaseOffsetsPastIndex(std::string_view case_id, uint64_t indexed,
@@ -303,8 +306,15 @@ Status BrokerLoop::CaseOffsetsPastIndex(std::string_view case_id, uint64_t index
 void BrokerLoop::MaybeCheckpoint(bool force) {
   if (!log_tree_ || !audit_blocked_.empty()) return;
   if (!force && pending_checkpoint_) return;  // one at a time, on the commit thread's sync
+  // A forced checkpoint is served at once: first every consultation record
+  // made so far is committed (and a pending checkpoint served), so that it
+  // covers only what is durable.
+  if (force) WaitForCommits();
+  if (!log_tree_ || !audit_blocked_.empty()) return;
   uint64_t size = log_tree_->size();
-  uint64_t access_size = access_tree_->size();
+  // A due checkpoint goes into the group commit that writes the records it
+  // covers; a forced one covers the durable ones (all, unless a commit failed).
+  uint64_t access_size = force ? std::min(access_durable_, access_tree_->size()) : access_tree_->size();
   bool grew = size != checkpoint_size_ || access_size != checkpoint_access_size_ || !checkpoint_;
   if (!grew) return;
   int64_t now = SteadyMillis();
@@ -320,20 +330,21 @@ void BrokerLoop::MaybeCheckpoint(bool force) {
   }
   audit::Checkpoint cp{config_.id, size, *root, access_size, *access_root, NowMicros()};
   audit::SignedCheckpoint signed_cp = signer_->Sign(cp);
-  if (auto s = store_->PutCheckpoint(size, EncodeStoredCheckpoint(signed_cp)); !s.ok()) {
-    Log()->error("checkpoint could not be stored: {}", s.error().message);
-    return;
-  }
-  // Served only once it is on disk, with the consultation records it covers
-  // (written before it to the same WAL, so one sync makes both durable): a
-  // node must never hold a checkpoint over records the broker could lose.
-  // A due checkpoint is synced by the next group commit, off the loop
-  // thread; a forced one (a query that waits for it, shutdown) here.
-  PendingCheckpoint pending{std::move(signed_cp), size, access_size, now};
+  // Served only once it is on disk, with the consultation records it covers:
+  // a node must never hold a checkpoint over records the broker could lose.
+  // A due checkpoint rides in the next group commit, off the loop thread; a
+  // forced one (a query that waits for it, shutdown) is written here, with
+  // no commit in flight.
   if (!force) {
-    pending_checkpoint_ = std::move(pending);
+    current_->writes.checkpoint.emplace(size, EncodeStoredCheckpoint(signed_cp));
+    pending_checkpoint_ = PendingCheckpoint{std::move(signed_cp), size, access_size, now};
     current_->checkpoint = true;
     SubmitCurrent();
+    return;
+  }
+  PendingCheckpoint pending{signed_cp, size, access_size, now};
+  if (auto s = store_->PutCheckpoint(size, EncodeStoredCheckpoint(signed_cp)); !s.ok()) {
+    Log()->error("checkpoint could not be stored: {}", s.error().message);
     return;
   }
   if (auto s = store_->Sync(); !s.ok()) {
@@ -471,12 +482,9 @@ void BrokerLoop::HandleAuditQuery(Session& session, const proto::AuditQuery& que
         payloads.push_back(std::move(frame));
         proved.push_back(offset);
       }
-      if (!RecordAccess(session, fb::AccessAction::Proved, proved, {}, 0,
-                        query.justification() ? query.justification()->string_view() : kOwnEvents,
-                        query.purpose() ? query.purpose()->string_view() : "prove")) {
-        refuse(wire::errc::storage_error, "the consultation log cannot be written; retry");
-        return;
-      }
+      RecordAccess(session, fb::AccessAction::Proved, proved, {}, 0,
+                   query.justification() ? query.justification()->string_view() : kOwnEvents,
+                   query.purpose() ? query.purpose()->string_view() : "prove");
       break;
     }
     case proto::AuditQueryKind::Access:

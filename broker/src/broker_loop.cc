@@ -143,9 +143,13 @@ void BrokerLoop::Run() {
     PumpDeliveries();
     PumpStats();
     Tick();
-    // Consultation records written this turn: into the next group commit
-    // (alone, if no event is waiting), so that what they record can go.
-    if (!storage_failed_ && AccessWritten() > access_submitted_) SubmitCurrent();
+    // Consultation records made this turn: into a group commit now (alone,
+    // if no event is waiting), so that what they record can go. Cursor
+    // writes ride with the next one, or go alone when none is in flight.
+    if (!storage_failed_ && (!current_->writes.access.empty() ||
+                             (!current_->writes.cursors.empty() && inflight_batches_ == 0))) {
+      SubmitCurrent();
+    }
     if (!storage_failed_ && indexer_->failed()) storage_failed_ = true;  // no read until recovered
     if (storage_failed_ && inflight_batches_ == 0 && reader_->outstanding() == 0) {
       RecoverFromFailedWrite();
@@ -156,12 +160,7 @@ void BrokerLoop::Run() {
   reader_->Stop();
   CompleteReads();
   Log()->info("stopping: draining {} batches in flight", inflight_batches_ + (current_->acks.empty() ? 0 : 1));
-  SubmitCurrent();
-  while (inflight_batches_ > 0) {
-    zmq::pollitem_t item{notify_.handle(), 0, ZMQ_POLLIN, 0};
-    zmq::poll(&item, 1, std::chrono::milliseconds(kPollMs));
-    CompleteCommits();
-  }
+  WaitForCommits();
   MaybeCheckpoint(true);
   // The indexes of the last commits, durable with the final sync.
   if (auto s = indexer_->Drain(); !s.ok()) {

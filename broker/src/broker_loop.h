@@ -151,12 +151,16 @@ struct InflightEvent {
 // the consultation log's leaves. Thread-compatible (loop thread).
 class StoreLeafSource final : public audit::LeafSource {
  public:
-  StoreLeafSource(store::Store* store, bool access) : store_(store), access_(access) {}
+  // `unwritten`: for the consultation log, its records not yet known to be
+  // in the store (in seq order), whose leaves are read from there.
+  StoreLeafSource(store::Store* store, bool access, const std::deque<store::AccessEntry>* unwritten = nullptr)
+      : store_(store), access_(access), unwritten_(unwritten) {}
   Status ReadLeaves(uint64_t first, size_t count, std::vector<audit::Hash>* out) override;
 
  private:
   store::Store* store_;
   bool access_;
+  const std::deque<store::AccessEntry>* unwritten_;
 };
 
 // See Broker. Everything here runs on the loop thread, except Stop().
@@ -260,9 +264,10 @@ class BrokerLoop {
 
   // The audit trail (audit_trail.cc).
   void InitAudit();
-  // Records a disclosure in the consultation log; false if it could not be
-  // written (then nothing may be disclosed).
-  [[nodiscard]] bool RecordAccess(const Session& session, fb::AccessAction action,
+  // Records a disclosure in the consultation log: into the tree and the
+  // next group commit's writes (what it records goes once that commit has
+  // returned: access_durable_).
+  void RecordAccess(const Session& session, fb::AccessAction action,
                                   std::span<const uint64_t> offsets,
                                   std::string_view subscription = {}, uint64_t replay_id = 0,
                                   std::string_view justification = {},
@@ -378,8 +383,21 @@ class BrokerLoop {
   void SendWhenRecorded(const std::string& peer, std::string control,
                         std::vector<std::string> payloads, uint64_t access_seq);
   void ReleaseHeldReplies();
-  // The seq of the last consultation record written (0: none, or no trail).
+  // The seq of the last consultation record made (0: none, or no trail):
+  // in the tree and handed to a group commit, not necessarily durable.
   uint64_t AccessWritten() const { return access_tree_ ? access_tree_->size() : 0; }
+  // Cursor writes and reads (commit_writes.cc): a write goes into the next group
+  // commit; a read sees the writes not yet committed first.
+  void PutCursor(const std::string& key, std::optional<store::CursorState> state);
+  [[nodiscard]] Result<std::optional<store::CursorState>> GetCursor(const std::string& key);
+  // A batch is done: forget what it wrote of the consultation log and cursors.
+  void ForgetWritten(const CommitBatch& batch);
+  // After a failed commit and the store's reopening: the consultation
+  // records and cursor writes it did not keep go into current_ again.
+  void RequeueUnwritten();
+  // Submits what is pending and completes every batch in flight (blocking:
+  // for a forced checkpoint and shutdown).
+  void WaitForCommits();
   // Sends the held batches whose records are durable, in order. kSent: all
   // of those went; kNotNow: the socket would block; kGone: the session (and
   // what the caller holds of it) may be gone.
@@ -457,11 +475,23 @@ class BrokerLoop {
   uint64_t checkpoint_size_ = 0;
   uint64_t checkpoint_access_size_ = 0;
   int64_t checkpoint_ms_ = 0;
-  // Consultation records are written unsynced, then made durable by the next
-  // group commit (the committer syncs for them when no event is waiting);
-  // nothing they record is sent before.
+  // Consultation records and cursors go into the next group commit's writes
+  // (one is submitted for them alone when no event is waiting); nothing a
+  // record records is sent before it returns.
   uint64_t access_durable_ = 0;    // records up to this seq are synced
-  uint64_t access_submitted_ = 0;  // records up to this seq are covered by a submitted batch
+  // Consultation records not yet known to be stored, in seq order (the
+  // access tree reads their leaves from here; a failed commit's recovery
+  // writes them again): from RecordAccess until their commit returns.
+  std::deque<store::AccessEntry> unwritten_access_;
+  // Cursor writes not yet known to be stored (none: a delete), with the
+  // serial of the batch that carries the latest: read before the store's,
+  // and written again after a failed commit.
+  struct UnwrittenCursor {
+    std::optional<store::CursorState> state;
+    uint64_t batch = 0;
+  };
+  std::map<std::string, UnwrittenCursor> unwritten_cursors_;
+  uint64_t batch_serial_ = 0;  // current_'s serial; the batches before it were submitted
   struct HeldReply {
     std::string peer;
     uint64_t access_seq = 0;

@@ -77,6 +77,17 @@ void Committer::WriteLeafBlocks(const std::vector<std::unique_ptr<CommitBatch>>&
   }
 }
 
+void Committer::MergeWrites(store::CommitWrites* from, store::CommitWrites* into) {
+  if (into->access.empty()) {
+    into->access = std::move(from->access);
+  } else {
+    for (auto& a : from->access) into->access.push_back(std::move(a));
+  }
+  for (auto& c : from->cursors) into->cursors.push_back(std::move(c));
+  if (from->checkpoint) into->checkpoint = std::move(from->checkpoint);
+  *from = store::CommitWrites();
+}
+
 void Committer::HashLeaves(std::vector<std::unique_ptr<CommitBatch>>& work,
                            const std::vector<store::AppendEntry>& entries) {
   size_t k = 0;
@@ -144,14 +155,16 @@ void Committer::Run(zmq::context_t* ctx, std::string endpoint) {
     } else {
       entries.clear();
       uint64_t bytes = 0;
+      store::CommitWrites writes;
       for (auto& b : work) {
         for (auto& e : b->entries) entries.push_back(std::move(e));
         bytes += b->bytes;
+        MergeWrites(&b->writes, &writes);
       }
       auto start = std::chrono::steady_clock::now();
-      // No entries: the batches came for consultation records written
-      // before them, which a sync of the WAL makes durable.
-      status = entries.empty() ? store_->Sync() : store_->Append(entries);
+      // No entries: the batches came for their writes (consultation
+      // records, cursors, a checkpoint) alone.
+      status = store_->Commit(entries, writes);
       double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (status.ok()) {

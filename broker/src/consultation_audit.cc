@@ -141,18 +141,18 @@ bool BrokerLoop::AnswerAccessQuery(Session& session, const proto::AuditQuery& qu
     return false;
   };
   std::string_view case_id = query.case_id() ? query.case_id()->string_view() : "";
-  if (!RecordAccess(session, fb::AccessAction::AccessListed, {}, {}, 0,
-                    query.justification()->string_view(), {}, case_id)) {
-    return refuse(wire::errc::storage_error, "the consultation log cannot be written; retry");
-  }
-  // With proofs: only records the checkpoint covers can be proved.
-  uint64_t tree = access_tree_->size();
+  RecordAccess(session, fb::AccessAction::AccessListed, {}, {}, 0, query.justification()->string_view(), {},
+               case_id);
+  // The records the store holds (those whose commit is still out are
+  // listed by the next query); with proofs, only those the checkpoint covers.
+  if (query.with_proofs() && query.tree_size() == 0) MaybeCheckpoint(true);
+  uint64_t written = store_->access_size();
+  uint64_t tree = written;
   if (query.with_proofs()) {
-    if (query.tree_size() == 0) MaybeCheckpoint(true);
     tree = query.tree_size() != 0 ? query.tree_size() : checkpoint_access_size_;
-    if (tree > access_tree_->size()) {
+    if (tree > written) {
       return refuse(wire::errc::malformed_message,
-                    fmt::format("tree_size: the consultation log has {} records", access_tree_->size()));
+                    fmt::format("tree_size: the consultation log has {} records", written));
     }
   }
   std::set<uint64_t> case_offsets;
@@ -194,11 +194,14 @@ bool BrokerLoop::AnswerAccessQuery(Session& session, const proto::AuditQuery& qu
 
 bool BrokerLoop::AnswerAccessCheck(Session& session, const proto::AuditQuery& query,
                                    proto::AuditReplyT* reply, std::vector<std::string>* payloads) {
+  // Up to what the store holds: a checkpoint is served only once the
+  // records it covers are.
   uint64_t tree = query.tree_size();
-  if (tree == 0 || tree > access_tree_->size()) {
+  uint64_t written = store_->access_size();
+  if (tree == 0 || tree > written) {
     probe_.Refused(wire::errc::malformed_message);
     SendError(session.peer, wire::errc::malformed_message,
-              fmt::format("AccessCheck: tree_size must be 1..{}", access_tree_->size()));
+              fmt::format("AccessCheck: tree_size must be 1..{}", written));
     return false;
   }
   const std::string& me = session.node->id;

@@ -69,7 +69,7 @@ void BrokerLoop::HandleSubscribe(Session& session, const proto::Subscribe& subsc
   }
 
   SubscriptionFilter filter = SubscriptionFilter::FromProto(subscribe.filter());
-  auto cursor = store_->GetCursor(key);
+  auto cursor = GetCursor(key);
   if (!cursor.ok()) {
     Log()->error("cursor read failed key={} error={}", key, cursor.error().message);
     SendError(session.peer, wire::errc::storage_error, "cursor could not be read; retry");
@@ -88,11 +88,7 @@ void BrokerLoop::HandleSubscribe(Session& session, const proto::Subscribe& subsc
       default: acked = 0; break;
     }
   }
-  if (auto s = store_->PutCursor(key, {acked, filter.Encode()}); !s.ok()) {
-    Log()->error("cursor write failed key={} error={}", key, s.error().message);
-    SendError(session.peer, wire::errc::storage_error, "cursor could not be written; retry");
-    return;
-  }
+  PutCursor(key, store::CursorState{acked, filter.Encode()});
   Subscription& sub = subscriptions_[key];
   sub.key = key;
   sub.name = std::string(name);
@@ -133,11 +129,7 @@ void BrokerLoop::Detach(const std::string& key) {
 void BrokerLoop::HandleUnsubscribe(Session& session, const proto::Unsubscribe& unsubscribe) {
   std::string key = session.node->id + "/" + unsubscribe.subscription()->str();
   Detach(key);
-  if (unsubscribe.remove()) {
-    if (auto s = store_->DeleteCursor(key); !s.ok()) {
-      Log()->error("cursor delete failed key={} error={}", key, s.error().message);
-    }
-  }
+  if (unsubscribe.remove()) PutCursor(key, std::nullopt);
 }
 
 void BrokerLoop::HandleDeliveryAck(Session& session, const proto::DeliveryAck& ack) {
@@ -155,9 +147,7 @@ void BrokerLoop::HandleDeliveryAck(Session& session, const proto::DeliveryAck& a
   uint64_t offset = std::min(ack.offset(), delivered);
   if (offset <= sub.acked) return;
   sub.acked = offset;
-  if (auto s = store_->PutCursor(key, {offset, sub.filter.Encode()}); !s.ok()) {
-    Log()->error("cursor write failed key={} error={}", key, s.error().message);
-  }
+  PutCursor(key, store::CursorState{offset, sub.filter.Encode()});
   ReportBacklog(sub);
 }
 
@@ -335,13 +325,9 @@ void BrokerLoop::PumpSubscription(Subscription& sub, uint64_t watermark) {
       auto session = sessions_.find(sub.peer);
       if (session == sessions_.end()) return;
       std::vector<uint64_t> chunk(offsets.begin() + from, offsets.begin() + from + n);
-      // Nothing is disclosed unless it is recorded: the record now
-      // (unsynced), the batch once the next group commit has synced it.
-      if (!RecordAccess(session->second, fb::AccessAction::Delivered, chunk, sub.name)) {
-        // Retried on the next pump from after the last batch held.
-        if (from > 0) sub.position = offsets[from - 1];
-        return;
-      }
+      // Nothing is disclosed unless it is recorded: the record goes into
+      // the next group commit, the batch once that commit has synced it.
+      RecordAccess(session->second, fb::AccessAction::Delivered, chunk, sub.name);
       std::vector<std::string> chunk_records(std::make_move_iterator(records.begin() + from),
                                              std::make_move_iterator(records.begin() + from + n));
       sub.credit -= n;

@@ -1,7 +1,7 @@
 // Disclosure: nothing leaves the broker before the consultation record of
-// it is durable. Records are written unsynced when a batch is recorded; a
-// batch or reply waits until a group commit that began after its record was
-// written has returned (access_durable_), then goes in order.
+// it is durable. A record goes into the next group commit's write when a
+// batch is recorded; the batch or reply waits until that commit has
+// returned (access_durable_), then goes in order.
 #include "broker_loop.h"
 #include "lintas/broker/logger.h"
 #include "lintas/wire/frame.h"
@@ -16,11 +16,11 @@ BrokerLoop::Disclosed BrokerLoop::Disclose(Session& session, std::string_view su
   // Nothing is disclosed unless it is recorded, durably: the record goes
   // into the next group commit's sync, and the batch is sent after it.
   if (offsets.back() > *recorded_to) {
-    bool recorded = replay == nullptr
-                        ? RecordAccess(session, fb::AccessAction::Delivered, offsets, subscription)
-                        : RecordAccess(session, fb::AccessAction::Replayed, offsets, {}, replay->id,
-                                       replay->justification);
-    if (!recorded) return Disclosed::kNotNow;
+    if (replay == nullptr) {
+      RecordAccess(session, fb::AccessAction::Delivered, offsets, subscription);
+    } else {
+      RecordAccess(session, fb::AccessAction::Replayed, offsets, {}, replay->id, replay->justification);
+    }
     *recorded_to = offsets.back();
     *recorded_seq = AccessWritten();
   }

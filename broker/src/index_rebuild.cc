@@ -94,7 +94,7 @@ void BrokerLoop::RecoverFromFailedWrite() {
   next_offset_ = store_->next_offset();
   committed_end_ = next_offset_;  // a failed batch may have reached the disk after all
   storage_failed_ = false;
-  access_submitted_ = access_durable_;  // records the failure may have taken: synced again
+  RequeueUnwritten();  // what the failure may have taken is written again
   AppendRecovered();
   for (auto& [key, sub] : subscriptions_) sub.idle = false;  // recovered records may concern it
 }

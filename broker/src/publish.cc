@@ -222,15 +222,13 @@ bool BrokerLoop::StoredReceipt(const CommitBatch& batch, uint64_t offset, audit:
 }
 
 void BrokerLoop::SubmitCurrent() {
-  uint64_t access = AccessWritten();
-  if (current_->entries.empty() && current_->acks.empty() && access <= access_submitted_ &&
-      !current_->checkpoint) {
+  if (current_->entries.empty() && current_->acks.empty() && current_->writes.empty() && !current_->checkpoint) {
     return;
   }
-  current_->access_covered = access;
-  access_submitted_ = access;
+  current_->access_covered = AccessWritten();
   committer_->Submit(std::move(current_));
   current_ = std::make_unique<CommitBatch>();
+  current_->serial = ++batch_serial_;
   ++inflight_batches_;
 }
 
@@ -277,6 +275,7 @@ void BrokerLoop::CompleteCommits() {
     }
     if (ok) {
       access_durable_ = std::max(access_durable_, batch->access_covered);
+      ForgetWritten(*batch);
       if (batch->checkpoint && pending_checkpoint_) {
         ServeCheckpoint(std::move(*pending_checkpoint_));
         pending_checkpoint_.reset();

@@ -1,4 +1,5 @@
-// RocksDB implementation of the broker store.
+// RocksDB implementation of the broker store: opening, recovery and reads
+// (the writes are in rocksdb_writes.cc).
 #include "lintas/store/rocksdb_store.h"
 
 #include <algorithm>
@@ -13,15 +14,12 @@
 #include <rocksdb/write_batch.h>
 
 #include "keys.h"
+#include "rocksdb_util.h"
 #include "lintas/common/logging.h"
 
 namespace lintas::store {
 namespace {
 
-std::shared_ptr<spdlog::logger> Log() { return GetLogger("store"); }
-
-// Reads that would only push hotter blocks out of the block cache: every
-// leaf block at start-up, a proof's few blocks.
 // Reads for the broker's loop: memtables, block cache and open table
 // readers only; a read that needs I/O says Incomplete.
 rocksdb::ReadOptions MemoryOnly() {
@@ -30,6 +28,8 @@ rocksdb::ReadOptions MemoryOnly() {
   return o;
 }
 
+// Reads that would only push hotter blocks out of the block cache: every
+// leaf block at start-up, a proof's few blocks.
 rocksdb::ReadOptions BulkRead() {
   rocksdb::ReadOptions o;
   o.fill_cache = false;
@@ -52,34 +52,9 @@ class LengthPrefixTransform final : public rocksdb::SliceTransform {
   bool InDomain(const rocksdb::Slice& key) const override { return !key.empty(); }
 };
 
-Error Translate(const rocksdb::Status& s, std::string_view what) {
-  errc code = errc::other;
-  if (s.IsIOError()) code = errc::io_error;
-  if (s.IsCorruption()) code = errc::corruption;
-  if (s.IsBusy() || s.IsTryAgain()) code = errc::busy;
-  if (s.IsIncomplete()) code = errc::would_block;  // a memory-only read needs I/O
-  return Error{code, fmt::format("{}: {}", what, s.ToString())};
-}
-
-rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
-std::string_view ToStringView(const rocksdb::Slice& s) { return s.ToStringView(); }
-
-// What an appended record adds to a WriteBatch besides its bytes: two
-// entries' tags, column families, varint lengths, an 8-byte offset key, a
-// 16-byte event id and its 8-byte value (a bound, not exact).
-constexpr size_t kAppendOverheadBytes = 64;
-
 // ReadRecords steps this many records with Next before it Seeks instead.
 constexpr size_t kMaxIteratorSteps = 16;
 
-// meta key of the index watermark.
-constexpr std::string_view kIndexWatermarkKey = "index_watermark";
-
-std::string EncodeCursor(const CursorState& state) {
-  std::string out = keys::Be64(state.acked_offset);
-  out.append(state.filter);
-  return out;
-}
 
 }  // namespace
 
@@ -173,7 +148,7 @@ void RocksDbStore::CloseDb() {
   flush.wait = true;
   if (!write_failed_.load(std::memory_order_acquire)) {
     if (auto s = db_->Flush(flush, handles_); !s.ok()) {
-      Log()->warn("flush at close failed (the next start replays the WAL): {}", s.ToString());
+      StoreLog()->warn("flush at close failed (the next start replays the WAL): {}", s.ToString());
     }
   }
   for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
@@ -248,88 +223,6 @@ Status RocksDbStore::RecoverIndexWatermark() {
   s = db_->Put(wo, handles_[kMetaCf], ToSlice(kIndexWatermarkKey), keys::Be64(watermark));
   if (!s.ok()) return Translate(s, "write index watermark");
   index_watermark_ = watermark;
-  return OkStatus();
-}
-
-Status RocksDbStore::Append(std::span<const AppendEntry> entries) {
-  if (entries.empty()) return OkStatus();
-  uint64_t expected = next_offset();
-  // Sized once: a batch of thousands of records grown by doubling copies
-  // them several times over.
-  size_t bytes = 0;
-  for (const AppendEntry& e : entries) bytes += e.record.size() + kAppendOverheadBytes;
-  rocksdb::WriteBatch batch(bytes);
-  for (const AppendEntry& e : entries) {
-    if (e.offset != expected++) {
-      return Error{errc::invalid_append,
-                   fmt::format("append at offset {} does not continue the log", e.offset)};
-    }
-    std::string off = keys::Be64(e.offset);
-    const auto& id = e.event_id.bytes();
-    batch.Put(handles_[kLogCf], off, e.record);
-    batch.Put(handles_[kDedupCf],
-              rocksdb::Slice(reinterpret_cast<const char*>(id.data()), id.size()), off);
-  }
-  rocksdb::WriteOptions wo;
-  wo.sync = sync_;
-  rocksdb::Status s = db_->Write(wo, &batch);
-  if (!s.ok()) {
-    write_failed_.store(true, std::memory_order_release);
-    return Translate(s, "append");
-  }
-  next_offset_.store(expected, std::memory_order_release);
-  const wire::EventId* top = &entries.front().event_id;
-  for (const AppendEntry& e : entries) {
-    if (*top < e.event_id) top = &e.event_id;
-  }
-  std::lock_guard lock(max_id_mu_);
-  if (!max_id_ || *max_id_ < *top) max_id_ = *top;
-  return OkStatus();
-}
-
-bool RocksDbStore::AboveEveryStoredId(const wire::EventId& id) const {
-  std::lock_guard lock(max_id_mu_);
-  return !max_id_ || *max_id_ < id;
-}
-
-Status RocksDbStore::WriteIndexes(std::span<const IndexEntry> entries) {
-  if (entries.empty()) return OkStatus();
-  uint64_t expected = index_watermark() + 1;
-  rocksdb::WriteBatch batch;
-  for (const IndexEntry& e : entries) {
-    if (e.offset != expected++ || e.offset >= next_offset()) {
-      return Error{errc::invalid_append,
-                   fmt::format("index entries for offset {} do not continue the indexes", e.offset)};
-    }
-    std::string off = keys::Be64(e.offset);
-    std::string time_key = keys::Be64(keys::TimeOrder(e.index.received_at_us)) + off;
-    batch.Put(handles_[kTimeCf], time_key, rocksdb::Slice());
-    if (!e.index.case_id.empty()) {
-      batch.Put(handles_[kCaseCf], keys::Prefix(e.index.case_id) + off, rocksdb::Slice());
-    }
-    if (!e.index.origin_country.empty()) {
-      batch.Put(handles_[kOriginCf], keys::Prefix(e.index.origin_country) + off,
-                rocksdb::Slice());
-    }
-    for (const auto& node : e.index.inbox_nodes) {
-      batch.Put(handles_[kInboxCf], keys::Prefix(node) + off, rocksdb::Slice());
-    }
-    if (e.index.distribution) batch.Put(handles_[kDistributedCf], off, *e.index.distribution);
-  }
-  uint64_t watermark = entries.back().offset;
-  batch.Put(handles_[kMetaCf], ToSlice(kIndexWatermarkKey), keys::Be64(watermark));
-  // Not synced: the next synced Append makes it durable (the WAL keeps the
-  // order, so it can never survive without the records it indexes).
-  rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &batch);
-  if (!s.ok()) {
-    write_failed_.store(true, std::memory_order_release);
-    return Translate(s, "write indexes");
-  }
-  int64_t last = entries.back().index.received_at_us;
-  if (last > last_received_at_us_.load(std::memory_order_acquire)) {
-    last_received_at_us_.store(last, std::memory_order_release);
-  }
-  index_watermark_.store(watermark, std::memory_order_release);
   return OkStatus();
 }
 
@@ -493,19 +386,6 @@ Status RocksDbStore::ScanTime(int64_t from_us, int64_t to_us, uint64_t after, si
   return OkStatus();
 }
 
-Status RocksDbStore::PutCursor(std::string_view name, const CursorState& state) {
-  rocksdb::Status s = db_->Put(rocksdb::WriteOptions(), handles_[kCursorsCf], ToSlice(name),
-                               EncodeCursor(state));
-  if (!s.ok()) return Translate(s, "put cursor");
-  return OkStatus();
-}
-
-Status RocksDbStore::DeleteCursor(std::string_view name) {
-  rocksdb::Status s = db_->Delete(rocksdb::WriteOptions(), handles_[kCursorsCf], ToSlice(name));
-  if (!s.ok()) return Translate(s, "delete cursor");
-  return OkStatus();
-}
-
 Result<std::optional<CursorState>> RocksDbStore::GetCursor(std::string_view name) {
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[kCursorsCf], ToSlice(name), &value);
@@ -521,12 +401,6 @@ Result<std::optional<CursorState>> RocksDbStore::GetCursor(std::string_view name
 }  // namespace lintas::store
 
 namespace lintas::store {
-
-Status RocksDbStore::PutLeafBlock(uint64_t block, std::string_view leaves) {
-  rocksdb::Status s =
-      db_->Put(rocksdb::WriteOptions(), handles_[kLeavesCf], keys::Be64(block), ToSlice(leaves));
-  return s.ok() ? OkStatus() : Status(Translate(s, "put leaf block"));
-}
 
 Result<std::optional<std::string>> RocksDbStore::ReadLeafBlock(uint64_t block) {
   std::string value;
@@ -547,23 +421,6 @@ Status RocksDbStore::ReadAccessLeaves(uint64_t first, size_t count, std::vector<
   return OkStatus();
 }
 
-Status RocksDbStore::AppendAccess(std::span<const AccessEntry> entries) {
-  rocksdb::WriteBatch batch;
-  uint64_t next = access_size_.load() + 1;
-  for (const AccessEntry& e : entries) {
-    if (e.seq != next++) {
-      return Error{errc::invalid_append, "consultation records must continue the sequence"};
-    }
-    std::string key = keys::Be64(e.seq);
-    batch.Put(handles_[kAccessCf], key, e.record);
-    batch.Put(handles_[kAccessLeavesCf], key, e.leaf);
-  }
-  rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &batch);
-  if (!s.ok()) return Translate(s, "append access");
-  access_size_ = next - 1;
-  return OkStatus();
-}
-
 uint64_t RocksDbStore::access_size() const { return access_size_.load(); }
 
 Status RocksDbStore::ScanAccess(uint64_t after, size_t limit,
@@ -577,12 +434,6 @@ Status RocksDbStore::ScanAccess(uint64_t after, size_t limit,
   return OkStatus();
 }
 
-Status RocksDbStore::PutCheckpoint(uint64_t size, std::string_view bytes) {
-  rocksdb::Status s =
-      db_->Put(rocksdb::WriteOptions(), handles_[kCheckpointsCf], keys::Be64(size), ToSlice(bytes));
-  return s.ok() ? OkStatus() : Status(Translate(s, "put checkpoint"));
-}
-
 Result<std::optional<std::string>> RocksDbStore::LatestCheckpoint() {
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(rocksdb::ReadOptions(), handles_[kCheckpointsCf]));
@@ -592,27 +443,6 @@ Result<std::optional<std::string>> RocksDbStore::LatestCheckpoint() {
   return std::optional<std::string>(std::string(ToStringView(it->value())));
 }
 
-Status RocksDbStore::SupersedeCheckpoints() {
-  rocksdb::WriteBatch batch;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kCheckpointsCf]));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    batch.Put(handles_[kMetaCf], "superseded_checkpoint/" + it->key().ToString(), it->value());
-    batch.Delete(handles_[kCheckpointsCf], it->key());
-  }
-  if (!it->status().ok()) return Translate(it->status(), "supersede checkpoints");
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  rocksdb::Status s = db_->Write(wo, &batch);
-  return s.ok() ? OkStatus() : Status(Translate(s, "supersede checkpoints"));
-}
-
-Status RocksDbStore::PutMeta(std::string_view key, std::string_view value) {
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  rocksdb::Status s = db_->Put(wo, handles_[kMetaCf], ToSlice(key), ToSlice(value));
-  return s.ok() ? OkStatus() : Status(Translate(s, "put meta"));
-}
-
 Status RocksDbStore::ScanMeta(std::string_view prefix, std::vector<std::pair<std::string, std::string>>* out) {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kMetaCf]));
   for (it->Seek(ToSlice(prefix)); it->Valid() && ToStringView(it->key()).starts_with(prefix); it->Next()) {
@@ -620,17 +450,6 @@ Status RocksDbStore::ScanMeta(std::string_view prefix, std::vector<std::pair<std
   }
   if (!it->status().ok()) return Translate(it->status(), "scan meta");
   return OkStatus();
-}
-
-Status RocksDbStore::Sync() {
-  // Not on a WAL whose writer has failed: Debian's librocksdb is built with
-  // assertions, and SyncWAL aborts the process there (writable_file_writer.h,
-  // AssertFalseAndGetStatusForPrevError).
-  if (write_failed_.load(std::memory_order_acquire)) {
-    return Error{errc::io_error, "sync: a write failed; the store must be reopened first"};
-  }
-  rocksdb::Status s = db_->SyncWAL();
-  return s.ok() ? OkStatus() : Status(Translate(s, "sync"));
 }
 
 }  // namespace lintas::store

@@ -1,5 +1,6 @@
-// The Store interface's default memory-only reads: a backend that cannot
-// tell whether a read needs I/O always says would_block.
+// The Store interface's defaults: memory-only reads that always say
+// would_block (a backend that cannot tell whether a read needs I/O), runs
+// of record reads one by one, and a group commit made of the single writes.
 #include "lintas/store/store.h"
 
 namespace lintas::store {
@@ -26,6 +27,19 @@ Status Store::ReadRecords(std::span<const uint64_t> offsets, std::vector<std::op
     out->push_back(std::move(*record));
   }
   return OkStatus();
+}
+
+Status Store::Commit(std::span<const AppendEntry> entries, const CommitWrites& writes) {
+  if (!writes.access.empty()) {
+    if (auto s = AppendAccess(writes.access); !s.ok()) return s;
+  }
+  for (const auto& [name, state] : writes.cursors) {
+    if (auto s = state ? PutCursor(name, *state) : DeleteCursor(name); !s.ok()) return s;
+  }
+  if (writes.checkpoint) {
+    if (auto s = PutCheckpoint(writes.checkpoint->first, writes.checkpoint->second); !s.ok()) return s;
+  }
+  return entries.empty() ? Sync() : Append(entries);
 }
 
 }  // namespace lintas::store

@@ -220,6 +220,80 @@ TYPED_TEST(StoreContractTest, CursorsRoundTripAndDelete) {
   EXPECT_FALSE(gone->has_value());
 }
 
+AccessEntry Access(uint64_t seq) {
+  return AccessEntry{seq, "access-record-" + std::to_string(seq), std::string(32, static_cast<char>('a' + seq))};
+}
+
+TYPED_TEST(StoreContractTest, ACommitWritesRecordsConsultationRecordsCursorsAndACheckpointTogether) {
+  Store& store = *this->store_;
+  ASSERT_TRUE(store.PutCursor("vn-node/alerts", {5, ""}).ok());
+  std::vector<AppendEntry> batch{Entry(1, this->ids_), Entry(2, this->ids_)};
+  CommitWrites writes;
+  writes.access = {Access(1), Access(2)};
+  writes.cursors.emplace_back("kh-node/inbox", CursorState{1, "f"});
+  writes.cursors.emplace_back("kh-node/inbox", CursorState{2, "f"});  // in order: the later wins
+  writes.cursors.emplace_back("vn-node/alerts", std::nullopt);         // a delete
+  writes.checkpoint.emplace(2, "signed-2");
+  ASSERT_TRUE(store.Commit(batch, writes).ok());
+  EXPECT_EQ(store.next_offset(), 3u);
+  EXPECT_EQ(store.access_size(), 2u);
+  std::vector<std::pair<uint64_t, std::string>> access;
+  ASSERT_TRUE(store.ScanAccess(0, 10, &access).ok());
+  ASSERT_EQ(access.size(), 2u);
+  EXPECT_EQ(access[1].second, "access-record-2");
+  std::vector<std::string> leaves;
+  ASSERT_TRUE(store.ReadAccessLeaves(0, 2, &leaves).ok());
+  EXPECT_EQ(leaves, (std::vector<std::string>{Access(1).leaf, Access(2).leaf}));
+  auto cursor = store.GetCursor("kh-node/inbox");
+  ASSERT_TRUE(cursor.ok() && cursor->has_value());
+  EXPECT_EQ((*cursor)->acked_offset, 2u);
+  auto deleted = store.GetCursor("vn-node/alerts");
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_FALSE(deleted->has_value());
+  auto checkpoint = store.LatestCheckpoint();
+  ASSERT_TRUE(checkpoint.ok() && checkpoint->has_value());
+  EXPECT_EQ(**checkpoint, "signed-2");
+
+  // Writes alone (no records) are a commit too; a consultation record that
+  // does not continue the sequence is refused, and nothing of it is written.
+  CommitWrites alone;
+  alone.access = {Access(3)};
+  ASSERT_TRUE(store.Commit({}, alone).ok());
+  EXPECT_EQ(store.access_size(), 3u);
+  CommitWrites gap;
+  gap.access = {Access(5)};
+  std::vector<AppendEntry> next{Entry(3, this->ids_)};
+  Status refused = store.Commit(next, gap);
+  EXPECT_FALSE(refused.ok());
+  EXPECT_EQ(store.access_size(), 3u);
+  EXPECT_EQ(store.next_offset(), 3u);
+}
+
+TEST(RocksDbStoreTest, ACommitsWritesSurviveAReopen) {
+  testutil::TempDir dir;
+  wire::EventIdGenerator ids;
+  {
+    auto store = RocksDbStore::Open({dir.Sub("db")});
+    ASSERT_TRUE(store.ok());
+    CommitWrites writes;
+    writes.access = {Access(1)};
+    writes.cursors.emplace_back("kh-node/inbox", CursorState{1, ""});
+    writes.checkpoint.emplace(1, "signed-1");
+    std::vector<AppendEntry> batch{Entry(1, ids)};
+    ASSERT_TRUE((*store)->Commit(batch, writes).ok());
+  }
+  auto store = RocksDbStore::Open({dir.Sub("db")});
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  EXPECT_EQ((*store)->next_offset(), 2u);
+  EXPECT_EQ((*store)->access_size(), 1u);
+  auto cursor = (*store)->GetCursor("kh-node/inbox");
+  ASSERT_TRUE(cursor.ok() && cursor->has_value());
+  EXPECT_EQ((*cursor)->acked_offset, 1u);
+  auto checkpoint = (*store)->LatestCheckpoint();
+  ASSERT_TRUE(checkpoint.ok() && checkpoint->has_value());
+  EXPECT_EQ(**checkpoint, "signed-1");
+}
+
 TEST(RocksDbStoreTest, ReopenRecoversOffsetsDedupIndexesAndCursors) {
   testutil::TempDir dir;
   wire::EventIdGenerator ids;

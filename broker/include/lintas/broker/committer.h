@@ -38,6 +38,7 @@ struct PendingAck {
 
 // One loop iteration's worth of appends and the acks that wait for them.
 struct CommitBatch {
+  uint64_t serial = 0;  // the loop's count of batches, for what it waits on
   std::vector<store::AppendEntry> entries;  // lent to the store's write, then given back
   // The entries' Merkle leaves, in order, for the loop's tree: computed
   // by the commit thread once the write succeeded (SHA-256 off the loop
@@ -59,19 +60,24 @@ struct CommitBatch {
   uint64_t bytes = 0;
   std::set<std::string> inbox_nodes;  // whose inbox subscriptions to wake
   bool distributed = false;           // whether to wake named subscriptions
-  // Consultation records up to this seq were written (unsynced) before the
-  // batch was submitted: the batch's synced write makes them durable too.
-  // A batch with no entries is submitted only for them: it is a sync.
+  // What rides in the same synced write (consultation records, cursors, a
+  // signed checkpoint), so that the loop does not write to the store
+  // itself. Consumed by the commit: the loop keeps what a failed commit
+  // must write again.
+  store::CommitWrites writes;
+  // Consultation records up to this seq are in this batch's writes or an
+  // earlier batch's: once it is done they are durable. A batch with no
+  // entries is submitted only for its writes.
   uint64_t access_covered = 0;
-  // A signed checkpoint was stored (unsynced) before the batch was
-  // submitted: once the batch is done it may be served.
+  // writes.checkpoint holds a signed checkpoint: once the batch is done it
+  // may be served.
   bool checkpoint = false;
   Status status;                      // set by the committer
 };
 
-// Operation: Submit() queues (loop thread); the committer thread appends all
-// queued batches in one synced Store::Append (records and dedup entries
-// only), then queues them as done and sends one byte on an inproc PAIR
+// Operation: Submit() queues (loop thread); the committer thread writes all
+// queued batches in one synced Store::Commit (records, dedup entries and the
+// batches' writes; not the indexes), then queues them as done and sends one byte on an inproc PAIR
 // socket whose other end, `notify_endpoint`, the loop polls, and hands their
 // index entries to the Indexer, which writes them off the sync path. After a
 // failed append every batch is failed until Reset(), so that no later batch
@@ -105,6 +111,8 @@ class Committer {
 
  private:
   void Run(zmq::context_t* ctx, std::string endpoint);
+  // Moves `from` to the end of `into` (a later checkpoint replaces one).
+  static void MergeWrites(store::CommitWrites* from, store::CommitWrites* into);
   // Fills the leaves of the batches that want them from `entries` (theirs,
   // in order, moved out of them for the write).
   static void HashLeaves(std::vector<std::unique_ptr<CommitBatch>>& work,

@@ -15,6 +15,7 @@ class DB;
 class ColumnFamilyHandle;
 class Env;
 class FileSystem;
+class WriteBatch;
 struct ReadOptions;
 }  // namespace rocksdb
 
@@ -80,6 +81,7 @@ class RocksDbStore final : public Store {
     return last_received_at_us_.load(std::memory_order_acquire);
   }
   Status Append(std::span<const AppendEntry> entries) override;
+  Status Commit(std::span<const AppendEntry> entries, const CommitWrites& writes) override;
   Status WriteIndexes(std::span<const IndexEntry> entries) override;
   uint64_t index_watermark() const override {
     return index_watermark_.load(std::memory_order_acquire);
@@ -138,6 +140,10 @@ class RocksDbStore final : public Store {
                         std::vector<std::optional<uint64_t>>* out);
   Result<std::optional<std::string>> ReadRecordWith(const rocksdb::ReadOptions& read, uint64_t offset);
   Status OpenDb();   // opens options_.path; recovers next_offset()
+  // Commit's parts: the records and dedup entries of `entries`, and the
+  // consultation records, into `batch`, checked to continue the logs.
+  Status AddRecords(std::span<const AppendEntry> entries, rocksdb::WriteBatch* batch);
+  Status AddAccess(std::span<const AccessEntry> entries, rocksdb::WriteBatch* batch);
   void CloseDb();
 
   // The Env over RocksDbOptions::file_system, if one was given; declared

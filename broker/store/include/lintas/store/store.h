@@ -57,6 +57,19 @@ struct CursorState {
   std::string filter;         // the subscription's filter, as the node sent it
 };
 
+// The writes that ride in a group commit beside its records (Store::Commit),
+// so that the event loop never writes to the store itself.
+struct CommitWrites {
+  // Consultation records, continuing access_size() (seq access_size()+1, ...).
+  std::vector<AccessEntry> access;
+  // Cursor writes, applied in order: a state puts it, none deletes it.
+  std::vector<std::pair<std::string, std::optional<CursorState>>> cursors;
+  // A signed checkpoint of the log at `first` records, as PutCheckpoint.
+  std::optional<std::pair<uint64_t, std::string>> checkpoint;
+
+  bool empty() const { return access.empty() && cursors.empty() && !checkpoint; }
+};
+
 enum class Index {
   kLog,          // every offset (key ignored)
   kInbox,        // key: node id
@@ -99,6 +112,15 @@ class Store {
   // written: see WriteIndexes. On error nothing of it is visible and
   // next_offset() is unchanged.
   [[nodiscard]] virtual Status Append(std::span<const AppendEntry> entries) = 0;
+
+  // The group commit: Append(entries) and `writes`, made durable by one sync
+  // before it returns (entries may be empty: then it writes and syncs
+  // `writes` alone). On error none of it may be taken as written: the caller
+  // writes it again after ReopenAfterFailedWrite (every part is idempotent).
+  // The default writes `writes` unsynced, then Append or Sync, which syncs
+  // them (the WAL keeps the order); RocksDB writes all of it in one atomic
+  // batch. Same thread rule as Append.
+  [[nodiscard]] virtual Status Commit(std::span<const AppendEntry> entries, const CommitWrites& writes);
 
   // Writes the secondary index entries of logged records (offsets
   // index_watermark()+1, ... up to at most size()) and moves the index
