@@ -79,6 +79,7 @@ void AddBrokerAndRawKeys(const Options& o, RunFigures& f, FlatJson& j) {
   j.Number("raw_rocksdb_1024_events_per_s", f.raw.rocksdb_1024);
   j.Number("raw_zmq_msgs_per_s", f.raw.zmq);
   j.Number("raw_zmq_relay_msgs_per_s", f.raw.zmq_relay);
+  j.Number("raw_durable_relay_msgs_per_s", f.raw.durable_relay);
   j.Number("raw_zmq_curve_msgs_per_s", f.raw.zmq_curve);
   j.Number("raw_fsync_4k_per_s", f.raw.fsync.per_second);
   j.Number("raw_fsync_4k_p50_ms", f.raw.fsync.p50_ms);
@@ -164,6 +165,8 @@ void PrintRaw(const Options& o, RunFigures& f) {
   if (o.curve) Row("ZeroMQ DEALER->ROUTER CURVE msgs/s", fmt::format("{:.0f}", f.raw.zmq_curve));
   Row("ZeroMQ relay (in and out) msgs/s", fmt::format("{:.0f}", f.raw.zmq_relay),
       fmt::format("Lintas reaches {:.2f} of it", Ratio(f.Rate(), f.raw.zmq_relay)));
+  Row("durable relay (in, synced batch, ack, out) msgs/s", fmt::format("{:.0f}", f.raw.durable_relay),
+      fmt::format("Lintas reaches {:.2f} of it", Ratio(f.Rate(), f.raw.durable_relay)));
   Row("fsync of 4 KiB per s", fmt::format("{:.0f}", f.raw.fsync.per_second),
       fmt::format("p50 {:.3f} ms, p99 {:.3f} ms", f.raw.fsync.p50_ms, f.raw.fsync.p99_ms));
 }

@@ -31,6 +31,7 @@ struct RawFigures {
   double rocksdb_1024 = 0;
   double zmq = 0;
   double zmq_relay = 0;  // in and out through a relay that does nothing else
+  double durable_relay = 0;  // in, one synced batch, ack, out (durable_relay.h)
   double zmq_curve = 0;
   FsyncLatency fsync;
 };

@@ -22,6 +22,7 @@
 #include "bench_options.h"
 #include "bench_report.h"
 #include "broker_child.h"
+#include "durable_relay.h"
 #include "event_template.h"
 #include "lintas/common/logging.h"
 #include "lintas/seal/seal_key.h"
@@ -237,6 +238,8 @@ RawFigures MeasureRaw(const Options& o, testutil::TempDir& dir, const CommitStat
   raw.rocksdb_1024 = SyncedWriteBatchRate(dir.Sub("raw-1024"), 1024, o.event_bytes, o.raw_seconds);
   raw.zmq = ZmqDealerRouterRate(o.event_bytes, o.raw_seconds, false);
   raw.zmq_relay = ZmqRelayRate(o.event_bytes, o.raw_seconds);
+  // The same window in flight as the publishers together.
+  raw.durable_relay = DurableRelayRate(dir.Sub("raw-relay"), o.event_bytes, o.publishers * o.window, o.raw_seconds);
   if (o.curve) raw.zmq_curve = ZmqDealerRouterRate(o.event_bytes, o.raw_seconds, true);
   raw.fsync = Fsync4KiB(dir.Sub("raw-fsync"), o.raw_seconds);
   return raw;
