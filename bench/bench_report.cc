@@ -165,7 +165,7 @@ void PrintRaw(const Options& o, RunFigures& f) {
   if (o.curve) Row("ZeroMQ DEALER->ROUTER CURVE msgs/s", fmt::format("{:.0f}", f.raw.zmq_curve));
   Row("ZeroMQ relay (in and out) msgs/s", fmt::format("{:.0f}", f.raw.zmq_relay),
       fmt::format("Lintas reaches {:.2f} of it", Ratio(f.Rate(), f.raw.zmq_relay)));
-  Row("durable relay (in, synced batch, ack, out) msgs/s", fmt::format("{:.0f}", f.raw.durable_relay),
+  Row("durable relay (in, sync, ack, out) msgs/s", fmt::format("{:.0f}", f.raw.durable_relay),
       fmt::format("Lintas reaches {:.2f} of it", Ratio(f.Rate(), f.raw.durable_relay)));
   Row("fsync of 4 KiB per s", fmt::format("{:.0f}", f.raw.fsync.per_second),
       fmt::format("p50 {:.3f} ms, p99 {:.3f} ms", f.raw.fsync.p50_ms, f.raw.fsync.p99_ms));
