@@ -154,6 +154,7 @@ void BrokerLoop::Run() {
     if (storage_failed_ && inflight_batches_ == 0 && reader_->outstanding() == 0) {
       RecoverFromFailedWrite();
     }
+    committer_->TurnEnded();
   }
   // Drain: deferred publishes are refused (shutting_down: resend later),
   // what is in flight is finished and acknowledged, then goodbye.

@@ -47,6 +47,7 @@ void BrokerLoop::WaitForCommits() {
     zmq::pollitem_t item{notify_.handle(), 0, ZMQ_POLLIN, 0};
     zmq::poll(&item, 1, std::chrono::milliseconds(kWaitPollMs));
     CompleteCommits();
+    committer_->TurnEnded();
   }
 }
 

@@ -10,6 +10,13 @@
 #include "lintas/wire/verify.h"
 
 namespace lintas::broker {
+namespace {
+
+// How long the next commit waits for the loop to end the turn in which it
+// took the last commit's batches (Committer::TurnEnded).
+constexpr std::chrono::microseconds kTurnWait{2000};
+
+}  // namespace
 
 Committer::Committer(store::Store* store, Indexer* indexer, BrokerProbe* probe,
                      zmq::context_t& ctx, const std::string& notify_endpoint)
@@ -31,7 +38,18 @@ void Committer::Submit(std::unique_ptr<CommitBatch> batch) {
 
 std::vector<std::unique_ptr<CommitBatch>> Committer::TakeDone() {
   std::lock_guard lock(mu_);
+  if (!done_.empty()) taken_ = true;
   return std::exchange(done_, {});
+}
+
+void Committer::TurnEnded() {
+  {
+    std::lock_guard lock(mu_);
+    if (!taken_) return;
+    taken_ = false;
+    turn_ended_ = true;
+  }
+  cv_.notify_one();
 }
 
 void Committer::Reset() {
@@ -136,6 +154,8 @@ void Committer::Run(zmq::context_t* ctx, std::string endpoint) {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) break;  // stopping, nothing left
+      // Bounded: a loop busy for longer must not stall the log.
+      cv_.wait_for(lock, kTurnWait, [&] { return stopping_ || turn_ended_; });
       while (!queue_.empty()) {
         work.push_back(std::move(queue_.front()));
         queue_.pop_front();
@@ -193,6 +213,7 @@ void Committer::Run(zmq::context_t* ctx, std::string endpoint) {
         failed_ = true;
         failure_ = status.error();
       }
+      turn_ended_ = false;
       for (auto& b : work) {
         b->status = status;
         done_.push_back(std::move(b));

@@ -96,6 +96,12 @@ class Committer {
 
   void Submit(std::unique_ptr<CommitBatch> batch);
   std::vector<std::unique_ptr<CommitBatch>> TakeDone();
+  // The loop ends the turn in which it took done batches: what it submitted
+  // in that turn (the acks' publishers' next events, the consultation
+  // records of the deliveries the commit allowed) is queued. The next
+  // commit waits for this, for at most 2 ms, so that a delivery waits
+  // one commit for its record, not two.
+  void TurnEnded();
   // Clears the failed state after the loop has taken every failed batch.
   void Reset();
   // Commits what is queued, then ends the thread.
@@ -133,6 +139,8 @@ class Committer {
   std::vector<std::unique_ptr<CommitBatch>> done_;  // Guarded by mu_.
   bool stopping_ = false;                           // Guarded by mu_.
   bool failed_ = false;                             // Guarded by mu_.
+  bool taken_ = false;        // Guarded by mu_: TakeDone took batches in this loop turn
+  bool turn_ended_ = true;    // Guarded by mu_: the loop ended the turn that took the last done batches
   Error failure_;                                   // Guarded by mu_.
   std::optional<std::pair<uint64_t, std::string>> new_tail_;  // Guarded by mu_: SetLeafTail's
   uint64_t leaf_count_ = 0;  // commit thread only: leaves in the log
