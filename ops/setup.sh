@@ -19,6 +19,9 @@ packages=(
   libgtest-dev
   libsodium-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   libcpp-httplib-dev libssl-dev prometheus-cpp-dev libbenchmark-dev
+  # The broker's allocator (tcmalloc, from gperftools): its loop allocates and frees
+  # every record, and glibc's malloc cost it ~1 µs per event (docs/PERFORMANCE.md).
+  libgoogle-perftools-dev
   # The console's browser tests: Debian's headless Chromium driven by Selenium,
   # and fonts that render Thai, Khmer, Lao and Burmese.
   chromium chromium-driver python3-selenium fonts-noto-core fonts-noto-cjk
