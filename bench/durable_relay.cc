@@ -15,14 +15,10 @@
 #include <rocksdb/write_batch.h>
 #include <zmq.hpp>
 
+#include "relay_sockets.h"
+
 namespace lintas::bench {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 // The commit thread: writes each handed batch as one synced WriteBatch.
 // Thread safety: Hand and TakeDone are called by the relay thread only.
@@ -154,20 +150,6 @@ void Relay(zmq::socket_t& in, zmq::socket_t& out, SyncedBatches& commits, const 
   }
 }
 
-double ReceiveAtSink(zmq::socket_t& sink, double seconds) {
-  zmq::message_t id;
-  zmq::message_t body;
-  if (!sink.recv(id) || !sink.recv(body)) throw std::runtime_error("durable relay: sink recv");
-  uint64_t received = 0;
-  auto start = Clock::now();
-  sink.set(zmq::sockopt::rcvtimeo, 200);
-  while (SecondsSince(start) < seconds) {
-    if (!sink.recv(id) || !sink.recv(body)) continue;
-    ++received;
-  }
-  return static_cast<double>(received) / SecondsSince(start);
-}
-
 }  // namespace
 
 double DurableRelayRate(const std::string& dir, size_t message_bytes, size_t window, double seconds) {
@@ -176,30 +158,15 @@ double DurableRelayRate(const std::string& dir, size_t message_bytes, size_t win
   rocksdb::DB* raw = nullptr;
   if (!rocksdb::DB::Open(options, dir, &raw).ok()) throw std::runtime_error("open " + dir);
   std::unique_ptr<rocksdb::DB> db(raw);
-  zmq::context_t sender_ctx;
-  zmq::context_t relay_ctx;
-  zmq::context_t receiver_ctx;
-  zmq::socket_t in(relay_ctx, zmq::socket_type::router);
-  zmq::socket_t out(relay_ctx, zmq::socket_type::dealer);
-  zmq::socket_t dealer(sender_ctx, zmq::socket_type::dealer);
-  zmq::socket_t sink(receiver_ctx, zmq::socket_type::router);
-  for (auto* s : {&in, &out, &dealer, &sink}) {
-    s->set(zmq::sockopt::rcvhwm, 100000);
-    s->set(zmq::sockopt::sndhwm, 100000);
-    s->set(zmq::sockopt::linger, 0);
-  }
-  in.bind("tcp://127.0.0.1:*");
-  sink.bind("tcp://127.0.0.1:*");
-  dealer.connect(in.get(zmq::sockopt::last_endpoint));
-  out.connect(sink.get(zmq::sockopt::last_endpoint));
+  RelaySockets sockets;
   std::atomic<bool> stop{false};
   std::string payload(message_bytes, 'm');
   double rate = 0;
   {
     SyncedBatches commits(db.get());
-    std::thread sender([&] { SendWindowed(dealer, payload, window, stop); });
-    std::thread relay([&] { Relay(in, out, commits, stop); });
-    rate = ReceiveAtSink(sink, seconds);
+    std::thread sender([&] { SendWindowed(sockets.dealer, payload, window, stop); });
+    std::thread relay([&] { Relay(sockets.in, sockets.out, commits, stop); });
+    rate = ReceiveRate(sockets.sink, seconds);
     stop = true;
     sender.join();
     relay.join();

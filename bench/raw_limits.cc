@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <zmq.hpp>
 
+#include "relay_sockets.h"
 #include "stats.h"
 
 namespace lintas::bench {
@@ -75,23 +76,6 @@ void SendUntilStopped(zmq::socket_t& dealer, const std::string& payload, const s
   }
 }
 
-// Messages per second received on `router` over `seconds`, timed from the
-// first one (the connection, and a CURVE handshake, settled).
-double ReceiveRate(zmq::socket_t& router, double seconds) {
-  zmq::message_t id;
-  zmq::message_t body;
-  if (!router.recv(id) || !router.recv(body)) throw std::runtime_error("router recv");
-  uint64_t received = 0;
-  auto start = Clock::now();
-  router.set(zmq::sockopt::rcvtimeo, 200);
-  while (SecondsSince(start) < seconds) {
-    if (!router.recv(id)) continue;
-    if (!router.recv(body)) continue;
-    ++received;
-  }
-  return static_cast<double>(received) / SecondsSince(start);
-}
-
 }  // namespace
 
 double ZmqDealerRouterRate(size_t message_bytes, double seconds, bool curve) {
@@ -127,22 +111,10 @@ double ZmqDealerRouterRate(size_t message_bytes, double seconds, bool curve) {
 }
 
 double ZmqRelayRate(size_t message_bytes, double seconds) {
-  zmq::context_t sender_ctx;
-  zmq::context_t relay_ctx;
-  zmq::context_t receiver_ctx;
-  zmq::socket_t in(relay_ctx, zmq::socket_type::router);
-  zmq::socket_t out(relay_ctx, zmq::socket_type::dealer);
-  zmq::socket_t dealer(sender_ctx, zmq::socket_type::dealer);
-  zmq::socket_t sink(receiver_ctx, zmq::socket_type::router);
-  for (auto* s : {&in, &out, &dealer, &sink}) {
-    s->set(zmq::sockopt::rcvhwm, 100000);
-    s->set(zmq::sockopt::sndhwm, 100000);
-    s->set(zmq::sockopt::linger, 0);
-  }
-  in.bind("tcp://127.0.0.1:*");
-  sink.bind("tcp://127.0.0.1:*");
-  dealer.connect(in.get(zmq::sockopt::last_endpoint));
-  out.connect(sink.get(zmq::sockopt::last_endpoint));
+  RelaySockets sockets;
+  zmq::socket_t& in = sockets.in;
+  zmq::socket_t& out = sockets.out;
+  zmq::socket_t& dealer = sockets.dealer;
   std::atomic<bool> stop{false};
   std::string payload(message_bytes, 'm');
   std::thread sender([&] { SendUntilStopped(dealer, payload, stop); });
@@ -159,7 +131,7 @@ double ZmqRelayRate(size_t message_bytes, double seconds) {
       }
     }
   });
-  double rate = ReceiveRate(sink, seconds);
+  double rate = ReceiveRate(sockets.sink, seconds);
   stop = true;
   sender.join();
   relay.join();
