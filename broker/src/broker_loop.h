@@ -77,11 +77,16 @@ struct Subscription {
   std::vector<std::string_view> node_roles;  // views into the directory
   uint64_t acked = 0;     // durable cursor
   uint64_t position = 0;  // last offset held, sent or skipped
-  uint64_t credit = 0;
-  // Recorded, not yet sent, in offset order (at most `credit` records):
-  // each goes once its record is durable, so that several batches are in
-  // flight while a commit syncs their records.
+  uint64_t credit = 0;    // records the subscriber will take: sending spends it
+  uint64_t window = 0;    // the credit given at Subscribe: no Deliver is larger
+  // Recorded, not yet sent, in offset order: each goes once its record is
+  // durable and the credit allows it. Up to one window is held beyond the
+  // credit, so that the wait for a record's commit overlaps the wait for
+  // credit instead of adding to it (HoldRoom).
   std::deque<HeldBatch> held;
+  uint64_t held_records = 0;  // records in `held`
+  // How many more records may be held now.
+  uint64_t HoldRoom() const { return credit + window > held_records ? credit + window - held_records : 0; }
   bool idle = false;  // caught up with the log; woken by a commit that may concern it
   std::shared_ptr<CatchUp> catch_up;  // asked of the LogReader; used when ready
 };
@@ -398,9 +403,10 @@ class BrokerLoop {
   // Submits what is pending and completes every batch in flight (blocking:
   // for a forced checkpoint and shutdown).
   void WaitForCommits();
-  // Sends the held batches whose records are durable, in order. kSent: all
-  // of those went; kNotNow: the socket would block; kGone: the session (and
-  // what the caller holds of it) may be gone.
+  // Sends the held batches whose records are durable, in order, while the
+  // credit allows (sending spends it). kSent: all of those went; kNotNow:
+  // the socket would block; kGone: the session (and what the caller holds of
+  // it) may be gone.
   Disclosed FlushHeld(Subscription& sub);
   void ReportBacklog(const Subscription& sub);
   // A committed record for delivery: from the recent records, else the store.

@@ -103,6 +103,7 @@ void BrokerLoop::HandleSubscribe(Session& session, const proto::Subscribe& subsc
   // The same cap as Credit: a larger grant is not refused, it is clamped.
   sub.credit = std::min<uint64_t>(subscribe.credit() > 0 ? subscribe.credit() : config_.credit_window,
                                   kMaxCredit);
+  sub.window = sub.credit;
   sub.idle = false;
   session.subscriptions.insert(key);
 
@@ -226,7 +227,7 @@ void BrokerLoop::PumpDeliveries() {
   };
   for (auto& [key, sub] : subscriptions_) {
     if (!sub.held.empty() && FlushHeld(sub) != Disclosed::kSent) continue;
-    if (!sub.idle && sub.credit > 0) PumpSubscription(sub, watermark);
+    if (!sub.idle && sub.HoldRoom() > 0) PumpSubscription(sub, watermark);
   }
   for (auto& [peer, session] : sessions_) {
     std::vector<uint64_t> ids;
@@ -246,7 +247,7 @@ void BrokerLoop::PumpSubscription(Subscription& sub, uint64_t watermark) {
   std::vector<store::ScanHit> hits;
   std::vector<uint64_t> offsets;
   std::vector<std::string> records;
-  while (sub.credit > 0 && budget > 0) {
+  while (sub.HoldRoom() > 0 && budget > 0) {
     if (sub.position + 1 >= watermark) {
       sub.idle = true;
       break;
@@ -254,7 +255,7 @@ void BrokerLoop::PumpSubscription(Subscription& sub, uint64_t watermark) {
     hits.clear();
     offsets.clear();
     records.clear();
-    size_t deliver = std::min<uint64_t>(sub.credit, config_.max_batch);
+    size_t deliver = std::min<uint64_t>(sub.HoldRoom(), config_.max_batch);
     size_t limit = sub.inbox ? deliver : std::min<size_t>(budget, 1024);
     uint64_t position = sub.position;
     // A subscriber following the log reads the recent records: no store
@@ -300,7 +301,7 @@ void BrokerLoop::PumpSubscription(Subscription& sub, uint64_t watermark) {
       }
       // Up to kCatchUpRecords in one read: one round trip to the reader per
       // max_batch records cannot keep up with the publishers.
-      size_t catch_up = std::min<uint64_t>(sub.credit, kCatchUpRecords);
+      size_t catch_up = std::min<uint64_t>(sub.HoldRoom(), kCatchUpRecords);
       if (!CatchUpReady(sub, indexed, sub.inbox ? catch_up : limit, catch_up)) {
         return;  // its answer wakes the loop
       }
@@ -318,10 +319,12 @@ void BrokerLoop::PumpSubscription(Subscription& sub, uint64_t watermark) {
       sub.idle = true;
       break;
     }
-    // One Deliver (and one consultation record) per max_batch records: a
+    // One Deliver (and one consultation record) per max_batch records, and
+    // never more than the subscriber's window, so that each can be sent: a
     // catch-up read brings up to kCatchUpRecords at once.
-    for (size_t from = 0; from < offsets.size(); from += config_.max_batch) {
-      size_t n = std::min<size_t>(config_.max_batch, offsets.size() - from);
+    size_t per_deliver = std::max<uint64_t>(1, std::min<uint64_t>(config_.max_batch, sub.window));
+    for (size_t from = 0; from < offsets.size(); from += per_deliver) {
+      size_t n = std::min<size_t>(per_deliver, offsets.size() - from);
       auto session = sessions_.find(sub.peer);
       if (session == sessions_.end()) return;
       std::vector<uint64_t> chunk(offsets.begin() + from, offsets.begin() + from + n);
@@ -330,7 +333,7 @@ void BrokerLoop::PumpSubscription(Subscription& sub, uint64_t watermark) {
       RecordAccess(session->second, fb::AccessAction::Delivered, chunk, sub.name);
       std::vector<std::string> chunk_records(std::make_move_iterator(records.begin() + from),
                                              std::make_move_iterator(records.begin() + from + n));
-      sub.credit -= n;
+      sub.held_records += n;
       sub.held.push_back({std::move(chunk), std::move(chunk_records), AccessWritten()});
     }
     sub.position = position;

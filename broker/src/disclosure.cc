@@ -41,11 +41,14 @@ BrokerLoop::Disclosed BrokerLoop::Disclose(Session& session, std::string_view su
 }
 
 BrokerLoop::Disclosed BrokerLoop::FlushHeld(Subscription& sub) {
-  while (!sub.held.empty() && sub.held.front().access_seq <= access_durable_) {
+  while (!sub.held.empty() && sub.held.front().access_seq <= access_durable_ &&
+         sub.held.front().offsets.size() <= sub.credit) {
     HeldBatch& batch = sub.held.front();
     switch (Send(sub.peer, wire::EncodeDeliver(sub.name, 0, batch.offsets), &batch.records)) {
       case SendResult::kSent:
         probe_.Delivered(batch.offsets.size());
+        sub.credit -= batch.offsets.size();
+        sub.held_records -= batch.offsets.size();
         sub.held.pop_front();
         break;
       case SendResult::kWouldBlock:
