@@ -506,6 +506,7 @@ class BrokerLoop {
   };
   std::vector<HeldReply> held_replies_;  // in the order they were made
   size_t inflight_batches_ = 0;
+  uint64_t inflight_bytes_ = 0;  // records' bytes of the batches in flight
   bool storage_failed_ = false;
   bool deliveries_pending_ = false;
   // A subscription or replay waits for the index thread (its next hits lie

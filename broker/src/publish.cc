@@ -226,6 +226,7 @@ void BrokerLoop::SubmitCurrent() {
     return;
   }
   current_->access_covered = AccessWritten();
+  inflight_bytes_ += current_->bytes;
   committer_->Submit(std::move(current_));
   current_ = std::make_unique<CommitBatch>();
   current_->serial = ++batch_serial_;
@@ -242,6 +243,7 @@ void BrokerLoop::CompleteCommits() {
   ++commit_gen_;
   for (auto& batch : committer_->TakeDone()) {
     --inflight_batches_;
+    inflight_bytes_ -= batch->bytes;
     bool ok = batch->status.ok();
     size_t entry = 0;  // the batch's entry of the next new (not duplicate) ack
     for (const PendingAck& a : batch->acks) {
