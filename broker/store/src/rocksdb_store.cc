@@ -89,6 +89,13 @@ Status RocksDbStore::OpenDb() {
 
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  // Index and filter blocks in the block cache (at high priority, L0's
+  // pinned), so that they are bounded by it: held outside it they grew with
+  // the log (~30 MiB per 5M events). Catch-up scans do not fill the cache,
+  // so they no longer push them out.
+  table.cache_index_and_filter_blocks = true;
+  table.cache_index_and_filter_blocks_with_high_priority = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
   // No Bloom filter but where keys are looked up by name (dedup, cursors,
   // meta): the log, leaf and consultation families have sequential keys (a
   // file's key range already tells whether it can hold one), and the index
