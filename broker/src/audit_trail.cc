@@ -75,10 +75,14 @@ Status StoreLeafSource::ReadLeaves(uint64_t first, size_t count, std::vector<aud
   std::vector<std::string> raw;
   if (access_) {
     if (auto s = store_->ReadAccessLeaves(first, count, &raw); !s.ok()) return s;
-    // The rest from the records whose commit has not returned yet.
-    for (size_t i = 0; unwritten_ && i < unwritten_->size() && raw.size() < count; ++i) {
-      const store::AccessEntry& e = (*unwritten_)[i];
-      if (e.seq == first + raw.size() + 1) raw.push_back(e.leaf);
+    // The rest from the records whose commit has not returned yet (in seq
+    // order, without gaps).
+    if (unwritten_ && !unwritten_->empty()) {
+      uint64_t front = unwritten_->front().seq;
+      for (uint64_t seq = first + raw.size() + 1;
+           raw.size() < count && seq >= front && seq - front < unwritten_->size(); ++seq) {
+        raw.push_back((*unwritten_)[seq - front].leaf);
+      }
     }
   } else {
     for (uint64_t block = first / audit::MerkleLog::kBlock;
@@ -310,7 +314,6 @@ void BrokerLoop::MaybeCheckpoint(bool force) {
   // made so far is committed (and a pending checkpoint served), so that it
   // covers only what is durable.
   if (force) WaitForCommits();
-  if (!log_tree_ || !audit_blocked_.empty()) return;
   uint64_t size = log_tree_->size();
   // A due checkpoint goes into the group commit that writes the records it
   // covers; a forced one covers the durable ones (all, unless a commit failed).

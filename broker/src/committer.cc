@@ -96,11 +96,7 @@ void Committer::WriteLeafBlocks(const std::vector<std::unique_ptr<CommitBatch>>&
 }
 
 void Committer::MergeWrites(store::CommitWrites* from, store::CommitWrites* into) {
-  if (into->access.empty()) {
-    into->access = std::move(from->access);
-  } else {
-    for (auto& a : from->access) into->access.push_back(std::move(a));
-  }
+  for (auto& a : from->access) into->access.push_back(std::move(a));
   for (auto& c : from->cursors) into->cursors.push_back(std::move(c));
   if (from->checkpoint) into->checkpoint = std::move(from->checkpoint);
   *from = store::CommitWrites();
