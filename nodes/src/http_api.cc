@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "api_support.h"
+#include "lintas/common/http_listen.h"
 #include "lintas/common/logging.h"
 #include "lintas/node/node.h"
 #include "lintas/wire/limits.h"
@@ -103,7 +104,7 @@ uint16_t HttpApi::Start(const std::string& address, uint16_t port) {
   if (::listen(listening, kListenBacklog) != 0) {
     throw std::runtime_error("cannot widen the API's listen backlog on " + address + ":" + std::to_string(bound));
   }
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  thread_ = ListenInBackground(*server_);
   return static_cast<uint16_t>(bound);
 }
 

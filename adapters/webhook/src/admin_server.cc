@@ -8,6 +8,7 @@
 #include <prometheus/text_serializer.h>
 #include <sodium.h>
 
+#include "lintas/common/http_listen.h"
 #include "lintas/common/logging.h"
 
 namespace lintas::webhook {
@@ -165,7 +166,7 @@ uint16_t AdminServer::Start(const std::string& listen) {
     port = -1;
   }
   if (port <= 0) throw std::runtime_error("adapter.admin_listen: cannot listen on " + listen);
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  thread_ = ListenInBackground(*server_);
   return static_cast<uint16_t>(port);
 }
 
