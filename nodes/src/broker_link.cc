@@ -307,19 +307,25 @@ bool BrokerLink::SendRetries() {
 
 void BrokerLink::SendOutbox() {
   if (!retries_.empty() && !SendRetries()) return;
-  if (!outbox_dirty_.load()) return;  // set by Wake, reconnects, and a full window
-  while (in_flight_.size() < config_.max_in_flight) {
+  // Set by Wake, reconnects and a directory, and consumed before the outbox
+  // is read: an event queued after that read wakes the next turn. (Cleared
+  // after the read instead, an API thread's Wake could fall between the two
+  // and its event wait for the next directory, 30 s later.)
+  if (!outbox_dirty_.exchange(false, std::memory_order_acq_rel)) return;
+  while (true) {
+    if (in_flight_.size() >= config_.max_in_flight) {
+      outbox_dirty_ = true;  // read on as acks free the window
+      return;
+    }
     size_t room = std::min<size_t>(config_.max_in_flight - in_flight_.size(),
                                    client_->ready().max_batch ? client_->ready().max_batch : 256);
     auto pending = node_->store().Pending(last_loaded_seq_, room);
     if (!pending.ok()) {
       Log()->error("outbox read failed: {}", pending.error().message);
+      outbox_dirty_ = true;  // tried again on the next turn
       return;
     }
-    if (pending->empty()) {
-      outbox_dirty_ = false;
-      return;
-    }
+    if (pending->empty()) return;
     std::vector<std::string> events;
     std::vector<std::pair<wire::EventId, uint64_t>> which;
     uint64_t loaded = last_loaded_seq_;
@@ -345,15 +351,15 @@ void BrokerLink::SendOutbox() {
     }
     if (!events.empty()) {
       auto first = client_->Publish(events);
-      if (!first.ok()) return;  // would block: try again on the next turn
+      if (!first.ok()) {  // would block: try again on the next turn
+        outbox_dirty_ = true;
+        return;
+      }
       for (size_t i = 0; i < which.size(); ++i) in_flight_[*first + i] = which[i];
       Sent(*first, events);
     }
     last_loaded_seq_ = loaded;
-    if (held) {
-      outbox_dirty_ = false;  // set again when a directory arrives
-      return;
-    }
+    if (held) return;  // read again when a directory arrives
   }
 }
 

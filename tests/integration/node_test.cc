@@ -240,7 +240,10 @@ TEST_F(NodeTest, RedeliveredEventsAppearOnceInTheInbox) {
         202);
   }
   auto inbox_size = [&] { return kh_api.Get("/v1/inbox?limit=1000").second["events"].size(); };
-  ASSERT_TRUE(Eventually([&] { return inbox_size() == 10; }));
+  ASSERT_TRUE(Eventually([&] { return inbox_size() == 10; }))
+      << "inbox: " << inbox_size() << " events; broker log: " << broker_->broker().store().size()
+      << " records; th-node: " << th_api.Get("/v1/health").second.dump()
+      << "; kh-node: " << kh_api.Get("/v1/health").second.dump();
   // kh-node has also answered each referral with a delivery receipt: 20 records.
   ASSERT_TRUE(Eventually([&] { return broker_->broker().store().size() == 20; }));
   ASSERT_TRUE(Eventually([&] {
