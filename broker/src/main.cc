@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "allocator_trim.h"
 #include "lintas/broker/broker.h"
 #include "lintas/common/file_util.h"
 #include "lintas/common/shutdown.h"
@@ -96,6 +97,8 @@ int main(int argc, char** argv) {
         std::_Exit(75);
       });
     }
+    // tcmalloc's free lists bounded (allocator_trim.h).
+    lintas::broker::AllocatorTrim trim({});
     std::unique_ptr<lintas::broker::Broker> broker;
     {
       std::lock_guard<std::mutex> lock(broker_mu);
