@@ -445,17 +445,29 @@ void BrokerLoop::EndSession(const std::string& peer, const char* reason) {
 
 BrokerLoop::SendResult BrokerLoop::Send(const std::string& peer, const std::string& control,
                                         const std::vector<std::string>* payloads) {
-  bool has_payloads = payloads != nullptr && !payloads->empty();
+  size_t parts = payloads == nullptr ? 0 : payloads->size();
+  return SendFrames(peer, control, parts, [payloads](size_t i) {
+    const std::string& p = (*payloads)[i];
+    return zmq::message_t(p.data(), p.size());
+  });
+}
+
+BrokerLoop::SendResult BrokerLoop::Send(const std::string& peer, const std::string& control,
+                                        const std::vector<SharedRecord>& records) {
+  return SendFrames(peer, control, records.size(), [&records](size_t i) {
+    return zmq::message_t(records[i]->data(), records[i]->size());
+  });
+}
+
+BrokerLoop::SendResult BrokerLoop::SendFrames(const std::string& peer, const std::string& control, size_t parts,
+                                              const std::function<zmq::message_t(size_t)>& part) {
   try {
     auto more = zmq::send_flags::sndmore | zmq::send_flags::dontwait;
     if (!router_.send(zmq::buffer(peer), more)) return SendResult::kWouldBlock;
     // Once the first frame is accepted ZeroMQ takes the whole message.
-    (void)router_.send(zmq::buffer(control), has_payloads ? more : zmq::send_flags::dontwait);
-    if (has_payloads) {
-      for (size_t i = 0; i < payloads->size(); ++i) {
-        bool last = i + 1 == payloads->size();
-        (void)router_.send(zmq::buffer((*payloads)[i]), last ? zmq::send_flags::dontwait : more);
-      }
+    (void)router_.send(zmq::buffer(control), parts > 0 ? more : zmq::send_flags::dontwait);
+    for (size_t i = 0; i < parts; ++i) {
+      (void)router_.send(part(i), i + 1 == parts ? zmq::send_flags::dontwait : more);
     }
   } catch (const zmq::error_t& e) {
     if (e.num() == EHOSTUNREACH) {

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -40,6 +41,7 @@
 #include "recent_records.h"
 #include "regional_stats.h"
 #include "seal_registry.h"
+#include "shared_record.h"
 #include "witness_registry.h"
 #include "thread_rules.h"
 
@@ -49,7 +51,7 @@ namespace lintas::broker {
 // synced (by the next group commit) before it is sent.
 struct HeldBatch {
   std::vector<uint64_t> offsets;
-  std::vector<std::string> records;
+  std::vector<SharedRecord> records;  // shared with the recent records
   uint64_t access_seq = 0;  // its consultation record
 };
 
@@ -60,7 +62,7 @@ struct CatchUp {
   uint64_t after = 0;    // the subscription's position when it was asked for
   uint64_t examined = 0;  // the last offset the scan considered
   std::vector<uint64_t> offsets;  // the records to deliver, in order
-  std::vector<std::string> records;
+  std::vector<SharedRecord> records;
   Status status;
   bool ready = false;
 };
@@ -192,6 +194,12 @@ class BrokerLoop {
   void EndSession(const std::string& peer, const char* reason);
   SendResult Send(const std::string& peer, const std::string& control,
                   const std::vector<std::string>* payloads = nullptr);
+  // The same with shared records as the payloads, sent without copies.
+  SendResult Send(const std::string& peer, const std::string& control, const std::vector<SharedRecord>& records);
+  // One message: the peer's routing id, `control`, then `parts` frames made
+  // by `part(i)`.
+  SendResult SendFrames(const std::string& peer, const std::string& control, size_t parts,
+                        const std::function<zmq::message_t(size_t)>& part);
   void SendError(const std::string& peer, wire::errc code, const std::string& message);
   // Tells `peer` that its session ends and why (docs/PROTOCOL.md 4.5).
   void SendGoodbye(const std::string& peer, proto::GoodbyeCode code, const std::string& reason);

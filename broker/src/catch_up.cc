@@ -72,7 +72,7 @@ void ReadCatchUp(store::Store& store, const RoutingPolicy& policy, const CatchUp
       }
       bytes += records[i]->size();
       out->offsets.push_back(run[i]);
-      out->records.push_back(std::move(*records[i]));
+      out->records.push_back(ShareRecord(std::move(*records[i])));
       if (bytes >= kCatchUpBytes) {  // the rest in the next read
         out->examined = run[i];
         return;

@@ -246,7 +246,7 @@ void BrokerLoop::PumpSubscription(Subscription& sub, uint64_t watermark) {
   size_t budget = kScanBudget;
   std::vector<store::ScanHit> hits;
   std::vector<uint64_t> offsets;
-  std::vector<std::string> records;
+  std::vector<SharedRecord> records;  // shared with the recent records: no copies
   while (sub.HoldRoom() > 0 && budget > 0) {
     if (sub.position + 1 >= watermark) {
       sub.idle = true;
@@ -331,8 +331,8 @@ void BrokerLoop::PumpSubscription(Subscription& sub, uint64_t watermark) {
       // Nothing is disclosed unless it is recorded: the record goes into
       // the next group commit, the batch once that commit has synced it.
       RecordAccess(session->second, fb::AccessAction::Delivered, chunk, sub.name);
-      std::vector<std::string> chunk_records(std::make_move_iterator(records.begin() + from),
-                                             std::make_move_iterator(records.begin() + from + n));
+      std::vector<SharedRecord> chunk_records(std::make_move_iterator(records.begin() + from),
+                                              std::make_move_iterator(records.begin() + from + n));
       sub.held_records += n;
       sub.held.push_back({std::move(chunk), std::move(chunk_records), AccessWritten()});
     }
@@ -344,7 +344,7 @@ void BrokerLoop::PumpSubscription(Subscription& sub, uint64_t watermark) {
 
 Result<std::optional<std::string>> BrokerLoop::ReadCommitted(uint64_t offset) {
   if (const RecentRecords::Entry* e = recent_.Find(offset)) {
-    return std::optional<std::string>(e->record);
+    return std::optional<std::string>(*e->record);
   }
   return store_->ReadRecord(offset);
 }

@@ -9,13 +9,13 @@ void RecentRecords::Add(store::AppendEntry&& entry) {
   if (!entries_.empty() && entry.offset != entries_.back().offset + 1) Clear();
   Entry e;
   e.offset = entry.offset;
-  e.record = std::move(entry.record);
+  e.record = ShareRecord(std::move(entry.record));
   e.inbox_nodes = std::move(entry.index.inbox_nodes);
   e.distribution = std::move(entry.index.distribution);
-  bytes_ += e.record.size();
+  bytes_ += e.record->size();
   entries_.push_back(std::move(e));
   while (bytes_ > max_bytes_ && entries_.size() > 1) {
-    bytes_ -= entries_.front().record.size();
+    bytes_ -= entries_.front().record->size();
     entries_.pop_front();
   }
 }

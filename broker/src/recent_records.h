@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "lintas/store/store.h"
+#include "shared_record.h"
 
 namespace lintas::broker {
 
@@ -20,14 +21,14 @@ namespace lintas::broker {
 // offset. What it holds is exactly what the store's log and its inbox and
 // distributed indexes hold for those offsets.
 //
-// Ownership: owns copies of the records. Thread safety: none; the loop thread
+// Ownership: shares the records (delivery holds them too). Thread safety: none; the loop thread
 // only. Limitations: only live deliveries hit it; a subscriber catching up
 // from further back reads the store.
 class RecentRecords {
  public:
   struct Entry {
     uint64_t offset = 0;
-    std::string record;                       // the StoredRecord buffer
+    SharedRecord record;                      // the StoredRecord buffer
     std::vector<std::string> inbox_nodes;     // whose inboxes it is in
     std::optional<std::string> distribution;  // its encoded summary, if distributed
   };

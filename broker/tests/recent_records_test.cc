@@ -23,7 +23,7 @@ TEST(RecentRecordsTest, HoldsTheLastRecordsWithinItsBytesByOffset) {
   EXPECT_EQ(recent.last(), 5u);
   EXPECT_EQ(recent.Find(2), nullptr);
   ASSERT_NE(recent.Find(4), nullptr);
-  EXPECT_EQ(recent.Find(4)->record, std::string(100, 'e'));
+  EXPECT_EQ(*recent.Find(4)->record, std::string(100, 'e'));
   EXPECT_EQ(recent.Find(6), nullptr);
 }
 
@@ -59,6 +59,21 @@ TEST(RecentRecordsTest, ScanGivesWhatTheStoresIndexesWould) {
   hits.clear();
   EXPECT_EQ(recent.Scan("vn-node", 9, 10, 1, &hits), 10u);
   EXPECT_TRUE(hits.empty());
+}
+
+// Every subscription that takes a recent record holds the record itself,
+// not a copy, and keeps it after the cache has let it go (a held batch
+// outlives the record's time in the cache).
+TEST(SharedRecordTest, AHeldRecordIsSharedAndOutlivesTheCache) {
+  RecentRecords recent;
+  recent.Add(Entry(1, {"kh-node"}, false, 1000));
+  SharedRecord first = recent.Find(1)->record;
+  SharedRecord second = recent.Find(1)->record;
+  EXPECT_EQ(first.get(), second.get());  // one record, two holders
+  EXPECT_EQ(first.use_count(), 3);
+  recent.Clear();
+  EXPECT_EQ(first.use_count(), 2);
+  EXPECT_EQ(*first, std::string(1000, 'b'));
 }
 
 }  // namespace
