@@ -27,7 +27,7 @@ class AllocatorTrim {
     size_t max_thread_cache_bytes = 8u << 20;
     // Free page-heap memory kept mapped for reuse.
     size_t keep_free_bytes = 32u << 20;
-    // How often the excess is returned.
+    // How often the excess is returned (at least every 100 ms).
     int every_ms = 1000;
   };
   explicit AllocatorTrim(Options options);

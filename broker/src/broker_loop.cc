@@ -443,58 +443,6 @@ void BrokerLoop::EndSession(const std::string& peer, const char* reason) {
   probe_.ConnectedNodes(sessions_.size());
 }
 
-BrokerLoop::SendResult BrokerLoop::Send(const std::string& peer, const std::string& control,
-                                        const std::vector<std::string>* payloads) {
-  size_t parts = payloads == nullptr ? 0 : payloads->size();
-  return SendFrames(peer, control, parts, [payloads](size_t i) {
-    const std::string& p = (*payloads)[i];
-    return zmq::message_t(p.data(), p.size());
-  });
-}
-
-BrokerLoop::SendResult BrokerLoop::Send(const std::string& peer, const std::string& control,
-                                        const std::vector<SharedRecord>& records) {
-  return SendFrames(peer, control, records.size(), [&records](size_t i) {
-    return zmq::message_t(records[i]->data(), records[i]->size());
-  });
-}
-
-BrokerLoop::SendResult BrokerLoop::SendFrames(const std::string& peer, const std::string& control, size_t parts,
-                                              const std::function<zmq::message_t(size_t)>& part) {
-  try {
-    auto more = zmq::send_flags::sndmore | zmq::send_flags::dontwait;
-    if (!router_.send(zmq::buffer(peer), more)) return SendResult::kWouldBlock;
-    // Once the first frame is accepted ZeroMQ takes the whole message.
-    (void)router_.send(zmq::buffer(control), parts > 0 ? more : zmq::send_flags::dontwait);
-    for (size_t i = 0; i < parts; ++i) {
-      (void)router_.send(part(i), i + 1 == parts ? zmq::send_flags::dontwait : more);
-    }
-  } catch (const zmq::error_t& e) {
-    if (e.num() == EHOSTUNREACH) {
-      gone_peers_.insert(peer);  // ended by Tick, not under a caller's iteration
-      return SendResult::kGone;
-    }
-    Log()->warn("send failed peer_session={} error={}", sessions_.count(peer) > 0, e.what());
-    return SendResult::kGone;
-  }
-  if (auto it = sessions_.find(peer); it != sessions_.end()) it->second.last_send_ms = SteadyMillis();
-  return SendResult::kSent;
-}
-
-void BrokerLoop::SendError(const std::string& peer, wire::errc code, const std::string& message) {
-  (void)Send(peer, wire::EncodeError(code, message));
-}
-
-void BrokerLoop::SendGoodbye(const std::string& peer, proto::GoodbyeCode code,
-                             const std::string& reason) {
-  proto::ControlT control;
-  proto::GoodbyeT goodbye;
-  goodbye.reason = reason;
-  goodbye.code = code;
-  control.command.Set(std::move(goodbye));
-  (void)Send(peer, wire::EncodeControl(control));
-}
-
 std::string PeerName(std::string_view routing_id) { return wire::ToHex(routing_id); }
 
 void BrokerLoop::LogRefusal(const std::string& peer, const Error& error) {

@@ -51,13 +51,15 @@ namespace lintas::broker {
 // synced (by the next group commit) before it is sent.
 struct HeldBatch {
   std::vector<uint64_t> offsets;
-  std::vector<SharedRecord> records;  // shared with the recent records
+  std::vector<SharedRecord> records;  // references, not copies (shared_record.h)
   uint64_t access_seq = 0;  // its consultation record
 };
 
 // A catch-up read: the records of a subscription past `after` that the
 // log holds (through its index, up to `indexed`), read by the LogReader
-// thread. Written by the reader until `ready`, then the loop's.
+// thread. Written by the reader until `ready`, then the loop's; the reader
+// may drop the last reference to it (and to its records) after the loop
+// has let go of it.
 struct CatchUp {
   uint64_t after = 0;    // the subscription's position when it was asked for
   uint64_t examined = 0;  // the last offset the scan considered
@@ -194,8 +196,10 @@ class BrokerLoop {
   void EndSession(const std::string& peer, const char* reason);
   SendResult Send(const std::string& peer, const std::string& control,
                   const std::vector<std::string>* payloads = nullptr);
-  // The same with shared records as the payloads, sent without copies.
-  SendResult Send(const std::string& peer, const std::string& control, const std::vector<SharedRecord>& records);
+  // The same with shared records as the payloads (each frame a copy of
+  // its record: shared_record.h says why).
+  SendResult Send(const std::string& peer, const std::string& control,
+                  const std::vector<SharedRecord>& records);
   // One message: the peer's routing id, `control`, then `parts` frames made
   // by `part(i)`.
   SendResult SendFrames(const std::string& peer, const std::string& control, size_t parts,

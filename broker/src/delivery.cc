@@ -246,7 +246,7 @@ void BrokerLoop::PumpSubscription(Subscription& sub, uint64_t watermark) {
   size_t budget = kScanBudget;
   std::vector<store::ScanHit> hits;
   std::vector<uint64_t> offsets;
-  std::vector<SharedRecord> records;  // shared with the recent records: no copies
+  std::vector<SharedRecord> records;  // references to the recent records or a catch-up read
   while (sub.HoldRoom() > 0 && budget > 0) {
     if (sub.position + 1 >= watermark) {
       sub.idle = true;

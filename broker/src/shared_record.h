@@ -7,8 +7,9 @@
 
 namespace lintas::broker {
 
-// Immutable once shared. The loop thread makes and drops the references; a
-// record leaves memory when the recent records and every held batch that
+// Immutable once shared. The loop thread and the log reader (catch-up reads)
+// make and drop references (the count is atomic); a record leaves memory
+// when the recent records, the catch-up read and every held batch that
 // names it have let go of it. (Handing the bytes to ZeroMQ without a copy
 // too, through zmq_msg_init_data, was slower: ZeroMQ's I/O thread then
 // freed each record and fan-out fell 10%; docs/PERFORMANCE.md.)

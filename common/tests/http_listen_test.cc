@@ -25,16 +25,18 @@ TEST(ListenInBackgroundTest, AServerStoppedAsSoonAsItStartedStops) {
 
 TEST(ListenInBackgroundTest, TheServerAnswersOnceItReturns) {
   httplib::Server server;
-  server.Get("/ping", [](const httplib::Request&, httplib::Response& res) { res.set_content("pong", "text/plain"); });
+  server.Get("/ping", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("pong", "text/plain");
+  });
   int port = server.bind_to_any_port("127.0.0.1");
   ASSERT_GT(port, 0);
   std::thread accept_loop = ListenInBackground(server);
   httplib::Client client("127.0.0.1", port);
   auto res = client.Get("/ping");
+  server.stop();
+  accept_loop.join();  // before any assertion that returns: a joinable thread must not be destroyed
   ASSERT_TRUE(res);
   EXPECT_EQ(res->body, "pong");
-  server.stop();
-  accept_loop.join();
 }
 
 }  // namespace

@@ -25,7 +25,9 @@ inline std::thread ListenInBackground(httplib::Server& server) {
     ended->store(true);
   });
   // The loop marks itself running before its first accept(): microseconds.
-  while (!server.is_running() && !ended->load()) std::this_thread::sleep_for(std::chrono::microseconds(200));
+  while (!server.is_running() && !ended->load()) {
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
   return accept_loop;
 }
 
