@@ -30,7 +30,9 @@ std::unique_ptr<store::Store> OpenStore(const BrokerConfig& config) {
     if (!opened.ok()) throw std::runtime_error("JetStream store: " + opened.error().message);
     return std::move(opened).value();
   }
-  auto opened = store::RocksDbStore::Open({config.data_dir});
+  store::RocksDbOptions options{config.data_dir};
+  options.block_cache_bytes = static_cast<size_t>(config.block_cache_mib) << 20;
+  auto opened = store::RocksDbStore::Open(options);
   if (!opened.ok()) throw std::runtime_error(opened.error().message);
   return std::move(opened).value();
 }

@@ -116,6 +116,18 @@ TEST(ConfigTest, JetStreamBackendIsParsedWithItsDefaults) {
   EXPECT_EQ(ParseConfig(Base(""), "/").store_backend, StoreBackend::kRocksDb);
 }
 
+TEST(ConfigTest, TheBlockCacheIsSizedInMibWithinBounds) {
+  EXPECT_EQ(ParseConfig(Base(""), "/").block_cache_mib, 64u);
+  EXPECT_EQ(ParseConfig(Base("[store]\nblock_cache_mib = 32\n"), "/").block_cache_mib, 32u);
+  for (const char* bad : {"4", "0", "-1", "\"32MiB\""}) {
+    std::string error = ErrorOf(Base(std::string("[store]\nblock_cache_mib = ") + bad + "\n"));
+    EXPECT_NE(error.find("store.block_cache_mib"), std::string::npos) << bad << ": " << error;
+  }
+  std::string jetstream = ErrorOf(Base(
+      "[store]\nbackend = \"jetstream\"\nblock_cache_mib = 32\n[store.jetstream]\nservers = [\"nats://a:4222\"]\n"));
+  EXPECT_NE(jetstream.find("store.block_cache_mib: for backend \"rocksdb\" only"), std::string::npos) << jetstream;
+}
+
 TEST(ConfigTest, JetStreamMistakesAreRefusedNamingTheField) {
   const std::string js = "[store]\nbackend = \"jetstream\"\n";
   EXPECT_NE(ErrorOf(Base(js)).find("store.jetstream: required"), std::string::npos);
