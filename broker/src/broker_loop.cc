@@ -133,7 +133,8 @@ std::string BrokerLoop::Bind() {
 
 void BrokerLoop::Run() {
   while (!stop_.load(std::memory_order_acquire)) {
-    bool can_read = inflight_batches_ < kMaxInflightBatches && inflight_bytes_ < kMaxInflightBytes && !storage_failed_;
+    bool can_read = inflight_batches_ < kMaxInflightBatches && inflight_bytes_ < kMaxInflightBytes &&
+                    !storage_failed_;
     zmq::pollitem_t items[] = {
         {notify_.handle(), 0, ZMQ_POLLIN, 0},
         {reader_notify_.handle(), 0, ZMQ_POLLIN, 0},

@@ -182,7 +182,6 @@ void ParseJetStream(const toml::table& t, const std::string& base_dir, store::Je
 void ParseStore(const toml::table& t, const std::string& base_dir, BrokerConfig& c) {
   CheckKeys(t, "store", {"backend", "jetstream", "block_cache_mib"});
   std::string backend = Get<std::string>(t, "store", "backend", "rocksdb");
-  c.block_cache_mib = GetU32(t, "store", "block_cache_mib", c.block_cache_mib, 8, 1u << 20);
   if (backend == "jetstream") {
     c.store_backend = StoreBackend::kJetStream;
   } else if (backend != "rocksdb") {
@@ -193,9 +192,10 @@ void ParseStore(const toml::table& t, const std::string& base_dir, BrokerConfig&
     if (js == nullptr) Fail("store.jetstream: required with backend \"jetstream\" (servers = [...])");
     if (t.contains("block_cache_mib")) Fail("store.block_cache_mib: for backend \"rocksdb\" only");
     ParseJetStream(*js, base_dir, c.jetstream);
-  } else if (js != nullptr) {
-    Fail("store.jetstream: given, but store.backend is \"rocksdb\"");
+    return;
   }
+  if (js != nullptr) Fail("store.jetstream: given, but store.backend is \"rocksdb\"");
+  c.block_cache_mib = GetU32(t, "store", "block_cache_mib", c.block_cache_mib, 8, 1u << 20);
 }
 
 }  // namespace

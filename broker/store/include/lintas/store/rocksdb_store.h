@@ -50,8 +50,9 @@ struct RocksDbOptions {
   // replay at the next start) stays this small.
   // Default: 256 MiB
   uint64_t max_total_wal_bytes = 256u << 20;
-  // Memtable size per column family. (64 MiB, and 96 for all, held 49 MiB
-  // more at the peak of 10M events for no measured gain: PERFORMANCE.md.)
+  // Memtable size per column family. (64 MiB, and 96 for all, peaked 25 MiB
+  // higher over 10M events, 294 against 268, for no measured gain:
+  // PERFORMANCE.md.)
   // Default: 32 MiB
   size_t write_buffer_bytes = 32u << 20;
   // All memtables together: past it the largest is flushed, whatever the
