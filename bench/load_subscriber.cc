@@ -25,8 +25,9 @@ SubscriberResult RunSubscriber(zmq::context_t& ctx, const SubscriberOptions& opt
     return result;
   }
   result.subscribed_at = Clock::now();
+  // Packed Delivers, as the node takes them.
   if (!testutil::Subscribe(client, options.subscription, nullptr, proto::StartPosition::Beginning,
-                           options.credit)) {
+                           options.credit, /*packed=*/true)) {
     result.error = "Subscribe was not answered";
     ready.fetch_add(1);
     return result;

@@ -378,6 +378,7 @@ void BrokerLoop::HandleHello(const std::string& peer, const PeerInfo& from,
   ready.max_message_bytes = static_cast<uint32_t>(wire::kMaxMessageBytes);
   ready.max_batch = config_.max_batch;
   ready.credit_window = config_.credit_window;
+  ready.packed_publish = true;
   control.command.Set(std::move(ready));
   (void)Send(peer, wire::EncodeControl(control));
   Log()->info("node connected node={} country={} software={}", node->id, node->country,

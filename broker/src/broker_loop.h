@@ -91,6 +91,7 @@ struct Subscription {
   uint64_t held_records = 0;  // records in `held`
   // How many more records may be held now.
   uint64_t HoldRoom() const { return credit + window > held_records ? credit + window - held_records : 0; }
+  bool packed = false;  // Delivers packed (Subscribe.packed)
   bool idle = false;  // caught up with the log; woken by a commit that may concern it
   std::shared_ptr<CatchUp> catch_up;  // asked of the LogReader; used when ready
 };
@@ -200,6 +201,9 @@ class BrokerLoop {
   // its record: shared_record.h says why).
   SendResult Send(const std::string& peer, const std::string& control,
                   const std::vector<SharedRecord>& records);
+  // A subscription's Deliver of `batch`: one frame per record, or packed
+  // (several records to a frame, docs/PROTOCOL.md 4.3) if it asked.
+  SendResult SendDeliver(const Subscription& sub, const HeldBatch& batch);
   // One message: the peer's routing id, `control`, then `parts` frames made
   // by `part(i)`.
   SendResult SendFrames(const std::string& peer, const std::string& control, size_t parts,

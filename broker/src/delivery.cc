@@ -104,6 +104,7 @@ void BrokerLoop::HandleSubscribe(Session& session, const proto::Subscribe& subsc
   sub.credit = std::min<uint64_t>(subscribe.credit() > 0 ? subscribe.credit() : config_.credit_window,
                                   kMaxCredit);
   sub.window = sub.credit;
+  sub.packed = subscribe.packed();
   sub.idle = false;
   session.subscriptions.insert(key);
 

@@ -44,7 +44,7 @@ BrokerLoop::Disclosed BrokerLoop::FlushHeld(Subscription& sub) {
   while (!sub.held.empty() && sub.held.front().access_seq <= access_durable_ &&
          sub.held.front().offsets.size() <= sub.credit) {
     HeldBatch& batch = sub.held.front();
-    switch (Send(sub.peer, wire::EncodeDeliver(sub.name, 0, batch.offsets), batch.records)) {
+    switch (SendDeliver(sub, batch)) {
       case SendResult::kSent:
         probe_.Delivered(batch.offsets.size());
         sub.credit -= batch.offsets.size();

@@ -3,6 +3,7 @@
 // RocksDB in a temporary directory, and a real 3-server nats-server JetStream
 // cluster on loopback (started once for the whole binary, fresh streams and
 // buckets for every broker).
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <map>
@@ -22,6 +23,7 @@
 #include "lintas/store/store.h"
 #include "lintas/wire/bytes.h"
 #include "lintas/wire/frame.h"
+#include "lintas/wire/limits.h"
 #include "lintas/wire/verify.h"
 #include "testutil/broker_harness.h"
 #include "testutil/nats_cluster.h"
@@ -302,6 +304,56 @@ TEST_P(BrokerTest, SubscriptionFiltersSelectDistributedEvents) {
   EXPECT_EQ(OffsetsOf(vn_got), (std::set<uint64_t>{out[0].offset, out[5].offset}));
   auto ph_got = ReceiveDeliveries(*ph, "alerts", 3, 5s);
   EXPECT_EQ(OffsetsOf(ph_got), (std::set<uint64_t>{out[0].offset, out[2].offset, out[5].offset}));
+}
+
+TEST_P(BrokerTest, APackedSubscriberGetsTheSameRecordsInFewerFrames) {
+  auto vn = Connect("vn-node");
+  auto ph = Connect("ph-node");
+  ASSERT_TRUE(testutil::Subscribe(*vn, "alerts", nullptr, proto::StartPosition::Resume, 0,
+                                  /*packed=*/true));
+  ASSERT_TRUE(testutil::Subscribe(*ph, "alerts"));
+  auto th = Connect("th-node");
+  std::vector<std::string> alerts;
+  for (int i = 0; i < 300; ++i) {
+    auto category = i % 3 == 0 ? fb::AlertCategory::ForcedCriminality : fb::AlertCategory::RecruitmentScam;
+    alerts.push_back(Alert(fb::DistributionKind::Regional, {}, category, fb::Priority::Urgent));
+  }
+  auto out = PublishAndWait(*th, alerts, 30s);
+  for (const auto& o : out) ASSERT_TRUE(o.acked) << o.message;
+
+  std::vector<testutil::Delivered> packed;
+  size_t largest = 0;  // the most records one frame held
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (packed.size() < alerts.size() && std::chrono::steady_clock::now() < deadline) {
+    auto in = vn->Receive(100ms);
+    ASSERT_TRUE(in.ok()) << in.error().message;
+    if (!in->has_value() || (*in)->command != proto::Command::Deliver) continue;
+    const node::Incoming& m = **in;
+    const auto* d = m.control()->command_as_Deliver();
+    ASSERT_NE(d->record_sizes(), nullptr);
+    size_t bytes = 0;  // as packed into one frame
+    for (size_t i = 0; i < m.payload_count(); ++i) {
+      bytes = wire::PackedRecordStart(bytes) + m.payload(i).size();
+    }
+    if (bytes <= wire::kMaxFrameBytes) {
+      EXPECT_EQ(m.frames.size(), 2u) << "control and one frame for " << m.payload_count() << " records";
+      largest = std::max(largest, m.payload_count());
+    }
+    for (size_t i = 0; i < m.payload_count(); ++i) {
+      auto p = m.payload(i);
+      ASSERT_TRUE(wire::VerifyRecord(p).ok()) << "record " << i;
+      packed.push_back({d->offsets()->Get(i), std::string(p.begin(), p.end())});
+    }
+  }
+  auto unpacked = ReceiveDeliveries(*ph, "alerts", alerts.size(), 10s);
+  ASSERT_EQ(packed.size(), alerts.size());
+  ASSERT_EQ(unpacked.size(), alerts.size());
+  for (size_t i = 0; i < alerts.size(); ++i) {
+    EXPECT_EQ(packed[i].offset, out[i].offset);
+    EXPECT_EQ(packed[i].offset, unpacked[i].offset);
+    EXPECT_EQ(packed[i].record, unpacked[i].record) << "offset " << packed[i].offset;
+  }
+  EXPECT_GT(largest, 1u);  // several records did share a frame
 }
 
 TEST_P(BrokerTest, OfflineSubscriberCatchesUpExactlyAndUnackedIsRedelivered) {

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "lintas/common/clock.h"
+#include "lintas/wire/bytes.h"
 #include "lintas/wire/errc.h"
 #include "lintas/wire/frame.h"
 #include "lintas/wire/limits.h"
@@ -86,13 +87,35 @@ bool BrokerClient::SendFrames(const std::string& control, std::span<const std::s
   return true;
 }
 
+bool BrokerClient::SendPacked(uint64_t first_seq, std::span<const std::string> events) {
+  if (!socket_) return false;
+  std::vector<uint32_t> sizes;
+  sizes.reserve(events.size());
+  for (const auto& e : events) sizes.push_back(static_cast<uint32_t>(e.size()));
+  std::vector<wire::PackedFrame> frames = wire::PackFrames(sizes);
+  auto more = zmq::send_flags::sndmore | zmq::send_flags::dontwait;
+  if (!socket_->send(zmq::buffer(wire::EncodePublish(first_seq, sizes)), more)) {
+    return false;  // would block: no connection or a full pipe
+  }
+  auto event = [events](size_t i) { return wire::AsBytes(events[i]); };
+  for (size_t f = 0; f < frames.size(); ++f) {
+    zmq::message_t frame(frames[f].bytes);
+    wire::WritePackedFrame(frames[f], event, frame.data<uint8_t>());
+    (void)socket_->send(frame, f + 1 == frames.size() ? zmq::send_flags::dontwait : more);
+  }
+  last_send_ = std::chrono::steady_clock::now();
+  return true;
+}
+
 Result<uint64_t> BrokerClient::Publish(std::span<const std::string> events) {
   if (events.empty() || events.size() > wire::kMaxBatch) {
     return Error{wire::errc::batch_too_large,
                  fmt::format("a Publish carries 1..{} events", wire::kMaxBatch)};
   }
   uint64_t first = next_seq_;
-  if (!SendFrames(wire::EncodePublish(first), events)) {
+  bool sent = ready_.packed_publish ? SendPacked(first, events)
+                                    : SendFrames(wire::EncodePublish(first), events);
+  if (!sent) {
     return Error{wire::errc::overloaded, "not connected, or the send pipe is full"};
   }
   next_seq_ += events.size();
@@ -144,6 +167,16 @@ Result<std::optional<Incoming>> BrokerClient::Receive(std::chrono::milliseconds 
   auto decoded = wire::DecodeMessage(views);
   if (!decoded.ok()) return std::move(decoded).error();
   in.command = decoded->command;
+  // The payloads are views into the frames (records, in a packed Deliver):
+  // kept as positions, which stay right when the frames move.
+  size_t frame = 1;
+  for (const auto& p : decoded->payloads) {
+    while (frame < views.size() && (p.data() < views[frame].data() ||
+                                    p.data() + p.size() > views[frame].data() + views[frame].size())) {
+      ++frame;
+    }
+    in.parts.push_back({frame, static_cast<size_t>(p.data() - views[frame].data()), p.size()});
+  }
   return std::optional<Incoming>(std::move(in));
 }
 

@@ -21,6 +21,15 @@ std::string Finish(flatbuffers::FlatBufferBuilder& fbb, proto::Command type,
 Status CheckPayloadCount(const proto::Control& control, size_t payloads) {
   switch (control.command_type()) {
     case proto::Command::Publish:
+      if (const auto* sizes = control.command_as_Publish()->event_sizes()) {
+        // Packed: whole events to a frame, at least one in each.
+        if (payloads == 0 || sizes->size() > kMaxBatch || payloads > sizes->size()) {
+          return Error{errc::malformed_message,
+                       fmt::format("packed Publish lists {} events (1..{}) in {} frames",
+                                   sizes->size(), kMaxBatch, payloads)};
+        }
+        return OkStatus();
+      }
       if (payloads == 0) {
         return Error{errc::malformed_message, "Publish carries no event frame"};
       }
@@ -32,6 +41,15 @@ Status CheckPayloadCount(const proto::Control& control, size_t payloads) {
       return OkStatus();
     case proto::Command::Deliver: {
       size_t offsets = control.command_as_Deliver()->offsets()->size();
+      if (control.command_as_Deliver()->record_sizes() != nullptr) {
+        // Packed: whole records to a frame, at least one in each.
+        if (payloads == 0 || offsets > kMaxBatch || payloads > offsets) {
+          return Error{errc::malformed_message,
+                       fmt::format("packed Deliver lists {} offsets (1..{}) in {} frames", offsets,
+                                   kMaxBatch, payloads)};
+        }
+        return OkStatus();
+      }
       if (payloads == 0 || payloads > kMaxBatch || payloads != offsets) {
         return Error{errc::malformed_message,
                      fmt::format("Deliver lists {} offsets but carries {} records (1..{})",
@@ -54,6 +72,41 @@ Status CheckPayloadCount(const proto::Control& control, size_t payloads) {
       }
       return OkStatus();
   }
+}
+
+// A packed message's payloads (docs/PROTOCOL.md 4.2, 4.3): `sizes` (the
+// field `field`) carves the frames into payloads, each starting 8-aligned
+// within its frame, the padding zero, no frame left with a partial payload
+// or empty.
+Status Unpack(const flatbuffers::Vector<uint32_t>& sizes, std::string_view field,
+              std::span<const std::span<const uint8_t>> frames,
+              std::vector<std::span<const uint8_t>>* records) {
+  records->clear();
+  size_t frame = 0;
+  size_t at = 0;  // within frames[frame]
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    if (frame < frames.size() && at > 0 && at == frames[frame].size()) {
+      ++frame;  // this frame is used up: the next record starts the next one
+      at = 0;
+    }
+    size_t size = sizes.Get(i);
+    if (frame >= frames.size() || size == 0 || size > frames[frame].size() - at) {
+      return Error{errc::malformed_message,
+                   fmt::format("{}[{}]: {} bytes do not fit the frames", field, i, size)};
+    }
+    records->push_back(frames[frame].subspan(at, size));
+    size_t end = at + size;
+    at = std::min(frames[frame].size(), (end + 7) & ~size_t{7});
+    if (std::any_of(frames[frame].begin() + static_cast<ptrdiff_t>(end),
+                    frames[frame].begin() + static_cast<ptrdiff_t>(at), [](uint8_t b) { return b != 0; })) {
+      return Error{errc::malformed_message, fmt::format("{}[{}]: padding is not zero", field, i)};
+    }
+  }
+  if (frame + 1 != frames.size() || at != frames[frame].size()) {
+    return Error{errc::malformed_message,
+                 fmt::format("{}: the frames hold more than the sizes say", field)};
+  }
+  return OkStatus();
 }
 
 }  // namespace
@@ -92,6 +145,24 @@ Result<MessageView> DecodeMessage(std::span<const std::span<const uint8_t>> fram
   MessageView view;
   view.control = *control;
   view.command = command;
+  const proto::Deliver* deliver = (*control)->command_as_Deliver();
+  if (deliver != nullptr && deliver->record_sizes() != nullptr) {
+    const auto& sizes = *deliver->record_sizes();
+    if (sizes.size() != deliver->offsets()->size()) {
+      return Error{errc::malformed_message,
+                   fmt::format("record_sizes: {} sizes for {} offsets", sizes.size(),
+                               deliver->offsets()->size())};
+    }
+    auto s = Unpack(sizes, "record_sizes", frames.subspan(1), &view.payloads);
+    if (!s.ok()) return std::move(s).error();
+    return view;
+  }
+  const proto::Publish* publish = (*control)->command_as_Publish();
+  if (publish != nullptr && publish->event_sizes() != nullptr) {
+    auto s = Unpack(*publish->event_sizes(), "event_sizes", frames.subspan(1), &view.payloads);
+    if (!s.ok()) return std::move(s).error();
+    return view;
+  }
   view.payloads.assign(frames.begin() + 1, frames.end());
   return view;
 }
@@ -127,9 +198,11 @@ std::string EncodeHello(std::string_view node_id, std::string_view country,
   return Finish(fbb, proto::Command::Hello, hello.Union());
 }
 
-std::string EncodePublish(uint64_t first_seq) {
-  flatbuffers::FlatBufferBuilder fbb(64);
-  return Finish(fbb, proto::Command::Publish, proto::CreatePublish(fbb, first_seq).Union());
+std::string EncodePublish(uint64_t first_seq, std::optional<std::span<const uint32_t>> event_sizes) {
+  flatbuffers::FlatBufferBuilder fbb(event_sizes ? 64 + event_sizes->size() * 4 : 64);
+  flatbuffers::Offset<flatbuffers::Vector<uint32_t>> sizes;
+  if (event_sizes) sizes = fbb.CreateVector(event_sizes->data(), event_sizes->size());
+  return Finish(fbb, proto::Command::Publish, proto::CreatePublish(fbb, first_seq, sizes).Union());
 }
 
 std::string EncodeAck(std::span<const proto::AckEntry> entries) {
@@ -161,12 +234,43 @@ std::string EncodeNack(uint64_t seq, const Error& error) {
 }
 
 std::string EncodeDeliver(std::string_view subscription, uint64_t replay_id,
-                          std::span<const uint64_t> offsets) {
-  flatbuffers::FlatBufferBuilder fbb(64 + subscription.size() + offsets.size() * 8);
+                          std::span<const uint64_t> offsets,
+                          std::optional<std::span<const uint32_t>> record_sizes) {
+  flatbuffers::FlatBufferBuilder fbb(64 + subscription.size() + offsets.size() * 12);
   auto sub = fbb.CreateString(subscription);
   auto offs = fbb.CreateVector(offsets.data(), offsets.size());
+  flatbuffers::Offset<flatbuffers::Vector<uint32_t>> sizes;
+  if (record_sizes) sizes = fbb.CreateVector(record_sizes->data(), record_sizes->size());
   return Finish(fbb, proto::Command::Deliver,
-                proto::CreateDeliver(fbb, sub, replay_id, offs).Union());
+                proto::CreateDeliver(fbb, sub, replay_id, offs, sizes).Union());
+}
+
+size_t PackedRecordStart(size_t frame_bytes) { return (frame_bytes + 7) & ~size_t{7}; }
+
+std::vector<PackedFrame> PackFrames(std::span<const uint32_t> sizes) {
+  std::vector<PackedFrame> frames;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    size_t at = frames.empty() ? 0 : PackedRecordStart(frames.back().bytes);
+    if (frames.empty() || at + sizes[i] > kMaxFrameBytes) {
+      frames.push_back({i, i, 0});
+      at = 0;
+    }
+    frames.back().end = i + 1;
+    frames.back().bytes = at + sizes[i];
+  }
+  return frames;
+}
+
+void WritePackedFrame(const PackedFrame& frame,
+                      const std::function<std::span<const uint8_t>(size_t)>& payload, uint8_t* out) {
+  size_t at = 0;
+  for (size_t i = frame.first; i < frame.end; ++i) {
+    size_t start = PackedRecordStart(at);
+    std::fill(out + at, out + start, uint8_t{0});
+    std::span<const uint8_t> p = payload(i);
+    std::copy(p.begin(), p.end(), out + start);
+    at = start + p.size();
+  }
 }
 
 std::string EncodeDeliveryAck(std::string_view subscription, uint64_t offset) {

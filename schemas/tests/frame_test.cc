@@ -86,6 +86,96 @@ TEST(FrameTest, DeliverOffsetsMatchRecords) {
   EXPECT_EQ(refused.error().code, errc::malformed_message);
 }
 
+// Records packed into one frame, each 8-aligned, the padding zero.
+std::string Pack(const std::vector<std::string>& records) {
+  std::string frame;
+  for (const auto& r : records) {
+    frame.resize(PackedRecordStart(frame.size()), '\0');
+    frame += r;
+  }
+  return frame;
+}
+
+TEST(FrameTest, APackedDeliverIsCarvedIntoItsRecords) {
+  std::vector<uint64_t> offsets{7, 9, 12};
+  std::vector<uint32_t> sizes{5, 11, 3};
+  // Two frames: "rec-7" and the 11-byte record in one, the third alone.
+  Frames m({EncodeDeliver("inbox", 0, offsets, sizes), Pack({"rec-7", "record-nine"}), "r12"});
+  auto view = m.Decode();
+  ASSERT_TRUE(view.ok()) << view.error().message;
+  ASSERT_EQ(view->payloads.size(), 3u);
+  auto text = [](std::span<const uint8_t> p) { return std::string(p.begin(), p.end()); };
+  EXPECT_EQ(text(view->payloads[0]), "rec-7");
+  EXPECT_EQ(text(view->payloads[1]), "record-nine");
+  EXPECT_EQ(text(view->payloads[2]), "r12");
+  EXPECT_EQ(view->payloads[1].data() - view->payloads[0].data(), 8);
+}
+
+TEST(FrameTest, APackedDeliverWhoseSizesDoNotCarveItsFramesIsRefused) {
+  std::vector<uint64_t> offsets{7, 9};
+  auto refused = [&](std::vector<uint32_t> sizes, std::vector<std::string> payloads) {
+    std::vector<std::string> frames{EncodeDeliver("inbox", 0, offsets, sizes)};
+    frames.insert(frames.end(), payloads.begin(), payloads.end());
+    Frames m(frames);
+    auto view = m.Decode();
+    if (view.ok()) return std::string("accepted");
+    EXPECT_EQ(view.error().code, errc::malformed_message);
+    return view.error().message;
+  };
+  std::string both = Pack({"rec-7", "rec-9"});
+  EXPECT_EQ(refused({5, 5}, {both}), "accepted");
+  EXPECT_NE(refused({5}, {both}).find("record_sizes: 1 sizes for 2 offsets"), std::string::npos);
+  EXPECT_NE(refused({5, 6}, {both}).find("record_sizes[1]"), std::string::npos);
+  EXPECT_NE(refused({5, 4}, {both}).find("padding is not zero"), std::string::npos);
+  EXPECT_NE(refused({5, 5}, {both + "x"}).find("padding is not zero"), std::string::npos);
+  EXPECT_NE(refused({5, 5}, {Pack({"rec-7", "rec-9", "rec-12"})}).find("more than the sizes say"),
+            std::string::npos);
+  EXPECT_NE(refused({5, 0}, {both}).find("record_sizes[1]"), std::string::npos);
+  std::string dirty = both;
+  dirty[6] = 'x';  // in the padding after "rec-7"
+  EXPECT_NE(refused({5, 5}, {dirty}).find("padding is not zero"), std::string::npos);
+  EXPECT_NE(refused({5, 5}, {"rec-7", ""}).find("record_sizes[1]"), std::string::npos);
+  EXPECT_NE(refused({5, 5}, {"rec-7", "rec-9", "extra"}).find("packed Deliver"), std::string::npos);
+}
+
+TEST(FrameTest, APackedPublishIsCarvedIntoItsEvents) {
+  std::vector<std::string> events{"event-one", "e2", std::string(300, 'x')};
+  std::vector<uint32_t> sizes{9, 2, 300};
+  std::vector<PackedFrame> layout = PackFrames(sizes);
+  ASSERT_EQ(layout.size(), 1u);
+  EXPECT_EQ(layout[0].bytes, 16u + 8u + 300u);
+  std::string frame(layout[0].bytes, '?');
+  WritePackedFrame(layout[0], [&](size_t i) { return AsBytes(events[i]); },
+                   reinterpret_cast<uint8_t*>(frame.data()));
+  Frames m({EncodePublish(41, sizes), frame});
+  auto view = m.Decode();
+  ASSERT_TRUE(view.ok()) << view.error().message;
+  EXPECT_EQ(view->control->command_as_Publish()->first_seq(), 41u);
+  ASSERT_EQ(view->payloads.size(), 3u);
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(std::string(view->payloads[i].begin(), view->payloads[i].end()), events[i]);
+  }
+  std::vector<uint32_t> wrong{9, 2, 301};
+  Frames bad({EncodePublish(41, wrong), frame});
+  auto refused = bad.Decode();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, errc::malformed_message);
+  EXPECT_NE(refused.error().message.find("event_sizes[2]"), std::string::npos) << refused.error().message;
+}
+
+TEST(FrameTest, PackedFramesStayUnderTheFrameCap) {
+  // Three events of 100 KiB: two fit a frame of kMaxFrameBytes, the third
+  // starts the next.
+  std::vector<uint32_t> sizes(3, 100 * 1024);
+  std::vector<PackedFrame> layout = PackFrames(sizes);
+  ASSERT_EQ(layout.size(), 2u);
+  EXPECT_EQ(layout[0].first, 0u);
+  EXPECT_EQ(layout[0].end, 2u);
+  EXPECT_EQ(layout[1].first, 2u);
+  EXPECT_EQ(layout[1].end, 3u);
+  for (const auto& f : layout) EXPECT_LE(f.bytes, kMaxFrameBytes);
+}
+
 TEST(FrameTest, SmallCommandsRoundTrip) {
   {
     Frames m({EncodeDeliveryAck("inbox", 77)});

@@ -344,6 +344,31 @@ std::vector<FrameVector> FrameVectors() {
   s.credit = 1024;
   subscribe.command.Set(std::move(s));
 
+  proto::ControlT subscribe_packed;
+  proto::SubscribeT sp;
+  sp.subscription = "inbox";
+  sp.credit = 4096;
+  sp.packed = true;
+  subscribe_packed.command.Set(std::move(sp));
+
+  // A packed Deliver: two records in one frame, the second 8-aligned.
+  std::string second = EncodeRecord(1042, kCreatedAt + 2600, PublisherInfo{"th-node-1", "THA", ""},
+                                    AsBytes(event));
+  std::string packed = record;
+  packed.resize(PackedRecordStart(packed.size()), '\0');
+  packed += second;
+  std::vector<uint64_t> packed_offsets{1041, 1042};
+  // A packed Publish: this event and a second, in one frame.
+  std::string second_event =
+      testutil::PackEvent(testutil::SampleEvent(fb::Body::ReferralCreated, FixedId(2), kCreatedAt + 100));
+  std::vector<uint32_t> packed_event_sizes{static_cast<uint32_t>(event.size()),
+                                           static_cast<uint32_t>(second_event.size())};
+  std::string packed_events = event;
+  packed_events.resize(PackedRecordStart(packed_events.size()), '\0');
+  packed_events += second_event;
+  std::vector<uint32_t> packed_sizes{static_cast<uint32_t>(record.size()),
+                                     static_cast<uint32_t>(second.size())};
+
   proto::ControlT replay;
   proto::ReplayT rp;
   rp.replay_id = 1;
@@ -373,12 +398,15 @@ std::vector<FrameVector> FrameVectors() {
       {"hello", {EncodeHello("th-node-1", "THA", "lintas-node/0.1.0")}},
       {"ready", {EncodeControl(ready)}},
       {"publish", {EncodePublish(7), event}},
+      {"publish_packed", {EncodePublish(7, packed_event_sizes), packed_events}},
       {"ack", {EncodeAck(acks)}},
       {"nack", {EncodeNack(9, Error{errc::origin_mismatch,
                                     "origin.country: KHM is not the authenticated node's country",
                                     "origin.country"})}},
       {"subscribe", {EncodeControl(subscribe)}},
       {"deliver", {EncodeDeliver("inbox", 0, offsets), record}},
+      {"subscribe_packed", {EncodeControl(subscribe_packed)}},
+      {"deliver_packed", {EncodeDeliver("inbox", 0, packed_offsets, packed_sizes), packed}},
       {"delivery_ack", {EncodeDeliveryAck("inbox", 1041)}},
       {"credit", {EncodeCredit("inbox", 0, 256)}},
       {"replay", {EncodeControl(replay)}},

@@ -193,6 +193,23 @@ TEST_F(BadInputTest, TooManyFramesIsRefusedWhole) {
   EXPECT_EQ(broker_.broker().store().size(), 0u);
 }
 
+TEST_F(BadInputTest, APackedPublishWhoseSizesDoNotCarveItsFrameIsRefusedWhole) {
+  auto raw = Raw();
+  SendFrames(*raw, {wire::EncodeHello("th-node", "THA", "raw")});
+  std::string first = Referral();
+  std::string second = Referral();
+  std::string frame = first;
+  frame.resize(wire::PackedRecordStart(frame.size()), '\0');
+  frame += second;
+  // The second event's size claims 64 bytes more than the frame holds.
+  std::vector<uint32_t> sizes{static_cast<uint32_t>(first.size()),
+                              static_cast<uint32_t>(second.size() + 64)};
+  SendFrames(*raw, {wire::EncodePublish(1, sizes), frame});
+  EXPECT_EQ(ErrorCode(*raw), static_cast<int>(wire::errc::malformed_message));
+  EXPECT_EQ(broker_.broker().store().size(), 0u);  // neither event: the message is refused whole
+  HonestNodeIsServed();  // and its own Publishes are packed
+}
+
 TEST_F(BadInputTest, OversizedFrameDisconnectsThatPeerOnly) {
   auto raw = Raw();
   // Over ZMQ_MAXMSGSIZE: ZeroMQ drops the connection before the broker sees it.

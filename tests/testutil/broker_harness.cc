@@ -265,10 +265,11 @@ std::vector<Delivered> ReceiveDeliveries(node::BrokerClient& client,
 }
 
 bool Subscribe(node::BrokerClient& client, const std::string& name, const proto::FilterT* filter,
-               proto::StartPosition start, uint32_t credit) {
+               proto::StartPosition start, uint32_t credit, bool packed) {
   proto::ControlT control;
   proto::SubscribeT sub;
   sub.subscription = name;
+  sub.packed = packed;
   if (filter) sub.filter = std::make_unique<proto::FilterT>(*filter);
   sub.start = start;
   sub.credit = credit;

@@ -139,9 +139,11 @@ ReplayResult ReceiveReplay(node::BrokerClient& client, uint64_t replay_id,
                            std::chrono::milliseconds timeout);
 
 // Sends Subscribe and waits for Subscribed; false on timeout or Error.
+// `packed`: Delivers with several records to a frame (as the node asks).
 bool Subscribe(node::BrokerClient& client, const std::string& name,
                const proto::FilterT* filter = nullptr,
-               proto::StartPosition start = proto::StartPosition::Resume, uint32_t credit = 0);
+               proto::StartPosition start = proto::StartPosition::Resume, uint32_t credit = 0,
+               bool packed = false);
 
 // Waits until the broker has processed everything this client sent before:
 // subscribes to a scratch subscription and waits for Subscribed.

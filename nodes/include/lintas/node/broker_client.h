@@ -41,14 +41,23 @@ struct ClientOptions {
 // A message from the broker, decoded and verified. frames[0] is the control
 // frame; payload frames follow (stored records, for Deliver).
 struct Incoming {
+  // Where a payload lies: a frame, or a record within a packed Deliver's
+  // frame (docs/PROTOCOL.md 4.3).
+  struct Part {
+    size_t frame = 0;
+    size_t offset = 0;
+    size_t size = 0;
+  };
   proto::Command command = proto::Command::NONE;
   std::vector<zmq::message_t> frames;
+  std::vector<Part> parts;  // the payloads, in order
 
   const proto::Control* control() const { return proto::GetControl(frames[0].data()); }
   std::span<const uint8_t> payload(size_t i) const {
-    return {frames[i + 1].data<uint8_t>(), frames[i + 1].size()};
+    const Part& p = parts[i];
+    return {frames[p.frame].data<uint8_t>() + p.offset, p.size};
   }
-  size_t payload_count() const { return frames.size() - 1; }
+  size_t payload_count() const { return parts.size(); }
 };
 
 // Ownership: owns its socket; borrows the context (must outlive it).
@@ -68,8 +77,8 @@ class BrokerClient {
   bool connected() const { return socket_ != nullptr && ready_.version != 0; }
   const proto::ReadyT& ready() const { return ready_; }
 
-  // Sends `events` (at most ready().max_batch) in one Publish; returns the
-  // sequence number of the first. Would-block (no connection, full pipe) is
+  // Sends `events` (at most ready().max_batch) in one Publish, packed if
+  // the broker's Ready offers it; returns the sequence number of the first. Would-block (no connection, full pipe) is
   // an overloaded error: nothing was sent.
   [[nodiscard]] Result<uint64_t> Publish(std::span<const std::string> events);
 
@@ -83,6 +92,8 @@ class BrokerClient {
 
  private:
   bool SendFrames(const std::string& control, std::span<const std::string> payloads);
+  // A packed Publish (docs/PROTOCOL.md 4.2): several events to a frame.
+  bool SendPacked(uint64_t first_seq, std::span<const std::string> events);
 
   zmq::context_t& ctx_;
   ClientOptions options_;

@@ -8,6 +8,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -20,7 +22,7 @@
 namespace lintas::wire {
 
 // A received message: views into the frames it was decoded from, which must
-// outlive it.
+// outlive it. `payloads` are a packed Deliver's records, not its frames.
 struct MessageView {
   const proto::Control* control = nullptr;
   proto::Command command = proto::Command::NONE;
@@ -29,7 +31,8 @@ struct MessageView {
 
 // Errors: malformed_message (no frames, a control frame without "LNTP" or
 // that fails the verifier, unknown command, payload count that does not
-// match the command), message_too_large, batch_too_large.
+// match the command, a packed Deliver whose record_sizes do not carve its
+// frames), message_too_large, batch_too_large.
 // Thread-safe.
 [[nodiscard]] Result<MessageView> DecodeMessage(std::span<const std::span<const uint8_t>> frames);
 
@@ -41,7 +44,11 @@ std::string EncodeControl(const proto::ControlT& control);
 // The frequent ones, without the object API's allocations:
 std::string EncodeHello(std::string_view node_id, std::string_view country,
                         std::string_view software, std::span<const uint8_t> seal_public_key = {});
-std::string EncodePublish(uint64_t first_seq);
+// With `event_sizes` (one per event) the Publish is packed, as a packed
+// Deliver's records are (PackFrames); only to a broker whose Ready says
+// packed_publish.
+std::string EncodePublish(uint64_t first_seq,
+                          std::optional<std::span<const uint32_t>> event_sizes = std::nullopt);
 std::string EncodeAck(std::span<const proto::AckEntry> entries);
 // A signed Ack (docs/AUDIT.md 2a): `receipt_hashes` holds 64 bytes per entry
 // (the event's SHA-256, then its record's leaf), `signature` 64 bytes.
@@ -51,8 +58,28 @@ std::string EncodeAck(std::span<const proto::AckEntry> entries, std::span<const 
 // control frame under kMaxControlBytes.
 inline constexpr size_t kMaxSignedAckEntries = 128;
 std::string EncodeNack(uint64_t seq, const Error& error);
+// With `record_sizes` (one per offset) the Deliver is packed: its records
+// go several to a frame, each at PackedRecordStart of the bytes before it
+// in the frame (zero bytes between), a frame at most kMaxFrameBytes.
 std::string EncodeDeliver(std::string_view subscription, uint64_t replay_id,
-                          std::span<const uint64_t> offsets);
+                          std::span<const uint64_t> offsets,
+                          std::optional<std::span<const uint32_t>> record_sizes = std::nullopt);
+// Where the next record of a packed frame starts, given the bytes it holds.
+size_t PackedRecordStart(size_t frame_bytes);
+
+// Packed payloads (docs/PROTOCOL.md 4.2, 4.3): payloads [first, end) go in
+// one frame of `bytes`; a new frame starts where the next payload would
+// pass kMaxFrameBytes.
+struct PackedFrame {
+  size_t first = 0;
+  size_t end = 0;
+  size_t bytes = 0;
+};
+std::vector<PackedFrame> PackFrames(std::span<const uint32_t> sizes);
+// Writes `frame`'s payloads (`payload(i)`, of the sizes PackFrames was
+// given) into `out`, frame.bytes long, with zero padding.
+void WritePackedFrame(const PackedFrame& frame,
+                      const std::function<std::span<const uint8_t>(size_t)>& payload, uint8_t* out);
 std::string EncodeDeliveryAck(std::string_view subscription, uint64_t offset);
 std::string EncodeCredit(std::string_view subscription, uint64_t replay_id, uint32_t credit);
 std::string EncodeHeartbeat(int64_t sent_at_us);
