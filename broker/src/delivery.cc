@@ -7,6 +7,8 @@
 #include "broker_loop.h"
 #include "lintas/broker/logger.h"
 #include "lintas/wire/bytes.h"
+#include "lintas/wire/frame.h"
+#include "lintas/wire/limits.h"
 #include "lintas/wire/verify.h"
 
 namespace lintas::broker {
@@ -22,6 +24,24 @@ constexpr size_t kScanBudget = 4096;
 // kCatchUpBytes): several Delivers' worth per round trip to the LogReader.
 constexpr size_t kCatchUpRecords = 4096;
 constexpr size_t kMaxNameBytes = 64;
+// The most record bytes (with a packed frame's padding) one Deliver carries:
+// a receiver refuses a message over kMaxMessageBytes whole, and a Deliver
+// it refuses would be sent again for ever. One record always fits.
+constexpr size_t kMaxDeliverBytes = wire::kMaxMessageBytes - wire::kMaxControlBytes;
+
+// How many of `records` from `from` go in one Deliver: at most `count`,
+// within kMaxDeliverBytes, at least one.
+size_t DeliverChunk(const std::vector<SharedRecord>& records, size_t from, size_t count) {
+  size_t n = 0;
+  size_t bytes = 0;
+  while (from + n < records.size() && n < count) {
+    size_t b = wire::PackedRecordStart(records[from + n]->size());
+    if (n > 0 && bytes + b > kMaxDeliverBytes) break;
+    bytes += b;
+    ++n;
+  }
+  return n;
+}
 constexpr std::string_view kInbox = "inbox";  // the reserved name of a node's inbox
 
 bool IsSubscriptionName(std::string_view name) {
@@ -324,8 +344,8 @@ void BrokerLoop::PumpSubscription(Subscription& sub, uint64_t watermark) {
     // never more than the subscriber's window, so that each can be sent: a
     // catch-up read brings up to kCatchUpRecords at once.
     size_t per_deliver = std::max<uint64_t>(1, std::min<uint64_t>(config_.max_batch, sub.window));
-    for (size_t from = 0; from < offsets.size(); from += per_deliver) {
-      size_t n = std::min<size_t>(per_deliver, offsets.size() - from);
+    for (size_t from = 0, n = 0; from < offsets.size(); from += n) {
+      n = DeliverChunk(records, from, per_deliver);
       auto session = sessions_.find(sub.peer);
       if (session == sessions_.end()) return;
       std::vector<uint64_t> chunk(offsets.begin() + from, offsets.begin() + from + n);
@@ -397,15 +417,21 @@ void BrokerLoop::PumpReplay(Session& session, ReplayState& r, uint64_t watermark
     records.clear();
     // The replay's position moves past this batch only once it is sent.
     uint64_t position = r.position;
+    size_t bytes = 0;  // of the records in `records`, as kMaxDeliverBytes counts them
     for (uint64_t offset : candidates) {
       if (offset > end) {
         done = true;
         break;
       }
       if (offsets.size() >= r.credit || offsets.size() >= config_.max_batch) break;
+      auto record = store_->ReadRecord(offset);
+      if (record.ok() && record->has_value()) {
+        size_t b = wire::PackedRecordStart((*record)->size());
+        if (!offsets.empty() && bytes + b > kMaxDeliverBytes) break;  // read again for the next Deliver
+        bytes += b;
+      }
       position = offset;
       --budget;
-      auto record = store_->ReadRecord(offset);
       if (!record.ok() || !record->has_value()) {
         // An index names a record the log cannot give: the auditor is told
         // (ReplayEnd.missing), never left with a silent gap.

@@ -356,6 +356,33 @@ TEST_P(BrokerTest, APackedSubscriberGetsTheSameRecordsInFewerFrames) {
   EXPECT_GT(largest, 1u);  // several records did share a frame
 }
 
+// Regression: a Deliver of 40 records of 240 KiB (9.4 MiB) passed the 8 MiB
+// message cap; the node refused it whole, and it was sent again for ever.
+TEST_P(BrokerTest, LargeRecordsComeInDeliversUnderTheMessageCap) {
+  auto th = Connect("th-node");
+  std::vector<testutil::PublishOutcome> out;
+  for (int chunk = 0; chunk < 5; ++chunk) {  // Publishes under the cap too
+    std::vector<std::string> events;
+    for (int i = 0; i < 8; ++i) {
+      events.push_back(wire::MinimalReferral(ids_.Next(), "THA", "th-rtp-atpd", "KHM", "kh-mosvy",
+                                             240 * 1024));
+    }
+    for (auto& o : PublishAndWait(*th, events, 30s)) out.push_back(o);
+  }
+  for (const auto& o : out) ASSERT_TRUE(o.acked) << o.message;
+
+  auto kh = Connect("kh-node");
+  ASSERT_TRUE(testutil::Subscribe(*kh, "inbox", nullptr, proto::StartPosition::Resume, 0, /*packed=*/true));
+  auto got = ReceiveDeliveries(*kh, "inbox", out.size(), 30s);
+  ASSERT_EQ(got.size(), out.size());
+  for (size_t i = 0; i < out.size(); ++i) EXPECT_EQ(got[i].offset, out[i].offset);
+
+  auto audit = Connect("audit-node");
+  ASSERT_TRUE(testutil::StartReplay(*audit, 3, "DPO request 2026-31"));
+  auto replayed = ReceiveDeliveries(*audit, "", out.size() + 1, 30s, 3);
+  EXPECT_EQ(replayed.size(), out.size());
+}
+
 TEST_P(BrokerTest, OfflineSubscriberCatchesUpExactlyAndUnackedIsRedelivered) {
   auto th = Connect("th-node");
   std::vector<std::string> first;

@@ -19,6 +19,7 @@
 #include "lintas/wire/errc.h"
 #include "lintas/wire/pack.h"
 #include "lintas/wire/frame.h"
+#include "lintas/wire/limits.h"
 #include "lintas/wire/validate.h"
 #include "lintas/wire/verify.h"
 
@@ -266,6 +267,7 @@ bool BrokerLink::SendRetries() {
   std::vector<std::string> events;
   std::vector<std::pair<wire::EventId, uint64_t>> which;
   size_t max_batch = client_->ready().max_batch ? client_->ready().max_batch : 256;
+  size_t publish_bytes = 0;  // of `events`, within PublishBudget
   for (auto it = retries_.begin(); it != retries_.end() && events.size() < max_batch;) {
     if (it->second.due > now || in_flight_.size() + events.size() >= config_.max_in_flight) {
       ++it;
@@ -291,6 +293,9 @@ bool BrokerLink::SendRetries() {
       it = retries_.erase(it);
       continue;
     }
+    size_t b = wire::PackedRecordStart(plain->size());
+    if (!events.empty() && publish_bytes + b > PublishBudget()) break;  // the next Publish's
+    publish_bytes += b;
     which.emplace_back(it->second.id, it->first);
     events.push_back(std::move(*plain));
     ++it;
@@ -331,6 +336,7 @@ void BrokerLink::SendOutbox() {
     std::vector<std::pair<wire::EventId, uint64_t>> which;
     uint64_t loaded = last_loaded_seq_;
     bool held = false;
+    size_t publish_bytes = 0;  // of `events`, within PublishBudget
     for (auto& [seq, copy] : *pending) {
       auto plain = OpenOutboxCopy(std::nullopt, std::move(copy));
       auto verified = plain ? wire::VerifyEvent(wire::AsBytes(*plain)) : Result<const fb::Event*>(Error{});
@@ -344,6 +350,11 @@ void BrokerLink::SendOutbox() {
       if (wire_bytes == Sending::kHold) {
         held = true;  // this one and every later one wait: order is kept
         break;
+      }
+      if (wire_bytes == Sending::kSend) {
+        size_t b = wire::PackedRecordStart(bytes.size());
+        if (!events.empty() && publish_bytes + b > PublishBudget()) break;  // the next Publish's
+        publish_bytes += b;
       }
       loaded = seq;
       if (wire_bytes == Sending::kRefused) continue;
@@ -377,6 +388,14 @@ std::optional<std::string> BrokerLink::OpenOutboxCopy(std::optional<wire::EventI
 std::string BrokerLink::WaitingReason(const wire::EventId& id) const {
   std::lock_guard lock(held_mu_);
   return held_id_ == id ? held_reason_ : std::string();
+}
+
+size_t BrokerLink::PublishBudget() const {
+  // A Publish over the broker's message cap is refused whole, and would be
+  // resent for ever: events go in Publishes of at most this many bytes.
+  size_t cap = client_->ready().max_message_bytes > 0 ? client_->ready().max_message_bytes
+                                                       : wire::kMaxMessageBytes;
+  return cap - std::min(cap, wire::kMaxControlBytes);
 }
 
 BrokerLink::Sending BrokerLink::ForSending(const wire::EventId& id, const fb::Event& event, std::string& bytes) {

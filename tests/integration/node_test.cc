@@ -58,6 +58,26 @@ TEST_F(NodeTest, WithTheBrokerDownANodeAccepts100ThatAreAllAcknowledgedOnceWhenI
   for (const auto& id : ids) EXPECT_EQ(in_log[id], 1) << id;
 }
 
+// Regression: the node sent its whole outbox window in one Publish; 45
+// referrals of ~200 KiB made a 9 MiB message, which the broker refuses whole
+// (8 MiB cap), and the node sent it again for ever.
+TEST_F(NodeTest, LargeReferralsQueuedTogetherGoInPublishesUnderTheMessageCap) {
+  int port = 0;
+  auto th = StartNode("th-node", &port);
+  Http api(port, TokenOf("th-node"));
+  std::vector<std::string> ids;
+  for (int i = 0; i < 45; ++i) {
+    json e = Referral("TH-2026-" + std::to_string(3000 + i));
+    e["body"]["summary"] = std::string(200 * 1000, 'a' + static_cast<char>(i % 26));
+    auto [status, body] = api.Post("/v1/events", e.dump());
+    ASSERT_EQ(status, 202) << body.dump().substr(0, 300);
+    ids.push_back(body["id"]);
+  }
+  StartBroker();  // the outbox holds all 45 when the link comes up
+  ASSERT_TRUE(Eventually([&] { return AllAcknowledged(api, ids); }));
+  EXPECT_EQ(LogIds(broker_->broker().store()).size(), 45u);
+}
+
 // Regression: every retryable refusal made the node drop its link and resend
 // everything in flight. An `overloaded` event is now resent alone, later, on
 // the same connection.

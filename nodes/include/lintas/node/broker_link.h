@@ -60,6 +60,9 @@ class BrokerLink {
   // kRefused: never sendable (recorded as refused).
   enum class Sending { kSend, kHold, kRefused };
   Sending ForSending(const wire::EventId& id, const fb::Event& event, std::string& bytes);
+  // The most event bytes (packed) one Publish carries: under the broker's
+  // message cap, which refuses a larger one whole.
+  size_t PublishBudget() const;
   // The event of an outbox copy (encrypted under its case's key); nullopt,
   // with the event recorded as refused, when its case was erased before it
   // was sent. `id`: the event's, when the caller knows it.
