@@ -1,6 +1,7 @@
 // Durable subscriptions (node inboxes and named subscriptions) and replay:
 // credit-based delivery from the log, cumulative acknowledgements, cursors.
 #include <algorithm>
+#include <cassert>
 
 #include <fmt/format.h>
 
@@ -24,6 +25,7 @@ constexpr size_t kScanBudget = 4096;
 // kCatchUpBytes): several Delivers' worth per round trip to the LogReader.
 constexpr size_t kCatchUpRecords = 4096;
 constexpr size_t kMaxNameBytes = 64;
+constexpr std::string_view kInbox = "inbox";  // the reserved name of a node's inbox
 // The most record bytes (with a packed frame's padding) one Deliver carries:
 // a receiver refuses a message over kMaxMessageBytes whole, and a Deliver
 // it refuses would be sent again for ever. One record always fits.
@@ -40,9 +42,9 @@ size_t DeliverChunk(const std::vector<SharedRecord>& records, size_t from, size_
     bytes += b;
     ++n;
   }
+  assert(n > 0 || from >= records.size());  // records and offsets go together
   return n;
 }
-constexpr std::string_view kInbox = "inbox";  // the reserved name of a node's inbox
 
 bool IsSubscriptionName(std::string_view name) {
   if (name.empty() || name.size() > kMaxNameBytes) return false;
@@ -55,6 +57,19 @@ bool IsSubscriptionName(std::string_view name) {
 size_t NamedSubscriptions(const Session& session) {
   std::string inbox = session.node->id + "/" + std::string(kInbox);
   return session.subscriptions.size() - session.subscriptions.count(inbox);
+}
+
+// Whether a stored record is one replay `r` asked for (docs/PROTOCOL.md 4.4).
+bool ReplayMatches(const ReplayState& r, const fb::StoredRecord& rec, const Directory& directory) {
+  const fb::Event* event = fb::GetEvent(wire::RecordEventBytes(rec).data());
+  if (rec.received_at_us() < r.from_time_us || rec.received_at_us() > r.to_time_us) return false;
+  if (!r.origin_country.empty() && event->origin()->country()->string_view() != r.origin_country) {
+    return false;
+  }
+  if (!r.case_id.empty() && (!event->case_id() || event->case_id()->string_view() != r.case_id)) {
+    return false;
+  }
+  return !r.party.any() || r.party.Matches(*event, directory);
 }
 
 }  // namespace
@@ -425,18 +440,13 @@ void BrokerLoop::PumpReplay(Session& session, ReplayState& r, uint64_t watermark
       }
       if (offsets.size() >= r.credit || offsets.size() >= config_.max_batch) break;
       auto record = store_->ReadRecord(offset);
-      if (record.ok() && record->has_value()) {
-        size_t b = wire::PackedRecordStart((*record)->size());
-        if (!offsets.empty() && bytes + b > kMaxDeliverBytes) break;  // read again for the next Deliver
-        bytes += b;
-      }
-      position = offset;
-      --budget;
       if (!record.ok() || !record->has_value()) {
         // An index names a record the log cannot give: the auditor is told
         // (ReplayEnd.missing), never left with a silent gap.
         Log()->error("replay_id={} record missing or unreadable offset={}", r.id, offset);
         r.missing.insert(offset);
+        position = offset;
+        --budget;
         continue;
       }
       auto verified = wire::VerifyRecord(wire::AsBytes(**record));
@@ -444,17 +454,16 @@ void BrokerLoop::PumpReplay(Session& session, ReplayState& r, uint64_t watermark
         // An auditor must see a damaged record, not a silent gap.
         Log()->error("stored record fails verification offset={}: {}", offset,
                      verified.error().message);
-        offsets.push_back(offset);
-        records.push_back(std::move(**record));
+      } else if (!ReplayMatches(r, **verified, directory_)) {
+        position = offset;  // filtered here: only what matches is disclosed (and recorded)
+        --budget;
         continue;
       }
-      const fb::StoredRecord& rec = **verified;
-      const fb::Event* event = fb::GetEvent(wire::RecordEventBytes(rec).data());
-      if (rec.received_at_us() < r.from_time_us || rec.received_at_us() > r.to_time_us) continue;
-      if (!r.origin_country.empty() && event->origin()->country()->string_view() != r.origin_country) continue;
-      if (!r.case_id.empty() && (!event->case_id() || event->case_id()->string_view() != r.case_id)) continue;
-      // Filtered here, so that only what matches is disclosed (and recorded).
-      if (r.party.any() && !r.party.Matches(*event, directory_)) continue;
+      size_t b = wire::PackedRecordStart((*record)->size());
+      if (!offsets.empty() && bytes + b > kMaxDeliverBytes) break;  // the next Deliver's first
+      bytes += b;
+      position = offset;
+      --budget;
       offsets.push_back(offset);
       records.push_back(std::move(**record));
     }

@@ -169,12 +169,9 @@ Result<std::optional<Incoming>> BrokerClient::Receive(std::chrono::milliseconds 
   in.command = decoded->command;
   // The payloads are views into the frames (records, in a packed Deliver):
   // kept as positions, which stay right when the frames move.
-  size_t frame = 1;
-  for (const auto& p : decoded->payloads) {
-    while (frame < views.size() && (p.data() < views[frame].data() ||
-                                    p.data() + p.size() > views[frame].data() + views[frame].size())) {
-      ++frame;
-    }
+  for (size_t i = 0; i < decoded->payloads.size(); ++i) {
+    size_t frame = decoded->payload_frames[i];
+    const auto& p = decoded->payloads[i];
     in.parts.push_back({frame, static_cast<size_t>(p.data() - views[frame].data()), p.size()});
   }
   return std::optional<Incoming>(std::move(in));

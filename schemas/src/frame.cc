@@ -2,6 +2,7 @@
 #include "lintas/wire/frame.h"
 
 #include <algorithm>
+#include <cassert>
 
 #include <fmt/format.h>
 
@@ -75,34 +76,35 @@ Status CheckPayloadCount(const proto::Control& control, size_t payloads) {
 }
 
 // A packed message's payloads (docs/PROTOCOL.md 4.2, 4.3): `sizes` (the
-// field `field`) carves the frames into payloads, each starting 8-aligned
-// within its frame, the padding zero, no frame left with a partial payload
-// or empty.
+// field `field`) carves the frames into payloads exactly, each starting
+// 8-aligned within its frame, the padding between them zero, no frame empty
+// or with bytes after its last payload.
 Status Unpack(const flatbuffers::Vector<uint32_t>& sizes, std::string_view field,
-              std::span<const std::span<const uint8_t>> frames,
-              std::vector<std::span<const uint8_t>>* records) {
-  records->clear();
+              std::span<const std::span<const uint8_t>> frames, MessageView* view) {
   size_t frame = 0;
-  size_t at = 0;  // within frames[frame]
+  size_t end = 0;  // the bytes of frames[frame] used so far
   for (size_t i = 0; i < sizes.size(); ++i) {
-    if (frame < frames.size() && at > 0 && at == frames[frame].size()) {
-      ++frame;  // this frame is used up: the next record starts the next one
-      at = 0;
+    if (frame < frames.size() && end > 0 && end == frames[frame].size()) {
+      ++frame;  // this frame is used up: the next payload starts the next one
+      end = 0;
     }
     size_t size = sizes.Get(i);
-    if (frame >= frames.size() || size == 0 || size > frames[frame].size() - at) {
+    size_t start = PackedRecordStart(end);
+    if (frame >= frames.size() || size == 0 || start > frames[frame].size() ||
+        size > frames[frame].size() - start) {
       return Error{errc::malformed_message,
                    fmt::format("{}[{}]: {} bytes do not fit the frames", field, i, size)};
     }
-    records->push_back(frames[frame].subspan(at, size));
-    size_t end = at + size;
-    at = std::min(frames[frame].size(), (end + 7) & ~size_t{7});
-    if (std::any_of(frames[frame].begin() + static_cast<ptrdiff_t>(end),
-                    frames[frame].begin() + static_cast<ptrdiff_t>(at), [](uint8_t b) { return b != 0; })) {
+    const std::span<const uint8_t>& f = frames[frame];
+    auto padding = f.subspan(end, start - end);
+    if (std::any_of(padding.begin(), padding.end(), [](uint8_t b) { return b != 0; })) {
       return Error{errc::malformed_message, fmt::format("{}[{}]: padding is not zero", field, i)};
     }
+    view->payloads.push_back(f.subspan(start, size));
+    view->payload_frames.push_back(frame + 1);
+    end = start + size;
   }
-  if (frame + 1 != frames.size() || at != frames[frame].size()) {
+  if (frame + 1 != frames.size() || end != frames[frame].size()) {
     return Error{errc::malformed_message,
                  fmt::format("{}: the frames hold more than the sizes say", field)};
   }
@@ -153,17 +155,18 @@ Result<MessageView> DecodeMessage(std::span<const std::span<const uint8_t>> fram
                    fmt::format("record_sizes: {} sizes for {} offsets", sizes.size(),
                                deliver->offsets()->size())};
     }
-    auto s = Unpack(sizes, "record_sizes", frames.subspan(1), &view.payloads);
+    auto s = Unpack(sizes, "record_sizes", frames.subspan(1), &view);
     if (!s.ok()) return std::move(s).error();
     return view;
   }
   const proto::Publish* publish = (*control)->command_as_Publish();
   if (publish != nullptr && publish->event_sizes() != nullptr) {
-    auto s = Unpack(*publish->event_sizes(), "event_sizes", frames.subspan(1), &view.payloads);
+    auto s = Unpack(*publish->event_sizes(), "event_sizes", frames.subspan(1), &view);
     if (!s.ok()) return std::move(s).error();
     return view;
   }
   view.payloads.assign(frames.begin() + 1, frames.end());
+  for (size_t i = 1; i < frames.size(); ++i) view.payload_frames.push_back(i);
   return view;
 }
 
@@ -198,7 +201,8 @@ std::string EncodeHello(std::string_view node_id, std::string_view country,
   return Finish(fbb, proto::Command::Hello, hello.Union());
 }
 
-std::string EncodePublish(uint64_t first_seq, std::optional<std::span<const uint32_t>> event_sizes) {
+std::string EncodePublish(uint64_t first_seq,
+                          std::optional<std::span<const uint32_t>> event_sizes) {
   flatbuffers::FlatBufferBuilder fbb(event_sizes ? 64 + event_sizes->size() * 4 : 64);
   flatbuffers::Offset<flatbuffers::Vector<uint32_t>> sizes;
   if (event_sizes) sizes = fbb.CreateVector(event_sizes->data(), event_sizes->size());
@@ -262,12 +266,14 @@ std::vector<PackedFrame> PackFrames(std::span<const uint32_t> sizes) {
 }
 
 void WritePackedFrame(const PackedFrame& frame,
-                      const std::function<std::span<const uint8_t>(size_t)>& payload, uint8_t* out) {
+                      const std::function<std::span<const uint8_t>(size_t)>& payload,
+                      uint8_t* out) {
   size_t at = 0;
   for (size_t i = frame.first; i < frame.end; ++i) {
     size_t start = PackedRecordStart(at);
     std::fill(out + at, out + start, uint8_t{0});
     std::span<const uint8_t> p = payload(i);
+    assert(start + p.size() <= frame.bytes);  // the sizes PackFrames was given
     std::copy(p.begin(), p.end(), out + start);
     at = start + p.size();
   }

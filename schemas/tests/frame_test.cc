@@ -126,8 +126,13 @@ TEST(FrameTest, APackedDeliverWhoseSizesDoNotCarveItsFramesIsRefused) {
   EXPECT_EQ(refused({5, 5}, {both}), "accepted");
   EXPECT_NE(refused({5}, {both}).find("record_sizes: 1 sizes for 2 offsets"), std::string::npos);
   EXPECT_NE(refused({5, 6}, {both}).find("record_sizes[1]"), std::string::npos);
-  EXPECT_NE(refused({5, 4}, {both}).find("padding is not zero"), std::string::npos);
-  EXPECT_NE(refused({5, 5}, {both + "x"}).find("padding is not zero"), std::string::npos);
+  EXPECT_NE(refused({5, 4}, {both}).find("more than the sizes say"), std::string::npos);
+  EXPECT_NE(refused({5, 5}, {both + "x"}).find("more than the sizes say"), std::string::npos);
+  // Zero padding after a frame's last record is bytes the sizes do not name.
+  EXPECT_NE(refused({5, 5}, {both + std::string(3, '\0')}).find("more than the sizes say"),
+            std::string::npos);
+  std::string padded = Pack({"rec-7"}) + std::string(3, '\0');
+  EXPECT_NE(refused({5, 5}, {padded, "rec-9"}).find("record_sizes[1]"), std::string::npos);
   EXPECT_NE(refused({5, 5}, {Pack({"rec-7", "rec-9", "rec-12"})}).find("more than the sizes say"),
             std::string::npos);
   EXPECT_NE(refused({5, 0}, {both}).find("record_sizes[1]"), std::string::npos);
@@ -160,7 +165,8 @@ TEST(FrameTest, APackedPublishIsCarvedIntoItsEvents) {
   auto refused = bad.Decode();
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, errc::malformed_message);
-  EXPECT_NE(refused.error().message.find("event_sizes[2]"), std::string::npos) << refused.error().message;
+  EXPECT_NE(refused.error().message.find("event_sizes[2]"), std::string::npos)
+      << refused.error().message;
 }
 
 TEST(FrameTest, PackedFramesStayUnderTheFrameCap) {

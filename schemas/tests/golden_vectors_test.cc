@@ -359,8 +359,8 @@ std::vector<FrameVector> FrameVectors() {
   packed += second;
   std::vector<uint64_t> packed_offsets{1041, 1042};
   // A packed Publish: this event and a second, in one frame.
-  std::string second_event =
-      testutil::PackEvent(testutil::SampleEvent(fb::Body::ReferralCreated, FixedId(2), kCreatedAt + 100));
+  std::string second_event = testutil::PackEvent(
+      testutil::SampleEvent(fb::Body::ReferralCreated, FixedId(2), kCreatedAt + 100));
   std::vector<uint32_t> packed_event_sizes{static_cast<uint32_t>(event.size()),
                                            static_cast<uint32_t>(second_event.size())};
   std::string packed_events = event;

@@ -39,7 +39,9 @@ struct ClientOptions {
 };
 
 // A message from the broker, decoded and verified. frames[0] is the control
-// frame; payload frames follow (stored records, for Deliver).
+// frame; payload frames follow. The payloads (stored records, for Deliver)
+// are those frames, or carved from them in a packed Deliver: read them
+// through payload(i), never frames[i + 1].
 struct Incoming {
   // Where a payload lies: a frame, or a record within a packed Deliver's
   // frame (docs/PROTOCOL.md 4.3).
@@ -78,8 +80,9 @@ class BrokerClient {
   const proto::ReadyT& ready() const { return ready_; }
 
   // Sends `events` (at most ready().max_batch) in one Publish, packed if
-  // the broker's Ready offers it; returns the sequence number of the first. Would-block (no connection, full pipe) is
-  // an overloaded error: nothing was sent.
+  // the broker's Ready offers it; returns the sequence number of the first.
+  // Would-block (no connection, full pipe) is an overloaded error: nothing
+  // was sent.
   [[nodiscard]] Result<uint64_t> Publish(std::span<const std::string> events);
 
   // Sends a control frame (any command) with no payload.

@@ -22,17 +22,20 @@
 namespace lintas::wire {
 
 // A received message: views into the frames it was decoded from, which must
-// outlive it. `payloads` are a packed Deliver's records, not its frames.
+// outlive it. `payloads` are the events or records: a packed Publish's or
+// Deliver's are carved from its frames (several to a frame).
 struct MessageView {
   const proto::Control* control = nullptr;
   proto::Command command = proto::Command::NONE;
   std::vector<std::span<const uint8_t>> payloads;
+  std::vector<size_t> payload_frames;  // the frame (1..) each payload lies in
 };
 
 // Errors: malformed_message (no frames, a control frame without "LNTP" or
 // that fails the verifier, unknown command, payload count that does not
-// match the command, a packed Deliver whose record_sizes do not carve its
-// frames), message_too_large, batch_too_large.
+// match the command, a packed Deliver or Publish whose record_sizes or
+// event_sizes do not carve its frames exactly), message_too_large,
+// batch_too_large.
 // Thread-safe.
 [[nodiscard]] Result<MessageView> DecodeMessage(std::span<const std::span<const uint8_t>> frames);
 
