@@ -107,6 +107,7 @@ struct ReplayState {
   std::string case_id;
   PartyFilter party;          // from or routed to a country / an agency
   std::string justification;  // recorded with every batch it discloses
+  bool packed = false;        // Delivers packed (Replay.packed)
   uint64_t position = 0;  // last offset considered
   uint64_t credit = 0;
   uint64_t count = 0;
@@ -204,6 +205,11 @@ class BrokerLoop {
   // A subscription's Deliver of `batch`: one frame per record, or packed
   // (several records to a frame, docs/PROTOCOL.md 4.3) if it asked.
   SendResult SendDeliver(const Subscription& sub, const HeldBatch& batch);
+  // A packed Deliver (`subscription` or `replay_id`) of `count` records,
+  // record(i) each.
+  SendResult SendPacked(const std::string& peer, std::string_view subscription, uint64_t replay_id,
+                        const std::vector<uint64_t>& offsets,
+                        const std::function<std::span<const uint8_t>(size_t)>& record);
   // One message: the peer's routing id, `control`, then `parts` frames made
   // by `part(i)`.
   SendResult SendFrames(const std::string& peer, const std::string& control, size_t parts,

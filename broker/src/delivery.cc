@@ -241,6 +241,7 @@ void BrokerLoop::HandleReplay(Session& session, const proto::Replay& replay) {
   if (replay.party_country()) r.party.country = replay.party_country()->str();
   if (replay.party_agency()) r.party.agency = replay.party_agency()->str();
   r.justification = replay.justification()->str();
+  r.packed = replay.packed();
   r.position = r.from_offset > 0 ? r.from_offset - 1 : 0;
   r.credit = std::min<uint64_t>(replay.credit() > 0 ? replay.credit() : config_.credit_window,
                                 kMaxCredit);

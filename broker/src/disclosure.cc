@@ -4,6 +4,7 @@
 // returned (access_durable_), then goes in order.
 #include "broker_loop.h"
 #include "lintas/broker/logger.h"
+#include "lintas/wire/bytes.h"
 #include "lintas/wire/frame.h"
 
 namespace lintas::broker {
@@ -25,9 +26,16 @@ BrokerLoop::Disclosed BrokerLoop::Disclose(Session& session, std::string_view su
     *recorded_seq = AccessWritten();
   }
   if (*recorded_seq > access_durable_) return Disclosed::kNotNow;  // retried after the commit
-  std::string control = replay == nullptr ? wire::EncodeDeliver(subscription, 0, offsets)
-                                          : wire::EncodeDeliver("", replay->id, offsets);
-  switch (Send(session.peer, control, &records)) {
+  SendResult result;
+  if (replay != nullptr && replay->packed) {
+    result = SendPacked(session.peer, "", replay->id, offsets,
+                        [&records](size_t i) { return wire::AsBytes(records[i]); });
+  } else {
+    std::string control = replay == nullptr ? wire::EncodeDeliver(subscription, 0, offsets)
+                                            : wire::EncodeDeliver("", replay->id, offsets);
+    result = Send(session.peer, control, &records);
+  }
+  switch (result) {
     case SendResult::kSent:
       probe_.Delivered(offsets.size());
       return Disclosed::kSent;

@@ -28,19 +28,26 @@ BrokerLoop::SendResult BrokerLoop::Send(const std::string& peer, const std::stri
 BrokerLoop::SendResult BrokerLoop::SendDeliver(const Subscription& sub, const HeldBatch& batch) {
   const std::vector<SharedRecord>& records = batch.records;
   if (!sub.packed) return Send(sub.peer, wire::EncodeDeliver(sub.name, 0, batch.offsets), records);
+  return SendPacked(sub.peer, sub.name, 0, batch.offsets,
+                    [&records](size_t i) { return wire::AsBytes(*records[i]); });
+}
+
+BrokerLoop::SendResult BrokerLoop::SendPacked(
+    const std::string& peer, std::string_view subscription, uint64_t replay_id,
+    const std::vector<uint64_t>& offsets,
+    const std::function<std::span<const uint8_t>(size_t)>& record) {
   // Packed (docs/PROTOCOL.md 4.3): fewer, larger frames cost ZeroMQ's I/O
   // threads (both ends) far less than one per record.
   std::vector<uint32_t> sizes;
-  sizes.reserve(records.size());
-  for (const auto& r : records) sizes.push_back(static_cast<uint32_t>(r->size()));
+  sizes.reserve(offsets.size());
+  for (size_t i = 0; i < offsets.size(); ++i) sizes.push_back(static_cast<uint32_t>(record(i).size()));
   std::vector<wire::PackedFrame> frames = wire::PackFrames(sizes);
-  auto record = [&records](size_t i) { return wire::AsBytes(*records[i]); };
-  return SendFrames(sub.peer, wire::EncodeDeliver(sub.name, 0, batch.offsets, sizes), frames.size(),
-                    [&](size_t f) {
-                      zmq::message_t frame(frames[f].bytes);
-                      wire::WritePackedFrame(frames[f], record, frame.data<uint8_t>());
-                      return frame;
-                    });
+  std::string control = wire::EncodeDeliver(subscription, replay_id, offsets, sizes);
+  return SendFrames(peer, control, frames.size(), [&](size_t f) {
+    zmq::message_t frame(frames[f].bytes);
+    wire::WritePackedFrame(frames[f], record, frame.data<uint8_t>());
+    return frame;
+  });
 }
 
 BrokerLoop::SendResult BrokerLoop::SendFrames(

@@ -381,7 +381,8 @@ TEST_P(BrokerTest, LargeRecordsComeInDeliversUnderTheMessageCap) {
   for (size_t i = 0; i < out.size(); ++i) EXPECT_EQ(got[i].offset, out[i].offset);
 
   auto audit = Connect("audit-node");
-  ASSERT_TRUE(testutil::StartReplay(*audit, 3, "DPO request 2026-31"));
+  ASSERT_TRUE(testutil::StartReplay(*audit, 3, "DPO request 2026-31",
+                                    [](proto::ReplayT& r) { r.packed = true; }));
   auto replayed = ReceiveDeliveries(*audit, "", out.size() + 1, 30s, 3);
   ASSERT_EQ(replayed.size(), out.size());
   for (size_t i = 0; i < out.size(); ++i) EXPECT_EQ(replayed[i].offset, out[i].offset);

@@ -161,6 +161,7 @@ Status AuditClient::Replay(const proto::ReplayT& replay,
   proto::ControlT c;
   proto::ReplayT r = replay;
   r.credit = kReplayCredit;
+  r.packed = true;  // many records to a frame
   uint64_t id = r.replay_id;
   c.command.Set(std::move(r));
   if (auto s = client_->SendControl(wire::EncodeControl(c)); !s.ok()) return s;
