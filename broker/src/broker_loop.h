@@ -395,6 +395,9 @@ class BrokerLoop {
   void PumpDeliveries();
   void PumpSubscription(Subscription& sub, uint64_t watermark);
   void PumpReplay(Session& session, ReplayState& replay, uint64_t watermark);
+  // The next offsets (after r.position, at most `limit`) that replay `r`'s
+  // index names: case, origin, time or the whole log.
+  Status ScanReplay(const ReplayState& r, size_t limit, std::vector<uint64_t>* candidates);
   void EndReplay(Session& session, ReplayState& replay);  // erases it
   enum class Disclosed { kSent, kNotNow, kGone };
   // One batch to a subscription (`replay` null) or a replay: recorded in the

@@ -386,6 +386,26 @@ Result<std::optional<std::string>> BrokerLoop::ReadCommitted(uint64_t offset) {
   return store_->ReadRecord(offset);
 }
 
+Status BrokerLoop::ScanReplay(const ReplayState& r, size_t limit,
+                              std::vector<uint64_t>* candidates) {
+  candidates->clear();
+  bool by_time = r.from_time_us > 0 || r.to_time_us < INT64_MAX;
+  if (r.case_id.empty() && r.origin_country.empty() && by_time) {
+    return store_->ScanTime(r.from_time_us, r.to_time_us, r.position, limit, candidates);
+  }
+  std::vector<store::ScanHit> hits;
+  Status s;
+  if (!r.case_id.empty()) {
+    s = store_->Scan(store::Index::kCase, r.case_id, r.position, limit, &hits);
+  } else if (!r.origin_country.empty()) {
+    s = store_->Scan(store::Index::kOrigin, r.origin_country, r.position, limit, &hits);
+  } else {
+    s = store_->Scan(store::Index::kLog, "", r.position, limit, &hits);
+  }
+  for (const auto& h : hits) candidates->push_back(h.offset);
+  return s;
+}
+
 void BrokerLoop::PumpReplay(Session& session, ReplayState& r, uint64_t watermark) {
   uint64_t end = std::min(r.end, watermark - 1);
   end = std::min(end, r.to_offset);
@@ -396,30 +416,15 @@ void BrokerLoop::PumpReplay(Session& session, ReplayState& r, uint64_t watermark
                   r.to_time_us < INT64_MAX;
   uint64_t scan_end = by_index ? std::min(end, IndexedEnd()) : end;
   size_t budget = kScanBudget;
-  std::vector<store::ScanHit> hits;
   std::vector<uint64_t> candidates;
   std::vector<uint64_t> offsets;
   std::vector<std::string> records;
   bool done = false;
   while (r.credit > 0 && budget > 0 && !done) {
-    candidates.clear();
-    hits.clear();
-    size_t limit = std::min<size_t>(budget, 1024);
-    Status s;
-    if (!r.case_id.empty()) {
-      s = store_->Scan(store::Index::kCase, r.case_id, r.position, limit, &hits);
-    } else if (!r.origin_country.empty()) {
-      s = store_->Scan(store::Index::kOrigin, r.origin_country, r.position, limit, &hits);
-    } else if (r.from_time_us > 0 || r.to_time_us < INT64_MAX) {
-      s = store_->ScanTime(r.from_time_us, r.to_time_us, r.position, limit, &candidates);
-    } else {
-      s = store_->Scan(store::Index::kLog, "", r.position, limit, &hits);
-    }
-    if (!s.ok()) {
+    if (Status s = ScanReplay(r, std::min<size_t>(budget, 1024), &candidates); !s.ok()) {
       Log()->error("replay scan failed replay_id={} error={}", r.id, s.error().message);
       return;
     }
-    for (const auto& h : hits) candidates.push_back(h.offset);
     while (!candidates.empty() && candidates.back() > scan_end && scan_end < end) candidates.pop_back();
     if (candidates.empty()) {
       if (scan_end < end) {  // nothing more up to the index watermark: wait for it
