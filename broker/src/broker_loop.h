@@ -198,18 +198,13 @@ class BrokerLoop {
   void EndSession(const std::string& peer, const char* reason);
   SendResult Send(const std::string& peer, const std::string& control,
                   const std::vector<std::string>* payloads = nullptr);
-  // The same with shared records as the payloads (each frame a copy of
-  // its record: shared_record.h says why).
-  SendResult Send(const std::string& peer, const std::string& control,
-                  const std::vector<SharedRecord>& records);
-  // A subscription's Deliver of `batch`: one frame per record, or packed
-  // (several records to a frame, docs/PROTOCOL.md 4.3) if it asked.
-  SendResult SendDeliver(const Subscription& sub, const HeldBatch& batch);
-  // A packed Deliver (`subscription` or `replay_id`) of `count` records,
-  // record(i) each.
-  SendResult SendPacked(const std::string& peer, std::string_view subscription, uint64_t replay_id,
-                        const std::vector<uint64_t>& offsets,
-                        const std::function<std::span<const uint8_t>(size_t)>& record);
+  // A Deliver (for `subscription`, or replay `replay_id`) of the records at
+  // `offsets`, record(i) each (frames are copies: shared_record.h says why):
+  // one frame per record, or `packed` (several records to a frame,
+  // docs/PROTOCOL.md 4.3) for a subscriber or auditor that asked.
+  SendResult SendDeliver(const std::string& peer, std::string_view subscription, uint64_t replay_id,
+                         const std::vector<uint64_t>& offsets, bool packed,
+                         const std::function<std::span<const uint8_t>(size_t)>& record);
   // One message: the peer's routing id, `control`, then `parts` frames made
   // by `part(i)`.
   SendResult SendFrames(const std::string& peer, const std::string& control, size_t parts,
@@ -400,14 +395,14 @@ class BrokerLoop {
   Status ScanReplay(const ReplayState& r, size_t limit, std::vector<uint64_t>* candidates);
   void EndReplay(Session& session, ReplayState& replay);  // erases it
   enum class Disclosed { kSent, kNotNow, kGone };
-  // One batch to a subscription (`replay` null) or a replay: recorded in the
-  // consultation log first (once, even when a would-block makes the caller
-  // retry the same batch), then sent. kSent: the caller moves its position
-  // past the batch; kNotNow: it keeps it and tries again later; kGone: the
-  // session (and what the caller holds of it) may be gone.
-  Disclosed Disclose(Session& session, std::string_view subscription, const ReplayState* replay,
-                     const std::vector<uint64_t>& offsets, const std::vector<std::string>& records,
-                     uint64_t* recorded_to, uint64_t* recorded_seq);
+  // One batch of a replay: recorded in the consultation log first (once,
+  // even when a would-block makes the caller retry the same batch), then
+  // sent. (A subscription's batches are recorded as they are held, and sent
+  // by FlushHeld.) kSent: the caller moves its position past the batch;
+  // kNotNow: it keeps it and tries again later; kGone: the session (and
+  // what the caller holds of it) may be gone.
+  Disclosed Disclose(Session& session, ReplayState& replay, const std::vector<uint64_t>& offsets,
+                     const std::vector<std::string>& records);
   // Sends a reply that discloses (an audit query's) once the consultation
   // records up to `access_seq` are durable; at once if they are.
   void SendWhenRecorded(const std::string& peer, std::string control,

@@ -474,7 +474,7 @@ void BrokerLoop::PumpReplay(Session& session, ReplayState& r, uint64_t watermark
       records.push_back(std::move(**record));
     }
     if (!offsets.empty()) {
-      Disclosed sent = Disclose(session, {}, &r, offsets, records, &r.recorded_to, &r.recorded_seq);
+      Disclosed sent = Disclose(session, r, offsets, records);
       if (sent == Disclosed::kGone) return;    // the session (and r) may be gone
       if (sent == Disclosed::kNotNow) return;  // position unchanged: retried on the next pump
       r.credit -= offsets.size();

@@ -9,32 +9,19 @@
 
 namespace lintas::broker {
 
-BrokerLoop::Disclosed BrokerLoop::Disclose(Session& session, std::string_view subscription,
-                                           const ReplayState* replay,
+BrokerLoop::Disclosed BrokerLoop::Disclose(Session& session, ReplayState& replay,
                                            const std::vector<uint64_t>& offsets,
-                                           const std::vector<std::string>& records,
-                                           uint64_t* recorded_to, uint64_t* recorded_seq) {
+                                           const std::vector<std::string>& records) {
   // Nothing is disclosed unless it is recorded, durably: the record goes
   // into the next group commit's sync, and the batch is sent after it.
-  if (offsets.back() > *recorded_to) {
-    if (replay == nullptr) {
-      RecordAccess(session, fb::AccessAction::Delivered, offsets, subscription);
-    } else {
-      RecordAccess(session, fb::AccessAction::Replayed, offsets, {}, replay->id, replay->justification);
-    }
-    *recorded_to = offsets.back();
-    *recorded_seq = AccessWritten();
+  if (offsets.back() > replay.recorded_to) {
+    RecordAccess(session, fb::AccessAction::Replayed, offsets, {}, replay.id, replay.justification);
+    replay.recorded_to = offsets.back();
+    replay.recorded_seq = AccessWritten();
   }
-  if (*recorded_seq > access_durable_) return Disclosed::kNotNow;  // retried after the commit
-  SendResult result;
-  if (replay != nullptr && replay->packed) {
-    result = SendPacked(session.peer, "", replay->id, offsets,
-                        [&records](size_t i) { return wire::AsBytes(records[i]); });
-  } else {
-    std::string control = replay == nullptr ? wire::EncodeDeliver(subscription, 0, offsets)
-                                            : wire::EncodeDeliver("", replay->id, offsets);
-    result = Send(session.peer, control, &records);
-  }
+  if (replay.recorded_seq > access_durable_) return Disclosed::kNotNow;  // retried after the commit
+  auto record = [&records](size_t i) { return wire::AsBytes(records[i]); };
+  SendResult result = SendDeliver(session.peer, "", replay.id, offsets, replay.packed, record);
   switch (result) {
     case SendResult::kSent:
       probe_.Delivered(offsets.size());
@@ -52,7 +39,8 @@ BrokerLoop::Disclosed BrokerLoop::FlushHeld(Subscription& sub) {
   while (!sub.held.empty() && sub.held.front().access_seq <= access_durable_ &&
          sub.held.front().offsets.size() <= sub.credit) {
     HeldBatch& batch = sub.held.front();
-    switch (SendDeliver(sub, batch)) {
+    auto record = [&batch](size_t i) { return wire::AsBytes(*batch.records[i]); };
+    switch (SendDeliver(sub.peer, sub.name, 0, batch.offsets, sub.packed, record)) {
       case SendResult::kSent:
         probe_.Delivered(batch.offsets.size());
         sub.credit -= batch.offsets.size();

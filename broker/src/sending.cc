@@ -18,26 +18,19 @@ BrokerLoop::SendResult BrokerLoop::Send(const std::string& peer, const std::stri
   });
 }
 
-BrokerLoop::SendResult BrokerLoop::Send(const std::string& peer, const std::string& control,
-                                        const std::vector<SharedRecord>& records) {
-  return SendFrames(peer, control, records.size(), [&records](size_t i) {
-    return zmq::message_t(records[i]->data(), records[i]->size());
-  });
-}
-
-BrokerLoop::SendResult BrokerLoop::SendDeliver(const Subscription& sub, const HeldBatch& batch) {
-  const std::vector<SharedRecord>& records = batch.records;
-  if (!sub.packed) return Send(sub.peer, wire::EncodeDeliver(sub.name, 0, batch.offsets), records);
-  return SendPacked(sub.peer, sub.name, 0, batch.offsets,
-                    [&records](size_t i) { return wire::AsBytes(*records[i]); });
-}
-
-BrokerLoop::SendResult BrokerLoop::SendPacked(
+BrokerLoop::SendResult BrokerLoop::SendDeliver(
     const std::string& peer, std::string_view subscription, uint64_t replay_id,
-    const std::vector<uint64_t>& offsets,
+    const std::vector<uint64_t>& offsets, bool packed,
     const std::function<std::span<const uint8_t>(size_t)>& record) {
-  // Packed (docs/PROTOCOL.md 4.3): fewer, larger frames cost ZeroMQ's I/O
-  // threads (both ends) far less than one per record.
+  if (!packed) {
+    return SendFrames(peer, wire::EncodeDeliver(subscription, replay_id, offsets), offsets.size(),
+                      [&record](size_t i) {
+                        std::span<const uint8_t> r = record(i);
+                        return zmq::message_t(r.data(), r.size());
+                      });
+  }
+  // Packed: fewer, larger frames cost ZeroMQ's I/O threads (both ends) far
+  // less than one per record.
   std::vector<uint32_t> sizes;
   sizes.reserve(offsets.size());
   for (size_t i = 0; i < offsets.size(); ++i) sizes.push_back(static_cast<uint32_t>(record(i).size()));

@@ -4,6 +4,7 @@
 // nothing acknowledged is lost.
 #include <cstring>
 #include <random>
+#include <set>
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -76,6 +77,7 @@ class BadInputTest : public ::testing::Test {
   void HonestNodeIsServed(size_t n = 50) {
     node::BrokerClient th(ctx_, testutil::NodeOptions(broker_.endpoint(), "th-node"));
     ASSERT_TRUE(th.Connect().ok());
+    EXPECT_TRUE(th.ready().packed_publish);  // so its Publishes are packed
     std::vector<std::string> events;
     for (size_t i = 0; i < n; ++i) events.push_back(Referral());
     for (const auto& o : testutil::PublishAndWait(th, events)) ASSERT_TRUE(o.acked) << o.message;
@@ -207,7 +209,36 @@ TEST_F(BadInputTest, APackedPublishWhoseSizesDoNotCarveItsFrameIsRefusedWhole) {
   SendFrames(*raw, {wire::EncodePublish(1, sizes), frame});
   EXPECT_EQ(ErrorCode(*raw), static_cast<int>(wire::errc::malformed_message));
   EXPECT_EQ(broker_.broker().store().size(), 0u);  // neither event: the message is refused whole
-  HonestNodeIsServed();  // and its own Publishes are packed
+  HonestNodeIsServed();  // its own, packed right, are taken
+}
+
+// A client that predates packing sends one frame per event: still taken
+// (every test through BrokerClient publishes packed).
+TEST_F(BadInputTest, AnUnpackedPublishFromAnOlderClientIsStillTaken) {
+  auto raw = Raw();
+  SendFrames(*raw, {wire::EncodeHello("th-node", "THA", "raw")});
+  SendFrames(*raw, {wire::EncodePublish(1), Referral(), Referral()});
+  std::set<uint64_t> acked;
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (acked.size() < 2 && std::chrono::steady_clock::now() < deadline) {
+    zmq::pollitem_t item{raw->handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, testutil::Remaining(deadline));
+    if (!(item.revents & ZMQ_POLLIN)) break;
+    std::vector<zmq::message_t> frames;
+    for (bool more = true; more;) {
+      zmq::message_t m;
+      (void)raw->recv(m);
+      more = m.more();
+      frames.push_back(std::move(m));
+    }
+    auto control = wire::VerifyControl({frames[0].data<uint8_t>(), frames[0].size()});
+    ASSERT_TRUE(control.ok());
+    ASSERT_NE((*control)->command_type(), proto::Command::Error);
+    if ((*control)->command_type() != proto::Command::Ack) continue;
+    for (const auto* e : *(*control)->command_as_Ack()->entries()) acked.insert(e->seq());
+  }
+  EXPECT_EQ(acked, (std::set<uint64_t>{1, 2}));
+  EXPECT_EQ(broker_.broker().store().size(), 2u);
 }
 
 TEST_F(BadInputTest, OversizedFrameDisconnectsThatPeerOnly) {
