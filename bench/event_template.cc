@@ -44,8 +44,11 @@ int64_t SteadyNanos() {
 }
 
 std::optional<int64_t> FindStamp(std::span<const uint8_t> bytes) {
-  auto it = std::search(bytes.begin(), bytes.end(), kStampMagic.begin(), kStampMagic.end());
-  if (it == bytes.end() || bytes.end() - it < static_cast<long>(kStampBytes)) return std::nullopt;
+  // memmem, not std::search: the subscriber looks in every record it times.
+  const void* found = memmem(bytes.data(), bytes.size(), kStampMagic.data(), kStampMagic.size());
+  if (!found) return std::nullopt;
+  auto it = bytes.begin() + (static_cast<const uint8_t*>(found) - bytes.data());
+  if (bytes.end() - it < static_cast<long>(kStampBytes)) return std::nullopt;
   uint64_t value = 0;
   for (size_t i = kStampMagic.size(); i < kStampBytes; ++i) {
     char c = static_cast<char>(it[static_cast<long>(i)]);

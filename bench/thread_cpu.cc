@@ -76,6 +76,9 @@ std::string ThreadRole(const std::string& name) {
   if (name == "lintas-broker") return "loop";
   if (name == "lintas-commit") return "commit";
   if (name == "lintas-index") return "index";
+  if (name == "lintas-hash") return "hash";
+  if (name == "lintas-trim") return "trim";
+  if (name == "lintas-reader") return "reader";
   if (name.rfind("ZMQbg/IO", 0) == 0) return "zmq_io";
   if (name == "rocksdb:high") return "rocksdb_flush";
   if (name == "rocksdb:low") return "rocksdb_compaction";

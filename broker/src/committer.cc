@@ -20,7 +20,7 @@ constexpr std::chrono::microseconds kTurnWait{2000};
 
 Committer::Committer(store::Store* store, Indexer* indexer, BrokerProbe* probe,
                      zmq::context_t& ctx, const std::string& notify_endpoint)
-    : store_(store), indexer_(indexer), probe_(probe) {
+    : store_(store), indexer_(indexer), probe_(probe), side_("lintas-hash") {
   // The PAIR socket is created inside the thread that uses it; the loop binds
   // the other end before constructing the committer.
   thread_ = std::thread(&Committer::Run, this, &ctx, notify_endpoint);
@@ -102,10 +102,10 @@ void Committer::MergeWrites(store::CommitWrites* from, store::CommitWrites* into
   *from = store::CommitWrites();
 }
 
-void Committer::HashLeaves(std::vector<std::unique_ptr<CommitBatch>>& work,
+void Committer::HashLeaves(const std::vector<std::unique_ptr<CommitBatch>>& work,
                            const std::vector<store::AppendEntry>& entries) {
   size_t k = 0;
-  for (auto& b : work) {
+  for (const auto& b : work) {
     size_t n = b->entries.size();
     if (b->want_leaves) {
       b->leaves.reserve(n);
@@ -177,16 +177,22 @@ void Committer::Run(zmq::context_t* ctx, std::string endpoint) {
         bytes += b->bytes;
         MergeWrites(&b->writes, &writes);
       }
+      // The leaves are hashed and the index entries copied while the
+      // records are written and synced (both only read the entries); they
+      // are used only once the write has succeeded.
+      side_.Start([&] {
+        HashLeaves(work, entries);
+        index.reserve(entries.size());
+        for (const auto& e : entries) index.push_back({e.offset, e.index});
+      });
       auto start = std::chrono::steady_clock::now();
       // No entries: the batches came for their writes (consultation
       // records, cursors, a checkpoint) alone.
       status = store_->Commit(entries, writes);
       double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      side_.Wait();
       if (status.ok()) {
-        index.reserve(entries.size());
-        for (const auto& e : entries) index.push_back({e.offset, e.index});
-        HashLeaves(work, entries);
         HashStored(work);
         WriteLeafBlocks(work);
       }
@@ -199,6 +205,11 @@ void Committer::Run(zmq::context_t* ctx, std::string endpoint) {
       if (status.ok()) {
         if (!entries.empty()) probe_->Committed(entries.size(), bytes, seconds);
       } else {
+        index.clear();
+        for (auto& b : work) {
+          b->leaves.clear();
+          b->event_hashes.clear();
+        }
         Log()->error("commit failed, refusing publishes until it succeeds: {}",
                      status.error().message);
       }

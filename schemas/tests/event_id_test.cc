@@ -3,6 +3,9 @@
 
 #include <set>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 namespace lintas::wire {
@@ -25,6 +28,51 @@ TEST(EventIdTest, IdsFromOneGeneratorStrictlyIncreaseWithinAMillisecond) {
     ASSERT_TRUE(next.IsV7());
     prev = next;
   }
+}
+
+TEST(EventIdTest, RandomBitsDoNotRepeatAcrossManyIds) {
+  // Past several refills of the generator's pool of random bytes.
+  EventIdGenerator gen;
+  std::set<std::array<uint8_t, 8>> tails;
+  for (int i = 0; i < 2000; ++i) {
+    EventId id = gen.NextAt(1795000000000 + i);  // a new millisecond each: a fresh random counter too
+    std::array<uint8_t, 8> tail;
+    std::copy(id.bytes().begin() + 8, id.bytes().end(), tail.begin());
+    ASSERT_TRUE(tails.insert(tail).second) << "random bits repeated at id " << i;
+  }
+}
+
+TEST(EventIdTest, AForkedChildDoesNotRepeatItsParentsIds) {
+  // Parent and child share the generator's state (millisecond, counter) at
+  // the fork; only fresh random bits keep their next ids apart.
+  EventIdGenerator gen;
+  (void)gen.NextAt(1795000000000);
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(fds[0]);
+    for (int i = 0; i < 4; ++i) {
+      EventId id = gen.NextAt(1795000001000);
+      if (write(fds[1], id.bytes().data(), id.bytes().size()) != static_cast<ssize_t>(id.bytes().size())) _exit(1);
+    }
+    _exit(0);
+  }
+  close(fds[1]);
+  std::set<EventId> parents;
+  for (int i = 0; i < 4; ++i) parents.insert(gen.NextAt(1795000001000));
+  int received = 0;
+  std::array<uint8_t, EventId::kSize> bytes;
+  while (read(fds[0], bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size())) {
+    ++received;
+    EXPECT_EQ(parents.count(EventId(bytes)), 0u) << "the child repeated its parent's id " << EventId(bytes).ToString();
+  }
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_EQ(received, 4);
 }
 
 TEST(EventIdTest, ClockGoingBackwardsNeverProducesASmallerId) {

@@ -21,6 +21,7 @@
 #include <zmq.hpp>
 
 #include "lintas/broker/indexer.h"
+#include "lintas/broker/side_worker.h"
 #include "lintas/broker/probe.h"
 #include "lintas/common/result.h"
 #include "lintas/store/store.h"
@@ -41,8 +42,9 @@ struct CommitBatch {
   uint64_t serial = 0;  // the loop's count of batches, for what it waits on
   std::vector<store::AppendEntry> entries;  // lent to the store's write, then given back
   // The entries' Merkle leaves, in order, for the loop's tree: computed
-  // by the commit thread once the write succeeded (SHA-256 off the loop
-  // thread) when `want_leaves` is set.
+  // beside the commit's write by its SideWorker (SHA-256 off the loop
+  // thread and off the write's path) when `want_leaves` is set; emptied if
+  // the write failed.
   bool want_leaves = false;
   std::vector<std::array<uint8_t, 32>> leaves;
   // With the leaves: the SHA-256 of each entry's event bytes, for the
@@ -121,7 +123,7 @@ class Committer {
   static void MergeWrites(store::CommitWrites* from, store::CommitWrites* into);
   // Fills the leaves of the batches that want them from `entries` (theirs,
   // in order, moved out of them for the write).
-  static void HashLeaves(std::vector<std::unique_ptr<CommitBatch>>& work,
+  static void HashLeaves(const std::vector<std::unique_ptr<CommitBatch>>& work,
                          const std::vector<store::AppendEntry>& entries);
   // Fills the stored_hashes of the batches that want leaves, for their
   // duplicate acks (a record missing or unverifiable is left out).
@@ -145,6 +147,7 @@ class Committer {
   std::optional<std::pair<uint64_t, std::string>> new_tail_;  // Guarded by mu_: SetLeafTail's
   uint64_t leaf_count_ = 0;  // commit thread only: leaves in the log
   std::string leaf_tail_;    // commit thread only: the incomplete block's leaves
+  SideWorker side_;          // commit thread only: hashes and index entries beside the write
   std::thread thread_;
 };
 

@@ -1,0 +1,41 @@
+// A thread that runs one task at a time beside its caller: the commit
+// thread hands it the work of a group commit that does not touch the store
+// (SHA-256 of the leaves, the index entries) and writes and syncs meanwhile.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace lintas::broker {
+
+// Operation: Start(task) runs `task` on the worker's thread; Wait() returns
+// once it has returned. What the task reads or writes is the caller's to
+// leave alone until Wait() returns. One task at a time: Start after Wait.
+//
+// Ownership: owns its thread (named `thread_name`), joined by the
+// destructor after the task in progress, if any.
+// Thread safety: Start and Wait from one thread.
+class SideWorker {
+ public:
+  explicit SideWorker(std::string thread_name);
+  ~SideWorker();
+  SideWorker(const SideWorker&) = delete;
+  SideWorker& operator=(const SideWorker&) = delete;
+
+  void Start(std::function<void()> task);
+  void Wait();
+
+ private:
+  void Run(std::string thread_name);
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::function<void()> task_;  // Guarded by mu_: set from Start until it has run
+  bool stopping_ = false;       // Guarded by mu_.
+  std::thread thread_;
+};
+
+}  // namespace lintas::broker
