@@ -5,6 +5,7 @@
 
 #include "lintas/audit/hash.h"
 #include "lintas/audit/merkle_log.h"
+#include "lintas/audit/receipt.h"
 #include "lintas/broker/logger.h"
 #include "lintas/wire/bytes.h"
 #include "lintas/wire/verify.h"
@@ -110,11 +111,18 @@ void Committer::HashLeaves(const std::vector<std::unique_ptr<CommitBatch>>& work
     if (b->want_leaves) {
       b->leaves.reserve(n);
       b->event_hashes.reserve(n);
+      b->receipt_leaves.reserve(n);
       for (size_t i = 0; i < n; ++i) {
-        const std::string& record = entries[k + i].record;
-        b->leaves.push_back(audit::LeafHash(record));
+        const store::AppendEntry& e = entries[k + i];
+        audit::ReceiptEntry receipt;
+        receipt.event_id = e.event_id.bytes();
+        receipt.offset = e.offset;
+        receipt.leaf = audit::LeafHash(e.record);
         // Built by the loop (EncodeRecord): no need to verify it again.
-        b->event_hashes.push_back(audit::Sha256(wire::RecordEventBytes(*fb::GetStoredRecord(record.data()))));
+        receipt.event_hash = audit::Sha256(wire::RecordEventBytes(*fb::GetStoredRecord(e.record.data())));
+        b->leaves.push_back(receipt.leaf);
+        b->event_hashes.push_back(receipt.event_hash);
+        b->receipt_leaves.push_back(receipt.LeafHash());
       }
     }
     k += n;
@@ -209,6 +217,7 @@ void Committer::Run(zmq::context_t* ctx, std::string endpoint) {
         for (auto& b : work) {
           b->leaves.clear();
           b->event_hashes.clear();
+          b->receipt_leaves.clear();
         }
         Log()->error("commit failed, refusing publishes until it succeeds: {}",
                      status.error().message);

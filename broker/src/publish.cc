@@ -261,16 +261,12 @@ void BrokerLoop::CompleteCommits() {
       audit::ReceiptEntry receipt;
       receipt.event_id = a.event_id.bytes();
       receipt.offset = a.offset;
-      bool receipted = false;
-      if (signer_ && at < batch->leaves.size() && at < batch->event_hashes.size()) {
+      if (signer_ && at < batch->receipt_leaves.size()) {
         receipt.leaf = batch->leaves[at];
         receipt.event_hash = batch->event_hashes[at];
-        receipted = true;
-      } else if (signer_ && a.duplicate) {
-        receipted = StoredReceipt(*batch, a.offset, &receipt);
-      }
-      if (receipted) {
-        signed_acks[a.peer].Add(ack, receipt);
+        signed_acks[a.peer].Add(ack, receipt, batch->receipt_leaves[at]);
+      } else if (signer_ && a.duplicate && StoredReceipt(*batch, a.offset, &receipt)) {
+        signed_acks[a.peer].Add(ack, receipt, receipt.LeafHash());
       } else {
         acks[a.peer].push_back(ack);
       }

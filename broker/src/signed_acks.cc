@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "lintas/audit/merkle.h"
 #include "lintas/wire/frame.h"
 
 namespace lintas::broker {
@@ -19,8 +20,8 @@ std::vector<std::string> SignedAcks::Encode(const audit::Signer& signer, std::st
       hashes.insert(hashes.end(), e.event_hash.begin(), e.event_hash.end());
       hashes.insert(hashes.end(), e.leaf.begin(), e.leaf.end());
     }
-    audit::ReceiptStatement statement{std::string(log_id), std::string(node), n, audit::ReceiptRoot(entries),
-                                      now_us};
+    audit::ReceiptStatement statement{std::string(log_id), std::string(node), n,
+                                      audit::RootOf(std::span(leaves_).subspan(i, n)), now_us};
     audit::Signature signature = signer.SignBytes(statement.Body());
     out.push_back(wire::EncodeAck(std::span(acks_).subspan(i, n), hashes, now_us, signature));
   }

@@ -22,9 +22,12 @@ namespace lintas::broker {
 // (the loop thread builds and sends them).
 class SignedAcks {
  public:
-  void Add(const proto::AckEntry& ack, const audit::ReceiptEntry& receipt) {
+  // `leaf`: receipt.LeafHash(), computed by the caller (for new events
+  // beside the commit's write, off the loop thread).
+  void Add(const proto::AckEntry& ack, const audit::ReceiptEntry& receipt, const audit::Hash& leaf) {
     acks_.push_back(ack);
     receipts_.push_back(receipt);
+    leaves_.push_back(leaf);
   }
   bool empty() const { return acks_.empty(); }
 
@@ -36,6 +39,7 @@ class SignedAcks {
  private:
   std::vector<proto::AckEntry> acks_;
   std::vector<audit::ReceiptEntry> receipts_;
+  std::vector<audit::Hash> leaves_;  // receipts_[i].LeafHash()
 };
 
 }  // namespace lintas::broker

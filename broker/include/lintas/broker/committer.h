@@ -50,6 +50,9 @@ struct CommitBatch {
   // With the leaves: the SHA-256 of each entry's event bytes, for the
   // signed acknowledgements (lintas/audit/receipt.h).
   std::vector<std::array<uint8_t, 32>> event_hashes;
+  // With the leaves: each entry's receipt leaf (audit::ReceiptEntry::LeafHash
+  // of its id, offset, event hash and leaf), for the signed acks' roots.
+  std::vector<std::array<uint8_t, 32>> receipt_leaves;
   // The receipts' hashes (record leaf, event hash) of the records that
   // duplicate acks answer with, read from the store by the commit thread
   // when `want_leaves` is set: the loop does not read the disk for them.
