@@ -389,6 +389,31 @@ class BrokerLoop {
   void Detach(const std::string& key);
   void PumpDeliveries();
   void PumpSubscription(Subscription& sub, uint64_t watermark);
+  // One step of PumpSubscription: the records it found (with the position
+  // they take the subscription to), taken from the recent records or from a
+  // catch-up read.
+  struct PumpBatch {
+    std::vector<store::ScanHit> hits;  // the recent records' scan
+    std::vector<uint64_t> offsets;
+    std::vector<SharedRecord> records;  // references to the recent records or a catch-up read
+    uint64_t position = 0;
+    void Clear(uint64_t from) {
+      hits.clear();
+      offsets.clear();
+      records.clear();
+      position = from;
+    }
+  };
+  // kFound: `batch` holds what to deliver (maybe nothing, past filtered
+  // records); kScanned: nothing matched, the subscription moved past what
+  // was examined; kIdle: nothing more is committed; kStop: end this pump
+  // (a read is out, the index is behind, or an error was logged).
+  enum class PumpStep { kFound, kScanned, kIdle, kStop };
+  PumpStep TakeRecent(Subscription& sub, uint64_t watermark, size_t* budget, PumpBatch* batch);
+  PumpStep TakeCatchUp(Subscription& sub, uint64_t watermark, size_t* budget, PumpBatch* batch);
+  // Records the batch's consultation records and holds it for FlushHeld, in
+  // Delivers of at most max_batch records; false if the session is gone.
+  bool Hold(Subscription& sub, PumpBatch* batch);
   void PumpReplay(Session& session, ReplayState& replay, uint64_t watermark);
   // The next offsets (after r.position, at most `limit`) that replay `r`'s
   // index names: case, origin, time or the whole log.

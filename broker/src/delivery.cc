@@ -281,102 +281,109 @@ void BrokerLoop::PumpDeliveries() {
 
 void BrokerLoop::PumpSubscription(Subscription& sub, uint64_t watermark) {
   size_t budget = kScanBudget;
-  std::vector<store::ScanHit> hits;
-  std::vector<uint64_t> offsets;
-  std::vector<SharedRecord> records;  // references to the recent records or a catch-up read
+  PumpBatch batch;
   while (sub.HoldRoom() > 0 && budget > 0) {
     if (sub.position + 1 >= watermark) {
       sub.idle = true;
       break;
     }
-    hits.clear();
-    offsets.clear();
-    records.clear();
-    size_t deliver = std::min<uint64_t>(sub.HoldRoom(), config_.max_batch);
-    size_t limit = sub.inbox ? deliver : std::min<size_t>(budget, 1024);
-    uint64_t position = sub.position;
+    batch.Clear(sub.position);
     // A subscriber following the log reads the recent records: no store
     // read. The cache must reach the watermark, or a record committed but
     // not yet added to it would be taken for absent.
     bool recent = recent_.first() != 0 && recent_.first() <= sub.position + 1 &&
                   recent_.last() + 1 >= watermark;
-    if (recent) {
-      uint64_t examined =
-          recent_.Scan(sub.inbox ? sub.node_id : std::string(), sub.position, limit, budget, &hits);
-      if (hits.empty()) {
-        budget -= std::min<size_t>(budget, examined - sub.position);
-        sub.position = examined;
-        if (examined + 1 >= watermark) {
-          sub.idle = true;
-          break;
-        }
-        continue;
-      }
-      for (const auto& hit : hits) {
-        if (hit.offset >= watermark || offsets.size() >= deliver) break;
-        position = hit.offset;
-        --budget;
-        if (!sub.inbox && !DistributedTo(sub.filter, sub.node_country, sub.node_roles, policy_, hit.value)) {
-          continue;
-        }
-        const RecentRecords::Entry* e = recent_.Find(hit.offset);
-        if (e == nullptr) {
-          Log()->error("record missing offset={} subscription={}", hit.offset, sub.key);
-          return;
-        }
-        offsets.push_back(hit.offset);
-        records.push_back(e->record);
-      }
-    } else {
-      // Behind the recent records: the LogReader reads the log through the
-      // index, which is certain only up to its watermark (read now): hits
-      // past it are left for a later pump, never skipped.
-      uint64_t indexed = std::min(IndexedEnd(), watermark - 1);
-      if (sub.position >= indexed) {
-        index_wait_ = true;  // the index thread is behind: poll again soon
-        return;
-      }
-      // Up to kCatchUpRecords in one read: one round trip to the reader per
-      // max_batch records cannot keep up with the publishers.
-      size_t catch_up = std::min<uint64_t>(sub.HoldRoom(), kCatchUpRecords);
-      if (!CatchUpReady(sub, indexed, sub.inbox ? catch_up : limit, catch_up)) {
-        return;  // its answer wakes the loop
-      }
-      std::shared_ptr<CatchUp> read = std::move(sub.catch_up);
-      if (!read->status.ok()) {
-        Log()->error("delivery read failed subscription={} error={}", sub.key, read->status.error().message);
-        return;
-      }
-      budget -= std::min<size_t>(budget, std::max<size_t>(1, read->offsets.size()));
-      position = read->examined;
-      offsets = std::move(read->offsets);
-      records = std::move(read->records);
-    }
-    if (position == sub.position) {  // the next hit is not durable yet
+    PumpStep step = recent ? TakeRecent(sub, watermark, &budget, &batch) : TakeCatchUp(sub, watermark, &budget, &batch);
+    if (step == PumpStep::kScanned) continue;
+    if (step == PumpStep::kStop) return;
+    if (step == PumpStep::kIdle || batch.position == sub.position) {  // the next hit is not durable yet
       sub.idle = true;
       break;
     }
-    // One Deliver (and one consultation record) per max_batch records, and
-    // never more than the subscriber's window, so that each can be sent: a
-    // catch-up read brings up to kCatchUpRecords at once.
-    size_t per_deliver = std::max<uint64_t>(1, std::min<uint64_t>(config_.max_batch, sub.window));
-    for (size_t from = 0, n = 0; from < offsets.size(); from += n) {
-      n = DeliverChunk(records, from, per_deliver);
-      auto session = sessions_.find(sub.peer);
-      if (session == sessions_.end()) return;
-      std::vector<uint64_t> chunk(offsets.begin() + from, offsets.begin() + from + n);
-      // Nothing is disclosed unless it is recorded: the record goes into
-      // the next group commit, the batch once that commit has synced it.
-      RecordAccess(session->second, fb::AccessAction::Delivered, chunk, sub.name);
-      std::vector<SharedRecord> chunk_records(std::make_move_iterator(records.begin() + from),
-                                              std::make_move_iterator(records.begin() + from + n));
-      sub.held_records += n;
-      sub.held.push_back({std::move(chunk), std::move(chunk_records), AccessWritten()});
-    }
-    sub.position = position;
+    if (!Hold(sub, &batch)) return;
+    sub.position = batch.position;
   }
   if (FlushHeld(sub) == Disclosed::kGone) return;  // without a consultation log: at once
   if (!sub.idle) deliveries_pending_ = true;  // budget or batch cut it short: continue soon
+}
+
+BrokerLoop::PumpStep BrokerLoop::TakeRecent(Subscription& sub, uint64_t watermark, size_t* budget,
+                                            PumpBatch* batch) {
+  size_t deliver = std::min<uint64_t>(sub.HoldRoom(), config_.max_batch);
+  size_t limit = sub.inbox ? deliver : std::min<size_t>(*budget, 1024);
+  uint64_t examined =
+      recent_.Scan(sub.inbox ? sub.node_id : std::string(), sub.position, limit, *budget, &batch->hits);
+  if (batch->hits.empty()) {
+    *budget -= std::min<size_t>(*budget, examined - sub.position);
+    sub.position = examined;
+    return examined + 1 >= watermark ? PumpStep::kIdle : PumpStep::kScanned;
+  }
+  for (const auto& hit : batch->hits) {
+    if (hit.offset >= watermark || batch->offsets.size() >= deliver) break;
+    batch->position = hit.offset;
+    --*budget;
+    if (!sub.inbox && !DistributedTo(sub.filter, sub.node_country, sub.node_roles, policy_, hit.value)) {
+      continue;
+    }
+    const RecentRecords::Entry* e = recent_.Find(hit.offset);
+    if (e == nullptr) {
+      Log()->error("record missing offset={} subscription={}", hit.offset, sub.key);
+      return PumpStep::kStop;
+    }
+    batch->offsets.push_back(hit.offset);
+    batch->records.push_back(e->record);
+  }
+  return PumpStep::kFound;
+}
+
+BrokerLoop::PumpStep BrokerLoop::TakeCatchUp(Subscription& sub, uint64_t watermark, size_t* budget,
+                                             PumpBatch* batch) {
+  // Behind the recent records: the LogReader reads the log through the
+  // index, which is certain only up to its watermark (read now): hits past
+  // it are left for a later pump, never skipped.
+  uint64_t indexed = std::min(IndexedEnd(), watermark - 1);
+  if (sub.position >= indexed) {
+    index_wait_ = true;  // the index thread is behind: poll again soon
+    return PumpStep::kStop;
+  }
+  // Up to kCatchUpRecords in one read: one round trip to the reader per
+  // max_batch records cannot keep up with the publishers.
+  size_t catch_up = std::min<uint64_t>(sub.HoldRoom(), kCatchUpRecords);
+  size_t limit = sub.inbox ? catch_up : std::min<size_t>(*budget, 1024);
+  if (!CatchUpReady(sub, indexed, limit, catch_up)) return PumpStep::kStop;  // its answer wakes the loop
+  std::shared_ptr<CatchUp> read = std::move(sub.catch_up);
+  if (!read->status.ok()) {
+    Log()->error("delivery read failed subscription={} error={}", sub.key, read->status.error().message);
+    return PumpStep::kStop;
+  }
+  *budget -= std::min<size_t>(*budget, std::max<size_t>(1, read->offsets.size()));
+  batch->position = read->examined;
+  batch->offsets = std::move(read->offsets);
+  batch->records = std::move(read->records);
+  return PumpStep::kFound;
+}
+
+bool BrokerLoop::Hold(Subscription& sub, PumpBatch* batch) {
+  // One Deliver (and one consultation record) per max_batch records, and
+  // never more than the subscriber's window, so that each can be sent: a
+  // catch-up read brings up to kCatchUpRecords at once.
+  size_t per_deliver = std::max<uint64_t>(1, std::min<uint64_t>(config_.max_batch, sub.window));
+  auto& offsets = batch->offsets;
+  auto& records = batch->records;
+  for (size_t from = 0, n = 0; from < offsets.size(); from += n) {
+    n = DeliverChunk(records, from, per_deliver);
+    auto session = sessions_.find(sub.peer);
+    if (session == sessions_.end()) return false;
+    std::vector<uint64_t> chunk(offsets.begin() + from, offsets.begin() + from + n);
+    // Nothing is disclosed unless it is recorded: the record goes into
+    // the next group commit, the batch once that commit has synced it.
+    RecordAccess(session->second, fb::AccessAction::Delivered, chunk, sub.name);
+    std::vector<SharedRecord> chunk_records(std::make_move_iterator(records.begin() + from),
+                                            std::make_move_iterator(records.begin() + from + n));
+    sub.held_records += n;
+    sub.held.push_back({std::move(chunk), std::move(chunk_records), AccessWritten()});
+  }
+  return true;
 }
 
 Result<std::optional<std::string>> BrokerLoop::ReadCommitted(uint64_t offset) {
