@@ -117,8 +117,8 @@ TEST(ConfigTest, JetStreamBackendIsParsedWithItsDefaults) {
 }
 
 TEST(ConfigTest, TheBlockCacheIsSizedInMibWithinBounds) {
-  EXPECT_EQ(ParseConfig(Base(""), "/").block_cache_mib, 64u);
-  EXPECT_EQ(ParseConfig(Base("[store]\nblock_cache_mib = 32\n"), "/").block_cache_mib, 32u);
+  EXPECT_EQ(ParseConfig(Base(""), "/").block_cache_mib, 32u);
+  EXPECT_EQ(ParseConfig(Base("[store]\nblock_cache_mib = 64\n"), "/").block_cache_mib, 64u);
   for (const char* bad : {"4", "0", "-1", "\"32MiB\""}) {
     std::string error = ErrorOf(Base(std::string("[store]\nblock_cache_mib = ") + bad + "\n"));
     EXPECT_NE(error.find("store.block_cache_mib"), std::string::npos) << bad << ": " << error;
