@@ -293,7 +293,8 @@ void BrokerLoop::PumpSubscription(Subscription& sub, uint64_t watermark) {
     // not yet added to it would be taken for absent.
     bool recent = recent_.first() != 0 && recent_.first() <= sub.position + 1 &&
                   recent_.last() + 1 >= watermark;
-    PumpStep step = recent ? TakeRecent(sub, watermark, &budget, &batch) : TakeCatchUp(sub, watermark, &budget, &batch);
+    PumpStep step = recent ? TakeRecent(sub, watermark, &budget, &batch)
+                           : TakeCatchUp(sub, watermark, &budget, &batch);
     if (step == PumpStep::kScanned) continue;
     if (step == PumpStep::kStop) return;
     if (step == PumpStep::kIdle || batch.position == sub.position) {  // the next hit is not durable yet

@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 
+#include <cassert>
 #include <utility>
 
 namespace lintas::broker {
@@ -23,14 +24,16 @@ SideWorker::~SideWorker() {
 void SideWorker::Start(std::function<void()> task) {
   {
     std::lock_guard lock(mu_);
+    assert(!busy_ && "SideWorker: Start before the last task's Wait");
     task_ = std::move(task);
+    busy_ = true;
   }
   cv_.notify_all();
 }
 
 void SideWorker::Wait() {
   std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return !task_; });
+  cv_.wait(lock, [&] { return !busy_; });
 }
 
 void SideWorker::Run(std::string thread_name) {
@@ -39,11 +42,13 @@ void SideWorker::Run(std::string thread_name) {
   for (;;) {
     cv_.wait(lock, [&] { return stopping_ || task_; });
     if (!task_) return;  // stopping, nothing started
-    auto task = task_;   // stays set: Wait returns once it is cleared
+    std::function<void()> task = std::move(task_);
+    task_ = nullptr;
     lock.unlock();
     task();
+    task = nullptr;  // what it holds goes before Wait returns
     lock.lock();
-    task_ = nullptr;
+    busy_ = false;
     cv_.notify_all();
   }
 }

@@ -7,13 +7,11 @@
 #include <fstream>
 #include <stdexcept>
 
-
 #include "lintas/common/logging.h"
 #include "lintas/common/shutdown.h"
 #include "lintas/node/node.h"
 #include "lintas/wire/errc.h"
 #include "lintas/wire/frame.h"
-#include "lintas/wire/limits.h"
 
 namespace lintas::node {
 namespace {

@@ -15,7 +15,8 @@ namespace {
 constexpr char kHex[] = "0123456789abcdef";
 
 // Random bytes for ids, drawn from libsodium a page at a time: one getrandom
-// call per ~250 ids instead of one per id (a publisher's visible cost). The
+// call per 16 ids (libsodium asks for 256 bytes at a time) instead of one per
+// id, a publisher's visible cost. The
 // page is wiped in a forked child (MADV_WIPEONFORK), so that a child never
 // hands out the bytes its parent will; where that is not available, every
 // id draws from libsodium as before. One per thread: no lock.
@@ -32,6 +33,7 @@ class RandomPool {
   }
   ~RandomPool() {
     if (page_) munmap(page_, kPageBytes);
+    page_ = nullptr;  // an id made later in this thread's exit draws from libsodium
   }
   RandomPool(const RandomPool&) = delete;
   RandomPool& operator=(const RandomPool&) = delete;

@@ -89,7 +89,8 @@ struct CommitBatch {
 // is acknowledged on top of a hole.
 //
 // Ownership: borrows the store, indexer and probe (must outlive it); owns
-// its thread and its PAIR socket (used by its thread only).
+// its thread, its PAIR socket (used by its thread only) and a SideWorker
+// thread that hashes each commit's records beside its write.
 // Thread safety: Submit, TakeDone, Reset and Stop are called by the loop.
 class Committer {
  public:
@@ -124,8 +125,11 @@ class Committer {
   void Run(zmq::context_t* ctx, std::string endpoint);
   // Moves `from` to the end of `into` (a later checkpoint replaces one).
   static void MergeWrites(store::CommitWrites* from, store::CommitWrites* into);
-  // Fills the leaves of the batches that want them from `entries` (theirs,
-  // in order, moved out of them for the write).
+  // Fills the leaves, event hashes and receipt leaves (always of equal
+  // size: the loop indexes all three by one position) of the batches that
+  // want them from `entries` (theirs, in order, moved out of them for the
+  // write). Runs on side_ while the commit thread writes the same entries:
+  // it only reads them, and touches nothing but those three vectors.
   static void HashLeaves(const std::vector<std::unique_ptr<CommitBatch>>& work,
                          const std::vector<store::AppendEntry>& entries);
   // Fills the stored_hashes of the batches that want leaves, for their

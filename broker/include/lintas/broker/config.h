@@ -75,7 +75,7 @@ struct BrokerConfig {
   // the index and filter blocks that dedup and parent lookups need in memory
   // and the blocks those lookups read. Event ids are time-ordered (UUIDv7),
   // so a new id's lookup needs only the newest table files' blocks: at 32,
-  // 20M events needed the disk 10 times. Larger helps nodes that resend old
+  // 20M events needed the disk for at most 10 lookups. Larger helps nodes that resend old
   // events or reply to old parents; smaller lowers RSS.
   // Default: 32
   uint32_t block_cache_mib = 32;

@@ -33,7 +33,8 @@ class SideWorker {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::function<void()> task_;  // Guarded by mu_: set from Start until it has run
+  std::function<void()> task_;  // Guarded by mu_: set by Start, taken by the thread
+  bool busy_ = false;           // Guarded by mu_: from Start until the task has returned
   bool stopping_ = false;       // Guarded by mu_.
   std::thread thread_;
 };

@@ -43,7 +43,7 @@ struct RocksDbOptions {
   // Shared block cache for all column families. Live deliveries do not use
   // it (the broker keeps its recent records); catch-up and replay read the
   // log through it, and proofs' leaf blocks bypass it.
-  // Default: 64 MiB
+  // Default: 32 MiB
   size_t block_cache_bytes = 32u << 20;
   // The write-ahead log's bound: past it RocksDB flushes the column families
   // whose memtables keep the oldest WAL file alive, so that the WAL (and the
