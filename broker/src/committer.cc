@@ -144,6 +144,87 @@ void Committer::HashStored(std::vector<std::unique_ptr<CommitBatch>>& work) {
   }
 }
 
+bool Committer::TakeQueued(std::vector<std::unique_ptr<CommitBatch>>* work, std::optional<Error>* failure) {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+  if (queue_.empty()) return false;  // stopping, nothing left
+  // Bounded: a loop busy for longer must not stall the log.
+  cv_.wait_for(lock, kTurnWait, [&] { return stopping_ || turn_ended_; });
+  while (!queue_.empty()) {
+    work->push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  if (failed_) *failure = failure_;
+  if (new_tail_) {
+    leaf_count_ = new_tail_->first;
+    leaf_tail_ = std::move(new_tail_->second);
+    new_tail_.reset();
+  }
+  return true;
+}
+
+Status Committer::CommitAll(std::vector<std::unique_ptr<CommitBatch>>& work,
+                            std::vector<store::AppendEntry>& entries, std::vector<store::IndexEntry>* index) {
+  entries.clear();
+  uint64_t bytes = 0;
+  store::CommitWrites writes;
+  for (auto& b : work) {
+    for (auto& e : b->entries) entries.push_back(std::move(e));
+    bytes += b->bytes;
+    MergeWrites(&b->writes, &writes);
+  }
+  // The leaves are hashed and the index entries copied while the records
+  // are written and synced (both only read the entries); they are used
+  // only once the write has succeeded.
+  side_.Start([&] {
+    HashLeaves(work, entries);
+    index->reserve(entries.size());
+    for (const auto& e : entries) index->push_back({e.offset, e.index});
+  });
+  auto start = std::chrono::steady_clock::now();
+  // No entries: the batches came for their writes (consultation records,
+  // cursors, a checkpoint) alone.
+  Status status = store_->Commit(entries, writes);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  side_.Wait();
+  if (status.ok()) {
+    HashStored(work);
+    WriteLeafBlocks(work);
+  }
+  // The entries go back to their batches: the loop keeps the records of
+  // recent commits for live deliveries.
+  size_t k = 0;
+  for (auto& b : work) {
+    for (auto& e : b->entries) e = std::move(entries[k++]);
+  }
+  if (status.ok()) {
+    if (!entries.empty()) probe_->Committed(entries.size(), bytes, seconds);
+    return status;
+  }
+  index->clear();
+  for (auto& b : work) {
+    b->leaves.clear();
+    b->event_hashes.clear();
+    b->receipt_leaves.clear();
+  }
+  Log()->error("commit failed, refusing publishes until it succeeds: {}", status.error().message);
+  return status;
+}
+
+void Committer::HandBack(std::vector<std::unique_ptr<CommitBatch>>& work, const Status& status) {
+  std::lock_guard lock(mu_);
+  if (!status.ok()) {
+    failed_ = true;
+    failure_ = status.error();
+  }
+  turn_ended_ = false;
+  for (auto& b : work) {
+    b->status = status;
+    done_.push_back(std::move(b));
+  }
+  work.clear();
+}
+
 void Committer::Run(zmq::context_t* ctx, std::string endpoint) {
   pthread_setname_np(pthread_self(), "lintas-commit");
   zmq::socket_t notify(*ctx, zmq::socket_type::pair);
@@ -152,90 +233,11 @@ void Committer::Run(zmq::context_t* ctx, std::string endpoint) {
   std::vector<std::unique_ptr<CommitBatch>> work;
   std::vector<store::AppendEntry> entries;
   for (;;) {
-    bool failed = false;
-    Error failure;
-    {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) break;  // stopping, nothing left
-      // Bounded: a loop busy for longer must not stall the log.
-      cv_.wait_for(lock, kTurnWait, [&] { return stopping_ || turn_ended_; });
-      while (!queue_.empty()) {
-        work.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-      failed = failed_;
-      failure = failure_;
-      if (new_tail_) {
-        leaf_count_ = new_tail_->first;
-        leaf_tail_ = std::move(new_tail_->second);
-        new_tail_.reset();
-      }
-    }
-    Status status;
+    std::optional<Error> failure;  // of an earlier commit: every batch fails until Reset
+    if (!TakeQueued(&work, &failure)) break;
     std::vector<store::IndexEntry> index;
-    if (failed) {
-      status = failure;
-    } else {
-      entries.clear();
-      uint64_t bytes = 0;
-      store::CommitWrites writes;
-      for (auto& b : work) {
-        for (auto& e : b->entries) entries.push_back(std::move(e));
-        bytes += b->bytes;
-        MergeWrites(&b->writes, &writes);
-      }
-      // The leaves are hashed and the index entries copied while the
-      // records are written and synced (both only read the entries); they
-      // are used only once the write has succeeded.
-      side_.Start([&] {
-        HashLeaves(work, entries);
-        index.reserve(entries.size());
-        for (const auto& e : entries) index.push_back({e.offset, e.index});
-      });
-      auto start = std::chrono::steady_clock::now();
-      // No entries: the batches came for their writes (consultation
-      // records, cursors, a checkpoint) alone.
-      status = store_->Commit(entries, writes);
-      double seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      side_.Wait();
-      if (status.ok()) {
-        HashStored(work);
-        WriteLeafBlocks(work);
-      }
-      // The entries go back to their batches: the loop keeps the records
-      // of recent commits for live deliveries.
-      size_t k = 0;
-      for (auto& b : work) {
-        for (auto& e : b->entries) e = std::move(entries[k++]);
-      }
-      if (status.ok()) {
-        if (!entries.empty()) probe_->Committed(entries.size(), bytes, seconds);
-      } else {
-        index.clear();
-        for (auto& b : work) {
-          b->leaves.clear();
-          b->event_hashes.clear();
-          b->receipt_leaves.clear();
-        }
-        Log()->error("commit failed, refusing publishes until it succeeds: {}",
-                     status.error().message);
-      }
-    }
-    {
-      std::lock_guard lock(mu_);
-      if (!status.ok()) {
-        failed_ = true;
-        failure_ = status.error();
-      }
-      turn_ended_ = false;
-      for (auto& b : work) {
-        b->status = status;
-        done_.push_back(std::move(b));
-      }
-    }
-    work.clear();
+    Status status = failure ? Status(*failure) : CommitAll(work, entries, &index);
+    HandBack(work, status);
     notify.send(zmq::const_buffer("", 0), zmq::send_flags::dontwait);
     // After the acks are on their way: index writes are off the sync path.
     indexer_->Submit(std::move(index));

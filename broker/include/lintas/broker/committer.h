@@ -123,6 +123,18 @@ class Committer {
 
  private:
   void Run(zmq::context_t* ctx, std::string endpoint);
+  // Takes every queued batch (once the loop's turn ended, or after at most
+  // 2 ms) and, if an earlier commit failed, its error; false when stopping
+  // with nothing queued.
+  bool TakeQueued(std::vector<std::unique_ptr<CommitBatch>>* work, std::optional<Error>* failure);
+  // Writes the batches in one synced Store::Commit, their leaves and index
+  // entries computed beside it (`index`, empty if the write failed);
+  // `entries`: scratch space, the records lent to the write.
+  Status CommitAll(std::vector<std::unique_ptr<CommitBatch>>& work, std::vector<store::AppendEntry>& entries,
+                   std::vector<store::IndexEntry>* index);
+  // Queues the batches as done with `status` (a failure is kept until
+  // Reset) and empties `work`.
+  void HandBack(std::vector<std::unique_ptr<CommitBatch>>& work, const Status& status);
   // Moves `from` to the end of `into` (a later checkpoint replaces one).
   static void MergeWrites(store::CommitWrites* from, store::CommitWrites* into);
   // Fills the leaves, event hashes and receipt leaves (always of equal
