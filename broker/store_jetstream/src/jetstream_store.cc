@@ -55,10 +55,6 @@ Result<std::unique_ptr<JetStreamStore>> JetStreamStore::Open(const JetStreamOpti
   RocksDbOptions cache;
   cache.path = options.cache_dir;
   cache.cache_of_replicated_log = true;
-  // As before the RocksDB backend's default went to 32 MiB: this cache's
-  // reads are not the time-ordered lookups that made 32 enough there, and
-  // [store] block_cache_mib is not offered for this backend.
-  cache.block_cache_bytes = 64u << 20;
   std::error_code ec;
   std::filesystem::create_directories(options.cache_dir, ec);
   auto opened = RocksDbStore::Open(cache);

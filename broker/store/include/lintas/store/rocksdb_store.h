@@ -43,8 +43,9 @@ struct RocksDbOptions {
   // Shared block cache for all column families. Live deliveries do not use
   // it (the broker keeps its recent records); catch-up and replay read the
   // log through it, and proofs' leaf blocks bypass it.
-  // Default: 32 MiB
-  size_t block_cache_bytes = 32u << 20;
+  // Default: 64 MiB (the broker passes its [store] block_cache_mib,
+  // default 32; the JetStream backend's local cache keeps this one)
+  size_t block_cache_bytes = 64u << 20;
   // The write-ahead log's bound: past it RocksDB flushes the column families
   // whose memtables keep the oldest WAL file alive, so that the WAL (and the
   // replay at the next start) stays this small.
