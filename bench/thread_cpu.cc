@@ -77,6 +77,7 @@ std::string ThreadRole(const std::string& name) {
   if (name == "lintas-commit") return "commit";
   if (name == "lintas-index") return "index";
   if (name == "lintas-hash") return "hash";
+  if (name == "lintas-sync") return "segment_sync";
   if (name == "lintas-trim") return "trim";
   if (name == "lintas-reader") return "reader";
   if (name.rfind("ZMQbg/IO", 0) == 0) return "zmq_io";

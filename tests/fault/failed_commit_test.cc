@@ -1,11 +1,13 @@
-// The failed-commit path: the disk refuses one WAL append or sync while a
-// node publishes. The events of the failed group commit are refused with
+// The failed-commit path: the disk refuses one WAL or record segment append
+// or sync while a node publishes. The events of the failed group commit are refused with
 // storage_error (retryable), nothing acknowledged is lost, and once the disk
 // works again the broker continues from the store's next offset: the resent
 // events are stored once and the offsets have no gap. A power cut at the end
 // checks that what was acknowledged after the failure was synced too.
 #include <iostream>
 #include <set>
+#include <string>
+#include <tuple>
 
 #include <gtest/gtest.h>
 
@@ -22,7 +24,7 @@ constexpr size_t kPerRound = 20;
 constexpr auto kRecoveryTimeout = 30s;
 
 class FailedCommitTest : public DurableBrokerTest,
-                         public ::testing::WithParamInterface<testutil::FaultOp> {
+                         public ::testing::WithParamInterface<std::tuple<testutil::FaultOp, std::string>> {
  protected:
   // Resends the unacknowledged `events` until all are acknowledged or the
   // deadline passes; only storage_error may refuse them meanwhile.
@@ -66,10 +68,12 @@ TEST_P(FailedCommitTest, RefusedBatchIsRetryableAndTheLogContinuesWithoutAGap) {
   auto before = PublishAcked(1, kPerRound);
   ASSERT_FALSE(HasFailure());
 
-  // The next write of the WAL fails: the whole group commit is refused.
-  // The fault must hit the next commit, not the index write of the last one.
+  // The next write of the WAL (".log") or of the record segment (".seg")
+  // fails: the whole group commit is refused. The fault must hit the next
+  // commit, not the index write of the last one.
   ASSERT_TRUE(WaitForIndexes());
-  fs_->InjectError(GetParam(), ".log", 1);
+  auto [op, file_suffix] = GetParam();
+  fs_->InjectError(op, file_suffix, 1);
   auto failed = MakeEvents(kPerRound);
   auto out = Publish(failed);
   ASSERT_EQ(fs_->errors_injected(), 1);
@@ -126,12 +130,14 @@ TEST_P(FailedCommitTest, RefusedBatchIsRetryableAndTheLogContinuesWithoutAGap) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(WalFault, FailedCommitTest,
-                         ::testing::Values(testutil::FaultOp::kAppend, testutil::FaultOp::kSync),
-                         [](const ::testing::TestParamInfo<testutil::FaultOp>& p) {
-                           return p.param == testutil::FaultOp::kAppend ? "AppendFails"
-                                                                           : "SyncFails";
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    WalOrSegmentFault, FailedCommitTest,
+    ::testing::Combine(::testing::Values(testutil::FaultOp::kAppend, testutil::FaultOp::kSync),
+                       ::testing::Values(std::string(".log"), std::string(".seg"))),
+    [](const ::testing::TestParamInfo<std::tuple<testutil::FaultOp, std::string>>& p) {
+      std::string file = std::get<1>(p.param) == ".log" ? "Wal" : "Segment";
+      return file + (std::get<0>(p.param) == testutil::FaultOp::kAppend ? "AppendFails" : "SyncFails");
+    });
 
 }  // namespace
 }  // namespace lintas

@@ -14,6 +14,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "keys.h"
+#include "record_segments.h"
 #include "rocksdb_util.h"
 #include "lintas/common/logging.h"
 
@@ -71,6 +72,7 @@ Result<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const RocksDbOptions& o
   store->sync_ = !options.unsafe_skip_sync_for_tests && !options.cache_of_replicated_log;
   if (options.file_system) store->env_ = rocksdb::NewCompositeEnv(options.file_system);
   if (auto r = store->OpenDb(); !r.ok()) return std::move(r).error();
+  if (auto r = store->OpenSegments(); !r.ok()) return std::move(r).error();
   return store;
 }
 
@@ -199,8 +201,15 @@ Status RocksDbStore::ReopenAfterFailedWrite() {
   // as after a crash. Recovery replays what the WAL holds, so a batch whose
   // sync failed may turn out stored after all; next_offset() says so, and
   // its resent events are then duplicates of it.
+  // With segments, the failed commit's records are dropped even if they
+  // reached the disk (record_segments.h), and a new segment starts.
   CloseDb();
   if (auto r = OpenDb(); !r.ok()) return r;
+  if (segments_) {
+    if (auto r = segments_->Roll(); !r.ok()) return r;
+    if (auto r = failed_from_ != 0 ? RollBack(failed_from_) : CheckSegmentTail(); !r.ok()) return r;
+  }
+  failed_from_ = 0;
   write_failed_.store(false, std::memory_order_release);
   return OkStatus();
 }
@@ -305,7 +314,7 @@ Result<std::optional<std::string>> RocksDbStore::ReadRecordWith(const rocksdb::R
       db_->Get(read, handles_[kLogCf], keys::Be64(offset), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) return Translate(s, fmt::format("read offset {}", offset));
-  return std::optional<std::string>(std::move(value));
+  return Resolve(offset, std::move(value), read.read_tier == rocksdb::kBlockCacheTier);
 }
 
 Status RocksDbStore::ReadRecords(std::span<const uint64_t> offsets,
@@ -341,7 +350,7 @@ Status RocksDbStore::ReadRecords(std::span<const uint64_t> offsets,
     }
   }
   if (!it->status().ok()) return Translate(it->status(), "read records");
-  return OkStatus();
+  return ResolveAll(offsets, out);
 }
 
 Result<std::optional<uint64_t>> RocksDbStore::FindEvent(const wire::EventId& id) {

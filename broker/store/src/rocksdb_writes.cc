@@ -7,6 +7,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "lintas/store/rocksdb_store.h"
+#include "record_segments.h"
 #include "rocksdb_util.h"
 
 namespace lintas::store {
@@ -16,16 +17,18 @@ Status RocksDbStore::Append(std::span<const AppendEntry> entries) {
   return Commit(entries, CommitWrites{});
 }
 
-Status RocksDbStore::AddRecords(std::span<const AppendEntry> entries, rocksdb::WriteBatch* batch) {
+Status RocksDbStore::AddRecords(std::span<const AppendEntry> entries, std::span<const std::string> pointers,
+                                rocksdb::WriteBatch* batch) {
   uint64_t expected = next_offset();
-  for (const AppendEntry& e : entries) {
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const AppendEntry& e = entries[i];
     if (e.offset != expected++) {
       return Error{errc::invalid_append,
                    fmt::format("append at offset {} does not continue the log", e.offset)};
     }
     std::string off = keys::Be64(e.offset);
     const auto& id = e.event_id.bytes();
-    batch->Put(handles_[kLogCf], off, e.record);
+    batch->Put(handles_[kLogCf], off, pointers.empty() ? ToSlice(e.record) : ToSlice(pointers[i]));
     batch->Put(handles_[kDedupCf],
                rocksdb::Slice(reinterpret_cast<const char*>(id.data()), id.size()), off);
   }
@@ -47,13 +50,29 @@ Status RocksDbStore::AddAccess(std::span<const AccessEntry> entries, rocksdb::Wr
 
 Status RocksDbStore::Commit(std::span<const AppendEntry> entries, const CommitWrites& writes) {
   if (entries.empty() && writes.empty()) return Sync();
+  if (!entries.empty() && entries.front().offset != next_offset()) {
+    return Error{errc::invalid_append,
+                 fmt::format("append at offset {} does not continue the log", entries.front().offset)};
+  }
+  // With segments the records go there first (not synced yet): the batch
+  // holds their pointers.
+  std::vector<std::string> pointers;
+  if (segments_ && !entries.empty()) {
+    if (auto s = AppendToSegments(entries, &pointers); !s.ok()) {
+      failed_from_ = entries.front().offset;
+      write_failed_.store(true, std::memory_order_release);
+      return s;
+    }
+  }
   // Sized once: a batch of thousands of records grown by doubling copies
   // them several times over.
   size_t bytes = 0;
-  for (const AppendEntry& e : entries) bytes += e.record.size() + kAppendOverheadBytes;
+  for (const AppendEntry& e : entries) {
+    bytes += (pointers.empty() ? e.record.size() : pointers.front().size()) + kAppendOverheadBytes;
+  }
   for (const AccessEntry& e : writes.access) bytes += e.record.size() + e.leaf.size() + kAppendOverheadBytes;
   rocksdb::WriteBatch batch(bytes);
-  if (auto s = AddRecords(entries, &batch); !s.ok()) return s;
+  if (auto s = AddRecords(entries, pointers, &batch); !s.ok()) return s;
   if (auto s = AddAccess(writes.access, &batch); !s.ok()) return s;
   for (const auto& [name, state] : writes.cursors) {
     if (state) {
@@ -65,15 +84,26 @@ Status RocksDbStore::Commit(std::span<const AppendEntry> entries, const CommitWr
   if (writes.checkpoint) {
     batch.Put(handles_[kCheckpointsCf], keys::Be64(writes.checkpoint->first), ToSlice(writes.checkpoint->second));
   }
+  if (!pointers.empty()) {
+    // The last commit before this one had its segment synced: a restart
+    // checks only the frames after it.
+    batch.Put(handles_[kMetaCf], ToSlice(kSegmentsSyncedThroughKey), keys::Be64(synced_through_));
+  }
   rocksdb::WriteOptions wo;
   wo.sync = sync_;
+  Status segment_sync = OkStatus();
+  bool syncing = !pointers.empty() && sync_;
+  if (syncing) syncer_->Start([&] { segment_sync = segments_->Sync(); });
   rocksdb::Status s = db_->Write(wo, &batch);
-  if (!s.ok()) {
+  if (syncing) syncer_->Wait();
+  if (!s.ok() || !segment_sync.ok()) {
+    if (!entries.empty()) failed_from_ = entries.front().offset;
     write_failed_.store(true, std::memory_order_release);
-    return Translate(s, "commit");
+    return s.ok() ? segment_sync : Status(Translate(s, "commit"));
   }
   if (!writes.access.empty()) access_size_.store(writes.access.back().seq, std::memory_order_release);
   if (entries.empty()) return OkStatus();
+  synced_through_ = entries.back().offset;
   next_offset_.store(entries.back().offset + 1, std::memory_order_release);
   const wire::EventId* top = &entries.front().event_id;
   for (const AppendEntry& e : entries) {

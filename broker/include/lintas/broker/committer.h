@@ -21,9 +21,9 @@
 #include <zmq.hpp>
 
 #include "lintas/broker/indexer.h"
-#include "lintas/broker/side_worker.h"
 #include "lintas/broker/probe.h"
 #include "lintas/common/result.h"
+#include "lintas/common/side_worker.h"
 #include "lintas/store/store.h"
 
 namespace lintas::broker {

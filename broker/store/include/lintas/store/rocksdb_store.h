@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "lintas/common/side_worker.h"
 #include "lintas/store/store.h"
 
 namespace rocksdb {
@@ -20,6 +21,9 @@ struct ReadOptions;
 }  // namespace rocksdb
 
 namespace lintas::store {
+
+class RecordSegments;
+struct SegmentRead;
 
 struct RocksDbOptions {
   // Directory of the database; created if missing.
@@ -60,6 +64,17 @@ struct RocksDbOptions {
   // column family (RocksDB's db_write_buffer_size).
   // Default: 64 MiB
   size_t max_memtable_bytes = 64u << 20;
+  // Record bodies go to append-only segment files in <path>/segments, and
+  // the log family holds a pointer to each (RocksDB then never checksums,
+  // copies, flushes, compresses or compacts a body); a commit syncs the
+  // segment and the WAL side by side. Records stored inline (before this,
+  // or with it off) stay readable. Not for a cache of a replicated log,
+  // whose records stay inline.
+  // Default: true
+  bool record_segments = true;
+  // A segment file is closed and the next one started past this size.
+  // Default: 256 MiB
+  uint64_t segment_bytes = 256u << 20;
 };
 
 // Column families: log (BE offset -> stored record), dedup (event id ->
@@ -67,7 +82,10 @@ struct RocksDbOptions {
 // prefixed key + BE offset), by_time (BE time + BE offset), distributed (BE
 // offset -> summary), meta, leaves (BE block -> 256 Merkle leaf hashes), access
 // (BE seq -> consultation record), access_leaves (BE seq -> leaf hash),
-// checkpoints (BE log size -> signed checkpoint). `meta` holds the index
+// checkpoints (BE log size -> signed checkpoint). With record segments the
+// log family's values are pointers into them (record_segments.h), and
+// `meta` holds "segments_synced_through" (BE offset): every record up to it
+// is known durable in its segment, written with each commit. `meta` holds the index
 // watermark ("index_watermark" -> BE offset), written with the index entries
 // it covers; a database without it predates derived indexes (they were
 // written with the log) and is fully indexed.
@@ -145,7 +163,23 @@ class RocksDbStore final : public Store {
   Status OpenDb();   // opens options_.path; recovers next_offset()
   // Commit's parts: the records and dedup entries of `entries`, and the
   // consultation records, into `batch`, checked to continue the logs.
-  Status AddRecords(std::span<const AppendEntry> entries, rocksdb::WriteBatch* batch);
+  // `pointers`: the entries' segment pointers (empty: records inline).
+  Status AddRecords(std::span<const AppendEntry> entries, std::span<const std::string> pointers,
+                    rocksdb::WriteBatch* batch);
+  // The log family's value for `offset` as a record: read from its segment
+  // (memory-only: from the page cache) if it is a pointer.
+  Result<std::optional<std::string>> Resolve(uint64_t offset, std::string value, bool memory_only);
+  // Reads the segment pointers among `values` (one per offsets[i]) in place.
+  Status ResolveAll(std::span<const uint64_t> offsets, std::vector<std::optional<std::string>>* values);
+  // Record segments: the records' part of a commit (appended, synced beside
+  // the WAL by syncer_), and recovery. See rocksdb_segments.cc.
+  Status OpenSegments();
+  Status AppendToSegments(std::span<const AppendEntry> entries, std::vector<std::string>* pointers);
+  // Checks the frames of the records past "segments_synced_through" and
+  // drops the records from the first one whose frame is not whole.
+  Status CheckSegmentTail();
+  // Drops the records at offsets >= `from` and their dedup entries, synced.
+  Status RollBack(uint64_t from);
   Status AddAccess(std::span<const AccessEntry> entries, rocksdb::WriteBatch* batch);
   void CloseDb();
 
@@ -162,6 +196,14 @@ class RocksDbStore final : public Store {
   std::atomic<uint64_t> next_offset_{1};
   std::atomic<uint64_t> index_watermark_{0};
   std::atomic<int64_t> last_received_at_us_{0};
+  // Record segments (null: records inline). Commit's thread writes, any reads.
+  std::unique_ptr<RecordSegments> segments_;
+  std::unique_ptr<SideWorker> syncer_;  // syncs the segment while RocksDB syncs its WAL
+  // Commit's thread: the last offset of the last commit that succeeded, and
+  // the first offset of a commit that failed (0: none since the last open),
+  // whose records ReopenAfterFailedWrite drops whatever reached the disk.
+  uint64_t synced_through_ = 0;
+  uint64_t failed_from_ = 0;
   std::atomic<uint64_t> access_size_{0};
   // The greatest event id in the dedup family (bytewise, as its keys sort;
   // UUIDv7 ids grow with time). An id above it cannot be stored, so its

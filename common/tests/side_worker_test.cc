@@ -1,5 +1,5 @@
 // SideWorker: a task runs beside the caller and is over when Wait returns.
-#include "lintas/broker/side_worker.h"
+#include "lintas/common/side_worker.h"
 
 #include <atomic>
 #include <memory>
@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-namespace lintas::broker {
+namespace lintas {
 namespace {
 
 TEST(SideWorkerTest, WaitReturnsOnlyOnceTheTaskHasRunAndDroppedWhatItHeld) {
@@ -51,4 +51,4 @@ TEST(SideWorkerTest, ATaskStartedBeforeDestructionStillRuns) {
 }
 
 }  // namespace
-}  // namespace lintas::broker
+}  // namespace lintas

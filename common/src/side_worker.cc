@@ -1,12 +1,12 @@
 // One task at a time on a thread of its own.
-#include "lintas/broker/side_worker.h"
+#include "lintas/common/side_worker.h"
 
 #include <pthread.h>
 
 #include <cassert>
 #include <utility>
 
-namespace lintas::broker {
+namespace lintas {
 
 SideWorker::SideWorker(std::string thread_name) {
   thread_ = std::thread(&SideWorker::Run, this, std::move(thread_name));
@@ -53,4 +53,4 @@ void SideWorker::Run(std::string thread_name) {
   }
 }
 
-}  // namespace lintas::broker
+}  // namespace lintas

@@ -1,6 +1,7 @@
-// A thread that runs one task at a time beside its caller: the commit
-// thread hands it the work of a group commit that does not touch the store
-// (SHA-256 of the leaves, the index entries) and writes and syncs meanwhile.
+// A thread that runs one task at a time beside its caller. The broker's
+// commit thread hands it the work of a group commit that does not touch the
+// store (SHA-256 of the leaves, the index entries) and writes meanwhile; the
+// RocksDB store syncs its record segments on one while RocksDB syncs its WAL.
 #pragma once
 
 #include <condition_variable>
@@ -9,7 +10,7 @@
 #include <string>
 #include <thread>
 
-namespace lintas::broker {
+namespace lintas {
 
 // Operation: Start(task) runs `task` on the worker's thread; Wait() returns
 // once it has returned. What the task reads or writes is the caller's to
@@ -39,4 +40,4 @@ class SideWorker {
   std::thread thread_;
 };
 
-}  // namespace lintas::broker
+}  // namespace lintas

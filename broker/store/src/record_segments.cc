@@ -1,0 +1,296 @@
+// Record segments: frames appended through RocksDB's FileSystem (so that the
+// fault-injection file system of the tests sees every write and sync), read
+// back with pread on descriptors of our own.
+#include "record_segments.h"
+
+#include <fcntl.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+#include <rocksdb/file_system.h>
+
+#include "lintas/common/crc32c.h"
+#include "rocksdb_util.h"
+
+namespace lintas::store {
+
+static_assert(std::endian::native == std::endian::little, "frames are little-endian");
+
+namespace {
+
+constexpr std::string_view kFrameMagic = "LSF1";
+constexpr std::string_view kPointerMagic = "LSP1";
+constexpr std::string_view kSuffix = ".seg";
+// ReadAll reads runs of adjacent frames up to this many bytes at once.
+constexpr size_t kMaxReadSpan = 4u << 20;
+// Read descriptors kept open (each segment holds 256 MiB of records by
+// default: 64 cover 16 GiB of the log's most recently read parts).
+constexpr size_t kMaxOpenFds = 64;
+
+template <typename T>
+void Put(std::string* out, T v) {
+  out->append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+
+template <typename T>
+T Get(std::string_view in, size_t at) {
+  T v;
+  std::memcpy(&v, in.data() + at, sizeof v);
+  return v;
+}
+
+void AppendFrame(std::string* out, uint64_t offset, std::string_view body) {
+  size_t start = out->size();
+  out->append(kFrameMagic);
+  Put<uint32_t>(out, static_cast<uint32_t>(body.size()));
+  Put<uint64_t>(out, offset);
+  uint32_t crc = Crc32c(body, Crc32c(std::string_view(*out).substr(start, 16)));
+  Put<uint32_t>(out, crc);
+  Put<uint32_t>(out, 0);
+  out->append(body);
+}
+
+// Checks the frame at the start of `frame` against what its pointer says.
+Status CheckFrame(std::string_view frame, uint64_t offset, const SegmentPointer& p) {
+  auto where = [&] { return fmt::format("record {} (segment {} at {})", offset, p.segment, p.position); };
+  if (frame.size() < kFrameHeaderBytes + p.length) {
+    return Error{errc::corruption, where() + ": the segment ends inside its frame"};
+  }
+  if (frame.substr(0, 4) != kFrameMagic || Get<uint32_t>(frame, 4) != p.length ||
+      Get<uint64_t>(frame, 8) != offset) {
+    return Error{errc::corruption, where() + ": the frame header does not match its pointer"};
+  }
+  uint32_t crc = Crc32c(frame.substr(kFrameHeaderBytes, p.length), Crc32c(frame.substr(0, 16)));
+  if (crc != Get<uint32_t>(frame, 16)) {
+    return Error{errc::corruption, where() + ": checksum mismatch"};
+  }
+  return OkStatus();
+}
+
+Error IoError(const rocksdb::IOStatus& s, std::string_view what) {
+  return Error{errc::io_error, fmt::format("{}: {}", what, s.ToString())};
+}
+
+}  // namespace
+
+std::string SegmentPointer::Encode() const {
+  std::string out;
+  out.reserve(kEncodedBytes);
+  out.append(kPointerMagic);
+  Put<uint64_t>(&out, segment);
+  Put<uint64_t>(&out, position);
+  Put<uint32_t>(&out, length);
+  out.append(reinterpret_cast<const char*>(event_id.bytes().data()), wire::EventId::kSize);
+  return out;
+}
+
+std::optional<SegmentPointer> SegmentPointer::Decode(std::string_view value) {
+  // A FlatBuffers record starts with its root table's offset, never "LSP1"
+  // (0x3150534c bytes into a 40-byte buffer).
+  if (value.size() != kEncodedBytes || value.substr(0, 4) != kPointerMagic) return std::nullopt;
+  SegmentPointer p;
+  p.segment = Get<uint64_t>(value, 4);
+  p.position = Get<uint64_t>(value, 12);
+  p.length = Get<uint32_t>(value, 20);
+  p.event_id = wire::EventId::FromSpan(
+      {reinterpret_cast<const uint8_t*>(value.data()) + 24, wire::EventId::kSize});
+  return p;
+}
+
+struct RecordSegments::Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+Result<std::unique_ptr<RecordSegments>> RecordSegments::Open(std::string dir,
+                                                             std::shared_ptr<rocksdb::FileSystem> fs,
+                                                             uint64_t segment_bytes) {
+  auto segments = std::unique_ptr<RecordSegments>(new RecordSegments());
+  segments->dir_ = std::move(dir);
+  segments->fs_ = fs ? std::move(fs) : rocksdb::FileSystem::Default();
+  segments->segment_bytes_ = segment_bytes;
+  rocksdb::IOOptions io;
+  auto s = segments->fs_->CreateDirIfMissing(segments->dir_, io, nullptr);
+  if (!s.ok()) return IoError(s, "create " + segments->dir_);
+  s = segments->fs_->NewDirectory(segments->dir_, io, &segments->dir_handle_, nullptr);
+  if (!s.ok()) return IoError(s, "open " + segments->dir_);
+  std::vector<std::string> children;
+  s = segments->fs_->GetChildren(segments->dir_, io, &children, nullptr);
+  if (!s.ok()) return IoError(s, "list " + segments->dir_);
+  for (const std::string& name : children) {
+    if (!name.ends_with(kSuffix)) continue;
+    uint64_t number = std::strtoull(name.c_str(), nullptr, 10);
+    segments->current_ = std::max(segments->current_, number);
+  }
+  if (auto r = segments->Roll(); !r.ok()) return std::move(r).error();
+  return segments;
+}
+
+RecordSegments::~RecordSegments() {
+  if (file_) (void)file_->Close(rocksdb::IOOptions(), nullptr);
+}
+
+std::string RecordSegments::PathOf(uint64_t segment) const {
+  return fmt::format("{}/{:020}{}", dir_, segment, kSuffix);
+}
+
+Status RecordSegments::Roll() {
+  rocksdb::IOOptions io;
+  if (file_) {
+    (void)file_->Close(io, nullptr);  // its frames were synced, or are dead
+    file_.reset();
+  }
+  uint64_t next = current_ + 1;
+  std::unique_ptr<rocksdb::FSWritableFile> file;
+  auto s = fs_->NewWritableFile(PathOf(next), rocksdb::FileOptions(), &file, nullptr);
+  if (!s.ok()) return IoError(s, "create " + PathOf(next));
+  // The new name must survive a power cut with the frames synced into it.
+  s = dir_handle_->Fsync(io, nullptr);
+  if (!s.ok()) return IoError(s, "sync " + dir_);
+  file_ = std::move(file);
+  current_ = next;
+  size_ = 0;
+  synced_ = 0;
+  return OkStatus();
+}
+
+Status RecordSegments::Append(std::span<const AppendEntry> entries, std::vector<SegmentPointer>* out) {
+  out->clear();
+  if (entries.empty()) return OkStatus();
+  if (!file_) return Error{errc::io_error, "record segments: no segment open after a failure"};
+  size_t bytes = 0;
+  for (const AppendEntry& e : entries) bytes += kFrameHeaderBytes + e.record.size();
+  if (size_ > 0 && size_ + bytes > segment_bytes_) {
+    if (auto s = Roll(); !s.ok()) return s;
+  }
+  frames_.clear();
+  frames_.reserve(bytes);
+  out->reserve(entries.size());
+  for (const AppendEntry& e : entries) {
+    SegmentPointer p;
+    p.segment = current_;
+    p.position = size_ + frames_.size();
+    p.length = static_cast<uint32_t>(e.record.size());
+    p.event_id = e.event_id;
+    AppendFrame(&frames_, e.offset, e.record);
+    out->push_back(p);
+  }
+  auto s = file_->Append(rocksdb::Slice(frames_), rocksdb::IOOptions(), nullptr);
+  if (!s.ok()) {
+    file_.reset();  // what reached it is unknown: Roll before the next Append
+    return IoError(s, "append to " + PathOf(current_));
+  }
+  size_ += frames_.size();
+  if (frames_.capacity() > (64u << 20)) std::string().swap(frames_);  // one huge commit
+  return OkStatus();
+}
+
+Status RecordSegments::Sync() {
+  if (!file_) return Error{errc::io_error, "record segments: no segment open after a failure"};
+  auto s = file_->Sync(rocksdb::IOOptions(), nullptr);
+  if (!s.ok()) {
+    file_.reset();
+    return IoError(s, "sync " + PathOf(current_));
+  }
+  (void)file_->InvalidateCache(synced_, size_ - synced_);
+  synced_ = size_;
+  return OkStatus();
+}
+
+Result<std::shared_ptr<RecordSegments::Fd>> RecordSegments::ReadFd(uint64_t segment) {
+  std::lock_guard lock(fds_mu_);
+  if (auto it = fds_.find(segment); it != fds_.end()) return it->second;
+  auto fd = std::make_shared<Fd>();
+  std::string path = PathOf(segment);
+  fd->fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd->fd < 0) {
+    return Error{errno == ENOENT ? errc::corruption : errc::io_error,
+                 fmt::format("open {}: {}", path, std::strerror(errno))};
+  }
+  // Readers still using an evicted descriptor keep it open until they finish.
+  if (fds_.size() >= kMaxOpenFds) fds_.erase(fds_.begin());
+  fds_.emplace(segment, fd);
+  return fd;
+}
+
+Status RecordSegments::ReadSpan(uint64_t segment, uint64_t position, size_t bytes, bool nowait,
+                                std::string* out) {
+  auto fd = ReadFd(segment);
+  if (!fd.ok()) return std::move(fd).error();
+  out->resize(bytes);
+  size_t done = 0;
+  while (done < bytes) {
+    iovec iov{out->data() + done, bytes - done};
+    ssize_t n = ::preadv2((*fd)->fd, &iov, 1, static_cast<off_t>(position + done),
+                          nowait ? RWF_NOWAIT : 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (nowait && (n < 0 || static_cast<size_t>(n) < bytes - done)) {
+      return Error{errc::would_block, "record segment not in the page cache"};
+    }
+    if (n < 0) {
+      return Error{errc::io_error, fmt::format("read {}: {}", PathOf(segment), std::strerror(errno))};
+    }
+    if (n == 0) break;  // the file ends: CheckFrame says where
+    done += static_cast<size_t>(n);
+  }
+  out->resize(done);
+  return OkStatus();
+}
+
+Result<std::string> RecordSegments::Read(uint64_t offset, const SegmentPointer& pointer) {
+  std::string frame;
+  if (auto s = ReadSpan(pointer.segment, pointer.position, kFrameHeaderBytes + pointer.length, false, &frame);
+      !s.ok()) {
+    return std::move(s).error();
+  }
+  if (auto s = CheckFrame(frame, offset, pointer); !s.ok()) return std::move(s).error();
+  return frame.substr(kFrameHeaderBytes);
+}
+
+Result<std::string> RecordSegments::TryRead(uint64_t offset, const SegmentPointer& pointer) {
+  std::string frame;
+  if (auto s = ReadSpan(pointer.segment, pointer.position, kFrameHeaderBytes + pointer.length, true, &frame);
+      !s.ok()) {
+    return std::move(s).error();
+  }
+  if (auto s = CheckFrame(frame, offset, pointer); !s.ok()) return std::move(s).error();
+  return frame.substr(kFrameHeaderBytes);
+}
+
+Status RecordSegments::ReadAll(std::span<const SegmentRead> reads, std::vector<std::string>* out) {
+  out->clear();
+  out->reserve(reads.size());
+  std::string span;
+  for (size_t first = 0; first < reads.size();) {
+    // A run: the same segment, each frame right after the last.
+    size_t last = first;
+    size_t bytes = reads[first].pointer.end() - reads[first].pointer.position;
+    while (last + 1 < reads.size() && reads[last + 1].pointer.segment == reads[first].pointer.segment &&
+           reads[last + 1].pointer.position == reads[last].pointer.end() &&
+           bytes + kFrameHeaderBytes + reads[last + 1].pointer.length <= kMaxReadSpan) {
+      ++last;
+      bytes += kFrameHeaderBytes + reads[last].pointer.length;
+    }
+    const SegmentPointer& head = reads[first].pointer;
+    if (auto s = ReadSpan(head.segment, head.position, bytes, false, &span); !s.ok()) return s;
+    std::string_view view(span);
+    for (size_t i = first; i <= last; ++i) {
+      size_t at = reads[i].pointer.position - head.position;
+      std::string_view frame = at <= view.size() ? view.substr(at) : std::string_view();
+      if (auto s = CheckFrame(frame, reads[i].offset, reads[i].pointer); !s.ok()) return s;
+      out->emplace_back(frame.substr(kFrameHeaderBytes, reads[i].pointer.length));
+    }
+    first = last + 1;
+  }
+  return OkStatus();
+}
+
+}  // namespace lintas::store

@@ -1,0 +1,121 @@
+// Record bodies in append-only segment files beside the RocksDB database, so
+// that RocksDB holds a 40-byte pointer per record instead of the record: no
+// WAL checksum, memtable copy, flush, compression or compaction of bodies.
+// Internal to lintas::store (RocksDbStore's).
+//
+// Layout: <db>/segments/<20-digit number>.seg, numbered from 1; a new one at
+// every open and when the current one passes segment_bytes. A frame is a
+// 24-byte header (little-endian: "LSF1", body length u32, offset u64,
+// CRC-32C u32 of the header's first 16 bytes and the body, 4 zero bytes) and
+// the body. A record's frame is named by a pointer (SegmentPointer), which is
+// what the log family stores; a frame no pointer names (a commit that failed
+// or never reached RocksDB) is dead space.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lintas/common/result.h"
+#include "lintas/store/store.h"
+
+namespace rocksdb {
+class FileSystem;
+class FSDirectory;
+class FSWritableFile;
+}  // namespace rocksdb
+
+namespace lintas::store {
+
+constexpr size_t kFrameHeaderBytes = 24;
+
+// Where a record's body lies: the value the log family holds for it.
+struct SegmentPointer {
+  uint64_t segment = 0;    // file number
+  uint64_t position = 0;   // of the frame's header in the file
+  uint32_t length = 0;     // of the body
+  wire::EventId event_id;  // the record's: a rollback drops its dedup entry
+
+  static constexpr size_t kEncodedBytes = 40;
+  std::string Encode() const;
+  // nullopt: `value` is not a pointer but a record stored inline (written
+  // before segments, or by a store that keeps records in RocksDB).
+  static std::optional<SegmentPointer> Decode(std::string_view value);
+  // Where the next frame of the same segment would start.
+  uint64_t end() const { return position + kFrameHeaderBytes + length; }
+};
+
+// One record to read: its offset and its pointer.
+struct SegmentRead {
+  uint64_t offset = 0;
+  SegmentPointer pointer;
+};
+
+// Ownership: owns the open segment file and the read descriptors.
+// Thread safety: Append, Sync and Roll from one thread at a time (the
+// store's commit, its sync worker); the reads from any thread, concurrently
+// with them (a reader only reads frames whose pointers it was given, which
+// are written before the pointers are published).
+class RecordSegments {
+ public:
+  // Opens (creating) `dir` on `fs` and starts a new segment file after the
+  // highest one there.
+  [[nodiscard]] static Result<std::unique_ptr<RecordSegments>> Open(
+      std::string dir, std::shared_ptr<rocksdb::FileSystem> fs, uint64_t segment_bytes);
+  ~RecordSegments();
+  RecordSegments(const RecordSegments&) = delete;
+  RecordSegments& operator=(const RecordSegments&) = delete;
+
+  // Appends one frame per entry to the current segment (rolling to a new
+  // one first when it is full), in one write, and gives each its pointer in
+  // `out`. Not synced. On error the current segment must be rolled (Roll)
+  // before the next Append: what reached it is unknown.
+  [[nodiscard]] Status Append(std::span<const AppendEntry> entries, std::vector<SegmentPointer>* out);
+  // Makes what Append wrote to the current segment durable (fdatasync).
+  [[nodiscard]] Status Sync();
+  // Closes the current segment and starts a new one (its name synced).
+  [[nodiscard]] Status Roll();
+
+  // The body of the record at `offset`, checked against its frame header
+  // and checksum (corruption if they disagree).
+  [[nodiscard]] Result<std::string> Read(uint64_t offset, const SegmentPointer& pointer);
+  // Read from the page cache only: would_block if that needs the disk.
+  [[nodiscard]] Result<std::string> TryRead(uint64_t offset, const SegmentPointer& pointer);
+  // The bodies of `reads` (offset order), one pread per run of adjacent
+  // frames: `out` gets one per read, in order.
+  [[nodiscard]] Status ReadAll(std::span<const SegmentRead> reads, std::vector<std::string>* out);
+
+  const std::string& dir() const { return dir_; }
+
+ private:
+  struct Fd;  // an open read descriptor, shared while a read uses it
+
+  RecordSegments() = default;
+  std::string PathOf(uint64_t segment) const;
+  Result<std::shared_ptr<Fd>> ReadFd(uint64_t segment);
+  // Reads `bytes` at `position` of `segment` into `out`; `nowait`: from the
+  // page cache only.
+  Status ReadSpan(uint64_t segment, uint64_t position, size_t bytes, bool nowait, std::string* out);
+
+  std::string dir_;
+  std::shared_ptr<rocksdb::FileSystem> fs_;
+  uint64_t segment_bytes_ = 0;
+  // Writer state: Append, Sync and Roll's thread.
+  std::unique_ptr<rocksdb::FSDirectory> dir_handle_;
+  std::unique_ptr<rocksdb::FSWritableFile> file_;
+  uint64_t current_ = 0;  // number of the segment being written
+  uint64_t size_ = 0;     // bytes written to it
+  uint64_t synced_ = 0;   // of which synced
+  std::string frames_;    // Append's buffer, kept for its capacity
+
+  std::mutex fds_mu_;
+  std::map<uint64_t, std::shared_ptr<Fd>> fds_;  // Guarded by fds_mu_.
+};
+
+}  // namespace lintas::store

@@ -1,0 +1,134 @@
+// Record segments and the disk: a commit is durable only when both its
+// segment and RocksDB's WAL are synced. A WAL that reached the disk without
+// its segment (a power cut between the two syncs) and a commit whose
+// segment sync failed leave no acknowledged-looking record behind: the
+// records are dropped, their ids unknown, and the log continues.
+#include <gtest/gtest.h>
+
+#include "lintas/store/rocksdb_store.h"
+#include "lintas/wire/event_id.h"
+#include "testutil/fault_injection_fs.h"
+#include "testutil/temp_dir.h"
+
+namespace lintas::testutil {
+namespace {
+
+class SegmentFaultTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<store::RocksDbStore> Open() {
+    store::RocksDbOptions options;
+    options.path = dir_.Sub("db");
+    options.file_system = fs_;
+    auto opened = store::RocksDbStore::Open(options);
+    if (!opened.ok()) {
+      ADD_FAILURE() << opened.error().message;
+      return nullptr;
+    }
+    return std::move(opened).value();
+  }
+
+  std::vector<store::AppendEntry> Batch(uint64_t first, size_t n) {
+    std::vector<store::AppendEntry> batch(n);
+    for (size_t i = 0; i < n; ++i) {
+      batch[i].offset = first + i;
+      batch[i].event_id = ids_.Next();
+      batch[i].record = std::string(300, 'r') + std::to_string(first + i);
+    }
+    return batch;
+  }
+
+  void ExpectNotStored(store::RocksDbStore& s, const std::vector<store::AppendEntry>& batch) {
+    for (const auto& e : batch) {
+      auto found = s.FindEvent(e.event_id);
+      ASSERT_TRUE(found.ok());
+      EXPECT_EQ(*found, std::nullopt) << "a dropped record's id still finds offset " << found->value_or(0);
+    }
+  }
+
+  void ExpectStored(store::RocksDbStore& s, const std::vector<store::AppendEntry>& batch) {
+    for (const auto& e : batch) {
+      auto record = s.ReadRecord(e.offset);
+      ASSERT_TRUE(record.ok()) << record.error().message;
+      EXPECT_EQ(record->value_or("(none)"), e.record);
+      auto found = s.FindEvent(e.event_id);
+      ASSERT_TRUE(found.ok());
+      EXPECT_EQ(*found, std::optional<uint64_t>(e.offset));
+    }
+  }
+
+  TempDir dir_;
+  std::shared_ptr<FaultInjectionFs> fs_ = std::make_shared<FaultInjectionFs>();
+  wire::EventIdGenerator ids_;
+};
+
+TEST_F(SegmentFaultTest, AWalThatReachedTheDiskWithoutItsSegmentIsRolledBackAtTheNextStart) {
+  auto s = Open();
+  ASSERT_NE(s, nullptr);
+  auto kept = Batch(1, 5);
+  ASSERT_TRUE(s->Append(kept).ok());
+  // The segment's sync fails, the WAL's succeeds; then the power goes.
+  fs_->InjectError(FaultOp::kSync, ".seg", 1);
+  auto lost = Batch(6, 4);
+  Status failed = s->Append(lost);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().code, store::errc::io_error);
+  fs_->CutPower();
+  s.reset();
+  PowerCutReport cut = fs_->RestorePower();
+  EXPECT_EQ(cut.errors, std::vector<std::string>{});
+  EXPECT_GT(cut.bytes_dropped, 0u) << "the segment's unsynced frames were not dropped";
+
+  s = Open();
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->next_offset(), 6u);
+  ExpectStored(*s, kept);
+  ExpectNotStored(*s, lost);
+  // The log continues at 6, with the same events resent.
+  ASSERT_TRUE(s->Append(lost).ok());
+  ExpectStored(*s, lost);
+}
+
+TEST_F(SegmentFaultTest, ACommitWhoseSegmentSyncFailedIsDroppedEvenThoughItsFramesReadBack) {
+  auto s = Open();
+  ASSERT_NE(s, nullptr);
+  auto kept = Batch(1, 3);
+  ASSERT_TRUE(s->Append(kept).ok());
+  fs_->InjectError(FaultOp::kSync, ".seg", 1);
+  auto failed = Batch(4, 3);
+  ASSERT_FALSE(s->Append(failed).ok());
+  // The page cache still holds the frames, and the WAL has the pointers:
+  // after a failed fsync neither proves the disk has them.
+  ASSERT_TRUE(s->ReopenAfterFailedWrite().ok());
+  EXPECT_EQ(s->next_offset(), 4u);
+  ExpectNotStored(*s, failed);
+  ASSERT_TRUE(s->Append(failed).ok());
+  ExpectStored(*s, kept);
+  ExpectStored(*s, failed);
+  // And it all survives a power cut.
+  fs_->CutPower();
+  s.reset();
+  EXPECT_EQ(fs_->RestorePower().errors, std::vector<std::string>{});
+  s = Open();
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->next_offset(), 7u);
+  ExpectStored(*s, kept);
+  ExpectStored(*s, failed);
+}
+
+TEST_F(SegmentFaultTest, AFailedSegmentAppendRefusesTheCommitAndTheNextOneContinues) {
+  auto s = Open();
+  ASSERT_NE(s, nullptr);
+  fs_->InjectError(FaultOp::kAppend, ".seg", 1);
+  auto refused = Batch(1, 2);
+  Status status = s->Append(refused);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().code, store::errc::io_error) << status.error().message;
+  EXPECT_EQ(s->next_offset(), 1u);
+  ASSERT_TRUE(s->ReopenAfterFailedWrite().ok());
+  ExpectNotStored(*s, refused);
+  ASSERT_TRUE(s->Append(refused).ok());
+  ExpectStored(*s, refused);
+}
+
+}  // namespace
+}  // namespace lintas::testutil
