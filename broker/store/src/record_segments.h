@@ -88,7 +88,9 @@ class RecordSegments {
   // Read from the page cache only: would_block if that needs the disk.
   [[nodiscard]] Result<std::string> TryRead(uint64_t offset, const SegmentPointer& pointer);
   // The bodies of `reads` (offset order), one pread per run of adjacent
-  // frames: `out` gets one per read, in order.
+  // frames, past the page cache (catch-up reads the log once, and after
+  // each sync the written range left the cache anyway): `out` gets one per
+  // read, in order.
   [[nodiscard]] Status ReadAll(std::span<const SegmentRead> reads, std::vector<std::string>* out);
 
   const std::string& dir() const { return dir_; }
@@ -102,6 +104,11 @@ class RecordSegments {
   // Reads `bytes` at `position` of `segment` into `out`; `nowait`: from the
   // page cache only.
   Status ReadSpan(uint64_t segment, uint64_t position, size_t bytes, bool nowait, std::string* out);
+  // Reads `bytes` at `position` of `segment` with O_DIRECT (past the page
+  // cache, into a buffer of the calling thread that `out` views until its
+  // next call), or into `fallback` where the file system has no O_DIRECT.
+  Status ReadDirect(uint64_t segment, uint64_t position, size_t bytes, std::string* fallback,
+                    std::string_view* out);
 
   std::string dir_;
   std::shared_ptr<rocksdb::FileSystem> fs_;
