@@ -33,7 +33,7 @@ uint32_t ExtendTable(uint32_t state, const unsigned char* p, size_t n) {
 
 #if defined(__x86_64__)
 __attribute__((target("sse4.2"))) uint32_t ExtendHardware(uint32_t state, const unsigned char* p,
-                                                           size_t n) {
+                                                          size_t n) {
   uint64_t wide = state;
   for (; n >= 8; p += 8, n -= 8) {
     uint64_t word;
@@ -63,7 +63,8 @@ bool UseHardware() {
 uint32_t Crc32c(std::string_view data, uint32_t crc) {
   const auto* p = reinterpret_cast<const unsigned char*>(data.data());
   uint32_t state = ~crc;
-  state = UseHardware() ? ExtendHardware(state, p, data.size()) : ExtendTable(state, p, data.size());
+  state =
+      UseHardware() ? ExtendHardware(state, p, data.size()) : ExtendTable(state, p, data.size());
   return ~state;
 }
 

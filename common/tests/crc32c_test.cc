@@ -1,9 +1,9 @@
 // Crc32c: the published check values, and the two paths agree.
 #include "lintas/common/crc32c.h"
 
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 namespace lintas {
 namespace {

@@ -1,9 +1,10 @@
 // The failed-commit path: the disk refuses one WAL or record segment append
-// or sync while a node publishes. The events of the failed group commit are refused with
-// storage_error (retryable), nothing acknowledged is lost, and once the disk
-// works again the broker continues from the store's next offset: the resent
-// events are stored once and the offsets have no gap. A power cut at the end
-// checks that what was acknowledged after the failure was synced too.
+// or sync while a node publishes. The events of the failed group commit are
+// refused with storage_error (retryable), nothing acknowledged is lost, and
+// once the disk works again the broker continues from the store's next
+// offset: the resent events are stored once and the offsets have no gap. A
+// power cut at the end checks that what was acknowledged after the failure
+// was synced too.
 #include <iostream>
 #include <set>
 #include <string>
@@ -23,8 +24,9 @@ using namespace std::chrono_literals;
 constexpr size_t kPerRound = 20;
 constexpr auto kRecoveryTimeout = 30s;
 
-class FailedCommitTest : public DurableBrokerTest,
-                         public ::testing::WithParamInterface<std::tuple<testutil::FaultOp, std::string>> {
+using FaultAt = std::tuple<testutil::FaultOp, std::string>;  // the call, the file's suffix
+
+class FailedCommitTest : public DurableBrokerTest, public ::testing::WithParamInterface<FaultAt> {
  protected:
   // Resends the unacknowledged `events` until all are acknowledged or the
   // deadline passes; only storage_error may refuse them meanwhile.
@@ -134,9 +136,10 @@ INSTANTIATE_TEST_SUITE_P(
     WalOrSegmentFault, FailedCommitTest,
     ::testing::Combine(::testing::Values(testutil::FaultOp::kAppend, testutil::FaultOp::kSync),
                        ::testing::Values(std::string(".log"), std::string(".seg"))),
-    [](const ::testing::TestParamInfo<std::tuple<testutil::FaultOp, std::string>>& p) {
+    [](const ::testing::TestParamInfo<FaultAt>& p) {
       std::string file = std::get<1>(p.param) == ".log" ? "Wal" : "Segment";
-      return file + (std::get<0>(p.param) == testutil::FaultOp::kAppend ? "AppendFails" : "SyncFails");
+      bool append = std::get<0>(p.param) == testutil::FaultOp::kAppend;
+      return file + (append ? "AppendFails" : "SyncFails");
     });
 
 }  // namespace

@@ -41,7 +41,8 @@ class SegmentFaultTest : public ::testing::Test {
     for (const auto& e : batch) {
       auto found = s.FindEvent(e.event_id);
       ASSERT_TRUE(found.ok());
-      EXPECT_EQ(*found, std::nullopt) << "a dropped record's id still finds offset " << found->value_or(0);
+      EXPECT_EQ(*found, std::nullopt)
+          << "a dropped record's id still finds offset " << found->value_or(0);
     }
   }
 
@@ -65,11 +66,16 @@ TEST_F(SegmentFaultTest, AWalThatReachedTheDiskWithoutItsSegmentIsRolledBackAtTh
   auto s = Open();
   ASSERT_NE(s, nullptr);
   auto kept = Batch(1, 5);
-  ASSERT_TRUE(s->Append(kept).ok());
-  // The segment's sync fails, the WAL's succeeds; then the power goes.
+  store::CommitWrites first;
+  first.checkpoint = {5, "checkpoint of 5"};
+  ASSERT_TRUE(s->Commit(kept, first).ok());
+  // The segment's sync fails, the WAL's succeeds; then the power goes. The
+  // commit carried a checkpoint of its records.
   fs_->InjectError(FaultOp::kSync, ".seg", 1);
   auto lost = Batch(6, 4);
-  Status failed = s->Append(lost);
+  store::CommitWrites second;
+  second.checkpoint = {9, "checkpoint of 9"};
+  Status failed = s->Commit(lost, second);
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(failed.error().code, store::errc::io_error);
   fs_->CutPower();
@@ -83,6 +89,10 @@ TEST_F(SegmentFaultTest, AWalThatReachedTheDiskWithoutItsSegmentIsRolledBackAtTh
   EXPECT_EQ(s->next_offset(), 6u);
   ExpectStored(*s, kept);
   ExpectNotStored(*s, lost);
+  // No checkpoint beyond the log: the dropped commit's went with it.
+  auto checkpoint = s->LatestCheckpoint();
+  ASSERT_TRUE(checkpoint.ok());
+  EXPECT_EQ(checkpoint->value_or("(none)"), "checkpoint of 5");
   // The log continues at 6, with the same events resent.
   ASSERT_TRUE(s->Append(lost).ok());
   ExpectStored(*s, lost);
@@ -113,6 +123,33 @@ TEST_F(SegmentFaultTest, ACommitWhoseSegmentSyncFailedIsDroppedEvenThoughItsFram
   EXPECT_EQ(s->next_offset(), 7u);
   ExpectStored(*s, kept);
   ExpectStored(*s, failed);
+}
+
+TEST_F(SegmentFaultTest, FramesAProcessLeftInThePageCacheAreSyncedBeforeTheyCount) {
+  auto s = Open();
+  ASSERT_NE(s, nullptr);
+  auto first = Batch(1, 3);
+  ASSERT_TRUE(s->Append(first).ok());
+  // The segment's sync fails and the process dies before it reopens the
+  // store: the frames are in the page cache, not on the disk.
+  fs_->InjectError(FaultOp::kSync, ".seg", 1);
+  auto unsynced = Batch(4, 3);
+  ASSERT_FALSE(s->Append(unsynced).ok());
+  s.reset();
+  // The next start finds them whole and keeps them (stored after all, as a
+  // replayed WAL record): only once they are synced.
+  s = Open();
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->next_offset(), 7u);
+  ExpectStored(*s, unsynced);
+  fs_->CutPower();
+  s.reset();
+  EXPECT_EQ(fs_->RestorePower().errors, std::vector<std::string>{});
+  s = Open();
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->next_offset(), 7u);
+  ExpectStored(*s, first);
+  ExpectStored(*s, unsynced);
 }
 
 TEST_F(SegmentFaultTest, AFailedSegmentAppendRefusesTheCommitAndTheNextOneContinues) {

@@ -4,17 +4,17 @@
 #include "record_segments.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <rocksdb/file_system.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-
-#include <fmt/format.h>
-#include <rocksdb/file_system.h>
 
 #include "lintas/common/crc32c.h"
 #include "rocksdb_util.h"
@@ -31,8 +31,9 @@ constexpr std::string_view kSuffix = ".seg";
 // ReadAll reads runs of adjacent frames up to this many bytes at once.
 constexpr size_t kMaxReadSpan = 4u << 20;
 // Read descriptors kept open (each segment holds 256 MiB of records by
-// default: 64 cover 16 GiB of the log's most recently read parts).
+// default: 64 cover 16 GiB of the log's most recently opened parts).
 constexpr size_t kMaxOpenFds = 64;
+constexpr size_t kDirectAlign = 4096;
 
 template <typename T>
 void Put(std::string* out, T v) {
@@ -57,19 +58,23 @@ void AppendFrame(std::string* out, uint64_t offset, std::string_view body) {
   out->append(body);
 }
 
+std::string Where(uint64_t offset, const SegmentPointer& p) {
+  return fmt::format("record {} (segment {} at {})", offset, p.segment, p.position);
+}
+
 // Checks the frame at the start of `frame` against what its pointer says.
 Status CheckFrame(std::string_view frame, uint64_t offset, const SegmentPointer& p) {
-  auto where = [&] { return fmt::format("record {} (segment {} at {})", offset, p.segment, p.position); };
   if (frame.size() < kFrameHeaderBytes + p.length) {
-    return Error{errc::corruption, where() + ": the segment ends inside its frame"};
+    return Error{errc::corruption, Where(offset, p) + ": the segment ends inside its frame"};
   }
   if (frame.substr(0, 4) != kFrameMagic || Get<uint32_t>(frame, 4) != p.length ||
       Get<uint64_t>(frame, 8) != offset) {
-    return Error{errc::corruption, where() + ": the frame header does not match its pointer"};
+    return Error{errc::corruption,
+                 Where(offset, p) + ": the frame header does not match its pointer"};
   }
   uint32_t crc = Crc32c(frame.substr(kFrameHeaderBytes, p.length), Crc32c(frame.substr(0, 16)));
   if (crc != Get<uint32_t>(frame, 16)) {
-    return Error{errc::corruption, where() + ": checksum mismatch"};
+    return Error{errc::corruption, Where(offset, p) + ": checksum mismatch"};
   }
   return OkStatus();
 }
@@ -77,6 +82,28 @@ Status CheckFrame(std::string_view frame, uint64_t offset, const SegmentPointer&
 Error IoError(const rocksdb::IOStatus& s, std::string_view what) {
   return Error{errc::io_error, fmt::format("{}: {}", what, s.ToString())};
 }
+
+// A thread's buffer for direct reads (aligned, reused: its pages stay
+// mapped, where a new buffer per read costs a page fault per 4 KiB).
+class DirectBuffer {
+ public:
+  char* Get(size_t bytes) {
+    if (bytes > capacity_) {
+      void* p = nullptr;
+      if (posix_memalign(&p, kDirectAlign, bytes) != 0) return nullptr;
+      data_.reset(static_cast<char*>(p));
+      capacity_ = bytes;
+    }
+    return data_.get();
+  }
+
+ private:
+  struct Free {
+    void operator()(char* p) const { std::free(p); }
+  };
+  std::unique_ptr<char, Free> data_;
+  size_t capacity_ = 0;
+};
 
 }  // namespace
 
@@ -107,61 +134,39 @@ std::optional<SegmentPointer> SegmentPointer::Decode(std::string_view value) {
 struct RecordSegments::Fd {
   int fd = -1;
   int direct = -1;  // O_DIRECT, for runs of reads; -1 where the file system has none
+  std::atomic<bool> direct_refused{false};  // a direct read said EINVAL: read buffered
   ~Fd() {
     if (fd >= 0) ::close(fd);
     if (direct >= 0) ::close(direct);
   }
 };
 
-namespace {
-
-constexpr size_t kDirectAlign = 4096;
-
-// A thread's buffer for direct reads (aligned, reused: its pages stay
-// mapped, where a new buffer per read costs a page fault per 4 KiB).
-class DirectBuffer {
- public:
-  char* Get(size_t bytes) {
-    if (bytes > capacity_) {
-      void* p = nullptr;
-      if (posix_memalign(&p, kDirectAlign, bytes) != 0) return nullptr;
-      data_.reset(static_cast<char*>(p));
-      capacity_ = bytes;
-    }
-    return data_.get();
-  }
-
- private:
-  struct Free {
-    void operator()(char* p) const { std::free(p); }
-  };
-  std::unique_ptr<char, Free> data_;
-  size_t capacity_ = 0;
-};
-
-}  // namespace
-
-Result<std::unique_ptr<RecordSegments>> RecordSegments::Open(std::string dir,
-                                                             std::shared_ptr<rocksdb::FileSystem> fs,
-                                                             uint64_t segment_bytes) {
+Result<std::unique_ptr<RecordSegments>> RecordSegments::Open(
+    std::string dir, std::shared_ptr<rocksdb::FileSystem> fs, uint64_t segment_bytes) {
   auto segments = std::unique_ptr<RecordSegments>(new RecordSegments());
-  segments->dir_ = std::move(dir);
-  segments->fs_ = fs ? std::move(fs) : rocksdb::FileSystem::Default();
-  segments->segment_bytes_ = segment_bytes;
+  RecordSegments& g = *segments;
+  g.dir_ = std::move(dir);
+  g.fs_ = fs ? std::move(fs) : rocksdb::FileSystem::Default();
+  g.segment_bytes_ = segment_bytes;
   rocksdb::IOOptions io;
-  auto s = segments->fs_->CreateDirIfMissing(segments->dir_, io, nullptr);
-  if (!s.ok()) return IoError(s, "create " + segments->dir_);
-  s = segments->fs_->NewDirectory(segments->dir_, io, &segments->dir_handle_, nullptr);
-  if (!s.ok()) return IoError(s, "open " + segments->dir_);
+  auto s = g.fs_->CreateDirIfMissing(g.dir_, io, nullptr);
+  if (!s.ok()) return IoError(s, "create " + g.dir_);
+  // The new directory's own name, in the database's directory.
+  std::unique_ptr<rocksdb::FSDirectory> parent;
+  std::string parent_path = g.dir_.substr(0, g.dir_.find_last_of('/'));
+  s = g.fs_->NewDirectory(parent_path, io, &parent, nullptr);
+  if (s.ok()) s = parent->Fsync(io, nullptr);
+  if (!s.ok()) return IoError(s, "sync " + parent_path);
+  s = g.fs_->NewDirectory(g.dir_, io, &g.dir_handle_, nullptr);
+  if (!s.ok()) return IoError(s, "open " + g.dir_);
   std::vector<std::string> children;
-  s = segments->fs_->GetChildren(segments->dir_, io, &children, nullptr);
-  if (!s.ok()) return IoError(s, "list " + segments->dir_);
+  s = g.fs_->GetChildren(g.dir_, io, &children, nullptr);
+  if (!s.ok()) return IoError(s, "list " + g.dir_);
   for (const std::string& name : children) {
     if (!name.ends_with(kSuffix)) continue;
-    uint64_t number = std::strtoull(name.c_str(), nullptr, 10);
-    segments->current_ = std::max(segments->current_, number);
+    g.current_ = std::max<uint64_t>(g.current_, std::strtoull(name.c_str(), nullptr, 10));
   }
-  if (auto r = segments->Roll(); !r.ok()) return std::move(r).error();
+  if (auto r = g.Roll(); !r.ok()) return std::move(r).error();
   return segments;
 }
 
@@ -193,12 +198,19 @@ Status RecordSegments::Roll() {
   return OkStatus();
 }
 
-Status RecordSegments::Append(std::span<const AppendEntry> entries, std::vector<SegmentPointer>* out) {
+Status RecordSegments::Append(std::span<const AppendEntry> entries,
+                              std::vector<SegmentPointer>* out) {
   out->clear();
   if (entries.empty()) return OkStatus();
   if (!file_) return Error{errc::io_error, "record segments: no segment open after a failure"};
   size_t bytes = 0;
-  for (const AppendEntry& e : entries) bytes += kFrameHeaderBytes + e.record.size();
+  for (const AppendEntry& e : entries) {
+    if (e.record.size() > kMaxFrameBody) {
+      return Error{errc::invalid_append, fmt::format("record {} is {} bytes, above {}", e.offset,
+                                                     e.record.size(), kMaxFrameBody)};
+    }
+    bytes += kFrameHeaderBytes + e.record.size();
+  }
   if (size_ > 0 && size_ + bytes > segment_bytes_) {
     if (auto s = Roll(); !s.ok()) return s;
   }
@@ -231,14 +243,25 @@ Status RecordSegments::Sync() {
     file_.reset();
     return IoError(s, "sync " + PathOf(current_));
   }
-  (void)file_->InvalidateCache(synced_, size_ - synced_);
+  (void)file_->InvalidateCache(synced_, size_ - synced_);  // clean pages: advice only
   synced_ = size_;
   return OkStatus();
 }
 
+Status RecordSegments::SyncSegment(uint64_t segment) {
+  std::unique_ptr<rocksdb::FSWritableFile> file;
+  rocksdb::IOOptions io;
+  auto s = fs_->ReopenWritableFile(PathOf(segment), rocksdb::FileOptions(), &file, nullptr);
+  if (s.ok()) s = file->Sync(io, nullptr);
+  if (s.ok()) s = file->Close(io, nullptr);
+  return s.ok() ? OkStatus() : Status(IoError(s, "sync " + PathOf(segment)));
+}
+
 Result<std::shared_ptr<RecordSegments::Fd>> RecordSegments::ReadFd(uint64_t segment) {
-  std::lock_guard lock(fds_mu_);
-  if (auto it = fds_.find(segment); it != fds_.end()) return it->second;
+  {
+    std::lock_guard lock(fds_mu_);
+    if (auto it = fds_.find(segment); it != fds_.end()) return it->second;
+  }
   auto fd = std::make_shared<Fd>();
   std::string path = PathOf(segment);
   fd->fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -247,6 +270,8 @@ Result<std::shared_ptr<RecordSegments::Fd>> RecordSegments::ReadFd(uint64_t segm
                  fmt::format("open {}: {}", path, std::strerror(errno))};
   }
   fd->direct = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_DIRECT);
+  std::lock_guard lock(fds_mu_);
+  if (auto it = fds_.find(segment); it != fds_.end()) return it->second;  // opened meanwhile
   // Readers still using an evicted descriptor keep it open until they finish.
   if (fds_.size() >= kMaxOpenFds) fds_.erase(fds_.begin());
   fds_.emplace(segment, fd);
@@ -261,14 +286,16 @@ Status RecordSegments::ReadSpan(uint64_t segment, uint64_t position, size_t byte
   size_t done = 0;
   while (done < bytes) {
     iovec iov{out->data() + done, bytes - done};
-    ssize_t n = ::preadv2((*fd)->fd, &iov, 1, static_cast<off_t>(position + done),
-                          nowait ? RWF_NOWAIT : 0);
+    ssize_t n =
+        ::preadv2((*fd)->fd, &iov, 1, static_cast<off_t>(position + done), nowait ? RWF_NOWAIT : 0);
     if (n < 0 && errno == EINTR) continue;
-    if (nowait && (n < 0 || static_cast<size_t>(n) < bytes - done)) {
+    if (nowait && ((n < 0 && (errno == EAGAIN || errno == EOPNOTSUPP)) ||
+                   (n >= 0 && static_cast<size_t>(n) < bytes - done))) {
       return Error{errc::would_block, "record segment not in the page cache"};
     }
     if (n < 0) {
-      return Error{errc::io_error, fmt::format("read {}: {}", PathOf(segment), std::strerror(errno))};
+      return Error{errc::io_error,
+                   fmt::format("read {}: {}", PathOf(segment), std::strerror(errno))};
     }
     if (n == 0) break;  // the file ends: CheckFrame says where
     done += static_cast<size_t>(n);
@@ -281,46 +308,48 @@ Status RecordSegments::ReadDirect(uint64_t segment, uint64_t position, size_t by
                                   std::string* fallback, std::string_view* out) {
   auto fd = ReadFd(segment);
   if (!fd.ok()) return std::move(fd).error();
-  if ((*fd)->direct < 0) {
-    if (auto s = ReadSpan(segment, position, bytes, false, fallback); !s.ok()) return s;
-    *out = *fallback;
-    return OkStatus();
-  }
   uint64_t start = position / kDirectAlign * kDirectAlign;
   size_t skip = position - start;
   size_t length = (skip + bytes + kDirectAlign - 1) / kDirectAlign * kDirectAlign;
   thread_local DirectBuffer buffer;
-  char* data = buffer.Get(length);
-  if (data == nullptr) return Error{errc::io_error, "no memory for a direct read"};
+  char* data = (*fd)->direct >= 0 && !(*fd)->direct_refused.load() ? buffer.Get(length) : nullptr;
   size_t done = 0;
-  while (done < length) {
-    ssize_t n = ::pread((*fd)->direct, data + done, length - done, static_cast<off_t>(start + done));
+  while (data != nullptr && done < length) {
+    ssize_t n =
+        ::pread((*fd)->direct, data + done, length - done, static_cast<off_t>(start + done));
     if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EINVAL) {  // opened, but the device wants another alignment
+      (*fd)->direct_refused.store(true);
+      data = nullptr;
+      break;
+    }
     if (n < 0) {
-      return Error{errc::io_error, fmt::format("read {}: {}", PathOf(segment), std::strerror(errno))};
+      return Error{errc::io_error,
+                   fmt::format("read {}: {}", PathOf(segment), std::strerror(errno))};
     }
     if (n == 0) break;  // the file ends: CheckFrame says where
     done += static_cast<size_t>(n);
     if (done % kDirectAlign != 0) break;  // a direct read ends short only at the file's end
   }
-  *out = done > skip ? std::string_view(data + skip, std::min(bytes, done - skip)) : std::string_view();
+  if (data == nullptr) {
+    if (auto s = ReadSpan(segment, position, bytes, false, fallback); !s.ok()) return s;
+    *out = *fallback;
+    return OkStatus();
+  }
+  *out = done > skip ? std::string_view(data + skip, std::min(bytes, done - skip))
+                     : std::string_view();
   return OkStatus();
 }
 
-Result<std::string> RecordSegments::Read(uint64_t offset, const SegmentPointer& pointer) {
-  std::string frame;
-  if (auto s = ReadSpan(pointer.segment, pointer.position, kFrameHeaderBytes + pointer.length, false, &frame);
-      !s.ok()) {
-    return std::move(s).error();
+Result<std::string> RecordSegments::Read(uint64_t offset, const SegmentPointer& pointer,
+                                         bool memory_only) {
+  if (pointer.length > kMaxFrameBody) {
+    return Error{errc::corruption,
+                 Where(offset, pointer) + ": its pointer names an impossible length"};
   }
-  if (auto s = CheckFrame(frame, offset, pointer); !s.ok()) return std::move(s).error();
-  return frame.substr(kFrameHeaderBytes);
-}
-
-Result<std::string> RecordSegments::TryRead(uint64_t offset, const SegmentPointer& pointer) {
   std::string frame;
-  if (auto s = ReadSpan(pointer.segment, pointer.position, kFrameHeaderBytes + pointer.length, true, &frame);
-      !s.ok()) {
+  size_t bytes = kFrameHeaderBytes + pointer.length;
+  if (auto s = ReadSpan(pointer.segment, pointer.position, bytes, memory_only, &frame); !s.ok()) {
     return std::move(s).error();
   }
   if (auto s = CheckFrame(frame, offset, pointer); !s.ok()) return std::move(s).error();
@@ -332,18 +361,26 @@ Status RecordSegments::ReadAll(std::span<const SegmentRead> reads, std::vector<s
   out->reserve(reads.size());
   std::string fallback;
   for (size_t first = 0; first < reads.size();) {
+    const SegmentPointer& head = reads[first].pointer;
+    if (head.length > kMaxFrameBody) {
+      return Error{errc::corruption,
+                   Where(reads[first].offset, head) + ": its pointer names an impossible length"};
+    }
     // A run: the same segment, each frame right after the last.
     size_t last = first;
-    size_t bytes = reads[first].pointer.end() - reads[first].pointer.position;
-    while (last + 1 < reads.size() && reads[last + 1].pointer.segment == reads[first].pointer.segment &&
-           reads[last + 1].pointer.position == reads[last].pointer.end() &&
-           bytes + kFrameHeaderBytes + reads[last + 1].pointer.length <= kMaxReadSpan) {
+    size_t bytes = head.end() - head.position;
+    while (last + 1 < reads.size()) {
+      const SegmentPointer& next = reads[last + 1].pointer;
+      if (next.segment != head.segment || next.position != reads[last].pointer.end() ||
+          next.length > kMaxFrameBody || bytes + kFrameHeaderBytes + next.length > kMaxReadSpan) {
+        break;
+      }
       ++last;
-      bytes += kFrameHeaderBytes + reads[last].pointer.length;
+      bytes += kFrameHeaderBytes + next.length;
     }
-    const SegmentPointer& head = reads[first].pointer;
-    std::string_view view;
-    if (auto s = ReadDirect(head.segment, head.position, bytes, &fallback, &view); !s.ok()) return s;
+    std::string_view view;  // valid until the next ReadDirect of this thread
+    if (auto s = ReadDirect(head.segment, head.position, bytes, &fallback, &view); !s.ok())
+      return s;
     for (size_t i = first; i <= last; ++i) {
       size_t at = reads[i].pointer.position - head.position;
       std::string_view frame = at <= view.size() ? view.substr(at) : std::string_view();

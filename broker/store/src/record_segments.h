@@ -34,6 +34,9 @@ class FSWritableFile;
 namespace lintas::store {
 
 constexpr size_t kFrameHeaderBytes = 24;
+// The largest record a frame holds (the broker's frames are far smaller): a
+// pointer naming a longer one is damaged.
+constexpr size_t kMaxFrameBody = 256u << 20;
 
 // Where a record's body lies: the value the log family holds for it.
 struct SegmentPointer {
@@ -58,14 +61,15 @@ struct SegmentRead {
 };
 
 // Ownership: owns the open segment file and the read descriptors.
-// Thread safety: Append, Sync and Roll from one thread at a time (the
-// store's commit, its sync worker); the reads from any thread, concurrently
-// with them (a reader only reads frames whose pointers it was given, which
-// are written before the pointers are published).
+// Thread safety: Append, Sync, Roll and SyncSegment from one thread at a
+// time (the store's commit thread, its sync worker, recovery); the reads from
+// any thread, concurrently with them (a reader only reads frames whose
+// pointers it was given, which are written before the pointers are
+// published).
 class RecordSegments {
  public:
-  // Opens (creating) `dir` on `fs` and starts a new segment file after the
-  // highest one there.
+  // Opens (creating, with its name synced) `dir` on `fs` and starts a new
+  // segment file after the highest one there.
   [[nodiscard]] static Result<std::unique_ptr<RecordSegments>> Open(
       std::string dir, std::shared_ptr<rocksdb::FileSystem> fs, uint64_t segment_bytes);
   ~RecordSegments();
@@ -76,24 +80,27 @@ class RecordSegments {
   // one first when it is full), in one write, and gives each its pointer in
   // `out`. Not synced. On error the current segment must be rolled (Roll)
   // before the next Append: what reached it is unknown.
-  [[nodiscard]] Status Append(std::span<const AppendEntry> entries, std::vector<SegmentPointer>* out);
-  // Makes what Append wrote to the current segment durable (fdatasync).
+  [[nodiscard]] Status Append(std::span<const AppendEntry> entries,
+                              std::vector<SegmentPointer>* out);
+  // Makes what Append wrote to the current segment durable (fdatasync),
+  // then drops it from the page cache: the next writes reuse those pages
+  // (fresh ones cost the commit thread about half its time).
   [[nodiscard]] Status Sync();
   // Closes the current segment and starts a new one (its name synced).
   [[nodiscard]] Status Roll();
+  // Syncs a segment written before (recovery: a process killed between the
+  // WAL's sync and the segment's leaves frames the disk may not have).
+  [[nodiscard]] Status SyncSegment(uint64_t segment);
 
   // The body of the record at `offset`, checked against its frame header
-  // and checksum (corruption if they disagree).
-  [[nodiscard]] Result<std::string> Read(uint64_t offset, const SegmentPointer& pointer);
-  // Read from the page cache only: would_block if that needs the disk.
-  [[nodiscard]] Result<std::string> TryRead(uint64_t offset, const SegmentPointer& pointer);
-  // The bodies of `reads` (offset order), one pread per run of adjacent
-  // frames, past the page cache (catch-up reads the log once, and after
-  // each sync the written range left the cache anyway): `out` gets one per
-  // read, in order.
+  // and checksum (corruption if they disagree or the frame is missing).
+  // `memory_only`: from the page cache, else would_block.
+  [[nodiscard]] Result<std::string> Read(uint64_t offset, const SegmentPointer& pointer,
+                                         bool memory_only = false);
+  // The bodies of `reads` (offset order), one read per run of adjacent
+  // frames, past the page cache (O_DIRECT where the file system has it):
+  // `out` gets one per read, in order.
   [[nodiscard]] Status ReadAll(std::span<const SegmentRead> reads, std::vector<std::string>* out);
-
-  const std::string& dir() const { return dir_; }
 
  private:
   struct Fd;  // an open read descriptor, shared while a read uses it
@@ -102,11 +109,11 @@ class RecordSegments {
   std::string PathOf(uint64_t segment) const;
   Result<std::shared_ptr<Fd>> ReadFd(uint64_t segment);
   // Reads `bytes` at `position` of `segment` into `out`; `nowait`: from the
-  // page cache only.
+  // page cache only (would_block otherwise).
   Status ReadSpan(uint64_t segment, uint64_t position, size_t bytes, bool nowait, std::string* out);
-  // Reads `bytes` at `position` of `segment` with O_DIRECT (past the page
-  // cache, into a buffer of the calling thread that `out` views until its
-  // next call), or into `fallback` where the file system has no O_DIRECT.
+  // Reads `bytes` at `position` of `segment` with O_DIRECT into a buffer of
+  // the calling thread that `out` views until the thread's next call, or
+  // into `fallback` where the file system refuses O_DIRECT.
   Status ReadDirect(uint64_t segment, uint64_t position, size_t bytes, std::string* fallback,
                     std::string_view* out);
 

@@ -8,6 +8,7 @@
 // commit its records are dropped whatever reached the disk (a failed fsync
 // may leave pages that read back but were never written).
 #include <rocksdb/db.h>
+#include <rocksdb/file_system.h>
 #include <rocksdb/write_batch.h>
 
 #include "lintas/store/rocksdb_store.h"
@@ -17,12 +18,17 @@
 namespace lintas::store {
 
 Status RocksDbStore::OpenSegments() {
-  if (!options_.record_segments || options_.cache_of_replicated_log) return OkStatus();
-  auto opened = RecordSegments::Open(options_.path + "/segments", options_.file_system,
-                                     options_.segment_bytes);
+  if (options_.cache_of_replicated_log) return OkStatus();
+  std::string dir = options_.path + "/segments";
+  write_segments_ = options_.record_segments;
+  // With segments off, records written to them before stay readable.
+  auto fs = options_.file_system ? options_.file_system : rocksdb::FileSystem::Default();
+  if (!write_segments_ && !fs->FileExists(dir, rocksdb::IOOptions(), nullptr).ok())
+    return OkStatus();
+  auto opened = RecordSegments::Open(dir, options_.file_system, options_.segment_bytes);
   if (!opened.ok()) return std::move(opened).error();
   segments_ = std::move(*opened);
-  if (!syncer_) syncer_ = std::make_unique<SideWorker>("lintas-sync");
+  if (write_segments_ && !syncer_) syncer_ = std::make_unique<SideWorker>("lintas-sync");
   return CheckSegmentTail();
 }
 
@@ -36,28 +42,44 @@ Status RocksDbStore::AppendToSegments(std::span<const AppendEntry> entries,
 }
 
 Status RocksDbStore::CheckSegmentTail() {
-  std::string value;
-  rocksdb::Status s =
-      db_->Get(rocksdb::ReadOptions(), handles_[kMetaCf], ToSlice(kSegmentsSyncedThroughKey), &value);
   synced_through_ = next_offset() - 1;
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[kMetaCf],
+                               ToSlice(kSegmentsSyncedThroughKey), &value);
   // No mark: no commit ever wrote a pointer (each writes the mark with them).
   if (s.IsNotFound()) return OkStatus();
   if (!s.ok()) return Translate(s, "recover segments");
   uint64_t from = keys::DecodeBe64(value) + 1;
+  std::vector<SegmentRead> tail;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kLogCf]));
   for (it->Seek(keys::Be64(from)); it->Valid(); it->Next()) {
-    uint64_t offset = keys::DecodeBe64(ToStringView(it->key()));
     auto pointer = SegmentPointer::Decode(ToStringView(it->value()));
-    if (!pointer) continue;
-    if (auto body = segments_->Read(offset, *pointer); !body.ok()) {
-      StoreLog()->warn(
-          "the last commit before the stop did not reach its segment whole ({}): its records from "
-          "offset {} on were never acknowledged and are dropped",
-          body.error().message, offset);
-      return RollBack(offset);
-    }
+    if (pointer) tail.push_back({keys::DecodeBe64(ToStringView(it->key())), *pointer});
   }
   if (!it->status().ok()) return Translate(it->status(), "recover segments");
+  // A process killed between the WAL's sync and the segment's leaves frames
+  // that read back from the page cache but may not be on the disk: sync
+  // them before they count.
+  std::vector<uint64_t> files;
+  for (const SegmentRead& r : tail) {
+    if (files.empty() || files.back() != r.pointer.segment) files.push_back(r.pointer.segment);
+  }
+  for (uint64_t file : files) {
+    if (auto r = segments_->SyncSegment(file); !r.ok()) return r;
+  }
+  for (const SegmentRead& r : tail) {
+    auto body = segments_->Read(r.offset, r.pointer);
+    if (body.ok()) continue;
+    // Only a frame that is not whole is taken for one that never reached
+    // the disk; any other error stops the start (nothing is dropped).
+    if (body.error().code != errc::corruption) return std::move(body).error();
+    StoreLog()->warn(
+        "records from offset {} on are past the last commit known synced to its segment and "
+        "their frames are not whole ({}): a power cut between the two syncs of their commit, "
+        "which was then never acknowledged; dropping them",
+        r.offset, body.error().message);
+    return RollBack(r.offset);
+  }
   return OkStatus();
 }
 
@@ -66,18 +88,30 @@ Status RocksDbStore::RollBack(uint64_t from) {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kLogCf]));
   size_t dropped = 0;
   for (it->Seek(keys::Be64(from)); it->Valid(); it->Next(), ++dropped) {
+    uint64_t offset = keys::DecodeBe64(ToStringView(it->key()));
     auto pointer = SegmentPointer::Decode(ToStringView(it->value()));
     if (!pointer) {
-      return Error{errc::corruption,
-                   fmt::format("roll back from offset {}: record {} is not in a segment", from,
-                               keys::DecodeBe64(ToStringView(it->key())))};
+      return Error{
+          errc::corruption,
+          fmt::format("roll back from offset {}: record {} is not in a segment", from, offset)};
     }
+    // Its dedup entry, if it names this offset (an id is stored once).
     const auto& id = pointer->event_id.bytes();
-    batch.Delete(handles_[kDedupCf], rocksdb::Slice(reinterpret_cast<const char*>(id.data()), id.size()));
+    rocksdb::Slice id_key(reinterpret_cast<const char*>(id.data()), id.size());
+    std::string at;
+    rocksdb::Status got = db_->Get(rocksdb::ReadOptions(), handles_[kDedupCf], id_key, &at);
+    if (!got.ok() && !got.IsNotFound()) return Translate(got, "roll back");
+    if (got.ok() && keys::DecodeBe64(at) == offset) batch.Delete(handles_[kDedupCf], id_key);
     batch.Delete(handles_[kLogCf], it->key());
   }
   if (!it->status().ok()) return Translate(it->status(), "roll back");
-  if (dropped > 0) {
+  // A checkpoint that rode in the dropped commit covers its records.
+  std::unique_ptr<rocksdb::Iterator> c(
+      db_->NewIterator(rocksdb::ReadOptions(), handles_[kCheckpointsCf]));
+  for (c->Seek(keys::Be64(from)); c->Valid(); c->Next())
+    batch.Delete(handles_[kCheckpointsCf], c->key());
+  if (!c->status().ok()) return Translate(c->status(), "roll back");
+  if (batch.Count() > 0) {
     rocksdb::WriteOptions wo;
     wo.sync = sync_;
     if (rocksdb::Status s = db_->Write(wo, &batch); !s.ok()) return Translate(s, "roll back");
@@ -94,9 +128,10 @@ Result<std::optional<std::string>> RocksDbStore::Resolve(uint64_t offset, std::s
   auto pointer = SegmentPointer::Decode(value);
   if (!pointer) return std::optional<std::string>(std::move(value));
   if (!segments_) {
-    return Error{errc::corruption, fmt::format("record {} is in a segment, but segments are off", offset)};
+    return Error{errc::corruption,
+                 fmt::format("record {} is in a segment, but segments are off", offset)};
   }
-  auto body = memory_only ? segments_->TryRead(offset, *pointer) : segments_->Read(offset, *pointer);
+  auto body = segments_->Read(offset, *pointer, memory_only);
   if (!body.ok()) return std::move(body).error();
   return std::optional<std::string>(std::move(*body));
 }

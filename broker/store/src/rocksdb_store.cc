@@ -210,8 +210,8 @@ Status RocksDbStore::ReopenAfterFailedWrite() {
   CloseDb();
   if (auto r = OpenDb(); !r.ok()) return r;
   if (segments_) {
-    if (auto r = segments_->Roll(); !r.ok()) return r;
     if (auto r = failed_from_ != 0 ? RollBack(failed_from_) : CheckSegmentTail(); !r.ok()) return r;
+    if (auto r = segments_->Roll(); !r.ok()) return r;
   }
   failed_from_ = 0;
   write_failed_.store(false, std::memory_order_release);
@@ -282,7 +282,11 @@ Result<std::optional<uint64_t>> RocksDbStore::FindEventWith(const rocksdb::ReadO
                rocksdb::Slice(reinterpret_cast<const char*>(b.data()), b.size()), &value);
   if (s.IsNotFound()) return std::optional<uint64_t>();
   if (!s.ok()) return Translate(s, "dedup lookup");
-  return std::optional<uint64_t>(keys::DecodeBe64(ToStringView(value)));
+  uint64_t offset = keys::DecodeBe64(ToStringView(value));
+  // Not before its commit succeeded (with segments, RocksDB's part of it is
+  // visible while the segment still syncs, and until a failed one is dropped).
+  if (offset >= next_offset()) return std::optional<uint64_t>();
+  return std::optional<uint64_t>(offset);
 }
 
 Status RocksDbStore::FindEventsWith(const rocksdb::ReadOptions& read,
@@ -306,13 +310,15 @@ Status RocksDbStore::FindEventsWith(const rocksdb::ReadOptions& read,
   for (size_t k = 0; k < keys.size(); ++k) {
     if (statuses[k].IsNotFound()) continue;
     if (!statuses[k].ok()) return Translate(statuses[k], "dedup lookup");
-    (*out)[asked[k]] = keys::DecodeBe64(ToStringView(values[k]));
+    uint64_t offset = keys::DecodeBe64(ToStringView(values[k]));
+    if (offset < next_offset()) (*out)[asked[k]] = offset;  // see FindEventWith
   }
   return OkStatus();
 }
 
 Result<std::optional<std::string>> RocksDbStore::ReadRecordWith(const rocksdb::ReadOptions& read,
                                                                uint64_t offset) {
+  if (offset >= next_offset()) return std::optional<std::string>();  // see FindEventWith
   std::string value;
   rocksdb::Status s =
       db_->Get(read, handles_[kLogCf], keys::Be64(offset), &value);
@@ -329,7 +335,10 @@ Status RocksDbStore::ReadRecords(std::span<const uint64_t> offsets,
   // One iterator, bounded by the last offset asked for: records are dense,
   // so Next is the rule and a Seek the exception (a gap of other nodes'
   // records, or a missing one).
-  std::string upper = keys::Be64(offsets.back() == UINT64_MAX ? UINT64_MAX : offsets.back() + 1);
+  // Not past the log's end (see FindEventWith).
+  uint64_t last = offsets.back() == UINT64_MAX ? UINT64_MAX : offsets.back() + 1;
+  uint64_t end = std::min(last, next_offset());
+  std::string upper = keys::Be64(end);
   rocksdb::Slice upper_bound(upper);
   // A catch-up scan reads each block once: it would only push hotter
   // blocks out of the cache, and reading ahead saves a pread per block.

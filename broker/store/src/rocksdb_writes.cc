@@ -17,7 +17,8 @@ Status RocksDbStore::Append(std::span<const AppendEntry> entries) {
   return Commit(entries, CommitWrites{});
 }
 
-Status RocksDbStore::AddRecords(std::span<const AppendEntry> entries, std::span<const std::string> pointers,
+Status RocksDbStore::AddRecords(std::span<const AppendEntry> entries,
+                                std::span<const std::string> pointers,
                                 rocksdb::WriteBatch* batch) {
   uint64_t expected = next_offset();
   for (size_t i = 0; i < entries.size(); ++i) {
@@ -52,12 +53,13 @@ Status RocksDbStore::Commit(std::span<const AppendEntry> entries, const CommitWr
   if (entries.empty() && writes.empty()) return Sync();
   if (!entries.empty() && entries.front().offset != next_offset()) {
     return Error{errc::invalid_append,
-                 fmt::format("append at offset {} does not continue the log", entries.front().offset)};
+                 fmt::format("append at offset {} does not continue the log",
+                             entries.front().offset)};
   }
   // With segments the records go there first (not synced yet): the batch
   // holds their pointers.
   std::vector<std::string> pointers;
-  if (segments_ && !entries.empty()) {
+  if (write_segments_ && !entries.empty()) {
     if (auto s = AppendToSegments(entries, &pointers); !s.ok()) {
       failed_from_ = entries.front().offset;
       write_failed_.store(true, std::memory_order_release);
@@ -103,8 +105,14 @@ Status RocksDbStore::Commit(std::span<const AppendEntry> entries, const CommitWr
   }
   if (!writes.access.empty()) access_size_.store(writes.access.back().seq, std::memory_order_release);
   if (entries.empty()) return OkStatus();
-  synced_through_ = entries.back().offset;
   next_offset_.store(entries.back().offset + 1, std::memory_order_release);
+  if (!pointers.empty()) {
+    // These frames are synced: say so (unsynced; the next commit's sync
+    // makes it durable), so that a restart does not check them again.
+    synced_through_ = entries.back().offset;
+    (void)db_->Put(rocksdb::WriteOptions(), handles_[kMetaCf], ToSlice(kSegmentsSyncedThroughKey),
+                   keys::Be64(synced_through_));
+  }
   const wire::EventId* top = &entries.front().event_id;
   for (const AppendEntry& e : entries) {
     if (*top < e.event_id) top = &e.event_id;

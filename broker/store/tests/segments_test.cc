@@ -1,11 +1,11 @@
 // Record segments under RocksDbStore: records go to segment files and the
 // log family holds pointers; reads check each frame; records stored inline
 // stay readable; segments roll.
-#include <filesystem>
-#include <fstream>
-
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "../src/record_segments.h"
 #include "lintas/store/rocksdb_store.h"
@@ -38,7 +38,8 @@ class SegmentsTest : public ::testing::Test {
       AppendEntry e;
       e.offset = store.next_offset() + i;
       e.event_id = ids_.Next();
-      e.record = std::string(size, static_cast<char>('a' + e.offset % 26)) + std::to_string(e.offset);
+      e.record =
+          std::string(size, static_cast<char>('a' + e.offset % 26)) + std::to_string(e.offset);
       batch.push_back(std::move(e));
     }
     ASSERT_TRUE(store.Append(batch).ok());
@@ -58,7 +59,8 @@ class SegmentsTest : public ::testing::Test {
     std::vector<std::optional<std::string>> run;
     ASSERT_TRUE(store.ReadRecords(offsets, &run).ok());
     ASSERT_EQ(run.size(), written_.size());
-    for (size_t i = 0; i < run.size(); ++i) EXPECT_EQ(run[i].value_or("(none)"), written_[i].record);
+    for (size_t i = 0; i < run.size(); ++i)
+      EXPECT_EQ(run[i].value_or("(none)"), written_[i].record);
   }
 
   std::vector<fs::path> SegmentFiles() {
@@ -80,8 +82,10 @@ TEST_F(SegmentsTest, RecordsGoToSegmentFilesAndTheLogFamilyHoldsPointers) {
   ASSERT_NE(store, nullptr);
   Append(*store, 10, 1000);
   std::string value;
-  ASSERT_TRUE(store->db()->Get(rocksdb::ReadOptions(), store->log_family(), std::string("\0\0\0\0\0\0\0\3", 8),
-                               &value).ok());
+  ASSERT_TRUE(store->db()
+                  ->Get(rocksdb::ReadOptions(), store->log_family(),
+                        std::string("\0\0\0\0\0\0\0\3", 8), &value)
+                  .ok());
   auto pointer = SegmentPointer::Decode(value);
   ASSERT_TRUE(pointer.has_value()) << "the log family holds " << value.size() << " bytes";
   EXPECT_EQ(pointer->length, written_[2].record.size());
@@ -98,7 +102,8 @@ TEST_F(SegmentsTest, RecordsGoToSegmentFilesAndTheLogFamilyHoldsPointers) {
 
 TEST_F(SegmentsTest, ARecordIsNeverAPointer) {
   EXPECT_FALSE(SegmentPointer::Decode("not a record").has_value());
-  EXPECT_FALSE(SegmentPointer::Decode(std::string(SegmentPointer::kEncodedBytes, '\0')).has_value());
+  EXPECT_FALSE(
+      SegmentPointer::Decode(std::string(SegmentPointer::kEncodedBytes, '\0')).has_value());
   SegmentPointer p;
   p.segment = 7;
   p.position = 1u << 30;

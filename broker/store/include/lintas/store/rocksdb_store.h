@@ -90,7 +90,8 @@ struct RocksDbOptions {
 // it covers; a database without it predates derived indexes (they were
 // written with the log) and is fully indexed.
 //
-// Ownership: owns the DB and its handles. Thread safety: see Store.
+// Ownership: owns the DB and its handles, the record segments and the
+// thread that syncs them (lintas-sync). Thread safety: see Store.
 class RocksDbStore final : public Store {
  public:
   // Opens or creates the database and recovers next_offset() from the log.
@@ -170,7 +171,8 @@ class RocksDbStore final : public Store {
   // (memory-only: from the page cache) if it is a pointer.
   Result<std::optional<std::string>> Resolve(uint64_t offset, std::string value, bool memory_only);
   // Reads the segment pointers among `values` (one per offsets[i]) in place.
-  Status ResolveAll(std::span<const uint64_t> offsets, std::vector<std::optional<std::string>>* values);
+  Status ResolveAll(std::span<const uint64_t> offsets,
+                    std::vector<std::optional<std::string>>* values);
   // Record segments: the records' part of a commit (appended, synced beside
   // the WAL by syncer_), and recovery. See rocksdb_segments.cc.
   Status OpenSegments();
@@ -196,8 +198,10 @@ class RocksDbStore final : public Store {
   std::atomic<uint64_t> next_offset_{1};
   std::atomic<uint64_t> index_watermark_{0};
   std::atomic<int64_t> last_received_at_us_{0};
-  // Record segments (null: records inline). Commit's thread writes, any reads.
+  // Record segments (null: none in this database and records_segments
+  // off). Commit's thread writes (if write_segments_), any thread reads.
   std::unique_ptr<RecordSegments> segments_;
+  bool write_segments_ = false;
   std::unique_ptr<SideWorker> syncer_;  // syncs the segment while RocksDB syncs its WAL
   // Commit's thread: the last offset of the last commit that succeeded, and
   // the first offset of a commit that failed (0: none since the last open),
