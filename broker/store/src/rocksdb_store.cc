@@ -115,6 +115,11 @@ Status RocksDbStore::OpenDb() {
   db_options.allow_concurrent_memtable_write = false;
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.write_buffer_size = options.write_buffer_bytes;
+  // No compression: with the records in segments, RocksDB holds pointers,
+  // ids, offsets and index keys, which block prefix encoding already shrinks.
+  // Snappy saved 70 B per event on disk (1,336 against 1,266 at 10M) and cost
+  // the flush thread 0.1-0.3 us per event (docs/PERFORMANCE.md).
+  cf_options.compression = rocksdb::kNoCompression;
   db_options.db_write_buffer_size = options.max_memtable_bytes;
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   // Keys arrive in order (offsets, times) or in order within a prefix (index
