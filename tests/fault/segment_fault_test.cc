@@ -57,6 +57,14 @@ class SegmentFaultTest : public ::testing::Test {
     }
   }
 
+  // The power goes, comes back, and the store opens again.
+  std::unique_ptr<store::RocksDbStore> CutPowerAndReopen(std::unique_ptr<store::RocksDbStore> s) {
+    fs_->CutPower();
+    s.reset();
+    EXPECT_EQ(fs_->RestorePower().errors, std::vector<std::string>{});
+    return Open();
+  }
+
   TempDir dir_;
   std::shared_ptr<FaultInjectionFs> fs_ = std::make_shared<FaultInjectionFs>();
   wire::EventIdGenerator ids_;
@@ -115,10 +123,7 @@ TEST_F(SegmentFaultTest, ACommitWhoseSegmentSyncFailedIsDroppedEvenThoughItsFram
   ExpectStored(*s, kept);
   ExpectStored(*s, failed);
   // And it all survives a power cut.
-  fs_->CutPower();
-  s.reset();
-  EXPECT_EQ(fs_->RestorePower().errors, std::vector<std::string>{});
-  s = Open();
+  s = CutPowerAndReopen(std::move(s));
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->next_offset(), 7u);
   ExpectStored(*s, kept);
@@ -142,10 +147,7 @@ TEST_F(SegmentFaultTest, FramesAProcessLeftInThePageCacheAreSyncedBeforeTheyCoun
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->next_offset(), 7u);
   ExpectStored(*s, unsynced);
-  fs_->CutPower();
-  s.reset();
-  EXPECT_EQ(fs_->RestorePower().errors, std::vector<std::string>{});
-  s = Open();
+  s = CutPowerAndReopen(std::move(s));
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->next_offset(), 7u);
   ExpectStored(*s, first);
