@@ -4,6 +4,9 @@
 // segment sync failed leave no acknowledged-looking record behind: the
 // records are dropped, their ids unknown, and the log continues.
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
+
+#include <filesystem>
 
 #include "lintas/store/rocksdb_store.h"
 #include "lintas/wire/event_id.h"
@@ -43,6 +46,12 @@ class SegmentFaultTest : public ::testing::Test {
       ASSERT_TRUE(found.ok());
       EXPECT_EQ(*found, std::nullopt)
           << "a dropped record's id still finds offset " << found->value_or(0);
+      // In the dedup family itself, not only hidden past the log's end.
+      std::string at;
+      rocksdb::Slice key(reinterpret_cast<const char*>(e.event_id.bytes().data()),
+                         wire::EventId::kSize);
+      EXPECT_TRUE(s.db()->Get(rocksdb::ReadOptions(), s.dedup_family(), key, &at).IsNotFound())
+          << "a dropped record's dedup entry is still stored";
     }
   }
 
@@ -76,6 +85,7 @@ TEST_F(SegmentFaultTest, AWalThatReachedTheDiskWithoutItsSegmentIsRolledBackAtTh
   auto kept = Batch(1, 5);
   store::CommitWrites first;
   first.checkpoint = {5, "checkpoint of 5"};
+  first.access.push_back({1, "consultation 1", std::string(32, 'a')});
   ASSERT_TRUE(s->Commit(kept, first).ok());
   // The segment's sync fails, the WAL's succeeds; then the power goes. The
   // commit carried a checkpoint of its records.
@@ -83,6 +93,7 @@ TEST_F(SegmentFaultTest, AWalThatReachedTheDiskWithoutItsSegmentIsRolledBackAtTh
   auto lost = Batch(6, 4);
   store::CommitWrites second;
   second.checkpoint = {9, "checkpoint of 9"};
+  second.access.push_back({2, "consultation 2", std::string(32, 'b')});
   Status failed = s->Commit(lost, second);
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(failed.error().code, store::errc::io_error);
@@ -101,6 +112,8 @@ TEST_F(SegmentFaultTest, AWalThatReachedTheDiskWithoutItsSegmentIsRolledBackAtTh
   auto checkpoint = s->LatestCheckpoint();
   ASSERT_TRUE(checkpoint.ok());
   EXPECT_EQ(checkpoint->value_or("(none)"), "checkpoint of 5");
+  // Nor its consultation record: its deliveries never left.
+  EXPECT_EQ(s->access_size(), 1u);
   // The log continues at 6, with the same events resent.
   ASSERT_TRUE(s->Append(lost).ok());
   ExpectStored(*s, lost);
@@ -152,6 +165,24 @@ TEST_F(SegmentFaultTest, FramesAProcessLeftInThePageCacheAreSyncedBeforeTheyCoun
   EXPECT_EQ(s->next_offset(), 7u);
   ExpectStored(*s, first);
   ExpectStored(*s, unsynced);
+}
+
+TEST_F(SegmentFaultTest, AMissingSegmentFileStopsTheStartRatherThanDropRecords) {
+  auto s = Open();
+  ASSERT_NE(s, nullptr);
+  ASSERT_TRUE(s->Append(Batch(1, 3)).ok());
+  fs_->InjectError(FaultOp::kSync, ".seg", 1);
+  ASSERT_FALSE(s->Append(Batch(4, 3)).ok());  // past the mark at the next start
+  s.reset();
+  for (const auto& f : std::filesystem::directory_iterator(dir_.Sub("db") + "/segments")) {
+    std::filesystem::remove(f.path());
+  }
+  store::RocksDbOptions options;
+  options.path = dir_.Sub("db");
+  options.file_system = fs_;
+  auto opened = store::RocksDbStore::Open(options);
+  ASSERT_FALSE(opened.ok()) << "the store started without the segment its log names";
+  EXPECT_NE(opened.error().message.find("missing"), std::string::npos) << opened.error().message;
 }
 
 TEST_F(SegmentFaultTest, AFailedSegmentAppendRefusesTheCommitAndTheNextOneContinues) {

@@ -170,7 +170,6 @@ Result<std::unique_ptr<RecordSegments>> RecordSegments::Open(
     if (!name.ends_with(kSuffix)) continue;
     g.current_ = std::max<uint64_t>(g.current_, std::strtoull(name.c_str(), nullptr, 10));
   }
-  if (auto r = g.Roll(); !r.ok()) return std::move(r).error();
   return segments;
 }
 
@@ -182,13 +181,13 @@ std::string RecordSegments::PathOf(uint64_t segment) const {
   return fmt::format("{}/{:020}{}", dir_, segment, kSuffix);
 }
 
-Status RecordSegments::Roll() {
+Status RecordSegments::Roll(uint64_t at_least) {
   rocksdb::IOOptions io;
   if (file_) {
     (void)file_->Close(io, nullptr);  // its frames were synced, or are dead
     file_.reset();
   }
-  uint64_t next = current_ + 1;
+  uint64_t next = std::max(current_, at_least) + 1;
   std::unique_ptr<rocksdb::FSWritableFile> file;
   auto s = fs_->NewWritableFile(PathOf(next), rocksdb::FileOptions(), &file, nullptr);
   if (!s.ok()) return IoError(s, "create " + PathOf(next));
@@ -260,6 +259,12 @@ Status RecordSegments::Sync() {
 Status RecordSegments::SyncSegment(uint64_t segment) {
   std::unique_ptr<rocksdb::FSWritableFile> file;
   rocksdb::IOOptions io;
+  // Reopening would create it: a file the log names must be there.
+  if (auto exists = fs_->FileExists(PathOf(segment), io, nullptr); exists.IsNotFound()) {
+    return Error{errc::io_error, fmt::format("{} is missing, but the log names records in it: the "
+                                             "data directory is incomplete",
+                                             PathOf(segment))};
+  }
   auto s = fs_->ReopenWritableFile(PathOf(segment), rocksdb::FileOptions(), &file, nullptr);
   if (s.ok()) s = file->Sync(io, nullptr);
   if (s.ok()) s = file->Close(io, nullptr);

@@ -68,8 +68,8 @@ struct SegmentRead {
 // published).
 class RecordSegments {
  public:
-  // Opens (creating, with its name synced) `dir` on `fs` and starts a new
-  // segment file after the highest one there.
+  // Opens (creating, with its name synced) `dir` on `fs`. Nothing can be
+  // appended before Roll starts a segment file.
   [[nodiscard]] static Result<std::unique_ptr<RecordSegments>> Open(
       std::string dir, std::shared_ptr<rocksdb::FileSystem> fs, uint64_t segment_bytes);
   ~RecordSegments();
@@ -87,8 +87,9 @@ class RecordSegments {
   // the next writes reuse those pages (fresh ones cost the commit thread
   // about half its time).
   [[nodiscard]] Status Sync();
-  // Closes the current segment and starts a new one (its name synced).
-  [[nodiscard]] Status Roll();
+  // Closes the current segment and starts a new one (its name synced),
+  // numbered after every file in the directory and after `at_least`.
+  [[nodiscard]] Status Roll(uint64_t at_least = 0);
   // Syncs a segment written before (recovery: a process killed between the
   // WAL's sync and the segment's leaves frames the disk may not have).
   [[nodiscard]] Status SyncSegment(uint64_t segment);

@@ -29,7 +29,21 @@ Status RocksDbStore::OpenSegments() {
   if (!opened.ok()) return std::move(opened).error();
   segments_ = std::move(*opened);
   if (write_segments_ && !syncer_) syncer_ = std::make_unique<SideWorker>("lintas-sync");
-  return CheckSegmentTail();
+  if (auto s = CheckSegmentTail(); !s.ok()) return s;
+  return RollSegments();
+}
+
+Status RocksDbStore::RollSegments() {
+  if (!write_segments_) return OkStatus();
+  // Never a number the log already names (a file lost from the directory).
+  uint64_t named = 0;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kLogCf]));
+  it->SeekToLast();
+  if (!it->status().ok()) return Translate(it->status(), "recover segments");
+  if (it->Valid()) {
+    if (auto p = SegmentPointer::Decode(ToStringView(it->value()))) named = p->segment;
+  }
+  return segments_->Roll(named);
 }
 
 Status RocksDbStore::AppendToSegments(std::span<const AppendEntry> entries,
@@ -41,6 +55,10 @@ Status RocksDbStore::AppendToSegments(std::span<const AppendEntry> entries,
   return OkStatus();
 }
 
+std::string RocksDbStore::EncodeSegmentMark(uint64_t offset, uint64_t access_size) {
+  return keys::Be64(offset) + keys::Be64(access_size);
+}
+
 Status RocksDbStore::CheckSegmentTail() {
   synced_through_ = next_offset() - 1;
   std::string value;
@@ -49,7 +67,11 @@ Status RocksDbStore::CheckSegmentTail() {
   // No mark: no commit ever wrote a pointer (each writes the mark with them).
   if (s.IsNotFound()) return OkStatus();
   if (!s.ok()) return Translate(s, "recover segments");
+  if (value.size() != 16)
+    return Error{errc::corruption, "recover segments: the mark is not 16 bytes"};
   uint64_t from = keys::DecodeBe64(value) + 1;
+  uint64_t access_before = keys::DecodeBe64(std::string_view(value).substr(8));
+  // Past the mark: at most the last commit before the stop.
   std::vector<SegmentRead> tail;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kLogCf]));
   for (it->Seek(keys::Be64(from)); it->Valid(); it->Next()) {
@@ -57,9 +79,11 @@ Status RocksDbStore::CheckSegmentTail() {
     if (pointer) tail.push_back({keys::DecodeBe64(ToStringView(it->key())), *pointer});
   }
   if (!it->status().ok()) return Translate(it->status(), "recover segments");
-  // A process killed between the WAL's sync and the segment's leaves frames
-  // that read back from the page cache but may not be on the disk: sync
-  // them before they count.
+  if (tail.empty()) return OkStatus();
+  // A process killed between the WAL's sync and the segment's leaves its
+  // frames in the page cache: sync them, then read what the disk holds
+  // (ReadAll reads past the page cache, which may keep pages a failed fsync
+  // never wrote). A missing file is not a torn frame: it stops the start.
   std::vector<uint64_t> files;
   for (const SegmentRead& r : tail) {
     if (files.empty() || files.back() != r.pointer.segment) files.push_back(r.pointer.segment);
@@ -67,27 +91,20 @@ Status RocksDbStore::CheckSegmentTail() {
   for (uint64_t file : files) {
     if (auto r = segments_->SyncSegment(file); !r.ok()) return r;
   }
-  for (const SegmentRead& r : tail) {
-    auto body = segments_->Read(r.offset, r.pointer);
-    if (body.ok()) continue;
-    // Only a frame that is not whole is taken for one that never reached
-    // the disk; any other error stops the start (nothing is dropped).
-    if (body.error().code != errc::corruption) return std::move(body).error();
-    StoreLog()->warn(
-        "records from offset {} on are past the last commit known synced to its segment and "
-        "their frames are not whole ({}): a power cut between the two syncs of their commit, "
-        "which was then never acknowledged; dropping them",
-        r.offset, body.error().message);
-    return RollBack(r.offset);
-  }
-  return OkStatus();
+  std::vector<std::string> bodies;
+  Status whole = segments_->ReadAll(tail, &bodies);
+  if (whole.ok()) return OkStatus();
+  if (whole.error().code != errc::corruption) return whole;
+  StoreLog()->warn(
+      "the last commit before the stop (records from offset {}) did not reach its segment whole "
+      "({}): a stop between the two syncs of a commit that was never acknowledged; dropping it",
+      from, whole.error().message);
+  return RollBack(from, access_before);
 }
 
-Status RocksDbStore::RollBack(uint64_t from) {
-  rocksdb::WriteBatch batch;
+Status RocksDbStore::RollBackRecords(uint64_t from, rocksdb::WriteBatch* batch, size_t* dropped) {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kLogCf]));
-  size_t dropped = 0;
-  for (it->Seek(keys::Be64(from)); it->Valid(); it->Next(), ++dropped) {
+  for (it->Seek(keys::Be64(from)); it->Valid(); it->Next(), ++*dropped) {
     uint64_t offset = keys::DecodeBe64(ToStringView(it->key()));
     auto pointer = SegmentPointer::Decode(ToStringView(it->value()));
     if (!pointer) {
@@ -101,20 +118,39 @@ Status RocksDbStore::RollBack(uint64_t from) {
     std::string at;
     rocksdb::Status got = db_->Get(rocksdb::ReadOptions(), handles_[kDedupCf], id_key, &at);
     if (!got.ok() && !got.IsNotFound()) return Translate(got, "roll back");
-    if (got.ok() && keys::DecodeBe64(at) == offset) batch.Delete(handles_[kDedupCf], id_key);
-    batch.Delete(handles_[kLogCf], it->key());
+    if (got.ok() && keys::DecodeBe64(at) == offset) batch->Delete(handles_[kDedupCf], id_key);
+    batch->Delete(handles_[kLogCf], it->key());
   }
   if (!it->status().ok()) return Translate(it->status(), "roll back");
-  // A checkpoint that rode in the dropped commit covers its records.
-  std::unique_ptr<rocksdb::Iterator> c(
-      db_->NewIterator(rocksdb::ReadOptions(), handles_[kCheckpointsCf]));
-  for (c->Seek(keys::Be64(from)); c->Valid(); c->Next())
-    batch.Delete(handles_[kCheckpointsCf], c->key());
-  if (!c->status().ok()) return Translate(c->status(), "roll back");
-  if (batch.Count() > 0) {
-    rocksdb::WriteOptions wo;
-    wo.sync = sync_;
-    if (rocksdb::Status s = db_->Write(wo, &batch); !s.ok()) return Translate(s, "roll back");
+  return OkStatus();
+}
+
+Status RocksDbStore::RollBack(uint64_t from, uint64_t access_before) {
+  rocksdb::WriteBatch batch;
+  size_t dropped = 0;
+  if (auto s = RollBackRecords(from, &batch, &dropped); !s.ok()) return s;
+  // What rode in the dropped commit: a checkpoint covering its records, its
+  // consultation records (their deliveries never left); and what may have
+  // been derived from its records: summaries, leaf blocks, the watermark.
+  for (auto [family, first] :
+       {std::pair{kCheckpointsCf, from}, std::pair{kAccessCf, access_before + 1},
+        std::pair{kAccessLeavesCf, access_before + 1}, std::pair{kDistributedCf, from},
+        std::pair{kLeavesCf, (from - 1) / 256}}) {
+    // Key by key: RocksDB 7.8's range deletions trip an assertion with
+    // memtable insert hints (these families use them).
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions(), handles_[family]));
+    for (it->Seek(keys::Be64(first)); it->Valid(); it->Next())
+      batch.Delete(handles_[family], it->key());
+    if (!it->status().ok()) return Translate(it->status(), "roll back");
+  }
+  if (index_watermark() >= from) {
+    batch.Put(handles_[kMetaCf], ToSlice(kIndexWatermarkKey), keys::Be64(from - 1));
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = sync_;
+  if (rocksdb::Status s = db_->Write(wo, &batch); !s.ok()) return Translate(s, "roll back");
+  if (dropped > 0) {
     StoreLog()->warn("dropped {} unacknowledged records at offsets {}..{}", dropped, from,
                      from + dropped - 1);
   }

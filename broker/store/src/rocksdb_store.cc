@@ -215,8 +215,10 @@ Status RocksDbStore::ReopenAfterFailedWrite() {
   CloseDb();
   if (auto r = OpenDb(); !r.ok()) return r;
   if (segments_) {
-    if (auto r = failed_from_ != 0 ? RollBack(failed_from_) : CheckSegmentTail(); !r.ok()) return r;
-    if (auto r = segments_->Roll(); !r.ok()) return r;
+    Status checked =
+        failed_from_ != 0 ? RollBack(failed_from_, failed_access_before_) : CheckSegmentTail();
+    if (!checked.ok()) return checked;
+    if (auto r = RollSegments(); !r.ok()) return r;
   }
   failed_from_ = 0;
   write_failed_.store(false, std::memory_order_release);

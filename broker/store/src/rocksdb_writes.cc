@@ -59,9 +59,12 @@ Status RocksDbStore::Commit(std::span<const AppendEntry> entries, const CommitWr
   // With segments the records go there first (not synced yet): the batch
   // holds their pointers.
   std::vector<std::string> pointers;
+  uint64_t access_before = access_size();
   if (write_segments_ && !entries.empty()) {
     if (auto s = AppendToSegments(entries, &pointers); !s.ok()) {
+      if (s.error().code == errc::invalid_append) return s;
       failed_from_ = entries.front().offset;
+      failed_access_before_ = access_before;
       write_failed_.store(true, std::memory_order_release);
       return s;
     }
@@ -88,8 +91,10 @@ Status RocksDbStore::Commit(std::span<const AppendEntry> entries, const CommitWr
   }
   if (!pointers.empty()) {
     // The last commit before this one had its segment synced: a restart
-    // checks only the frames after it.
-    batch.Put(handles_[kMetaCf], ToSlice(kSegmentsSyncedThroughKey), keys::Be64(synced_through_));
+    // checks only the frames after it (and drops this commit's consultation
+    // records with its records if they are not whole).
+    batch.Put(handles_[kMetaCf], ToSlice(kSegmentsSyncedThroughKey),
+              EncodeSegmentMark(synced_through_, access_before));
   }
   rocksdb::WriteOptions wo;
   wo.sync = sync_;
@@ -99,7 +104,10 @@ Status RocksDbStore::Commit(std::span<const AppendEntry> entries, const CommitWr
   rocksdb::Status s = db_->Write(wo, &batch);
   if (syncing) syncer_->Wait();
   if (!s.ok() || !segment_sync.ok()) {
-    if (!entries.empty()) failed_from_ = entries.front().offset;
+    if (!pointers.empty()) {  // dropped at the reopening, whatever reached the disk
+      failed_from_ = entries.front().offset;
+      failed_access_before_ = access_before;
+    }
     write_failed_.store(true, std::memory_order_release);
     return s.ok() ? segment_sync : Status(Translate(s, "commit"));
   }
@@ -110,8 +118,12 @@ Status RocksDbStore::Commit(std::span<const AppendEntry> entries, const CommitWr
     // These frames are synced: say so (unsynced; the next commit's sync
     // makes it durable), so that a restart does not check them again.
     synced_through_ = entries.back().offset;
-    (void)db_->Put(rocksdb::WriteOptions(), handles_[kMetaCf], ToSlice(kSegmentsSyncedThroughKey),
-                   keys::Be64(synced_through_));
+    rocksdb::Status marked = db_->Put(rocksdb::WriteOptions(), handles_[kMetaCf],
+                                      ToSlice(kSegmentsSyncedThroughKey),
+                                      EncodeSegmentMark(synced_through_, access_size()));
+    // The commit stands; RocksDB refuses writes now, so the next one fails
+    // and the store is reopened.
+    if (!marked.ok()) write_failed_.store(true, std::memory_order_release);
   }
   const wire::EventId* top = &entries.front().event_id;
   for (const AppendEntry& e : entries) {

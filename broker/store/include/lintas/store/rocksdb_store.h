@@ -144,6 +144,7 @@ class RocksDbStore final : public Store {
   rocksdb::DB* db() { return db_.get(); }
   rocksdb::ColumnFamilyHandle* log_family() { return handles_[kLogCf]; }
   rocksdb::ColumnFamilyHandle* leaves_family() { return handles_[kLeavesCf]; }
+  rocksdb::ColumnFamilyHandle* dedup_family() { return handles_[kDedupCf]; }
   rocksdb::ColumnFamilyHandle* access_family() { return handles_[kAccessCf]; }
 
  private:
@@ -177,11 +178,19 @@ class RocksDbStore final : public Store {
   // the WAL by syncer_), and recovery. See rocksdb_segments.cc.
   Status OpenSegments();
   Status AppendToSegments(std::span<const AppendEntry> entries, std::vector<std::string>* pointers);
-  // Checks the frames of the records past "segments_synced_through" and
-  // drops the records from the first one whose frame is not whole.
+  // Syncs and checks (past the page cache) the frames of the records past
+  // "segments_synced_through": if one is not whole, drops that commit.
   Status CheckSegmentTail();
-  // Drops the records at offsets >= `from` and their dedup entries, synced.
-  Status RollBack(uint64_t from);
+  // Starts a new segment file for the commits to come (with segments on).
+  Status RollSegments();
+  // Drops the records at offsets >= `from` (with their dedup entries) and
+  // the consultation records past `access_before`, and what may have been
+  // derived from them, in one synced write; then recovers.
+  Status RollBack(uint64_t from, uint64_t access_before);
+  Status RollBackRecords(uint64_t from, rocksdb::WriteBatch* batch, size_t* dropped);
+  // The value of meta "segments_synced_through": the last offset and the
+  // consultation log's size known synced.
+  static std::string EncodeSegmentMark(uint64_t offset, uint64_t access_size);
   Status AddAccess(std::span<const AccessEntry> entries, rocksdb::WriteBatch* batch);
   void CloseDb();
 
@@ -208,6 +217,7 @@ class RocksDbStore final : public Store {
   // whose records ReopenAfterFailedWrite drops whatever reached the disk.
   uint64_t synced_through_ = 0;
   uint64_t failed_from_ = 0;
+  uint64_t failed_access_before_ = 0;  // the failed commit's consultation log started past it
   std::atomic<uint64_t> access_size_{0};
   // The greatest event id in the dedup family (bytewise, as its keys sort;
   // UUIDv7 ids grow with time). An id above it cannot be stored, so its
