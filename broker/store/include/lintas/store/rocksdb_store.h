@@ -33,10 +33,10 @@ struct RocksDbOptions {
   // the power or fail a write. Production leaves it empty.
   // Default: nullptr (the operating system's file system)
   std::shared_ptr<rocksdb::FileSystem> file_system = nullptr;
-  // UNSAFE, TESTS ONLY: Append returns without syncing the WAL, so an
-  // acknowledged event is lost on a power cut. It exists so that the
-  // durability tests can prove they would catch a missing fsync. Nothing
-  // reads it from a configuration file.
+  // UNSAFE, TESTS ONLY: Append returns without syncing the WAL or the
+  // record segment, so an acknowledged event is lost on a power cut. It
+  // exists so that the durability tests can prove they would catch a
+  // missing fsync. Nothing reads it from a configuration file.
   // Default: false
   bool unsafe_skip_sync_for_tests = false;
   // The database is a cache of a log kept elsewhere (JetStreamStore: the
@@ -174,8 +174,8 @@ class RocksDbStore final : public Store {
   // Reads the segment pointers among `values` (one per offsets[i]) in place.
   Status ResolveAll(std::span<const uint64_t> offsets,
                     std::vector<std::optional<std::string>>* values);
-  // Record segments: the records' part of a commit (appended, synced beside
-  // the WAL by syncer_), and recovery. See rocksdb_segments.cc.
+  // Record segments: the records' part of a commit (appended here, synced
+  // by syncer_ beside the WAL), and recovery. See rocksdb_segments.cc.
   Status OpenSegments();
   Status AppendToSegments(std::span<const AppendEntry> entries, std::vector<std::string>* pointers);
   // Syncs and checks (past the page cache) the frames of the records past

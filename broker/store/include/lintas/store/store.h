@@ -119,7 +119,9 @@ class Store {
   // writes it again after ReopenAfterFailedWrite (every part is idempotent).
   // The default writes `writes` unsynced, then Append or Sync, which syncs
   // them (the WAL keeps the order); RocksDB writes all of it in one atomic
-  // batch. Same thread rule as Append.
+  // batch (the records' bodies, with record segments, in a segment synced
+  // beside it; a commit whose two parts did not both reach the disk is
+  // dropped at the next open). Same thread rule as Append.
   [[nodiscard]] virtual Status Commit(std::span<const AppendEntry> entries, const CommitWrites& writes);
 
   // Writes the secondary index entries of logged records (offsets
