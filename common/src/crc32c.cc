@@ -68,6 +68,4 @@ uint32_t Crc32c(std::string_view data, uint32_t crc) {
   return ~state;
 }
 
-bool Crc32cIsHardware() { return UseHardware(); }
-
 }  // namespace lintas

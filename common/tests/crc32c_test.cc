@@ -1,4 +1,4 @@
-// Crc32c: the published check values, and the two paths agree.
+// Crc32c: the published check values, continuation, and a flipped bit.
 #include "lintas/common/crc32c.h"
 
 #include <gtest/gtest.h>

@@ -18,11 +18,15 @@ namespace {
 
 class SegmentFaultTest : public ::testing::Test {
  protected:
-  std::unique_ptr<store::RocksDbStore> Open() {
+  Result<std::unique_ptr<store::RocksDbStore>> TryOpen() {
     store::RocksDbOptions options;
     options.path = dir_.Sub("db");
     options.file_system = fs_;
-    auto opened = store::RocksDbStore::Open(options);
+    return store::RocksDbStore::Open(options);
+  }
+
+  std::unique_ptr<store::RocksDbStore> Open() {
+    auto opened = TryOpen();
     if (!opened.ok()) {
       ADD_FAILURE() << opened.error().message;
       return nullptr;
@@ -38,6 +42,29 @@ class SegmentFaultTest : public ::testing::Test {
       batch[i].record = std::string(300, 'r') + std::to_string(first + i);
     }
     return batch;
+  }
+
+  // Commits records 1..3, then records 4..6 in a commit whose segment sync
+  // fails (its WAL's succeeds); returns the first three and the failed three.
+  std::pair<std::vector<store::AppendEntry>, std::vector<store::AppendEntry>> FailASegmentSync(
+      store::RocksDbStore& s) {
+    auto kept = Batch(1, 3);
+    EXPECT_TRUE(s.Append(kept).ok());
+    fs_->InjectError(FaultOp::kSync, ".seg", 1);
+    auto failed = Batch(4, 3);
+    EXPECT_FALSE(s.Append(failed).ok());
+    return {std::move(kept), std::move(failed)};
+  }
+
+  // The power goes; after it the store holds `a` and `b` and nothing after.
+  void ExpectBothSurviveAPowerCut(std::unique_ptr<store::RocksDbStore> s,
+                                  const std::vector<store::AppendEntry>& a,
+                                  const std::vector<store::AppendEntry>& b) {
+    s = CutPowerAndReopen(std::move(s));
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->next_offset(), b.back().offset + 1);
+    ExpectStored(*s, a);
+    ExpectStored(*s, b);
   }
 
   void ExpectNotStored(store::RocksDbStore& s, const std::vector<store::AppendEntry>& batch) {
@@ -122,11 +149,7 @@ TEST_F(SegmentFaultTest, AWalThatReachedTheDiskWithoutItsSegmentIsRolledBackAtTh
 TEST_F(SegmentFaultTest, ACommitWhoseSegmentSyncFailedIsDroppedEvenThoughItsFramesReadBack) {
   auto s = Open();
   ASSERT_NE(s, nullptr);
-  auto kept = Batch(1, 3);
-  ASSERT_TRUE(s->Append(kept).ok());
-  fs_->InjectError(FaultOp::kSync, ".seg", 1);
-  auto failed = Batch(4, 3);
-  ASSERT_FALSE(s->Append(failed).ok());
+  auto [kept, failed] = FailASegmentSync(*s);
   // The page cache still holds the frames, and the WAL has the pointers:
   // after a failed fsync neither proves the disk has them.
   ASSERT_TRUE(s->ReopenAfterFailedWrite().ok());
@@ -136,23 +159,16 @@ TEST_F(SegmentFaultTest, ACommitWhoseSegmentSyncFailedIsDroppedEvenThoughItsFram
   ExpectStored(*s, kept);
   ExpectStored(*s, failed);
   // And it all survives a power cut.
-  s = CutPowerAndReopen(std::move(s));
-  ASSERT_NE(s, nullptr);
-  EXPECT_EQ(s->next_offset(), 7u);
-  ExpectStored(*s, kept);
-  ExpectStored(*s, failed);
+  ExpectBothSurviveAPowerCut(std::move(s), kept, failed);
 }
 
 TEST_F(SegmentFaultTest, FramesAProcessLeftInThePageCacheAreSyncedBeforeTheyCount) {
   auto s = Open();
   ASSERT_NE(s, nullptr);
-  auto first = Batch(1, 3);
-  ASSERT_TRUE(s->Append(first).ok());
   // The segment's sync fails and the process dies before it reopens the
-  // store: the frames are in the page cache, not on the disk.
-  fs_->InjectError(FaultOp::kSync, ".seg", 1);
-  auto unsynced = Batch(4, 3);
-  ASSERT_FALSE(s->Append(unsynced).ok());
+  // store (the injected failure leaves the frames written, as a process
+  // killed between the two syncs leaves them in the page cache).
+  auto [first, unsynced] = FailASegmentSync(*s);
   s.reset();
   // The next start finds them whole and keeps them (stored after all, as a
   // replayed WAL record): only once they are synced.
@@ -160,27 +176,18 @@ TEST_F(SegmentFaultTest, FramesAProcessLeftInThePageCacheAreSyncedBeforeTheyCoun
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->next_offset(), 7u);
   ExpectStored(*s, unsynced);
-  s = CutPowerAndReopen(std::move(s));
-  ASSERT_NE(s, nullptr);
-  EXPECT_EQ(s->next_offset(), 7u);
-  ExpectStored(*s, first);
-  ExpectStored(*s, unsynced);
+  ExpectBothSurviveAPowerCut(std::move(s), first, unsynced);
 }
 
 TEST_F(SegmentFaultTest, AMissingSegmentFileStopsTheStartRatherThanDropRecords) {
   auto s = Open();
   ASSERT_NE(s, nullptr);
-  ASSERT_TRUE(s->Append(Batch(1, 3)).ok());
-  fs_->InjectError(FaultOp::kSync, ".seg", 1);
-  ASSERT_FALSE(s->Append(Batch(4, 3)).ok());  // past the mark at the next start
+  FailASegmentSync(*s);  // records 4..6 lie past the mark at the next start
   s.reset();
   for (const auto& f : std::filesystem::directory_iterator(dir_.Sub("db") + "/segments")) {
     std::filesystem::remove(f.path());
   }
-  store::RocksDbOptions options;
-  options.path = dir_.Sub("db");
-  options.file_system = fs_;
-  auto opened = store::RocksDbStore::Open(options);
+  auto opened = TryOpen();
   ASSERT_FALSE(opened.ok()) << "the store started without the segment its log names";
   EXPECT_NE(opened.error().message.find("missing"), std::string::npos) << opened.error().message;
 }

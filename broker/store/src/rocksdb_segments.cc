@@ -4,7 +4,7 @@
 // the segment (on syncer_) while RocksDB syncs its WAL; it succeeds only
 // when both did. So after a crash RocksDB may hold pointers of the last
 // commit whose frames never reached the disk (the WAL synced, the segment
-// not): CheckSegmentTail drops them before the store serves. After a failed
+// not): CheckSegmentTail drops that commit before the store serves. After a failed
 // commit its records are dropped whatever reached the disk (a failed fsync
 // may leave pages that read back but were never written).
 #include <rocksdb/db.h>
@@ -25,7 +25,7 @@ Status RocksDbStore::OpenSegments() {
   auto fs = options_.file_system ? options_.file_system : rocksdb::FileSystem::Default();
   if (!write_segments_ && !fs->FileExists(dir, rocksdb::IOOptions(), nullptr).ok())
     return OkStatus();
-  auto opened = RecordSegments::Open(dir, options_.file_system, options_.segment_bytes);
+  auto opened = RecordSegments::Open(dir, fs, options_.segment_bytes);
   if (!opened.ok()) return std::move(opened).error();
   segments_ = std::move(*opened);
   if (write_segments_ && !syncer_) syncer_ = std::make_unique<SideWorker>("lintas-sync");

@@ -38,7 +38,8 @@ constexpr size_t kAppendOverheadBytes = 64;
 
 // meta key of the index watermark.
 constexpr std::string_view kIndexWatermarkKey = "index_watermark";
-// meta key of the last offset whose segment frame is known durable.
+// meta key of the segments' mark: the last offset whose frame is known
+// durable and the consultation log's size then (RocksDbStore::EncodeSegmentMark).
 constexpr std::string_view kSegmentsSyncedThroughKey = "segments_synced_through";
 
 inline std::string EncodeCursor(const CursorState& state) {

@@ -20,13 +20,8 @@ Status RocksDbStore::Append(std::span<const AppendEntry> entries) {
 Status RocksDbStore::AddRecords(std::span<const AppendEntry> entries,
                                 std::span<const std::string> pointers,
                                 rocksdb::WriteBatch* batch) {
-  uint64_t expected = next_offset();
   for (size_t i = 0; i < entries.size(); ++i) {
     const AppendEntry& e = entries[i];
-    if (e.offset != expected++) {
-      return Error{errc::invalid_append,
-                   fmt::format("append at offset {} does not continue the log", e.offset)};
-    }
     std::string off = keys::Be64(e.offset);
     const auto& id = e.event_id.bytes();
     batch->Put(handles_[kLogCf], off, pointers.empty() ? ToSlice(e.record) : ToSlice(pointers[i]));
@@ -51,10 +46,13 @@ Status RocksDbStore::AddAccess(std::span<const AccessEntry> entries, rocksdb::Wr
 
 Status RocksDbStore::Commit(std::span<const AppendEntry> entries, const CommitWrites& writes) {
   if (entries.empty() && writes.empty()) return Sync();
-  if (!entries.empty() && entries.front().offset != next_offset()) {
-    return Error{errc::invalid_append,
-                 fmt::format("append at offset {} does not continue the log",
-                             entries.front().offset)};
+  // Before anything is written anywhere.
+  uint64_t expected = next_offset();
+  for (const AppendEntry& e : entries) {
+    if (e.offset != expected++) {
+      return Error{errc::invalid_append,
+                   fmt::format("append at offset {} does not continue the log", e.offset)};
+    }
   }
   // With segments the records go there first (not synced yet): the batch
   // holds their pointers.
@@ -62,10 +60,7 @@ Status RocksDbStore::Commit(std::span<const AppendEntry> entries, const CommitWr
   uint64_t access_before = access_size();
   if (write_segments_ && !entries.empty()) {
     if (auto s = AppendToSegments(entries, &pointers); !s.ok()) {
-      if (s.error().code == errc::invalid_append) return s;
-      failed_from_ = entries.front().offset;
-      failed_access_before_ = access_before;
-      write_failed_.store(true, std::memory_order_release);
+      if (s.error().code != errc::invalid_append) Failed(entries.front().offset, access_before);
       return s;
     }
   }
@@ -73,7 +68,7 @@ Status RocksDbStore::Commit(std::span<const AppendEntry> entries, const CommitWr
   // them several times over.
   size_t bytes = 0;
   for (const AppendEntry& e : entries) {
-    bytes += (pointers.empty() ? e.record.size() : pointers.front().size()) + kAppendOverheadBytes;
+    bytes += (pointers.empty() ? e.record.size() : SegmentPointer::kEncodedBytes) + kAppendOverheadBytes;
   }
   for (const AccessEntry& e : writes.access) bytes += e.record.size() + e.leaf.size() + kAppendOverheadBytes;
   rocksdb::WriteBatch batch(bytes);
@@ -104,11 +99,7 @@ Status RocksDbStore::Commit(std::span<const AppendEntry> entries, const CommitWr
   rocksdb::Status s = db_->Write(wo, &batch);
   if (syncing) syncer_->Wait();
   if (!s.ok() || !segment_sync.ok()) {
-    if (!pointers.empty()) {  // dropped at the reopening, whatever reached the disk
-      failed_from_ = entries.front().offset;
-      failed_access_before_ = access_before;
-    }
-    write_failed_.store(true, std::memory_order_release);
+    Failed(pointers.empty() ? 0 : entries.front().offset, access_before);
     return s.ok() ? segment_sync : Status(Translate(s, "commit"));
   }
   if (!writes.access.empty()) access_size_.store(writes.access.back().seq, std::memory_order_release);
@@ -132,6 +123,14 @@ Status RocksDbStore::Commit(std::span<const AppendEntry> entries, const CommitWr
   std::lock_guard lock(max_id_mu_);
   if (!max_id_ || *max_id_ < *top) max_id_ = *top;
   return OkStatus();
+}
+
+void RocksDbStore::Failed(uint64_t segment_records_from, uint64_t access_before) {
+  if (segment_records_from != 0) {
+    failed_from_ = segment_records_from;
+    failed_access_before_ = access_before;
+  }
+  write_failed_.store(true, std::memory_order_release);
 }
 
 bool RocksDbStore::AboveEveryStoredId(const wire::EventId& id) const {

@@ -13,7 +13,4 @@ namespace lintas {
 // is the CRC of a followed by b. Thread safety: none needed (pure).
 uint32_t Crc32c(std::string_view data, uint32_t crc = 0);
 
-// Whether Crc32c runs on the CPU's instruction (for the benchmark's notes).
-bool Crc32cIsHardware();
-
 }  // namespace lintas

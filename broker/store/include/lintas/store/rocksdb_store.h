@@ -165,7 +165,8 @@ class RocksDbStore final : public Store {
   Status OpenDb();   // opens options_.path; recovers next_offset()
   // Commit's parts: the records and dedup entries of `entries`, and the
   // consultation records, into `batch`, checked to continue the logs.
-  // `pointers`: the entries' segment pointers (empty: records inline).
+  // `pointers`: the entries' segment pointers (empty: records inline). The
+  // entries continue the log (Commit checked).
   Status AddRecords(std::span<const AppendEntry> entries, std::span<const std::string> pointers,
                     rocksdb::WriteBatch* batch);
   // The log family's value for `offset` as a record: read from its segment
@@ -181,6 +182,9 @@ class RocksDbStore final : public Store {
   // Syncs and checks (past the page cache) the frames of the records past
   // "segments_synced_through": if one is not whole, drops that commit.
   Status CheckSegmentTail();
+  // A commit failed: the store must be reopened, and if its records went to
+  // segments (`segment_records_from`, else 0) they are dropped then.
+  void Failed(uint64_t segment_records_from, uint64_t access_before);
   // Starts a new segment file for the commits to come (with segments on).
   Status RollSegments();
   // Drops the records at offsets >= `from` (with their dedup entries) and
