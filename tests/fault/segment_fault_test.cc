@@ -2,7 +2,8 @@
 // segment and RocksDB's WAL are synced. A WAL that reached the disk without
 // its segment (a power cut between the two syncs) and a commit whose
 // segment sync failed leave no acknowledged-looking record behind: the
-// records are dropped, their ids unknown, and the log continues.
+// records are dropped, their ids unknown, and the log continues. Each test
+// runs with direct (O_DIRECT) and buffered segment writes.
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
@@ -16,12 +17,13 @@
 namespace lintas::testutil {
 namespace {
 
-class SegmentFaultTest : public ::testing::Test {
+class SegmentFaultTest : public ::testing::TestWithParam<bool> {
  protected:
   Result<std::unique_ptr<store::RocksDbStore>> TryOpen() {
     store::RocksDbOptions options;
     options.path = dir_.Sub("db");
     options.file_system = fs_;
+    options.direct_segment_writes = GetParam();
     return store::RocksDbStore::Open(options);
   }
 
@@ -106,7 +108,7 @@ class SegmentFaultTest : public ::testing::Test {
   wire::EventIdGenerator ids_;
 };
 
-TEST_F(SegmentFaultTest, AWalThatReachedTheDiskWithoutItsSegmentIsRolledBackAtTheNextStart) {
+TEST_P(SegmentFaultTest, AWalThatReachedTheDiskWithoutItsSegmentIsRolledBackAtTheNextStart) {
   auto s = Open();
   ASSERT_NE(s, nullptr);
   auto kept = Batch(1, 5);
@@ -146,7 +148,7 @@ TEST_F(SegmentFaultTest, AWalThatReachedTheDiskWithoutItsSegmentIsRolledBackAtTh
   ExpectStored(*s, lost);
 }
 
-TEST_F(SegmentFaultTest, ACommitWhoseSegmentSyncFailedIsDroppedEvenThoughItsFramesReadBack) {
+TEST_P(SegmentFaultTest, ACommitWhoseSegmentSyncFailedIsDroppedEvenThoughItsFramesReadBack) {
   auto s = Open();
   ASSERT_NE(s, nullptr);
   auto [kept, failed] = FailASegmentSync(*s);
@@ -162,7 +164,7 @@ TEST_F(SegmentFaultTest, ACommitWhoseSegmentSyncFailedIsDroppedEvenThoughItsFram
   ExpectBothSurviveAPowerCut(std::move(s), kept, failed);
 }
 
-TEST_F(SegmentFaultTest, FramesAProcessLeftInThePageCacheAreSyncedBeforeTheyCount) {
+TEST_P(SegmentFaultTest, FramesAProcessLeftInThePageCacheAreSyncedBeforeTheyCount) {
   auto s = Open();
   ASSERT_NE(s, nullptr);
   // The segment's sync fails and the process dies before it reopens the
@@ -179,7 +181,7 @@ TEST_F(SegmentFaultTest, FramesAProcessLeftInThePageCacheAreSyncedBeforeTheyCoun
   ExpectBothSurviveAPowerCut(std::move(s), first, unsynced);
 }
 
-TEST_F(SegmentFaultTest, AMissingSegmentFileStopsTheStartRatherThanDropRecords) {
+TEST_P(SegmentFaultTest, AMissingSegmentFileStopsTheStartRatherThanDropRecords) {
   auto s = Open();
   ASSERT_NE(s, nullptr);
   FailASegmentSync(*s);  // records 4..6 lie past the mark at the next start
@@ -192,7 +194,7 @@ TEST_F(SegmentFaultTest, AMissingSegmentFileStopsTheStartRatherThanDropRecords) 
   EXPECT_NE(opened.error().message.find("missing"), std::string::npos) << opened.error().message;
 }
 
-TEST_F(SegmentFaultTest, AFailedSegmentAppendRefusesTheCommitAndTheNextOneContinues) {
+TEST_P(SegmentFaultTest, AFailedSegmentAppendRefusesTheCommitAndTheNextOneContinues) {
   auto s = Open();
   ASSERT_NE(s, nullptr);
   fs_->InjectError(FaultOp::kAppend, ".seg", 1);
@@ -206,6 +208,28 @@ TEST_F(SegmentFaultTest, AFailedSegmentAppendRefusesTheCommitAndTheNextOneContin
   ASSERT_TRUE(s->Append(refused).ok());
   ExpectStored(*s, refused);
 }
+
+TEST_P(SegmentFaultTest, SmallCommitsEndingInsideABlockAllSurviveAPowerCut) {
+  auto s = Open();
+  ASSERT_NE(s, nullptr);
+  // Each commit's last block is partial; a direct write rewrites it with the
+  // next commit's frames, and a power cut keeps every synced one.
+  std::vector<store::AppendEntry> all;
+  for (size_t n : {1, 2, 3, 1, 4, 2}) {
+    auto batch = Batch(s->next_offset(), n);
+    ASSERT_TRUE(s->Append(batch).ok());
+    all.insert(all.end(), batch.begin(), batch.end());
+  }
+  s = CutPowerAndReopen(std::move(s));
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->next_offset(), all.size() + 1);
+  ExpectStored(*s, all);
+}
+
+INSTANTIATE_TEST_SUITE_P(Writes, SegmentFaultTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& p) {
+                           return p.param ? "Direct" : "Buffered";
+                         });
 
 }  // namespace
 }  // namespace lintas::testutil

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <utility>
 
 namespace lintas::testutil {
@@ -70,6 +71,7 @@ class FaultWritableFile final : public rocksdb::FSWritableFileOwnerWrapper {
   IOStatus Write(uint64_t length, uint64_t at, F write) {
     if (!fs_->powered()) return IOStatus::OK();
     if (IOStatus s = fs_->Check(FaultOp::kAppend, path_); !s.ok()) return s;
+    fs_->Overwriting(path_, at, length);
     IOStatus s = write();
     if (s.ok()) Grew(std::max(size_, at + length));
     return s;
@@ -152,7 +154,17 @@ PowerCutReport FaultInjectionFs::RestorePower() {
       } else {
         report.errors.push_back(d.ToString());
       }
-    } else if (on_disk > state.synced_size) {
+      continue;
+    }
+    // Newest first, so that the durable bytes are the ones left.
+    for (auto it = state.overwritten.rbegin(); it != state.overwritten.rend(); ++it) {
+      std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+      f.seekp(static_cast<std::streamoff>(it->first));
+      f.write(it->second.data(), static_cast<std::streamsize>(it->second.size()));
+      if (!f) report.errors.push_back(path + ": could not put back overwritten bytes");
+      report.bytes_dropped += it->second.size();
+    }
+    if (on_disk > state.synced_size) {
       report.bytes_dropped += on_disk - state.synced_size;
       // RocksDB's PosixFileSystem does not implement Truncate.
       std::error_code ec;
@@ -194,10 +206,23 @@ void FaultInjectionFs::Appended(const std::string& path, uint64_t new_size) {
   state.synced_size = std::min(state.synced_size, new_size);  // truncated
 }
 
+void FaultInjectionFs::Overwriting(const std::string& path, uint64_t at, uint64_t length) {
+  std::lock_guard lock(mu_);
+  FileState& state = files_[path];
+  if (at >= state.synced_size) return;
+  std::string old(std::min(length, state.synced_size - at), '\0');
+  std::ifstream in(path, std::ios::binary);
+  in.seekg(static_cast<std::streamoff>(at));
+  in.read(old.data(), static_cast<std::streamsize>(old.size()));
+  old.resize(static_cast<size_t>(std::max<std::streamsize>(in.gcount(), 0)));
+  state.overwritten.emplace_back(at, std::move(old));
+}
+
 void FaultInjectionFs::Synced(const std::string& path) {
   std::lock_guard lock(mu_);
   FileState& state = files_[path];
   state.synced_size = state.size;
+  state.overwritten.clear();
 }
 
 void FaultInjectionFs::DirectorySynced(const std::string& dir) {
@@ -220,7 +245,7 @@ IOStatus FaultInjectionFs::TrackNewFile(const std::string& fname, bool existed,
       if (existed && !target()->GetFileSize(path, IOOptions(), &on_disk, nullptr).ok()) {
         on_disk = 0;
       }
-      it = files_.emplace(path, FileState{on_disk, on_disk, existed}).first;
+      it = files_.emplace(path, FileState{on_disk, on_disk, existed, {}}).first;
     }
     size = it->second.size;
   }
@@ -242,7 +267,7 @@ IOStatus FaultInjectionFs::NewWritableFile(const std::string& fname,
     std::lock_guard lock(mu_);
     auto it = files_.find(Normalise(fname));
     bool name_synced = existed && (it == files_.end() || it->second.name_synced);
-    files_[Normalise(fname)] = FileState{0, 0, name_synced};
+    files_[Normalise(fname)] = FileState{0, 0, name_synced, {}};
   }
   return TrackNewFile(fname, true, result);
 }
@@ -290,7 +315,7 @@ IOStatus FaultInjectionFs::RenameFile(const std::string& src, const std::string&
   } else {
     uint64_t on_disk = 0;
     (void)target()->GetFileSize(to, opts, &on_disk, dbg);
-    state = FileState{on_disk, on_disk, false};
+    state = FileState{on_disk, on_disk, false, {}};
   }
   state.name_synced = false;  // the new name is durable once its directory is synced
   files_[to] = state;

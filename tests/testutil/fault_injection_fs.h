@@ -47,7 +47,10 @@ struct PowerCutReport {
 // a new (or renamed) file's name is durable once its directory is fsynced
 // through a directory object from NewDirectory. Files that existed before
 // this object saw them are durable. RangeSync (sync_file_range) does not
-// count as a sync. Deleted files are not brought back.
+// count as a sync. Bytes written over durable ones (a PositionedAppend
+// below the synced size, as a direct write of a partial block does) are
+// durable only after the next sync: a power cut puts the old ones back.
+// Deleted files are not brought back.
 //
 // Ownership: shared (std::shared_ptr) by the test and RocksDB; the files it
 // hands out point back to it, so it must outlive every DB that uses it.
@@ -98,6 +101,9 @@ class FaultInjectionFs final : public rocksdb::FileSystemWrapper {
   rocksdb::IOStatus CheckPower(const std::string& path);
   bool powered() const;
   void Appended(const std::string& path, uint64_t new_size);
+  // Before `length` bytes are written at `at`: keeps the durable bytes they
+  // replace.
+  void Overwriting(const std::string& path, uint64_t at, uint64_t length);
   void Synced(const std::string& path);
   void DirectorySynced(const std::string& dir);
 
@@ -106,6 +112,9 @@ class FaultInjectionFs final : public rocksdb::FileSystemWrapper {
     uint64_t size = 0;          // bytes written through us
     uint64_t synced_size = 0;   // of which durable
     bool name_synced = false;   // its directory entry is durable
+    // Durable bytes written over since the last sync (position, old bytes),
+    // oldest first.
+    std::vector<std::pair<uint64_t, std::string>> overwritten;
   };
   struct Injection {
     FaultOp op = FaultOp::kAppend;

@@ -51,16 +51,24 @@ T Get(std::string_view in, size_t at) {
   return v;
 }
 
-void AppendFrame(std::string* out, uint64_t offset, std::string_view body) {
-  size_t start = out->size();
-  out->append(kFrameMagic);
-  Put<uint32_t>(out, static_cast<uint32_t>(body.size()));
-  Put<uint64_t>(out, offset);
-  uint32_t crc = Crc32c(body, Crc32c(std::string_view(*out).substr(start, 16)));
-  Put<uint32_t>(out, crc);
-  Put<uint32_t>(out, 0);
-  out->append(body);
+// Writes the frame of `body` at `out`; returns where the next one starts.
+char* WriteFrame(char* out, uint64_t offset, std::string_view body) {
+  auto put = [&out](auto v) {
+    std::memcpy(out, &v, sizeof v);
+    out += sizeof v;
+  };
+  char* header = out;
+  std::memcpy(out, kFrameMagic.data(), kFrameMagic.size());
+  out += kFrameMagic.size();
+  put(static_cast<uint32_t>(body.size()));
+  put(offset);
+  put(Crc32c(body, Crc32c(std::string_view(header, 16))));
+  put(uint32_t{0});
+  std::memcpy(out, body.data(), body.size());
+  return out + body.size();
 }
+
+size_t AlignUp(size_t bytes) { return (bytes + kDirectAlign - 1) / kDirectAlign * kDirectAlign; }
 
 std::string Where(uint64_t offset, const SegmentPointer& p) {
   return fmt::format("record {} (segment {} at {})", offset, p.segment, p.position);
@@ -87,18 +95,28 @@ Error IoError(const rocksdb::IOStatus& s, std::string_view what) {
   return Error{errc::io_error, fmt::format("{}: {}", what, s.ToString())};
 }
 
-// A thread's buffer for direct reads (aligned, reused: its pages stay
-// mapped, where a new buffer per read costs a page fault per 4 KiB).
-class DirectBuffer {
+}  // namespace
+
+// A buffer for direct reads and writes (aligned to 4 KiB, reused: its pages
+// stay mapped, where a new buffer per read costs a page fault per 4 KiB).
+class AlignedBuffer {
  public:
+  // At least `bytes`; what it held is lost if it has to grow. nullptr if
+  // the memory cannot be had.
   char* Get(size_t bytes) {
     if (bytes > capacity_) {
       void* p = nullptr;
-      if (posix_memalign(&p, kDirectAlign, bytes) != 0) return nullptr;
+      if (posix_memalign(&p, kDirectAlign, AlignUp(bytes)) != 0) return nullptr;
       data_.reset(static_cast<char*>(p));
-      capacity_ = bytes;
+      capacity_ = AlignUp(bytes);
     }
     return data_.get();
+  }
+  char* data() const { return data_.get(); }
+  size_t capacity() const { return capacity_; }
+  void Release() {
+    data_.reset();
+    capacity_ = 0;
   }
 
  private:
@@ -108,8 +126,6 @@ class DirectBuffer {
   std::unique_ptr<char, Free> data_;
   size_t capacity_ = 0;
 };
-
-}  // namespace
 
 std::string SegmentPointer::Encode() const {
   std::string out;
@@ -146,12 +162,15 @@ struct RecordSegments::Fd {
 };
 
 Result<std::unique_ptr<RecordSegments>> RecordSegments::Open(
-    std::string dir, std::shared_ptr<rocksdb::FileSystem> fs, uint64_t segment_bytes) {
+    std::string dir, std::shared_ptr<rocksdb::FileSystem> fs, uint64_t segment_bytes,
+    bool direct_writes) {
   auto segments = std::unique_ptr<RecordSegments>(new RecordSegments());
   RecordSegments& g = *segments;
   g.dir_ = std::move(dir);
   g.fs_ = fs ? std::move(fs) : rocksdb::FileSystem::Default();
   g.segment_bytes_ = segment_bytes;
+  g.want_direct_ = direct_writes;
+  g.buffer_ = std::make_unique<AlignedBuffer>();
   rocksdb::IOOptions io;
   auto s = g.fs_->CreateDirIfMissing(g.dir_, io, nullptr);
   if (!s.ok()) return IoError(s, "create " + g.dir_);
@@ -173,8 +192,16 @@ Result<std::unique_ptr<RecordSegments>> RecordSegments::Open(
   return segments;
 }
 
-RecordSegments::~RecordSegments() {
-  if (file_) (void)file_->Close(rocksdb::IOOptions(), nullptr);
+RecordSegments::~RecordSegments() { CloseCurrent(); }
+
+void RecordSegments::CloseCurrent() {
+  if (!file_) return;
+  rocksdb::IOOptions io;
+  // A direct segment's last block is padded with zeros: no frame is there,
+  // but the file's size then says where its frames end.
+  if (direct_) (void)file_->Truncate(written_, io, nullptr);
+  (void)file_->Close(io, nullptr);  // its frames were synced, or are dead
+  file_.reset();
 }
 
 std::string RecordSegments::PathOf(uint64_t segment) const {
@@ -183,22 +210,29 @@ std::string RecordSegments::PathOf(uint64_t segment) const {
 
 Status RecordSegments::Roll(uint64_t at_least) {
   rocksdb::IOOptions io;
-  if (file_) {
-    (void)file_->Close(io, nullptr);  // its frames were synced, or are dead
-    file_.reset();
-  }
+  CloseCurrent();
+  laid_ = 0;  // frames laid out and never written are dead: no pointer to them is stored
   uint64_t next = std::max(current_, at_least) + 1;
   std::unique_ptr<rocksdb::FSWritableFile> file;
-  auto s = fs_->NewWritableFile(PathOf(next), rocksdb::FileOptions(), &file, nullptr);
+  rocksdb::FileOptions options;
+  options.use_direct_writes = want_direct_;
+  auto s = fs_->NewWritableFile(PathOf(next), options, &file, nullptr);
+  if (!s.ok() && want_direct_) {  // a file system without O_DIRECT (tmpfs)
+    options.use_direct_writes = false;
+    s = fs_->NewWritableFile(PathOf(next), options, &file, nullptr);
+  }
   if (!s.ok()) return IoError(s, "create " + PathOf(next));
+  direct_ = file->use_direct_io();
   // The new name must survive a power cut with the frames synced into it.
   s = dir_handle_->Fsync(io, nullptr);
   if (!s.ok()) return IoError(s, "sync " + dir_);
   file_ = std::move(file);
   current_ = next;
   size_ = 0;
+  written_ = 0;
   synced_ = 0;
   dropped_ = 0;
+  partial_.clear();
   return OkStatus();
 }
 
@@ -207,6 +241,9 @@ Status RecordSegments::Append(std::span<const AppendEntry> entries,
   out->clear();
   if (entries.empty()) return OkStatus();
   if (!file_) return Error{errc::io_error, "record segments: no segment open after a failure"};
+  // Frames laid out by an Append whose commit went no further are written
+  // as dead space, as a buffered segment has them.
+  if (auto s = Write(); !s.ok()) return s;
   size_t bytes = 0;
   for (const AppendEntry& e : entries) {
     if (e.record.size() > kMaxFrameBody) {
@@ -218,37 +255,70 @@ Status RecordSegments::Append(std::span<const AppendEntry> entries,
   if (size_ > 0 && size_ + bytes > segment_bytes_) {
     if (auto s = Roll(); !s.ok()) return s;
   }
-  frames_.clear();
-  frames_.reserve(bytes);
+  // A direct write starts at the last partial block, written again.
+  size_t head = direct_ ? partial_.size() : 0;
+  char* frames = buffer_->Get(AlignUp(head + bytes));
+  if (frames == nullptr) {
+    return Error{errc::io_error, fmt::format("record segments: no memory for {} bytes of frames", bytes)};
+  }
+  std::memcpy(frames, partial_.data(), head);
+  char* at = frames + head;
   out->reserve(entries.size());
   for (const AppendEntry& e : entries) {
     SegmentPointer p;
     p.segment = current_;
-    p.position = size_ + frames_.size();
+    p.position = size_ + static_cast<uint64_t>(at - frames - head);
     p.length = static_cast<uint32_t>(e.record.size());
     p.event_id = e.event_id;
-    AppendFrame(&frames_, e.offset, e.record);
+    at = WriteFrame(at, e.offset, e.record);
     out->push_back(p);
   }
-  auto s = file_->Append(rocksdb::Slice(frames_), rocksdb::IOOptions(), nullptr);
+  size_ += bytes;
+  if (direct_) {
+    laid_ = head + bytes;
+    return OkStatus();
+  }
+  auto s = file_->Append(rocksdb::Slice(frames, bytes), rocksdb::IOOptions(), nullptr);
   if (!s.ok()) {
     file_.reset();  // what reached it is unknown: Roll before the next Append
     return IoError(s, "append to " + PathOf(current_));
   }
-  size_ += frames_.size();
-  if (frames_.capacity() > (64u << 20)) std::string().swap(frames_);  // one huge commit
+  written_ = size_;
+  if (buffer_->capacity() > (64u << 20)) buffer_->Release();  // one huge commit
+  return OkStatus();
+}
+
+Status RecordSegments::Write() {
+  if (laid_ == 0) return OkStatus();
+  if (!file_) return Error{errc::io_error, "record segments: no segment open after a failure"};
+  char* frames = buffer_->data();
+  size_t padded = AlignUp(laid_);
+  std::memset(frames + laid_, 0, padded - laid_);
+  uint64_t at = written_ - partial_.size();  // a block boundary
+  auto s = file_->PositionedAppend(rocksdb::Slice(frames, padded), at, rocksdb::IOOptions(), nullptr);
+  if (!s.ok()) {
+    file_.reset();  // what reached it is unknown: Roll before the next Append
+    laid_ = 0;
+    return IoError(s, "write to " + PathOf(current_));
+  }
+  written_ = size_;
+  partial_.assign(frames + (laid_ / kDirectAlign) * kDirectAlign, laid_ % kDirectAlign);
+  laid_ = 0;
+  if (buffer_->capacity() > (64u << 20)) buffer_->Release();  // one huge commit
   return OkStatus();
 }
 
 Status RecordSegments::Sync() {
   if (!file_) return Error{errc::io_error, "record segments: no segment open after a failure"};
+  if (auto s = Write(); !s.ok()) return s;
   auto s = file_->Sync(rocksdb::IOOptions(), nullptr);
   if (!s.ok()) {
     file_.reset();
     return IoError(s, "sync " + PathOf(current_));
   }
   synced_ = size_;
-  if (synced_ > dropped_ + kCachedTailBytes) {  // clean pages now: advice only
+  // A direct segment leaves nothing in the page cache.
+  if (!direct_ && synced_ > dropped_ + kCachedTailBytes) {  // clean pages now: advice only
     uint64_t until = synced_ - kCachedTailBytes;
     (void)file_->InvalidateCache(dropped_, until - dropped_);
     dropped_ = until;
@@ -325,7 +395,7 @@ Status RecordSegments::ReadDirect(uint64_t segment, uint64_t position, size_t by
   uint64_t start = position / kDirectAlign * kDirectAlign;
   size_t skip = position - start;
   size_t length = (skip + bytes + kDirectAlign - 1) / kDirectAlign * kDirectAlign;
-  thread_local DirectBuffer buffer;
+  thread_local AlignedBuffer buffer;
   char* data = (*fd)->direct >= 0 && !(*fd)->direct_refused.load() ? buffer.Get(length) : nullptr;
   size_t done = 0;
   while (data != nullptr && done < length) {

@@ -69,23 +69,31 @@ struct SegmentRead {
 class RecordSegments {
  public:
   // Opens (creating, with its name synced) `dir` on `fs`. Nothing can be
-  // appended before Roll starts a segment file.
+  // appended before Roll starts a segment file. `direct_writes`: segment
+  // files are written with O_DIRECT where the file system allows it.
   [[nodiscard]] static Result<std::unique_ptr<RecordSegments>> Open(
-      std::string dir, std::shared_ptr<rocksdb::FileSystem> fs, uint64_t segment_bytes);
+      std::string dir, std::shared_ptr<rocksdb::FileSystem> fs, uint64_t segment_bytes,
+      bool direct_writes);
   ~RecordSegments();
   RecordSegments(const RecordSegments&) = delete;
   RecordSegments& operator=(const RecordSegments&) = delete;
 
   // Appends one frame per entry to the current segment (rolling to a new
-  // one first when it is full), in one write, and gives each its pointer in
-  // `out`. Not synced. On error the current segment must be rolled (Roll)
-  // before the next Append: what reached it is unknown.
+  // one first when it is full) and gives each its pointer in `out`. A
+  // buffered segment is written now, in one write; a direct one (O_DIRECT)
+  // only has its frames laid out in whole 4 KiB blocks behind the last
+  // partial one, which Write or Sync writes. Not synced. On error the
+  // current segment must be rolled (Roll) before the next Append: what
+  // reached it is unknown.
   [[nodiscard]] Status Append(std::span<const AppendEntry> entries,
                               std::vector<SegmentPointer>* out);
-  // Makes what Append wrote to the current segment durable (fdatasync),
-  // then drops what lies more than 32 MiB behind it from the page cache:
-  // the next writes reuse those pages (fresh ones cost the commit thread
-  // about half its time).
+  // Writes what Append laid out (a direct segment; nothing to do for a
+  // buffered one), in one positioned write of whole blocks. Not synced.
+  [[nodiscard]] Status Write();
+  // Makes what Append gave pointers to durable: Write, then fdatasync. A
+  // buffered segment then drops what lies more than 32 MiB behind the write
+  // head from the page cache: the next writes reuse those pages (fresh ones
+  // cost the commit thread about half its time).
   [[nodiscard]] Status Sync();
   // Closes the current segment and starts a new one (its name synced),
   // numbered after every file in the directory and after `at_least`.
@@ -119,17 +127,27 @@ class RecordSegments {
   Status ReadDirect(uint64_t segment, uint64_t position, size_t bytes, std::string* fallback,
                     std::string_view* out);
 
+  // Closes the current segment, if any (a direct one cut to its frames).
+  void CloseCurrent();
+
   std::string dir_;
   std::shared_ptr<rocksdb::FileSystem> fs_;
   uint64_t segment_bytes_ = 0;
-  // Writer state: Append, Sync and Roll's thread.
+  bool want_direct_ = false;  // Open's direct_writes
+  // Writer state: Append, Write, Sync and Roll's thread.
   std::unique_ptr<rocksdb::FSDirectory> dir_handle_;
   std::unique_ptr<rocksdb::FSWritableFile> file_;
+  bool direct_ = false;   // file_ is written with O_DIRECT
   uint64_t current_ = 0;  // number of the segment being written
-  uint64_t size_ = 0;     // bytes written to it
+  uint64_t size_ = 0;     // bytes of frames given pointers in it
+  uint64_t written_ = 0;  // of which written
   uint64_t synced_ = 0;   // of which synced
-  uint64_t dropped_ = 0;  // of which dropped from the page cache
-  std::string frames_;    // Append's buffer, kept for its capacity
+  uint64_t dropped_ = 0;  // of which dropped from the page cache (buffered)
+  // Append's frames, 4 KiB aligned, kept for its capacity. Direct: from the
+  // start of the last partial block, laid_ bytes not yet written.
+  std::unique_ptr<class AlignedBuffer> buffer_;
+  size_t laid_ = 0;
+  std::string partial_;  // direct: the last partial block's written bytes
 
   std::mutex fds_mu_;
   std::map<uint64_t, std::shared_ptr<Fd>> fds_;  // Guarded by fds_mu_.

@@ -25,7 +25,7 @@ Status RocksDbStore::OpenSegments() {
   auto fs = options_.file_system ? options_.file_system : rocksdb::FileSystem::Default();
   if (!write_segments_ && !fs->FileExists(dir, rocksdb::IOOptions(), nullptr).ok())
     return OkStatus();
-  auto opened = RecordSegments::Open(dir, fs, options_.segment_bytes);
+  auto opened = RecordSegments::Open(dir, fs, options_.segment_bytes, options_.direct_segment_writes);
   if (!opened.ok()) return std::move(opened).error();
   segments_ = std::move(*opened);
   if (write_segments_ && !syncer_) syncer_ = std::make_unique<SideWorker>("lintas-sync");

@@ -93,9 +93,13 @@ Status RocksDbStore::Commit(std::span<const AppendEntry> entries, const CommitWr
   }
   rocksdb::WriteOptions wo;
   wo.sync = sync_;
+  // The sync worker writes (a direct segment) and syncs the frames while
+  // RocksDB writes and syncs its WAL; unsynced (the test-only switch), the
+  // frames are only written.
   Status segment_sync = OkStatus();
   bool syncing = !pointers.empty() && sync_;
   if (syncing) syncer_->Start([&] { segment_sync = segments_->Sync(); });
+  if (!pointers.empty() && !sync_) segment_sync = segments_->Write();
   rocksdb::Status s = db_->Write(wo, &batch);
   if (syncing) syncer_->Wait();
   if (!s.ok() || !segment_sync.ok()) {

@@ -1,6 +1,7 @@
 // Record segments under RocksDbStore: records go to segment files and the
 // log family holds pointers; reads check each frame; records stored inline
-// stay readable; segments roll.
+// stay readable; segments roll. Each test runs with direct (O_DIRECT) and
+// buffered segment writes.
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
@@ -16,13 +17,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class SegmentsTest : public ::testing::Test {
+class SegmentsTest : public ::testing::TestWithParam<bool> {
  protected:
   std::unique_ptr<RocksDbStore> Open(bool segments = true, uint64_t segment_bytes = 256u << 20) {
     RocksDbOptions options;
     options.path = dir_.Sub("db");
     options.record_segments = segments;
     options.segment_bytes = segment_bytes;
+    options.direct_segment_writes = GetParam();
     auto opened = RocksDbStore::Open(options);
     if (!opened.ok()) {
       ADD_FAILURE() << opened.error().message;
@@ -77,7 +79,7 @@ class SegmentsTest : public ::testing::Test {
   std::vector<AppendEntry> written_;
 };
 
-TEST_F(SegmentsTest, RecordsGoToSegmentFilesAndTheLogFamilyHoldsPointers) {
+TEST_P(SegmentsTest, RecordsGoToSegmentFilesAndTheLogFamilyHoldsPointers) {
   auto store = Open();
   ASSERT_NE(store, nullptr);
   Append(*store, 10, 1000);
@@ -100,7 +102,7 @@ TEST_F(SegmentsTest, RecordsGoToSegmentFilesAndTheLogFamilyHoldsPointers) {
   ExpectAllReadBack(*store);
 }
 
-TEST_F(SegmentsTest, ARecordIsNeverAPointer) {
+TEST_P(SegmentsTest, ARecordIsNeverAPointer) {
   EXPECT_FALSE(SegmentPointer::Decode("not a record").has_value());
   EXPECT_FALSE(
       SegmentPointer::Decode(std::string(SegmentPointer::kEncodedBytes, '\0')).has_value());
@@ -120,7 +122,7 @@ TEST_F(SegmentsTest, ARecordIsNeverAPointer) {
   EXPECT_FALSE(SegmentPointer::Decode(encoded.substr(1)).has_value());
 }
 
-TEST_F(SegmentsTest, SegmentsRollAndARunOfReadsCrossesThem) {
+TEST_P(SegmentsTest, SegmentsRollAndARunOfReadsCrossesThem) {
   auto store = Open(true, 4096);
   ASSERT_NE(store, nullptr);
   for (int commit = 0; commit < 12; ++commit) Append(*store, 3, 500);
@@ -128,7 +130,7 @@ TEST_F(SegmentsTest, SegmentsRollAndARunOfReadsCrossesThem) {
   ExpectAllReadBack(*store);
 }
 
-TEST_F(SegmentsTest, RecordsStoredInlineStayReadableBesideNewOnes) {
+TEST_P(SegmentsTest, RecordsStoredInlineStayReadableBesideNewOnes) {
   auto store = Open(false);
   ASSERT_NE(store, nullptr);
   Append(*store, 5);
@@ -144,7 +146,7 @@ TEST_F(SegmentsTest, RecordsStoredInlineStayReadableBesideNewOnes) {
   ExpectAllReadBack(*store);
 }
 
-TEST_F(SegmentsTest, ADamagedFrameIsRefusedNamingItsRecord) {
+TEST_P(SegmentsTest, ADamagedFrameIsRefusedNamingItsRecord) {
   auto store = Open();
   ASSERT_NE(store, nullptr);
   Append(*store, 4, 200);
@@ -166,6 +168,31 @@ TEST_F(SegmentsTest, ADamagedFrameIsRefusedNamingItsRecord) {
   ASSERT_TRUE(fine.ok() && fine->has_value());
   EXPECT_EQ(**fine, written_[3].record);
 }
+
+TEST_P(SegmentsTest, CommitsEndingInsideABlockFollowEachOtherAndTheFileEndsAtItsLastFrame) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  // Sizes that end commits at every kind of place in a 4 KiB block (a direct
+  // write starts again at the last partial block).
+  size_t frames = 0;
+  for (size_t n : {1, 3, 2, 7, 1, 5}) {
+    size_t before = written_.size();
+    Append(*store, n, 333 * n + 17);
+    for (size_t i = before; i < written_.size(); ++i) frames += kFrameHeaderBytes + written_[i].record.size();
+    ExpectAllReadBack(*store);
+  }
+  store.reset();
+  ASSERT_EQ(SegmentFiles().size(), 1u);
+  EXPECT_EQ(fs::file_size(SegmentFiles().front()), frames) << "padding left after the last frame";
+  store = Open();
+  ASSERT_NE(store, nullptr);
+  ExpectAllReadBack(*store);
+}
+
+INSTANTIATE_TEST_SUITE_P(Writes, SegmentsTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& p) {
+                           return p.param ? "Direct" : "Buffered";
+                         });
 
 }  // namespace
 }  // namespace lintas::store

@@ -75,6 +75,12 @@ struct RocksDbOptions {
   // A segment file is closed and the next one started past this size.
   // Default: 256 MiB
   uint64_t segment_bytes = 256u << 20;
+  // Segment frames are written with O_DIRECT (whole 4 KiB blocks, the last
+  // partial one written again with the next commit) by the worker that then
+  // syncs them, instead of being copied into the page cache by the commit
+  // thread. Where the file system refuses O_DIRECT, buffered writes.
+  // Default: true
+  bool direct_segment_writes = true;
 };
 
 // Column families: log (BE offset -> stored record), dedup (event id ->
