@@ -107,7 +107,7 @@ Result<std::string_view> Directory::ResolveAgency(const fb::Destination& d, size
 
 Status Directory::ResolveInbox(
     const flatbuffers::Vector<flatbuffers::Offset<fb::Destination>>& destinations,
-    std::vector<std::string>* nodes) const {
+    store::NodeList* nodes) const {
   for (size_t i = 0; i < destinations.size(); ++i) {
     auto agency = ResolveAgency(*destinations.Get(i), i);
     if (!agency.ok()) return std::move(agency).error();
@@ -120,7 +120,7 @@ Status Directory::ResolveInbox(
     nodes->push_back(a.node);
   }
   std::sort(nodes->begin(), nodes->end());
-  nodes->erase(std::unique(nodes->begin(), nodes->end()), nodes->end());
+  nodes->truncate(static_cast<size_t>(std::unique(nodes->begin(), nodes->end()) - nodes->begin()));
   return OkStatus();
 }
 

@@ -70,7 +70,7 @@ Status CheckPolicy(const IngestState& state, const fb::Event& event, uint8_t cat
 // A sealed event must hold a key copy, under the node's current key, for
 // every node it is routed to.
 Status CheckSealedTo(const IngestState& state, const fb::Event& event,
-                     const std::vector<std::string>& inbox_nodes) {
+                     const store::NodeList& inbox_nodes) {
   if (event.sealed() == nullptr) {
     if (state.config->require_sealed && seal::ShouldSeal(event)) {
       return Error{wire::errc::event_invalid,

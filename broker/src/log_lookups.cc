@@ -44,7 +44,7 @@ Result<StoredFacts> ReadStoredFacts(store::Store& store, const Directory& direct
     return Error{wire::errc::internal, "the parent's stored record is unverifiable", "parent_id"};
   }
   const fb::Event* event = fb::GetEvent(wire::RecordEventBytes(**verified).data());
-  std::vector<std::string> parties;
+  store::NodeList parties;
   if (event->destinations() != nullptr) (void)directory.ResolveInbox(*event->destinations(), &parties);
   StoredFacts out;
   out.facts = FactsAsParent(*event, (*verified)->publisher()->node_id()->str(), std::move(parties),

@@ -29,7 +29,7 @@ class RecentRecords {
   struct Entry {
     uint64_t offset = 0;
     SharedRecord record;                      // the StoredRecord buffer
-    std::vector<std::string> inbox_nodes;     // whose inboxes it is in
+    store::NodeList inbox_nodes;              // whose inboxes it is in
     std::optional<std::string> distribution;  // its encoded summary, if distributed
   };
 

@@ -10,17 +10,13 @@
 namespace lintas::broker {
 namespace {
 
-bool Contains(const std::vector<std::string>& list, std::string_view value) {
-  return std::find(list.begin(), list.end(), value) != list.end();
-}
-
 Error Denied(const std::string& field, const std::string& message) {
   return Error{wire::errc::policy_denied, message, field};
 }
 
 }  // namespace
 
-ParentFacts FactsAsParent(const fb::Event& event, std::string originator, std::vector<std::string> parties,
+ParentFacts FactsAsParent(const fb::Event& event, std::string originator, store::NodeList parties,
                           const std::optional<ParentFacts>& parent) {
   ParentFacts facts;
   facts.handling = event.handling();
@@ -35,8 +31,8 @@ ParentFacts FactsAsParent(const fb::Event& event, std::string originator, std::v
 }
 
 Status CheckAnswer(std::string_view sender, const fb::Event& event, const ParentFacts& parent,
-                   const std::vector<std::string>& inbox_nodes) {
-  if (!parent.h2_threads.empty() && sender != parent.originator && !Contains(parent.parties, sender)) {
+                   const store::NodeList& inbox_nodes) {
+  if (!parent.h2_threads.empty() && sender != parent.originator && !parent.parties.contains(sender)) {
     return Denied("parent_id",
                   fmt::format("parent_id: the event this one answers is in an H2 thread (no onward transfer) "
                               "and node {} is not one of its parties: only they may answer it",
@@ -58,7 +54,7 @@ Status CheckAnswer(std::string_view sender, const fb::Event& event, const Parent
                     "parties only, no distribution");
     }
     for (const auto& n : inbox_nodes) {
-      if (n != thread.originator && !Contains(thread.parties, n)) {
+      if (n != thread.originator && !thread.parties.contains(n)) {
         return Denied("destinations",
                       fmt::format("destinations: the thread this event answers is H2 (no onward transfer "
                                   "without the originator's permission); node {} is not one of its parties",

@@ -12,6 +12,7 @@
 
 #include "lintas/common/result.h"
 #include "lintas/fb/event_generated.h"
+#include "lintas/store/node_list.h"
 
 namespace lintas::broker {
 
@@ -20,7 +21,7 @@ namespace lintas::broker {
 // its originator (whose permission onward transfer needs).
 struct H2Thread {
   std::string originator;
-  std::vector<std::string> parties;
+  store::NodeList parties;
 };
 
 // What the publish path needs to know of an event that an answer names as
@@ -31,7 +32,7 @@ struct ParentFacts {
   fb::HandlingCode handling = fb::HandlingCode::H0;
   std::optional<uint8_t> alert_category;  // set when the parent is AlertPublished
   std::string originator;                 // the node that published it
-  std::vector<std::string> parties;       // the nodes its destinations resolve to
+  store::NodeList parties;                // the nodes its destinations resolve to
   // Every H2 event from the parent itself up to the root of its thread,
   // nearest first (empty: no H2 above the answer).
   std::vector<H2Thread> h2_threads;
@@ -39,7 +40,7 @@ struct ParentFacts {
 
 // The facts an event will give its own answers: `event`, published by node
 // `originator` and routed to `parties`, answering `parent` (if any).
-ParentFacts FactsAsParent(const fb::Event& event, std::string originator, std::vector<std::string> parties,
+ParentFacts FactsAsParent(const fb::Event& event, std::string originator, store::NodeList parties,
                           const std::optional<ParentFacts>& parent);
 
 // Judges an answer to `parent`: node `sender` publishes `event`, routed to
@@ -49,6 +50,6 @@ ParentFacts FactsAsParent(const fb::Event& event, std::string originator, std::v
 // parent's. Errors are policy_denied naming the field (parent_id, handling,
 // distribution, destinations).
 [[nodiscard]] Status CheckAnswer(std::string_view sender, const fb::Event& event, const ParentFacts& parent,
-                                 const std::vector<std::string>& inbox_nodes);
+                                 const store::NodeList& inbox_nodes);
 
 }  // namespace lintas::broker

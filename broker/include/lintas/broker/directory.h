@@ -12,6 +12,7 @@
 #include "lintas/broker/config.h"
 #include "lintas/common/result.h"
 #include "lintas/fb/event_generated.h"
+#include "lintas/store/node_list.h"
 
 namespace lintas::broker {
 
@@ -42,7 +43,7 @@ class Directory {
   // an unknown_destination error naming it ("destinations[1]...").
   [[nodiscard]] Status ResolveInbox(
       const flatbuffers::Vector<flatbuffers::Offset<fb::Destination>>& destinations,
-      std::vector<std::string>* nodes) const;
+      store::NodeList* nodes) const;
 
   // The roles a destination stands for: every role of the agency it
   // resolves to (so that COUNTRY/role and that agency's id are judged

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "lintas/common/result.h"
+#include "lintas/store/node_list.h"
 #include "lintas/store/errc.h"
 #include "lintas/wire/event_id.h"
 
@@ -23,7 +24,7 @@ struct IndexKeys {
   std::string case_id;                   // empty: not in the case index
   std::string origin_country;            // the origin index
   int64_t received_at_us = 0;            // the time index (non-decreasing with offsets)
-  std::vector<std::string> inbox_nodes;  // node ids whose inbox holds this record
+  NodeList inbox_nodes;  // node ids whose inbox holds this record
   // Set for events distributed to subscriptions (regional, selected countries):
   // a compact summary the broker filters on without reading the record.
   std::optional<std::string> distribution;
