@@ -19,6 +19,10 @@ namespace {
 
 class SegmentFaultTest : public ::testing::TestWithParam<bool> {
  protected:
+  void SetUp() override {
+    if (GetParam() && !dir_.SupportsDirectIo()) GTEST_SKIP() << "no O_DIRECT on " << dir_.path();
+  }
+
   Result<std::unique_ptr<store::RocksDbStore>> TryOpen() {
     store::RocksDbOptions options;
     options.path = dir_.Sub("db");

@@ -156,13 +156,17 @@ PowerCutReport FaultInjectionFs::RestorePower() {
       }
       continue;
     }
-    // Newest first, so that the durable bytes are the ones left.
+    // Newest first, so that the durable bytes are the ones left; only below
+    // the synced size (a truncation since may have lowered it), before the
+    // file is cut to it.
     for (auto it = state.overwritten.rbegin(); it != state.overwritten.rend(); ++it) {
+      if (it->first >= state.synced_size) continue;
+      size_t length = std::min<uint64_t>(it->second.size(), state.synced_size - it->first);
       std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
       f.seekp(static_cast<std::streamoff>(it->first));
-      f.write(it->second.data(), static_cast<std::streamsize>(it->second.size()));
+      f.write(it->second.data(), static_cast<std::streamsize>(length));
       if (!f) report.errors.push_back(path + ": could not put back overwritten bytes");
-      report.bytes_dropped += it->second.size();
+      report.bytes_dropped += length;
     }
     if (on_disk > state.synced_size) {
       report.bytes_dropped += on_disk - state.synced_size;

@@ -1,6 +1,9 @@
 // Temporary directories for tests.
 #include "testutil/temp_dir.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <stdexcept>
 #include <system_error>
@@ -18,6 +21,15 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
+}
+
+bool TempDir::SupportsDirectIo() const {
+  std::string probe = Sub(".direct-io-probe");
+  int fd = ::open(probe.c_str(), O_CREAT | O_WRONLY | O_DIRECT | O_CLOEXEC, 0600);
+  if (fd >= 0) ::close(fd);
+  std::error_code ec;
+  std::filesystem::remove(probe, ec);
+  return fd >= 0;
 }
 
 }  // namespace lintas::testutil

@@ -16,6 +16,9 @@ class TempDir {
 
   const std::filesystem::path& path() const { return path_; }
   std::string Sub(const std::string& name) const { return (path_ / name).string(); }
+  // Whether its file system takes O_DIRECT (tmpfs before Linux 6.6 does not):
+  // tests of direct writes skip where they would silently run buffered.
+  bool SupportsDirectIo() const;
 
  private:
   std::filesystem::path path_;

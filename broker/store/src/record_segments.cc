@@ -215,9 +215,15 @@ Status RecordSegments::Roll(uint64_t at_least) {
   uint64_t next = std::max(current_, at_least) + 1;
   std::unique_ptr<rocksdb::FSWritableFile> file;
   rocksdb::FileOptions options;
-  options.use_direct_writes = want_direct_;
+  options.use_direct_writes = want_direct_ && !direct_refused_;
   auto s = fs_->NewWritableFile(PathOf(next), options, &file, nullptr);
-  if (!s.ok() && want_direct_) {  // a file system without O_DIRECT (tmpfs)
+  // A device whose blocks are larger than ours would refuse our writes.
+  if (s.ok() && file->use_direct_io() && kDirectAlign % file->GetRequiredBufferAlignment() != 0) {
+    (void)file->Close(io, nullptr);
+    s = rocksdb::IOStatus::InvalidArgument("direct writes need another alignment");
+    direct_refused_ = true;
+  }
+  if (!s.ok() && options.use_direct_writes) {  // a file system without O_DIRECT (tmpfs)
     options.use_direct_writes = false;
     s = fs_->NewWritableFile(PathOf(next), options, &file, nullptr);
   }
@@ -299,6 +305,9 @@ Status RecordSegments::Write() {
   if (!s.ok()) {
     file_.reset();  // what reached it is unknown: Roll before the next Append
     laid_ = 0;
+    // Opened with O_DIRECT but the writes refused (EINVAL): the next
+    // segment is written buffered, rather than every commit failing.
+    if (s.ToString().find("Invalid argument") != std::string::npos) direct_refused_ = true;
     return IoError(s, "write to " + PathOf(current_));
   }
   written_ = size_;
@@ -431,8 +440,27 @@ Result<std::string> RecordSegments::Read(uint64_t offset, const SegmentPointer& 
     return Error{errc::corruption,
                  Where(offset, pointer) + ": its pointer names an impossible length"};
   }
-  std::string frame;
   size_t bytes = kFrameHeaderBytes + pointer.length;
+  if (want_direct_) {
+    // Segments written with O_DIRECT are read with it too: a buffered read
+    // could leave a page of the last partial block in the page cache, and a
+    // direct write that fails to invalidate it (a read holding it at that
+    // moment) would leave later buffered reads of that block stale. Nothing
+    // of them is in the page cache for a memory-only read anyway.
+    auto fd = ReadFd(pointer.segment);
+    if (!fd.ok()) return std::move(fd).error();
+    if ((*fd)->direct >= 0 && !(*fd)->direct_refused.load()) {
+      if (memory_only) return Error{errc::would_block, "record segment not in the page cache"};
+      std::string fallback;
+      std::string_view frame;
+      if (auto s = ReadDirect(pointer.segment, pointer.position, bytes, &fallback, &frame); !s.ok()) {
+        return std::move(s).error();
+      }
+      if (auto s = CheckFrame(frame, offset, pointer); !s.ok()) return std::move(s).error();
+      return std::string(frame.substr(kFrameHeaderBytes, pointer.length));
+    }
+  }
+  std::string frame;
   if (auto s = ReadSpan(pointer.segment, pointer.position, bytes, memory_only, &frame); !s.ok()) {
     return std::move(s).error();
   }

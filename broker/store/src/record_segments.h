@@ -104,7 +104,8 @@ class RecordSegments {
 
   // The body of the record at `offset`, checked against its frame header
   // and checksum (corruption if they disagree or the frame is missing).
-  // `memory_only`: from the page cache, else would_block.
+  // `memory_only`: from the page cache, else would_block (always, where the
+  // segments are written and read with O_DIRECT).
   [[nodiscard]] Result<std::string> Read(uint64_t offset, const SegmentPointer& pointer,
                                          bool memory_only = false);
   // The bodies of `reads` (offset order), one read per run of adjacent
@@ -138,6 +139,7 @@ class RecordSegments {
   std::unique_ptr<rocksdb::FSDirectory> dir_handle_;
   std::unique_ptr<rocksdb::FSWritableFile> file_;
   bool direct_ = false;   // file_ is written with O_DIRECT
+  bool direct_refused_ = false;  // the device refused direct writes: new segments are buffered
   uint64_t current_ = 0;  // number of the segment being written
   uint64_t size_ = 0;     // bytes of frames given pointers in it
   uint64_t written_ = 0;  // of which written

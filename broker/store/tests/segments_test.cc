@@ -19,6 +19,10 @@ namespace fs = std::filesystem;
 
 class SegmentsTest : public ::testing::TestWithParam<bool> {
  protected:
+  void SetUp() override {
+    if (GetParam() && !dir_.SupportsDirectIo()) GTEST_SKIP() << "no O_DIRECT on " << dir_.path();
+  }
+
   std::unique_ptr<RocksDbStore> Open(bool segments = true, uint64_t segment_bytes = 256u << 20) {
     RocksDbOptions options;
     options.path = dir_.Sub("db");

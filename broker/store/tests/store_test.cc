@@ -335,7 +335,10 @@ TEST(RocksDbStoreTest, AMemoryOnlyReadSaysWouldBlockRatherThanReadTheDisk) {
     EXPECT_EQ(found->value_or(0), 2u);
   }
   // Reopened: the records are in a table file whose blocks are not cached.
-  auto store = RocksDbStore::Open({dir.Sub("db")});
+  // (Buffered segment reads: the page cache can answer a memory-only read.)
+  RocksDbOptions buffered{dir.Sub("db")};
+  buffered.direct_segment_writes = false;
+  auto store = RocksDbStore::Open(buffered);
   ASSERT_TRUE(store.ok()) << store.error().message;
   auto cold = (*store)->TryFindEvent(batch[0].event_id);
   ASSERT_FALSE(cold.ok());
@@ -361,6 +364,16 @@ TEST(RocksDbStoreTest, AMemoryOnlyReadSaysWouldBlockRatherThanReadTheDisk) {
   auto warm_record = (*store)->TryReadRecord(1);
   ASSERT_TRUE(warm_record.ok() && warm_record->has_value());
   EXPECT_EQ(**warm_record, "record-1");
+  // Segments read with O_DIRECT (the default) are never in the page cache:
+  // a memory-only read of a record says would_block even after a blocking one.
+  store->reset();
+  if (!dir.SupportsDirectIo()) return;
+  auto direct = RocksDbStore::Open({dir.Sub("db")});
+  ASSERT_TRUE(direct.ok()) << direct.error().message;
+  ASSERT_TRUE((*direct)->ReadRecord(1).ok());
+  auto uncached = (*direct)->TryReadRecord(1);
+  ASSERT_FALSE(uncached.ok());
+  EXPECT_EQ(uncached.error().code, errc::would_block);
 }
 
 // A new event's id (UUIDv7: later than every stored one) cannot be stored:

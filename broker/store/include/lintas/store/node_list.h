@@ -12,6 +12,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace lintas::store {
@@ -28,6 +29,22 @@ class NodeList {
   NodeList(const std::vector<std::string>& ids) {  // NOLINT: implicit, as a vector converts
     for (const auto& id : ids) push_back(id);
   }
+  NodeList(const NodeList&) = default;
+  NodeList& operator=(const NodeList&) = default;
+  // A moved-from list is empty, as a moved-from vector.
+  NodeList(NodeList&& other) noexcept
+      : inline_(std::move(other.inline_)), spill_(std::move(other.spill_)), size_(std::exchange(other.size_, 0)) {
+    other.spill_.clear();
+  }
+  NodeList& operator=(NodeList&& other) noexcept {
+    if (this != &other) {
+      inline_ = std::move(other.inline_);
+      spill_ = std::move(other.spill_);
+      size_ = std::exchange(other.size_, 0);
+      other.spill_.clear();
+    }
+    return *this;
+  }
 
   void push_back(std::string id) {
     if (size_ < kInline) {
@@ -41,7 +58,8 @@ class NodeList {
     spill_.push_back(std::move(id));
     ++size_;
   }
-  // Keeps the first `n` (n <= size()).
+  // Keeps the first `n` (n <= size()). Back to two or fewer, the ids move
+  // inline (pointers to them change, unlike vector::erase).
   void truncate(size_t n) {
     if (n >= size_) return;
     if (!spill_.empty()) {
@@ -51,6 +69,7 @@ class NodeList {
         spill_.clear();
       }
     }
+    for (size_t i = n; i < kInline; ++i) inline_[i].clear();  // nothing dropped is copied along
     size_ = static_cast<uint32_t>(n);
   }
   void clear() { truncate(0); }
