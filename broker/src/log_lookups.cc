@@ -32,13 +32,19 @@ Result<std::optional<uint64_t>> Find(store::Store& store, const wire::EventId& i
 bool IsWouldBlock(const Error& error) { return error.code == store::errc::would_block; }
 
 Result<StoredFacts> ReadStoredFacts(store::Store& store, const Directory& directory, uint64_t offset,
-                                    ReadMode mode) {
-  auto record = mode == ReadMode::kMemoryOnly ? store.TryReadRecord(offset) : store.ReadRecord(offset);
-  if (!record.ok()) return LookupFailed(record.error());
-  if (!record->has_value()) {
-    return Error{wire::errc::storage_error, "parent read failed; resend later", "parent_id"};
+                                    ReadMode mode, const RecentSource& recent) {
+  const std::string* bytes = recent ? recent(offset) : nullptr;
+  std::string read;
+  if (bytes == nullptr) {
+    auto record = mode == ReadMode::kMemoryOnly ? store.TryReadRecord(offset) : store.ReadRecord(offset);
+    if (!record.ok()) return LookupFailed(record.error());
+    if (!record->has_value()) {
+      return Error{wire::errc::storage_error, "parent read failed; resend later", "parent_id"};
+    }
+    read = std::move(**record);
+    bytes = &read;
   }
-  auto verified = wire::VerifyRecord(wire::AsBytes(**record));
+  auto verified = wire::VerifyRecord(wire::AsBytes(*bytes));
   if (!verified.ok()) {
     Log()->error("stored record unverifiable offset={}: {}", offset, verified.error().message);
     return Error{wire::errc::internal, "the parent's stored record is unverifiable", "parent_id"};
@@ -54,11 +60,12 @@ Result<StoredFacts> ReadStoredFacts(store::Store& store, const Directory& direct
 }
 
 Result<std::optional<ParentFacts>> ParentFromLog(store::Store& store, const Directory& directory,
-                                                 const wire::EventId& parent_id, ReadMode mode) {
+                                                 const wire::EventId& parent_id, ReadMode mode,
+                                                 const RecentSource& recent) {
   auto offset = Find(store, parent_id, mode);
   if (!offset.ok()) return LookupFailed(offset.error());
   if (!offset->has_value()) return std::optional<ParentFacts>();  // nothing stored to protect
-  auto stored = ReadStoredFacts(store, directory, **offset, mode);
+  auto stored = ReadStoredFacts(store, directory, **offset, mode, recent);
   if (!stored.ok()) return std::move(stored).error();
   ParentFacts facts = std::move(stored->facts);
   // Up the thread for the H2 events above the parent. Only ancestors stored
@@ -77,7 +84,7 @@ Result<std::optional<ParentFacts>> ParentFromLog(store::Store& store, const Dire
     auto up = Find(store, *next, mode);
     if (!up.ok()) return LookupFailed(up.error());
     if (!up->has_value() || **up >= below) break;
-    auto ancestor = ReadStoredFacts(store, directory, **up, mode);
+    auto ancestor = ReadStoredFacts(store, directory, **up, mode, recent);
     if (!ancestor.ok()) return std::move(ancestor).error();
     if (ancestor->facts.handling == fb::HandlingCode::H2) {
       facts.h2_threads.push_back({ancestor->facts.originator, ancestor->facts.parties});
@@ -89,7 +96,8 @@ Result<std::optional<ParentFacts>> ParentFromLog(store::Store& store, const Dire
 }
 
 bool LookUp(store::Store& store, const Directory& directory, const std::vector<wire::EventId>& ids,
-            const std::vector<wire::EventId>& parent_ids, ReadMode mode, LogAnswers* out) {
+            const std::vector<wire::EventId>& parent_ids, ReadMode mode, LogAnswers* out,
+            const RecentSource& recent) {
   std::vector<std::optional<uint64_t>> found;
   Status dedup = mode == ReadMode::kMemoryOnly ? store.TryFindEvents(ids, &found)
                                                : store.FindEvents(ids, &found);
@@ -102,7 +110,7 @@ bool LookUp(store::Store& store, const Directory& directory, const std::vector<w
   out->dedup = std::move(dedup);
   for (const auto& id : parent_ids) {
     if (out->parents.count(id)) continue;
-    auto facts = ParentFromLog(store, directory, id, mode);
+    auto facts = ParentFromLog(store, directory, id, mode, recent);
     if (!facts.ok() && IsWouldBlock(facts.error())) return false;
     out->parents.insert_or_assign(id, std::move(facts));
   }

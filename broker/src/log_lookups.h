@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstring>
+#include <functional>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -31,6 +32,11 @@ struct EventIdHash {
 
 enum class ReadMode { kBlocking, kMemoryOnly };
 
+// Records the caller holds in memory (the loop's recent records), asked
+// before the store: the record at an offset, or nullptr. Called on the
+// calling thread only.
+using RecentSource = std::function<const std::string*(uint64_t offset)>;
+
 // True for the error of a memory-only read that needs the disk.
 bool IsWouldBlock(const Error& error);
 
@@ -41,7 +47,8 @@ struct StoredFacts {
   std::optional<wire::EventId> parent;
 };
 [[nodiscard]] Result<StoredFacts> ReadStoredFacts(store::Store& store, const Directory& directory,
-                                                  uint64_t offset, ReadMode mode);
+                                                  uint64_t offset, ReadMode mode,
+                                                  const RecentSource& recent = {});
 
 // The facts of the stored event `parent_id` as a parent, with the H2 events
 // above it; empty if the log holds no such event. A storage failure is a
@@ -50,7 +57,8 @@ struct StoredFacts {
 [[nodiscard]] Result<std::optional<ParentFacts>> ParentFromLog(store::Store& store,
                                                                const Directory& directory,
                                                                const wire::EventId& parent_id,
-                                                               ReadMode mode);
+                                                               ReadMode mode,
+                                                               const RecentSource& recent = {});
 
 // The answers of one Publish's lookups.
 struct LogAnswers {
@@ -61,12 +69,12 @@ struct LogAnswers {
   std::unordered_map<wire::EventId, Result<std::optional<ParentFacts>>, EventIdHash> parents;
 };
 
-// Looks up `ids` (dedup) and `parent_ids` in the log. kMemoryOnly: false,
-// with `out` incomplete, when an answer needs the disk; kBlocking: always
-// true.
+// Looks up `ids` (dedup) and `parent_ids` in the log, parents' records in
+// `recent` first. kMemoryOnly: false, with `out` incomplete, when an answer
+// needs the disk; kBlocking: always true.
 [[nodiscard]] bool LookUp(store::Store& store, const Directory& directory,
                           const std::vector<wire::EventId>& ids,
                           const std::vector<wire::EventId>& parent_ids, ReadMode mode,
-                          LogAnswers* out);
+                          LogAnswers* out, const RecentSource& recent = {});
 
 }  // namespace lintas::broker

@@ -17,6 +17,18 @@
 #include "lintas/wire/verify.h"
 
 namespace lintas::broker {
+namespace {
+
+// Parents among the recent records are read from memory: a reply to a
+// recent event needs neither the page cache nor the log reader.
+RecentSource FromRecent(const RecentRecords& recent) {
+  return [&recent](uint64_t offset) -> const std::string* {
+    const RecentRecords::Entry* e = recent.Find(offset);
+    return e != nullptr ? e->record.get() : nullptr;
+  };
+}
+
+}  // namespace
 
 void BrokerLoop::Nack(Session& session, uint64_t seq, const Error& error) {
   auto code = error.code.category() == wire::WireCategory()
@@ -64,7 +76,7 @@ void BrokerLoop::HandlePublish(Session& session, const wire::MessageView& messag
   std::vector<wire::EventId> parents;
   AdmitAll(*session.node, payloads, &admitted, &ids, &parents, nullptr);
   LogAnswers answers;
-  if (!LookUp(*store_, directory_, ids, parents, ReadMode::kMemoryOnly, &answers)) {
+  if (!LookUp(*store_, directory_, ids, parents, ReadMode::kMemoryOnly, &answers, FromRecent(recent_))) {
     // An answer needs the disk: the LogReader asks, the loop goes on.
     Defer(session, first_seq, payloads);
     return;
@@ -210,7 +222,7 @@ Result<std::optional<ParentFacts>> BrokerLoop::LookupParent(const wire::EventId&
   if (auto it = inflight_ids_.find(parent_id); it != inflight_ids_.end()) {
     return std::optional<ParentFacts>(it->second.facts);
   }
-  return ParentFromLog(*store_, directory_, parent_id, ReadMode::kBlocking);
+  return ParentFromLog(*store_, directory_, parent_id, ReadMode::kBlocking, FromRecent(recent_));
 }
 
 bool BrokerLoop::StoredReceipt(const CommitBatch& batch, uint64_t offset, audit::ReceiptEntry* receipt) {
