@@ -232,20 +232,22 @@ TEST_F(ThreadPolicyTest, AnH2ThreadCannotBeForwardedByAnyoneAtAnyDepth) {
 
 // After a restart the thread is in table files, not in memory: the loop does
 // not read them itself, the log reader does, and the rules come out the same.
-// A reply to an event committed moments ago is judged on the loop from its
-// recent records: no log reader, whatever the page cache holds (segments
-// are written past it).
+// Replies to events committed moments ago are judged on the loop from its
+// recent records, the thread above them too: no log reader, whatever the
+// page cache holds (segments are written past it).
 TEST_F(ThreadPolicyTest, AReplyToARecentEventIsJudgedFromMemoryWithoutTheLogReader) {
   StartBroker(testutil::TestConfigToml(dir_.Sub("data")));
   auto vn = Connect("vn-node", "VNM");
   auto la = Connect("la-node", "LAO");
-  using H = fb::HandlingCode;
+  const auto h2 = fb::HandlingCode::H2;
   wire::EventId request;
-  auto out = testutil::PublishAndWait(
-      *vn, {Event("VNM", "vn-mps-cpd", {{"LAO", "la-mps-aht"}}, H::H2, nullptr, &request)});
-  ASSERT_TRUE(out[0].acked) << out[0].message;
-  auto answer = testutil::PublishAndWait(*la, {Event("LAO", "la-mps-aht", {{"VNM", "vn-mps-cpd"}}, H::H2, &request)});
-  ASSERT_TRUE(answer[0].acked) << answer[0].message;
+  wire::EventId answer;
+  ASSERT_TRUE(testutil::PublishAndWait(*vn, {Event("VNM", "vn-mps-cpd", {{"LAO", "la-mps-aht"}}, h2, nullptr,
+                                                   &request)})[0].acked);
+  ASSERT_TRUE(testutil::PublishAndWait(*la, {Event("LAO", "la-mps-aht", {{"VNM", "vn-mps-cpd"}}, h2, &request,
+                                                   &answer)})[0].acked);
+  auto follow_up = testutil::PublishAndWait(*vn, {Event("VNM", "vn-mps-cpd", {{"LAO", "la-mps-aht"}}, h2, &answer)});
+  ASSERT_TRUE(follow_up[0].acked) << follow_up[0].message;
   EXPECT_EQ(broker_->broker().probe().reads_deferred(), 0u);
 }
 
