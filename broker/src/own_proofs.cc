@@ -1,8 +1,6 @@
 // Proofs of a node's own events: any node may ask for the inclusion proofs of
 // the events it published or that were addressed to it, to check that the
 // broker still holds what it acknowledged or delivered (docs/AUDIT.md 2b).
-#include <algorithm>
-
 #include "broker_loop.h"
 #include "lintas/broker/logger.h"
 #include "lintas/wire/limits.h"
@@ -29,7 +27,7 @@ bool BrokerLoop::OnlyOwnEvents(const Session& session, const proto::AuditQuery& 
     auto stored = ReadStoredFacts(*store_, directory_, offset, ReadMode::kBlocking);
     if (!stored.ok()) return false;
     const ParentFacts& f = stored->facts;
-    if (f.originator != node && std::find(f.parties.begin(), f.parties.end(), node) == f.parties.end()) {
+    if (f.originator != node && !f.parties.contains(node)) {
       return false;
     }
   }

@@ -1,8 +1,6 @@
 // See recent_records.h.
 #include "recent_records.h"
 
-#include <algorithm>
-
 namespace lintas::broker {
 
 void RecentRecords::Add(store::AppendEntry&& entry) {
@@ -40,8 +38,7 @@ uint64_t RecentRecords::Scan(const std::string& node, uint64_t position, size_t 
     examined = offset;
     if (node.empty()) {
       if (e->distribution) hits->push_back({offset, *e->distribution});
-    } else if (std::find(e->inbox_nodes.begin(), e->inbox_nodes.end(), node) !=
-               e->inbox_nodes.end()) {
+    } else if (e->inbox_nodes.contains(node)) {
       hits->push_back({offset, {}});
     }
   }

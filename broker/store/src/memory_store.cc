@@ -1,8 +1,6 @@
 // In-memory store for unit tests.
 #include "lintas/store/memory_store.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
 
 namespace lintas::store {
@@ -96,7 +94,7 @@ Status MemoryStore::Scan(Index index, std::string_view key, uint64_t after, size
     switch (index) {
       case Index::kLog: match = true; break;
       case Index::kInbox:
-        match = std::find(k.inbox_nodes.begin(), k.inbox_nodes.end(), key) != k.inbox_nodes.end();
+        match = k.inbox_nodes.contains(key);
         break;
       case Index::kDistributed:
         match = k.distribution.has_value();

@@ -403,7 +403,7 @@ Status RecordSegments::ReadDirect(uint64_t segment, uint64_t position, size_t by
   if (!fd.ok()) return std::move(fd).error();
   uint64_t start = position / kDirectAlign * kDirectAlign;
   size_t skip = position - start;
-  size_t length = (skip + bytes + kDirectAlign - 1) / kDirectAlign * kDirectAlign;
+  size_t length = AlignUp(skip + bytes);
   thread_local AlignedBuffer buffer;
   char* data = (*fd)->direct >= 0 && !(*fd)->direct_refused.load() ? buffer.Get(length) : nullptr;
   size_t done = 0;

@@ -181,8 +181,9 @@ class RocksDbStore final : public Store {
   // Reads the segment pointers among `values` (one per offsets[i]) in place.
   Status ResolveAll(std::span<const uint64_t> offsets,
                     std::vector<std::optional<std::string>>* values);
-  // Record segments: the records' part of a commit (appended here, synced
-  // by syncer_ beside the WAL), and recovery. See rocksdb_segments.cc.
+  // Record segments: the records' part of a commit (appended here, or only
+  // laid out for a direct segment; written and synced by syncer_ beside the
+  // WAL), and recovery. See rocksdb_segments.cc.
   Status OpenSegments();
   Status AppendToSegments(std::span<const AppendEntry> entries, std::vector<std::string>* pointers);
   // Syncs and checks (past the page cache) the frames of the records past
